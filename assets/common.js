@@ -1,0 +1,265 @@
+// Shared helpers for the Lotse front-end bundles (no framework, no globals).
+
+const STRINGS = {
+  de: {
+    zoomIn: 'Vergrößern',
+    zoomOut: 'Verkleinern',
+    zoomFit: 'Diagramm einpassen',
+    toolbar: 'Diagramm-Werkzeuge',
+    diagram: 'Prozessdiagramm',
+    loading: 'Diagramm wird geladen …',
+    loadFailed: 'Das Diagramm konnte nicht geladen werden.',
+    save: 'Speichern / bereitstellen',
+    saving: 'Wird gespeichert …',
+    saved: 'Gespeichert.',
+    saveFailed: 'Speichern fehlgeschlagen',
+    lint: 'Modellprüfung',
+    messages: 'Meldungen',
+    showElement: 'Element anzeigen',
+    error: 'Fehler',
+    warning: 'Warnung',
+    info: 'Hinweis',
+    legend: 'Status im Diagramm',
+    completed: 'Erledigt',
+    active: 'Aktiv',
+    waiting: 'Wartet',
+    failed: 'Fehler',
+    formEditor: 'Formular-Editor',
+    properties: 'Eigenschaften'
+  },
+  en: {
+    zoomIn: 'Zoom in',
+    zoomOut: 'Zoom out',
+    zoomFit: 'Fit diagram to view',
+    toolbar: 'Diagram tools',
+    diagram: 'Process diagram',
+    loading: 'Loading diagram …',
+    loadFailed: 'The diagram could not be loaded.',
+    save: 'Save / deploy',
+    saving: 'Saving …',
+    saved: 'Saved.',
+    saveFailed: 'Saving failed',
+    lint: 'Model check',
+    messages: 'Messages',
+    showElement: 'Show element',
+    error: 'Error',
+    warning: 'Warning',
+    info: 'Note',
+    legend: 'Status in the diagram',
+    completed: 'Completed',
+    active: 'Active',
+    waiting: 'Waiting',
+    failed: 'Error',
+    formEditor: 'Form editor',
+    properties: 'Properties'
+  }
+};
+
+/** UI strings for the page language (German first, English otherwise if the page says so). */
+export function strings(el) {
+  const lang = ((el && el.closest('[lang]') && el.closest('[lang]').getAttribute('lang')) ||
+    document.documentElement.lang || 'de').toLowerCase();
+  return lang.startsWith('de') || !lang.startsWith('en') ? STRINGS.de : STRINGS.en;
+}
+
+/** Parse a data-* attribute holding a JSON list; tolerate absent/invalid values and comma lists. */
+export function parseList(value) {
+  if (!value) {
+    return [];
+  }
+  try {
+    const parsed = JSON.parse(value);
+    if (Array.isArray(parsed)) {
+      return parsed.filter((v) => typeof v === 'string' && v);
+    }
+    if (typeof parsed === 'string') {
+      return [ parsed ];
+    }
+    return [];
+  } catch (e) {
+    return value.split(/[\s,]+/).filter(Boolean);
+  }
+}
+
+/** Parse a data-* attribute holding a JSON object; {} on anything else. */
+export function parseObject(value) {
+  if (!value) {
+    return {};
+  }
+  try {
+    const parsed = JSON.parse(value);
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : {};
+  } catch (e) {
+    return {};
+  }
+}
+
+/** Create an element with attributes and children. */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [ key, value ] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) {
+      continue;
+    }
+    if (key === 'class') {
+      el.className = value;
+    } else if (key.startsWith('on') && typeof value === 'function') {
+      el.addEventListener(key.slice(2), value);
+    } else {
+      el.setAttribute(key, value === true ? '' : String(value));
+    }
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) {
+      continue;
+    }
+    el.appendChild(typeof child === 'string' ? document.createTextNode(child) : child);
+  }
+  return el;
+}
+
+/** GET a URL as text (same-origin credentials). */
+export async function fetchText(url) {
+  const response = await fetch(url, {
+    credentials: 'same-origin',
+    headers: { Accept: 'application/xml, application/json, text/plain, */*' }
+  });
+  if (!response.ok) {
+    throw new Error(`HTTP ${response.status} ${response.statusText} (${url})`);
+  }
+  return response.text();
+}
+
+/**
+ * POST a JSON body with the CSRF token and return { ok, status, data }, where
+ * data is the parsed JSON response (or { message: text } for a non-JSON one).
+ */
+export async function postJSON(url, body, csrf) {
+  const headers = {
+    'Content-Type': 'application/json',
+    Accept: 'application/json'
+  };
+  if (csrf) {
+    headers['X-CSRFToken'] = csrf;
+  }
+  const response = await fetch(url, {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers,
+    body: JSON.stringify(body)
+  });
+  const text = await response.text();
+  let data;
+  try {
+    data = text ? JSON.parse(text) : {};
+  } catch (e) {
+    data = { message: text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 500) };
+  }
+  if (!data || typeof data !== 'object' || Array.isArray(data)) {
+    data = { messages: Array.isArray(data) ? data : [ String(data) ] };
+  }
+  return { ok: response.ok && data.ok !== false, status: response.status, data };
+}
+
+/**
+ * Normalise a save response into a flat list of { level, message, elementId }.
+ *
+ * Accepted server shapes (all optional, combinable):
+ *   { ok: bool, message: "text",
+ *     errors:   [ "text" | { message, element_id | elementId | element | id, level } ],
+ *     warnings: [ same ],
+ *     messages: [ same, level defaults to "info" ] }
+ */
+export function normaliseMessages(data, ok) {
+  const out = [];
+  const push = (items, level) => {
+    if (!items) {
+      return;
+    }
+    if (!Array.isArray(items)) {
+      items = [ items ];
+    }
+    for (const item of items) {
+      if (item === null || item === undefined) {
+        continue;
+      }
+      if (typeof item !== 'object') {
+        out.push({ level, message: String(item), elementId: null });
+        continue;
+      }
+      out.push({
+        level: item.level || item.category || item.severity || level,
+        message: String(item.message || item.msg || item.text || item.error || JSON.stringify(item)),
+        elementId: item.element_id || item.elementId || item.element || item.id || null
+      });
+    }
+  };
+  push(data.errors, 'error');
+  push(data.warnings, 'warning');
+  push(data.messages, 'info');
+  if (data.message) {
+    out.unshift({ level: ok ? 'info' : 'error', message: String(data.message), elementId: null });
+  }
+  return out;
+}
+
+/**
+ * Render messages into an aria-live region. onSelect(elementId) is called when
+ * the user activates a message that names an element.
+ */
+export function renderMessages(region, messages, t, onSelect) {
+  region.replaceChildren();
+  if (!messages.length) {
+    return;
+  }
+  const list = h('ul', { class: 'lotse-messages__list' });
+  for (const msg of messages) {
+    const level = [ 'error', 'warning', 'info', 'success' ].includes(msg.level) ? msg.level : 'info';
+    const label = { error: t.error, warning: t.warning, info: t.info, success: t.info }[level];
+    const text = [ h('span', { class: 'lotse-messages__level' }, `${label}: `), msg.message ];
+    let body;
+    if (msg.elementId && onSelect) {
+      body = h('button', {
+        type: 'button',
+        class: 'lotse-messages__link',
+        'data-element-id': msg.elementId,
+        title: `${t.showElement}: ${msg.elementId}`,
+        onclick: () => onSelect(msg.elementId)
+      }, ...text, h('code', {}, ` (${msg.elementId})`));
+    } else {
+      body = h('span', {}, ...text, msg.elementId ? h('code', {}, ` (${msg.elementId})`) : null);
+    }
+    list.appendChild(h('li', { class: `lotse-messages__item lotse-messages__item--${level}` }, body));
+  }
+  region.appendChild(list);
+}
+
+/** Run init(el) for every matching element now, and again after htmx swaps in new content. */
+export function autoInit(selector, init) {
+  const run = (root) => {
+    const scope = root && root.querySelectorAll ? root : document;
+    const found = [];
+    if (scope !== document && scope.matches && scope.matches(selector)) {
+      found.push(scope);
+    }
+    found.push(...scope.querySelectorAll(selector));
+    for (const el of found) {
+      if (el.dataset.lotseInit) {
+        continue;
+      }
+      el.dataset.lotseInit = '1';
+      try {
+        Promise.resolve(init(el)).catch((err) => console.error(`[lotse] ${selector}:`, err));
+      } catch (err) {
+        console.error(`[lotse] ${selector}:`, err);
+      }
+    }
+  };
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', () => run(document));
+  } else {
+    run(document);
+  }
+  document.addEventListener('htmx:load', (event) => run(event.target));
+  return run;
+}
