@@ -1,0 +1,8 @@
+"""Lotse's engine: the only code that touches SpiffWorkflow.
+
+Layers below the web app: `deploy` (validate and store versions), `cases` (every state
+change of a case, one transaction each), `state` (load/save a workflow and keep the derived
+tables in step), `sandbox` (the restricted script environment), `parsing` (the Camunda
+dialect), `messages` and `timers` (what happens between cases and over time).
+No module here imports Flask's request objects.
+"""

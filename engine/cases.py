@@ -1,0 +1,346 @@
+"""Every change to a case, one transaction each: the operations web views, the CLI and jobs call.
+
+Each operation follows the same steps (`_changing`): lock the case row (`SELECT … FOR
+UPDATE` on PostgreSQL; the `lock_version` column catches a lost race everywhere), load the
+workflow, act, run the engine, sync the derived tables, append to the event log, collect
+thrown messages into the outbox, save, commit — and only then hand follow-up work (message
+delivery) to the job runner. A failing script leaves its task in ERROR with an incident;
+the case is saved in that state and can be retried.
+"""
+from contextlib import contextmanager
+from uuid import UUID, uuid4
+
+from SpiffWorkflow import TaskState
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine import access, clock, jobs, messages, state
+from engine.db import db
+from engine.errors import Conflict, Forbidden, InvalidData, NotFound
+from engine.models import Case, CaseEvent, CaseMilestone, HumanTask, Incident, Organisation, ProcessDefinition
+
+
+class CaseChange:
+    """What one operation works with; `log` appends to the case's event log."""
+
+    def __init__(self, case, workflow, actor):
+        self.case, self.workflow, self.actor = case, workflow, actor
+        self.messaging = False     # set by _save: something to route after commit
+
+    @property
+    def actor_id(self):
+        return getattr(self.actor, "id", None)
+
+    def log(self, kind, task=None, details=None, element_id=None, element_name=None):
+        spec = task.task_spec if task is not None and hasattr(task, "task_spec") else None
+        db.session.add(CaseEvent(
+            case_id=self.case.id, at=clock.now(), actor_id=self.actor_id, kind=kind,
+            task_id=str(task.id) if task is not None else None,
+            element_id=element_id or (spec.bpmn_id if spec is not None else None),
+            element_name=element_name or (spec.bpmn_name if spec is not None else None),
+            details=details or {}))
+
+    # --- engine steps ----------------------------------------------------------------------------
+
+    def _did_complete(self, task):
+        spec = task.task_spec
+        props = state.properties(spec)
+        event = getattr(spec, "event_definition", None)
+        if isinstance(event, TimerEventDefinition) and spec.bpmn_id:
+            self.log("timer_fired", task)
+        elif isinstance(event, MessageEventDefinition) and spec.bpmn_id and task.data is not None:
+            self.log("message_event", task, {"message": event.name})
+        if props.get("milestone"):
+            db.session.add(CaseMilestone(case_id=self.case.id, key=props["milestone"],
+                                         label=props.get("milestone_label") or spec.bpmn_name or props["milestone"],
+                                         element_id=spec.bpmn_id, reached_at=clock.now()))
+            self.log("milestone", task, {"milestone": props["milestone"]})
+
+    def run_engine(self):
+        """Fire due timers and run every automatic step; a failure becomes an incident."""
+        try:
+            self.workflow.refresh_timers()
+            self.workflow.do_engine_steps(did_complete_task=self._did_complete)
+        except SpiffWorkflowException as exc:
+            self._record_incident(exc)
+
+    def _record_incident(self, exc):
+        task = getattr(exc, "task", None)
+        spec = task.task_spec if task is not None else None
+        original = exc.__context__ or exc
+        message = str(original) if original is not exc else str(exc).split("\n")[0]
+        db.session.add(Incident(
+            case_id=self.case.id, task_id=str(task.id) if task is not None else "",
+            element_id=(spec.bpmn_id or spec.name) if spec is not None else "",
+            element_name=spec.bpmn_name if spec is not None else None,
+            error_type=getattr(exc, "error_type", None) or type(original).__name__, message=message[:2000],
+            line_number=getattr(exc, "line_number", None) or None, error_line=getattr(exc, "error_line", None)))
+        self.log("incident", task, {"error": message[:500]})
+
+
+@contextmanager
+def _changing(case_id, actor=None):
+    """The one transaction around every change of a case."""
+    case = db.session.scalar(select(Case).where(Case.id == case_id).with_for_update(of=Case)
+                             .execution_options(populate_existing=True))
+    if case is None:
+        raise NotFound(f"case {case_id} does not exist")
+    change = CaseChange(case, state.load(case), actor)
+    try:
+        yield change
+        _save(change)
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict(f"case {case.reference} was changed by someone else at the same time; reload and try again")
+    except BaseException:
+        db.session.rollback()
+        raise
+    if change.messaging:
+        jobs.after_commit_deliver()
+
+
+def _save(change):
+    thrown = messages.collect(change.case, change.workflow)   # before sync serializes: get_events() drains
+    outcome = state.sync(change.case, change.workflow, change.actor_id)
+    for row in outcome["opened"]:
+        db.session.add(CaseEvent(case_id=change.case.id, at=clock.now(), kind="task_created", task_id=row.id,
+                                 element_id=row.element_id, element_name=row.title,
+                                 details={"due_at": row.due_at.isoformat() if row.due_at else None,
+                                          "groups": row.candidate_groups}))
+    for row in outcome["closed"]:
+        if row.state == "cancelled":
+            change.log("task_cancelled", element_id=row.element_id, element_name=row.title,
+                       details={"task_id": row.id})
+    change.messaging = bool(thrown or outcome["new_subscriptions"])
+    if change.case.status != "active" and change.case.ended_at == change.case.updated_at:
+        change.log(f"case_{change.case.status}")
+
+
+def _data_diff(before: dict, after: dict) -> dict:
+    changed = {k: {"old": before.get(k), "new": v} for k, v in after.items() if before.get(k) != v}
+    removed = {k: {"old": v, "new": None} for k, v in before.items() if k not in after}
+    return {**changed, **removed}
+
+
+# --- operations ----------------------------------------------------------------------------------
+
+def start_case(definition_key_or_row, *, center, employer=None, subject="", data=None, actor=None,
+               responsible=None, parent_case=None):
+    """Start a case on the newest version of a process (or the given version row)."""
+    from engine.deploy import latest_definition
+    definition = definition_key_or_row if isinstance(definition_key_or_row, ProcessDefinition) \
+        else latest_definition(definition_key_or_row)
+    if definition is None:
+        raise NotFound(f"no process {definition_key_or_row!r} is deployed")
+    data = dict(data or {})
+    state.check_storable(data)
+    center_row = center if isinstance(center, Organisation) else db.session.get(Organisation, center)
+    if center_row is None or center_row.kind != "center":
+        raise InvalidData("a case belongs to a Welcome Center; none was given")
+    now = clock.now()
+    workflow = state.new_workflow(definition)
+    workflow.task_tree.data.update(data)   # case data at the root, visible to every task
+    case = Case(reference=f"new-{uuid4().hex[:24]}", definition_id=definition.id,
+                center_id=center_row.id, employer_id=getattr(employer, "id", employer), subject=subject or "",
+                status="active", state="{}", serializer_version=state.SERIALIZER_VERSION,
+                library_version=state.LIBRARY_VERSION, started_at=now, updated_at=now,
+                started_by_id=getattr(actor, "id", None), responsible_id=getattr(responsible, "id", responsible),
+                parent_case_id=getattr(parent_case, "id", parent_case))
+    case.definition = definition
+    db.session.add(case)
+    db.session.flush()
+    case.reference = f"WC-{center_row.code or 'XX'}-{now.year}-{case.id:05d}"
+    change = CaseChange(case, workflow, actor)
+    change.log("case_started", details={"process": definition.key, "version": definition.version,
+                                        "data": data})
+    change.run_engine()
+    try:
+        _save(change)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    if change.messaging:
+        jobs.after_commit_deliver()
+    return case
+
+
+def _task_for_change(change, task_id):
+    task = change.workflow.get_task_from_id(UUID(str(task_id)))
+    if task is None:
+        raise NotFound(f"task {task_id} is not part of case {change.case.reference}")
+    return task
+
+
+def _open_row(task_id, actor) -> HumanTask:
+    row = db.session.get(HumanTask, str(task_id))
+    if row is None or (actor is not None and access.visible_task(actor, task_id) is None):
+        raise NotFound(f"task {task_id} does not exist")
+    return row
+
+
+def _closed_message(row):
+    who = row.completed_by.display_name if row.completed_by is not None else "someone else"
+    when = row.completed_at.strftime("%d.%m.%Y %H:%M") if row.completed_at else ""
+    if row.state == "completed":
+        return f"“{row.title}” was already completed by {who} ({when} UTC)."
+    return f"“{row.title}” is no longer open (the case moved on)."
+
+
+def complete_task(task_id, data=None, actor=None):
+    """Complete an open user task with form data. Raises Conflict if someone was faster."""
+    data = dict(data or {})
+    state.check_storable(data)
+    row = _open_row(task_id, actor)
+    with _changing(row.case_id, actor) as change:
+        row = db.session.get(HumanTask, str(task_id), populate_existing=True)
+        if not row.is_open:
+            raise Conflict(_closed_message(row))
+        if actor is not None and not access.can_work(actor, row):
+            if row.assignee_id is not None:
+                raise Conflict(f"“{row.title}” is assigned to {row.assignee.display_name}.")
+            raise Forbidden(f"you are not a candidate for “{row.title}”.")
+        task = _task_for_change(change, task_id)
+        if task.state != TaskState.READY:
+            raise Conflict(f"“{row.title}” is not ready to be completed (state {TaskState.get_name(task.state)}).")
+        before = {k: task.data.get(k) for k in data}
+        task.data.update(data)     # replace top-level keys only: never mutate nested data in place
+        task.run()
+        row.state, row.completed_at, row.completed_by_id, row.draft = "completed", clock.now(), change.actor_id, None
+        if row.assignee_id is None and actor is not None:
+            row.assignee_id = actor.id
+        change.log("task_completed", task, {"changes": _data_diff(before, data)})
+        if task.task_spec.bpmn_id and state.properties(task.task_spec).get("milestone"):
+            change._did_complete(task)
+        change.run_engine()
+        return change.case
+
+
+def claim_task(task_id, actor):
+    row = _open_row(task_id, actor)
+    with _changing(row.case_id, actor) as change:
+        row = db.session.get(HumanTask, str(task_id), populate_existing=True)
+        if not row.is_open:
+            raise Conflict(_closed_message(row))
+        if row.assignee_id == actor.id:
+            return row
+        if row.assignee_id is not None:
+            raise Conflict(f"“{row.title}” was already claimed by {row.assignee.display_name}.")
+        if not access.is_candidate(actor, row):
+            raise Forbidden(f"you are not a candidate for “{row.title}”.")
+        row.assignee_id = actor.id
+        change.log("task_claimed", element_id=row.element_id, element_name=row.title, details={"task_id": row.id})
+    return row
+
+
+def unclaim_task(task_id, actor):
+    row = _open_row(task_id, actor)
+    with _changing(row.case_id, actor) as change:
+        row = db.session.get(HumanTask, str(task_id), populate_existing=True)
+        if not row.is_open:
+            raise Conflict(_closed_message(row))
+        if row.assignee_id != actor.id and not access.can_assign(actor, row):
+            raise Forbidden(f"only the assignee or a supervisor can release “{row.title}”.")
+        row.assignee_id = None
+        change.log("task_unclaimed", element_id=row.element_id, element_name=row.title, details={"task_id": row.id})
+    return row
+
+
+def assign_task(task_id, assignee, actor):
+    """A supervisor hands an open task to a colleague of the same center."""
+    row = _open_row(task_id, actor)
+    with _changing(row.case_id, actor) as change:
+        row = db.session.get(HumanTask, str(task_id), populate_existing=True)
+        if not row.is_open:
+            raise Conflict(_closed_message(row))
+        if actor is not None and not access.can_assign(actor, row):
+            raise Forbidden("only supervisors of this center can assign tasks.")
+        if assignee.organisation_id != row.center_id and not access.is_candidate(assignee, row):
+            raise InvalidData(f"{assignee.display_name} does not work for this case's organisation.")
+        row.assignee_id = assignee.id
+        change.log("task_assigned", element_id=row.element_id, element_name=row.title,
+                   details={"task_id": row.id, "assignee": assignee.username})
+    return row
+
+
+def save_draft(task_id, data, actor):
+    """Keep form values without completing (no engine step: drafts are not case data yet)."""
+    row = _open_row(task_id, actor)
+    if not row.is_open:
+        raise Conflict(_closed_message(row))
+    if actor is not None and not access.can_work(actor, row):
+        raise Forbidden(f"you cannot work on “{row.title}”.")
+    row.draft = dict(data)
+    db.session.commit()
+    return row
+
+
+def cancel_case(case_id, actor=None, reason=""):
+    with _changing(case_id, actor) as change:
+        if change.case.status != "active":
+            raise Conflict(f"case {change.case.reference} is already {change.case.status}.")
+        change.workflow.cancel()
+        change.case.status, change.case.ended_at = "cancelled", clock.now()
+        change.log("case_cancelled", details={"reason": reason})
+        return change.case
+
+
+def retry_task(case_id, task_id=None, data=None, actor=None):
+    """Run a task in ERROR again, after optionally fixing case data (set after the reset, see notes)."""
+    data = dict(data or {})
+    state.check_storable(data)
+    with _changing(case_id, actor) as change:
+        errored = [t for t in change.workflow.get_tasks(state=TaskState.ERROR)
+                   if task_id is None or str(t.id) == str(task_id)]
+        if not errored:
+            raise Conflict(f"case {change.case.reference} has no failed step to retry.")
+        for task in errored:
+            change.workflow.reset_from_task_id(task.id)
+            task = change.workflow.get_task_from_id(task.id)
+            task.data.update(data)
+            change.log("task_retried", task, {"changes": _data_diff({}, data)})
+        open_incidents = db.session.scalars(select(Incident).where(
+            Incident.case_id == change.case.id, Incident.resolved_at.is_(None))).all()
+        for incident in open_incidents:
+            incident.resolved_at, incident.resolved_by_id = clock.now(), change.actor_id
+        change.run_engine()
+        return change.case
+
+
+def add_comment(case_id, body, actor):
+    from engine.models import CaseComment
+    body = (body or "").strip()
+    if not body:
+        raise InvalidData("a note needs some text", field="body")
+    comment = CaseComment(case_id=case_id, author_id=actor.id, body=body[:10000], created_at=clock.now())
+    db.session.add(comment)
+    db.session.commit()
+    return comment
+
+
+def wake(case_id):
+    """Fire whatever timers of the case are due (idempotent: nothing due, nothing changes)."""
+    with _changing(case_id) as change:
+        if change.case.status != "active":
+            return change.case
+        change.run_engine()
+        return change.case
+
+
+def deliver_message(case_id, event, outbox_row):
+    """Hand a thrown message to a waiting case (called by engine.messages)."""
+    with _changing(case_id) as change:
+        try:
+            change.workflow.send_event(event)
+        except WorkflowException as exc:
+            raise Conflict(str(exc))
+        change.log("message_received", details={"message": event.event_definition.name,
+                                                "from_case": outbox_row.source_case_id})
+        outbox_row.status, outbox_row.target_case_id = "delivered", case_id
+        outbox_row.delivered_at = clock.now()
+        change.run_engine()
+        return change.case

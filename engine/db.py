@@ -1,0 +1,72 @@
+"""The SQLAlchemy handle and the column types every model shares."""
+from datetime import datetime, timezone
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import MetaData, types
+from sqlalchemy.orm import DeclarativeBase
+
+# Stable constraint names, so Alembic autogenerate produces the same migration on
+# SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+class UTCDateTime(types.TypeDecorator):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike.
+
+    Stored naive (as UTC) so SQLite's string comparison orders them correctly.
+    """
+
+    impl = types.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc)
+
+
+class JSONText(types.TypeDecorator):
+    """JSON stored as text: the same on both databases and cheap to load as one string."""
+
+    impl = types.Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        import json
+        return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True, default=_to_json)
+
+    def process_result_value(self, value, dialect):
+        import json
+        return None if value is None else json.loads(value)
+
+
+def _to_json(value):
+    """Dates in logged data (event diffs, drafts) are written as ISO text."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def utcnow() -> datetime:
+    from engine import clock
+    return clock.now()

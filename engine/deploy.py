@@ -1,0 +1,293 @@
+"""Deploying process files: validate a whole set, then store new immutable versions.
+
+Nothing is stored unless every file passes: hardened XML parsing, the BPMN schema,
+resolvable call activities and decision tables, referenced forms present, and every
+expression compilable by the sandbox. Problems name the file, the element id and what
+is wrong. A process whose content did not change gets no new version.
+"""
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
+from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS
+from sqlalchemy import func, select
+
+from engine import sandbox, state
+from engine.db import db
+from engine.errors import DeploymentRejected, Problem
+from engine.models import Deployment, DeployedFile, FormVersion, ProcessDefinition
+from engine.parsing import LotseParser, UnsafeXML, deep_recursion, parse_xml
+
+KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".form": "form"}
+
+
+@dataclass
+class DeployResult:
+    deployment: Deployment | None
+    created: list = field(default_factory=list)      # new ProcessDefinition versions
+    unchanged: list = field(default_factory=list)    # latest versions that already had this content
+    forms: list = field(default_factory=list)        # new FormVersion rows
+
+
+def sha256(data) -> str:
+    return hashlib.sha256(data if isinstance(data, bytes) else data.encode()).hexdigest()
+
+
+def collect_files(paths) -> list[tuple[str, bytes]]:
+    """Files and folders given on the command line -> [(name, content)] of .bpmn/.dmn/.form files."""
+    files = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend((p.name, p.read_bytes()) for p in sorted(path.rglob("*")) if p.suffix in KINDS)
+        elif path.is_file():
+            files.append((path.name, path.read_bytes()))
+        else:
+            raise DeploymentRejected([Problem(str(path), "no such file or folder")])
+    return files
+
+
+def _element_problem(file, exc: ValidationException) -> Problem:
+    message = str(exc).split("\n")[0]
+    return Problem(exc.file_name or file, message, element_id=getattr(exc, "id", None) or None,
+                   line=getattr(exc, "line_number", None) or None)
+
+
+def _expressions(spec):
+    """(element id, kind, source, mode) for every piece of code a task spec will run."""
+    element = spec.bpmn_id or spec.name
+    script = getattr(spec, "script", None)
+    if script:
+        yield element, "script", script, "exec"
+    for condition, _target in getattr(spec, "cond_task_specs", []) or []:
+        if condition is not None:
+            yield element, "condition", condition.args[0], "eval"
+    event = getattr(spec, "event_definition", None)
+    if isinstance(event, TimerEventDefinition):
+        yield element, "timer", event.expression, "eval"
+    if isinstance(event, MessageEventDefinition):
+        if getattr(event, "expression", None):
+            yield element, "message payload", event.expression, "eval"
+        for prop in event.correlation_properties or []:
+            yield element, "correlation", prop.retrieval_expression, "eval"
+    if getattr(event, "expression", None) and not isinstance(event, (TimerEventDefinition, MessageEventDefinition)):
+        yield element, "event condition", event.expression, "eval"
+    for attr in ("cardinality", "condition"):
+        value = getattr(spec, attr, None)
+        if isinstance(value, str) and value:
+            yield element, f"multi-instance {attr}", value, "eval"
+    ext = getattr(spec, "extensions", None) or {}
+    for attr in ("candidateGroups", "candidateUsers", "assignee", "dueDate", "followUpDate", "priority"):
+        value = ext.get(attr)
+        if isinstance(value, str) and value.startswith("${") and value.endswith("}"):
+            yield element, f"camunda:{attr}", value[2:-1], "eval"
+    engine = getattr(spec, "dmnEngine", None)
+    if engine is not None:
+        table = engine.decision_table
+        for column in table.inputs:
+            if column.expression:
+                yield f"{element} → {table.id}/{column.id}", "DMN input", column.expression, "eval"
+        for rule in table.rules:
+            for entry in rule.outputEntries:
+                if entry.text:
+                    yield f"{element} → {table.id}/{rule.id}", "DMN output", entry.text, "eval"
+
+
+def _check_literal_dates(element, ext):
+    for attr in ("dueDate", "followUpDate"):
+        value = ext.get(attr)
+        if isinstance(value, str) and value and not value.startswith("${"):
+            try:
+                from datetime import datetime, timezone
+                state.resolve_date(value, {}, datetime.now(timezone.utc))
+            except Exception:
+                yield f"camunda:{attr} {value!r} is neither an ISO 8601 duration (P14D), a date-time nor ${{expression}}"
+
+
+def validate(files: list[tuple[str, bytes]]):
+    """Parse and check a file set. Returns (parser, {process id: file name}, forms) or raises."""
+    from engine.forms import FormDefinition, FormDefinitionError   # form-js rules live in engine.forms
+
+    problems, forms, names = [], {}, set()
+    parser = LotseParser()
+    process_files, startable = {}, {}
+    bpmn_docs = []
+    for name, content in files:
+        if name in names:
+            problems.append(Problem(name, "the same file name appears twice in one deployment"))
+            continue
+        names.add(name)
+        kind = KINDS.get(Path(name).suffix)
+        if kind is None:
+            problems.append(Problem(name, "not a .bpmn, .dmn or .form file"))
+            continue
+        if kind == "form":
+            try:
+                definition = FormDefinition.from_json(content.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError, FormDefinitionError) as exc:
+                problems.append(Problem(name, f"invalid form: {exc}"))
+                continue
+            if not definition.id:
+                problems.append(Problem(name, "the form has no id (camunda:formRef refers to it by id)"))
+            elif definition.id in forms:
+                problems.append(Problem(name, f"form id {definition.id!r} is also used by {forms[definition.id][0]}"))
+            else:
+                forms[definition.id] = (name, content, definition)
+            continue
+        try:
+            doc = parse_xml(content, name)
+        except UnsafeXML as exc:
+            problems.append(Problem(name, str(exc)))
+            continue
+        except etree.XMLSyntaxError as exc:
+            problems.append(Problem(name, f"not well-formed XML: {exc.msg}", line=exc.lineno))
+            continue
+        try:
+            if kind == "bpmn":
+                parser.add_bpmn_xml(doc, name)
+                bpmn_docs.append((name, doc))
+            else:
+                parser.add_dmn_xml(doc, name)
+        except ValidationException as exc:
+            problems.append(_element_problem(name, exc))
+        except Exception as exc:      # the library raises assorted errors on malformed models
+            problems.append(Problem(name, f"{type(exc).__name__}: {exc}"))
+    for name, doc in bpmn_docs:
+        for process in doc.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}process"):
+            pid = process.get("id")
+            if pid in process_files:
+                problems.append(Problem(name, f"process id {pid!r} is also defined in {process_files[pid]}",
+                                        element_id=pid))
+            process_files[pid] = name
+            startable[pid] = process.get(f"{{{CAMUNDA_MODEL_NS}}}isStartableInTasklist", "true") != "false"
+    if problems:
+        raise DeploymentRejected(problems)
+
+    known_forms = set(forms) | set(db.session.scalars(select(FormVersion.key).distinct()))
+    specs = {}
+    with deep_recursion():
+        for pid, name in process_files.items():
+            try:
+                specs[pid] = (parser.get_spec(pid), parser.get_subprocess_specs(pid))
+            except ValidationException as exc:
+                problems.append(_element_problem(name, exc))
+            except RecursionError:
+                problems.append(Problem(name, "the process is too deeply nested to parse", element_id=pid))
+    for pid, (spec, _subs) in specs.items():
+        name = process_files[pid]
+        for task_spec in spec.task_specs.values():
+            ext = getattr(task_spec, "extensions", None) or {}
+            for element, kind, source, mode in _expressions(task_spec):
+                if not source or not str(source).strip():
+                    problems.append(Problem(name, f"empty {kind}", element_id=element))
+                    continue
+                reason = sandbox.check_code(str(source), mode)
+                if reason:
+                    problems.append(Problem(name, f"{kind} {source!r} cannot run: {reason}", element_id=element))
+            form_ref = ext.get("formRef")
+            if form_ref and form_ref not in known_forms:
+                problems.append(Problem(name, f"form {form_ref!r} (camunda:formRef) is not deployed and not in this "
+                                              f"deployment", element_id=task_spec.bpmn_id))
+            for message in _check_literal_dates(task_spec.bpmn_id, ext):
+                problems.append(Problem(name, message, element_id=task_spec.bpmn_id))
+    if problems:
+        raise DeploymentRejected(problems)
+    return specs, process_files, startable, forms
+
+
+def _forms_used(spec, subprocess_specs) -> set[str]:
+    used = set()
+    for s in [spec, *subprocess_specs.values()]:
+        for task_spec in s.task_specs.values():
+            ref = (getattr(task_spec, "extensions", None) or {}).get("formRef")
+            if ref:
+                used.add(ref)
+    return used
+
+
+def _latest(model, key):
+    return db.session.scalar(select(model).where(model.key == key).order_by(model.version.desc()).limit(1))
+
+
+def deploy(files: list[tuple[str, bytes]], user=None) -> DeployResult:
+    """Validate `files` as a whole and store what changed. Raises DeploymentRejected, storing nothing."""
+    if not files:
+        raise DeploymentRejected([Problem("(none)", "no .bpmn, .dmn or .form files given")])
+    specs, process_files, startable, forms = validate(files)
+    checksums = {name: sha256(content) for name, content in files}
+
+    deployment = Deployment(created_by_id=getattr(user, "id", None),
+                            checksum=sha256("".join(sorted(checksums.values()))))
+    db.session.add(deployment)
+    db.session.flush()
+    stored_files = {}
+    for name, content in files:
+        row = DeployedFile(deployment_id=deployment.id, name=name, kind=KINDS[Path(name).suffix],
+                           checksum=checksums[name], content=content.decode("utf-8"))
+        db.session.add(row)
+        stored_files[name] = row
+    result = DeployResult(deployment)
+
+    form_ids = {}
+    for key, (name, content, definition) in forms.items():
+        latest = _latest(FormVersion, key)
+        if latest is not None and latest.checksum == checksums[name]:
+            form_ids[key] = latest
+            continue
+        row = FormVersion(key=key, version=(latest.version + 1) if latest else 1, checksum=checksums[name],
+                          deployment_id=deployment.id, schema=json.loads(content))
+        db.session.add(row)
+        form_ids[key] = row
+        result.forms.append(row)
+    db.session.flush()
+
+    for pid, (spec, subprocess_specs) in sorted(specs.items()):
+        spec_json = state.dump_specs(spec, subprocess_specs)
+        form_map = {}
+        for ref in sorted(_forms_used(spec, subprocess_specs)):
+            form = form_ids.get(ref) or _latest(FormVersion, ref)
+            form_map[ref] = form.id
+        form_checksums = [db.session.get(FormVersion, fid).checksum for fid in form_map.values()]
+        checksum = sha256(spec_json + checksums[process_files[pid]] + "".join(form_checksums))
+        latest = _latest(ProcessDefinition, pid)
+        if latest is not None and latest.checksum == checksum:
+            result.unchanged.append(latest)
+            continue
+        start_events = [t for t in spec.task_specs.values() if isinstance(t, StartEvent)]
+        message_starts = sorted({t.event_definition.name for t in start_events
+                                 if isinstance(t.event_definition, MessageEventDefinition)})
+        plain_start = next((t for t in start_events if isinstance(t.event_definition, NoneEventDefinition)), None)
+        row = ProcessDefinition(
+            key=pid, version=(latest.version + 1) if latest else 1, name=spec.description or pid,
+            checksum=checksum, deployment_id=deployment.id, source_file_id=stored_files[process_files[pid]].id,
+            spec_json=spec_json, forms=form_map, message_starts=message_starts,
+            startable=startable[pid] and plain_start is not None,
+            start_form=((plain_start.extensions or {}).get("formRef") if plain_start is not None else None))
+        db.session.add(row)
+        result.created.append(row)
+    db.session.flush()
+    return result
+
+
+def deploy_paths(paths, user=None) -> DeployResult:
+    return deploy(collect_files(paths), user=user)
+
+
+def latest_definitions():
+    """The newest version of every process key."""
+    newest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version"))
+              .group_by(ProcessDefinition.key).subquery())
+    return db.session.scalars(select(ProcessDefinition).join(
+        newest, (ProcessDefinition.key == newest.c.key) & (ProcessDefinition.version == newest.c.version))
+        .order_by(ProcessDefinition.key)).all()
+
+
+def latest_definition(key):
+    return _latest(ProcessDefinition, key)

@@ -1,0 +1,93 @@
+"""BPMN messages between cases: an outbox written with the sender's state, routed after commit.
+
+SpiffWorkflow never delivers across instances: a message nobody in the same workflow
+catches comes out of `get_events()` (which empties its queue, so we store them at once).
+Routing is by message name plus correlation values: the first case waiting for that name
+whose correlations agree gets it; failing that, a process with a matching message start
+event is started. A message nobody waits for yet stays pending and is retried whenever a
+case starts waiting (or by the sweeper).
+"""
+from sqlalchemy import select
+
+from engine import clock
+from engine.db import db
+from engine.models import Case, MessageSubscription, OutboxMessage, ProcessDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+
+
+def collect(case, workflow):
+    """Move thrown, uncaught messages from the workflow into the outbox (same transaction)."""
+    from engine.state import registry
+    count = 0
+    for event in workflow.get_events():
+        if not isinstance(event.event_definition, MessageEventDefinition):
+            continue
+        db.session.add(OutboxMessage(source_case_id=case.id, name=event.event_definition.name,
+                                     event=registry.convert(event), correlations=event.correlations or {},
+                                     status="pending", created_at=clock.now()))
+        count += 1
+    return count
+
+
+def _compatible(waiting: dict, sent: dict) -> bool:
+    """Correlation keys both sides know must carry equal values."""
+    for key, values in sent.items():
+        held = waiting.get(key)
+        if held and any(held.get(prop) != value for prop, value in values.items() if prop in held):
+            return False
+    return True
+
+
+def find_receiver(message: OutboxMessage) -> int | None:
+    rows = db.session.execute(
+        select(MessageSubscription.case_id, MessageSubscription.correlations)
+        .join(Case, Case.id == MessageSubscription.case_id)
+        .where(MessageSubscription.message_name == message.name, Case.status == "active",
+               MessageSubscription.case_id != message.source_case_id)
+        .order_by(MessageSubscription.id)).all()
+    exact = [case_id for case_id, corr in rows if corr and _compatible(corr, message.correlations)]
+    if exact:
+        return exact[0]
+    blank = [case_id for case_id, corr in rows if not corr]
+    return blank[0] if blank else None
+
+
+def deliver_pending(limit=100) -> int:
+    """Deliver what can be delivered now. Returns the number delivered."""
+    from engine import cases
+    from engine.deploy import latest_definitions
+    from engine.errors import Conflict
+    from engine.state import registry
+
+    delivered = 0
+    pending = db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.status == "pending")
+                                 .order_by(OutboxMessage.id).limit(limit)).all()
+    for message_id in pending:
+        message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.id == message_id,
+                                                                OutboxMessage.status == "pending")
+                                    .with_for_update(skip_locked=True))
+        if message is None:
+            db.session.rollback()
+            continue
+        event = registry.restore(message.event)
+        target = find_receiver(message)
+        if target is None:
+            starters = [d for d in latest_definitions() if message.name in (d.message_starts or [])]
+            if starters:
+                source = db.session.get(Case, message.source_case_id)
+                new_case = cases.start_case(starters[0], center=source.center_id, employer=source.employer_id,
+                                            subject=source.subject, parent_case=source.id)
+                target = new_case.id
+        if target is None:
+            message.attempts += 1
+            db.session.commit()
+            continue
+        try:
+            cases.deliver_message(target, event, db.session.get(OutboxMessage, message_id))
+            delivered += 1
+        except Conflict as exc:
+            message = db.session.get(OutboxMessage, message_id)
+            message.attempts += 1
+            message.error = str(exc)[:1000]
+            db.session.commit()
+    return delivered

@@ -1,0 +1,14 @@
+"""One table per module. Import everything here so Alembic and `db.create_all` see all tables."""
+from engine.models.organisation import Organisation
+from engine.models.user import Group, Membership, User
+from engine.models.definition import Deployment, DeployedFile, FormVersion, ProcessDefinition
+from engine.models.case import Case, CaseComment, CaseMilestone
+from engine.models.human_task import HumanTask, HumanTaskGroup
+from engine.models.waiting import MessageSubscription, WaitingTimer
+from engine.models.outbox import OutboxMessage
+from engine.models.event import CaseEvent
+from engine.models.incident import Incident
+
+__all__ = ["Organisation", "User", "Group", "Membership", "Deployment", "DeployedFile", "FormVersion",
+           "ProcessDefinition", "Case", "CaseComment", "CaseMilestone", "HumanTask", "HumanTaskGroup",
+           "WaitingTimer", "MessageSubscription", "OutboxMessage", "CaseEvent", "Incident"]

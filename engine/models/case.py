@@ -1,0 +1,73 @@
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engine.db import JSONText, UTCDateTime, db, utcnow
+
+
+class Case(db.Model):
+    """One journey: a process instance pinned to a definition version.
+
+    `state` is SpiffWorkflow's serialization without the spec (restored from the pinned
+    definition). Everything lists show lives in the derived tables, never in `state`.
+    """
+
+    __tablename__ = "case"
+    __table_args__ = (Index("ix_case_center_status", "center_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
+    center_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    employer_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(200), default="")    # person or firm the case is about
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | completed | cancelled
+    has_incident: Mapped[bool] = mapped_column(Boolean, default=False)
+    responsible_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    parent_case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
+    state: Mapped[str] = mapped_column(Text)
+    serializer_version: Mapped[str] = mapped_column(String(16))
+    library_version: Mapped[str] = mapped_column(String(16))
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+    definition = relationship("ProcessDefinition")
+    center = relationship("Organisation", foreign_keys=[center_id])
+    employer = relationship("Organisation", foreign_keys=[employer_id])
+    responsible = relationship("User", foreign_keys=[responsible_id])
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
+
+
+class CaseMilestone(db.Model):
+    """A `milestone` property reached by the case: what the employer portal shows."""
+
+    __tablename__ = "case_milestone"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(128))
+    label: Mapped[str] = mapped_column(String(200))
+    element_id: Mapped[str] = mapped_column(String(128))
+    reached_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CaseComment(db.Model):
+    __tablename__ = "case_comment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author = relationship("User")

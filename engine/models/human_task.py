@@ -1,0 +1,69 @@
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engine.db import JSONText, UTCDateTime, db, utcnow
+
+
+class HumanTask(db.Model):
+    """A user task of a case: open ones form the inbox, closed ones the history.
+
+    Case reference, subject, process and center are copied in so the inbox reads this
+    table (and its group index) only.
+    """
+
+    __tablename__ = "human_task"
+    __table_args__ = (
+        Index("ix_human_task_assignee_open", "assignee_id", "state", "due_at"),
+        Index("ix_human_task_case_state", "case_id", "state"),
+        Index("ix_human_task_center_state_due", "center_id", "state", "due_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)     # SpiffWorkflow task id
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
+    center_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    employer_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    case_reference: Mapped[str] = mapped_column(String(32))
+    case_subject: Mapped[str] = mapped_column(String(200), default="")
+    process_key: Mapped[str] = mapped_column(String(128))
+    process_name: Mapped[str] = mapped_column(String(200))
+    element_id: Mapped[str] = mapped_column(String(128))
+    title: Mapped[str] = mapped_column(String(255))
+    documentation: Mapped[str | None] = mapped_column(Text)
+    lane: Mapped[str | None] = mapped_column(String(128))
+    actor: Mapped[str | None] = mapped_column(String(32))              # center | employer | worker | authority
+    candidate_groups: Mapped[list] = mapped_column(JSONText, default=list)
+    candidate_users: Mapped[list] = mapped_column(JSONText, default=list)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    follow_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    priority: Mapped[int] = mapped_column(Integer, default=50)
+    form_key: Mapped[str | None] = mapped_column(String(128))
+    form_version_id: Mapped[int | None] = mapped_column(ForeignKey("form_version.id"))
+    state: Mapped[str] = mapped_column(String(16), default="open")     # open | completed | cancelled
+    draft: Mapped[dict | None] = mapped_column(JSONText)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # Deadline notices already sent ('reminder', 'overdue', 'escalation'): each goes out once.
+    notices_sent: Mapped[list] = mapped_column(JSONText, default=list)
+
+    assignee = relationship("User", foreign_keys=[assignee_id])
+    completed_by = relationship("User", foreign_keys=[completed_by_id])
+    case = relationship("Case")
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == "open"
+
+
+class HumanTaskGroup(db.Model):
+    """Candidate group index of open tasks: the 'group tasks' inbox is one indexed join."""
+
+    __tablename__ = "human_task_group"
+    __table_args__ = (Index("ix_human_task_group_group_center", "group_name", "center_id", "task_id"),)
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True)
+    group_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    center_id: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,56 @@
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engine.db import UTCDateTime, db, utcnow
+
+
+class Group(db.Model):
+    """A candidate group of BPMN user tasks (`camunda:candidateGroups`), and a role."""
+
+    __tablename__ = "group"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Membership(db.Model):
+    __tablename__ = "membership"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("group.id", ondelete="CASCADE"), primary_key=True,
+                                          index=True)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    language: Mapped[str] = mapped_column(String(8), default="de")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organisation = relationship("Organisation")
+    groups = relationship("Group", secondary="membership", lazy="selectin", order_by="Group.name")
+
+    @property
+    def group_names(self) -> set[str]:
+        return {group.name for group in self.groups}
+
+    def in_group(self, *names: str) -> bool:
+        return bool(self.group_names.intersection(names))
+
+    @property
+    def is_active(self):
+        return self.active
+
+    def __repr__(self):
+        return f"<User {self.username}>"

@@ -1,0 +1,285 @@
+"""Loading and saving a case's workflow, and keeping the derived tables in step with it.
+
+A case row stores SpiffWorkflow's serialization *without* the process spec: the spec is
+restored from the pinned `ProcessDefinition` (parsed once at deploy time, cached per
+process). `sync` rewrites what lists read — open human tasks, waiting timers, message
+subscriptions, the next due time — from the workflow, in the caller's transaction.
+"""
+import json
+from collections import OrderedDict
+from datetime import date, datetime, timedelta, timezone
+from importlib.metadata import version as package_version
+from uuid import UUID
+
+from SpiffWorkflow import TaskState
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDefinition,
+                                                              DurationTimerEventDefinition,
+                                                              TimeDateEventDefinition, TimerEventDefinition)
+from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG
+from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefinitionConverter
+from sqlalchemy import delete, select
+
+from engine import clock, sandbox
+from engine.db import db
+from engine.errors import InvalidData
+from engine.parsing import CorrelatedMessageEventDefinition
+from engine.models import (HumanTask, HumanTaskGroup, MessageSubscription, ProcessDefinition, User,
+                           WaitingTimer)
+
+LIBRARY_VERSION = package_version("SpiffWorkflow")
+TIMER_KINDS = {TimeDateEventDefinition: "date", DurationTimerEventDefinition: "duration",
+               CycleTimerEventDefinition: "cycle"}
+
+
+# --- serialization ------------------------------------------------------------------------------
+
+class _SpecCache:
+    """definition id -> (spec, subprocess specs); specs are immutable, so a small LRU is enough."""
+
+    def __init__(self, size=64):
+        self.size, self.items = size, OrderedDict()
+
+    def get(self, definition_id):
+        if definition_id in self.items:
+            self.items.move_to_end(definition_id)
+            return self.items[definition_id]
+        definition = db.session.get(ProcessDefinition, definition_id)
+        specs = restore_specs(definition.spec_json)
+        self.items[definition_id] = specs
+        if len(self.items) > self.size:
+            self.items.popitem(last=False)
+        return specs
+
+    def clear(self):
+        self.items.clear()
+
+
+spec_cache = _SpecCache()
+
+
+class SpecByReferenceConverter(BpmnWorkflowConverter):
+    """Writes `definition_id` instead of the specs; restores them from the spec cache."""
+
+    def to_dict(self, workflow):
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["definition_id"] = workflow.definition_id
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct):
+        spec, subprocess_specs = spec_cache.get(dct["definition_id"])
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.definition_id = dct.pop("definition_id")
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _registry(config):
+    registry = BpmnWorkflowSerializer.configure(config)
+    registry.register(date, lambda value: {"value": value.isoformat()},
+                      lambda dct: date.fromisoformat(dct["value"]))
+    return registry
+
+
+_config = dict(DEFAULT_CONFIG)          # never mutate the library's module-level config
+_config[BpmnWorkflow] = SpecByReferenceConverter
+_config[CorrelatedMessageEventDefinition] = MessageEventDefinitionConverter
+registry = _registry(_config)
+serializer = BpmnWorkflowSerializer(registry)
+SERIALIZER_VERSION = serializer.VERSION
+
+
+def dump_specs(spec, subprocess_specs) -> str:
+    return json.dumps({"spec": registry.convert(spec),
+                       "subprocess_specs": {k: registry.convert(v) for k, v in sorted(subprocess_specs.items())}},
+                      sort_keys=True)
+
+
+def restore_specs(spec_json: str):
+    dct = json.loads(spec_json)
+    return (registry.restore(dct["spec"]),
+            {k: registry.restore(v) for k, v in dct["subprocess_specs"].items()})
+
+
+def new_workflow(definition: ProcessDefinition) -> BpmnWorkflow:
+    spec, subprocess_specs = spec_cache.get(definition.id)
+    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=sandbox.script_engine)
+    workflow.definition_id = definition.id
+    return workflow
+
+
+def load(case) -> BpmnWorkflow:
+    workflow = serializer.deserialize_json(case.state)
+    workflow.script_engine = sandbox.script_engine
+    return workflow
+
+
+def dump(workflow) -> str:
+    return serializer.serialize_json(workflow)
+
+
+def check_storable(data: dict, path="") -> None:
+    """Refuse data the serializer cannot round-trip: a `typename` key breaks deserialization."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if not isinstance(key, str):
+                raise InvalidData(f"{path or 'data'}: keys must be text, not {key!r}", field=path)
+            if key == "typename":
+                raise InvalidData(f"the field name 'typename' is reserved ({path + key})", field=path + key)
+            check_storable(value, f"{path}{key}.")
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            check_storable(item, f"{path}{index}.")
+    elif data is not None and not isinstance(data, (str, int, float, bool, date, datetime)):
+        raise InvalidData(f"{path.rstrip('.') or 'data'}: values of type {type(data).__name__} cannot be stored",
+                          field=path.rstrip("."))
+
+
+# --- deadlines on user tasks ---------------------------------------------------------------------
+
+def _as_utc(value) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    return None
+
+
+def resolve_expression(value, data):
+    """A camunda attribute value: `${python expression}` over task data, or the literal text."""
+    if isinstance(value, str) and value.startswith("${") and value.endswith("}"):
+        return sandbox.evaluate(value[2:-1], data)
+    return value
+
+
+def resolve_date(value, data, created: datetime) -> datetime | None:
+    """camunda:dueDate/followUpDate: an ISO duration from task creation, an ISO date(-time), or `${expr}`."""
+    value = resolve_expression(value, data)
+    if value is None or value == "":
+        return None
+    if isinstance(value, (datetime, date)):
+        return _as_utc(value)
+    text = str(value).strip()
+    if text.startswith("P"):
+        duration = TimerEventDefinition.parse_iso_duration(text)
+        return created + TimerEventDefinition.get_timedelta_from_start(duration, created)
+    if len(text) == 10:       # a date: due at the end of that day (Berlin is UTC+1/+2; keep it simple)
+        return datetime.fromisoformat(text).replace(tzinfo=timezone.utc) + timedelta(hours=22)
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+# --- keeping the derived tables in step -----------------------------------------------------------
+
+def properties(task_spec) -> dict:
+    return (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+
+
+def _open_human_task(case, task, definition, now) -> HumanTask:
+    spec = task.task_spec
+    ext = getattr(spec, "extensions", None) or {}
+    data = task.data
+    groups = resolve_expression(ext.get("candidateGroups", []), data) or []
+    users = resolve_expression(ext.get("candidateUsers", []), data) or []
+    if isinstance(groups, str):
+        groups = [g.strip() for g in groups.split(",") if g.strip()]
+    if isinstance(users, str):
+        users = [u.strip() for u in users.split(",") if u.strip()]
+    assignee_name = resolve_expression(ext.get("assignee"), data)
+    assignee_id = None
+    if assignee_name:
+        assignee_id = db.session.scalar(select(User.id).where(User.username == str(assignee_name)))
+    try:
+        priority = int(resolve_expression(ext.get("priority", 50), data))
+    except (TypeError, ValueError):
+        priority = 50
+    form_key = ext.get("formRef")
+    return HumanTask(
+        id=str(task.id), case_id=case.id, center_id=case.center_id, employer_id=case.employer_id,
+        case_reference=case.reference, case_subject=case.subject, process_key=definition.key,
+        process_name=definition.name, element_id=spec.bpmn_id or spec.name,
+        title=spec.bpmn_name or spec.bpmn_id or spec.name, documentation=spec.documentation,
+        lane=spec.lane, actor=properties(spec).get("actor"), candidate_groups=list(groups),
+        candidate_users=list(users), assignee_id=assignee_id,
+        due_at=resolve_date(ext.get("dueDate"), data, now),
+        follow_up_at=resolve_date(ext.get("followUpDate"), data, now),
+        priority=priority, form_key=form_key,
+        form_version_id=(definition.forms or {}).get(form_key) if form_key else None,
+        state="open", created_at=now,
+    )
+
+
+def sync(case, workflow, actor_id=None) -> dict:
+    """Bring the case row and its derived tables in line with `workflow`. Returns what changed."""
+    now = clock.now()
+    definition = case.definition
+    ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+    open_rows = {row.id: row for row in db.session.scalars(
+        select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == "open"))}
+
+    opened, closed = [], []
+    for task_id, task in ready.items():
+        if task_id not in open_rows:
+            row = _open_human_task(case, task, definition, now)
+            db.session.add(row)
+            for group in row.candidate_groups:
+                db.session.add(HumanTaskGroup(task_id=row.id, group_name=group, center_id=case.center_id))
+            opened.append(row)
+    for task_id, row in open_rows.items():
+        if task_id in ready:
+            continue
+        spiff_task = workflow.get_task_from_id(UUID(task_id))
+        row.state = "completed" if spiff_task is not None and spiff_task.state == TaskState.COMPLETED else "cancelled"
+        row.completed_at = row.completed_at or now
+        closed.append(row)
+    if closed:
+        db.session.execute(delete(HumanTaskGroup).where(HumanTaskGroup.task_id.in_([r.id for r in closed])))
+
+    # Timers and message subscriptions: few rows per case, rewritten whole.
+    subscribed_before = set(db.session.scalars(
+        select(MessageSubscription.message_name).where(MessageSubscription.case_id == case.id)))
+    db.session.execute(delete(WaitingTimer).where(WaitingTimer.case_id == case.id))
+    db.session.execute(delete(MessageSubscription).where(MessageSubscription.case_id == case.id))
+    due_times = []
+    for task in workflow.event_manager.tasks.values():
+        definition_ = task.task_spec.event_definition
+        spec = task.task_spec
+        if isinstance(definition_, TimerEventDefinition):
+            pending = definition_.details(task)
+            if not isinstance(pending.value, str):
+                continue
+            due = TimerEventDefinition.get_datetime(pending.value)
+            due_times.append(due)
+            db.session.add(WaitingTimer(
+                case_id=case.id, center_id=case.center_id, task_id=str(task.id),
+                element_id=spec.bpmn_id or spec.name, name=spec.bpmn_name or spec.bpmn_id or spec.name,
+                kind=TIMER_KINDS.get(type(definition_), "timer"), actor=properties(spec).get("actor"),
+                due_at=due))
+        elif isinstance(definition_, MessageEventDefinition):
+            correlations = task.workflow.correlations or workflow.correlations or {}
+            db.session.add(MessageSubscription(
+                case_id=case.id, message_name=definition_.name, element_id=spec.bpmn_id or spec.name,
+                correlations=correlations))
+
+    subscribed = {row.message_name for row in db.session.new if isinstance(row, MessageSubscription)}
+    case.next_timer_at = min(due_times, default=None)
+    case.has_incident = any(True for _ in workflow.get_tasks(state=TaskState.ERROR))
+    if workflow.completed and case.status == "active":
+        case.status = "completed" if workflow.success else "cancelled"
+        case.ended_at = now
+    case.updated_at = now
+    case.state = dump(workflow)
+    case.serializer_version = SERIALIZER_VERSION
+    case.library_version = LIBRARY_VERSION
+    return {"opened": opened, "closed": closed, "new_subscriptions": subscribed - subscribed_before}

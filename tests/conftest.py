@@ -1,0 +1,123 @@
+"""Shared fixtures: an app per database backend, a clean database per test, a movable clock.
+
+Engine tests run on SQLite always and on PostgreSQL too when DATABASE_URL is set (CI sets
+it). In CI a missing service is an error, never a skip.
+"""
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from engine import clock, state
+from engine.db import db
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PG_URL = os.environ.get("DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+if os.environ.get("CI") and not (PG_URL and os.environ.get("REDIS_URL")):
+    raise pytest.UsageError("CI must run with DATABASE_URL and REDIS_URL set (see .ci/run)")
+
+
+def make_app(backend, tmpdir, **overrides):
+    from web import create_app
+    url = f"sqlite:///{tmpdir}/lotse-test.db" if backend == "sqlite" else PG_URL
+    config = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test", "REDIS_URL": None,
+              "MAIL_URL": None}
+    if backend == "postgresql":
+        from web.config import database_url
+        config["SQLALCHEMY_DATABASE_URI"] = database_url(url, tmpdir)
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def app(request):
+    tmpdir = tempfile.mkdtemp(prefix="lotse-test-")
+    app = make_app(request.param, tmpdir)
+    app.backend = request.param
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _truncate(app):
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    if app.backend == "postgresql":
+        db.session.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(text(f'DELETE FROM "{table}"'))
+    db.session.commit()
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context on a clean database, with the clock frozen."""
+    with app.app_context():
+        _truncate(app)
+        state.spec_cache.clear()
+        clock.freeze()
+        try:
+            yield app
+        finally:
+            db.session.rollback()
+            db.session.remove()
+            clock.reset()
+
+
+@pytest.fixture
+def people(ctx):
+    """A center with an advisor, a second advisor, a supervisor; an employer with a contact; another center."""
+    from engine import users
+    center = users.get_organisation("center", "Welcome Center Aachen", code="AC")
+    other_center = users.get_organisation("center", "Welcome Center Köln", code="K")
+    firm = users.get_organisation("employer", "Elektro Jansen GmbH", center=center)
+    other_firm = users.get_organisation("employer", "Bäckerei Schmitz", center=center)
+    result = {
+        "center": center, "other_center": other_center, "firm": firm, "other_firm": other_firm,
+        "anna": users.ensure_user("anna", "Anna Berger", organisation=center, groups=["advisor"], password="pw-anna"),
+        "ben": users.ensure_user("ben", "Ben Okafor", organisation=center, groups=["advisor"], password="pw-ben"),
+        "sara": users.ensure_user("sara", "Sara Klein", organisation=center, groups=["advisor", "supervisor"],
+                                  password="pw-sara"),
+        "kai": users.ensure_user("kai", "Kai Köln", organisation=other_center, groups=["advisor"], password="pw-kai"),
+        "jansen": users.ensure_user("jansen", "Petra Jansen", organisation=firm, groups=["employer"],
+                                    password="pw-jansen"),
+        "schmitz": users.ensure_user("schmitz", "Jo Schmitz", organisation=other_firm, groups=["employer"],
+                                     password="pw-schmitz"),
+    }
+    db.session.commit()
+    return result
+
+
+def fixture_files(*names):
+    """(name, bytes) pairs from tests/fixtures/bpmn and tests/fixtures/forms."""
+    files = []
+    for name in names:
+        for folder in ("bpmn", "forms"):
+            path = FIXTURES / folder / name
+            if path.exists():
+                files.append((name, path.read_bytes()))
+                break
+        else:
+            raise FileNotFoundError(name)
+    return files
+
+
+@pytest.fixture
+def deploy_fixture(ctx):
+    from engine import deploy
+
+    def _deploy(*names, user=None):
+        result = deploy.deploy(fixture_files(*names), user=user)
+        db.session.commit()
+        return result
+    return _deploy
