@@ -1,0 +1,46 @@
+"""The Flask app factory: configuration, extensions, one blueprint per audience."""
+from pathlib import Path
+
+from flask import Flask, request, session
+from flask_login import current_user
+
+from web import config
+from web.extensions import babel, csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _select_locale():
+    choice = session.get("language")
+    if choice in ("de", "en"):
+        return choice
+    if current_user and current_user.is_authenticated and current_user.language in ("de", "en"):
+        return current_user.language
+    return request.accept_languages.best_match(["de", "en"]) or "de"
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(ROOT / "instance"))
+    app.config.update(config.from_environment(app.instance_path))
+    app.config.update(overrides or {})
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale,
+                   default_translation_directories=str(ROOT / "web" / "translations"))
+
+    from engine import models  # noqa: F401  (register every table)
+    from web.auth import bp as auth_bp
+    from web.auth.views import load_user
+    from web.advisor import bp as advisor_bp
+
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "auth.login"
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(advisor_bp)
+
+    from web import filters
+    filters.register(app)
+    return app

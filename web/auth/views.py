@@ -1,0 +1,50 @@
+"""Login and logout. Sessions are Flask-Login cookies (HttpOnly, SameSite=Lax); forms carry CSRF tokens."""
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import login_required, login_user, logout_user
+
+from engine import users
+from engine.db import db
+from engine.models import User
+from web.auth import bp
+
+
+def load_user(user_id):
+    return db.session.get(User, int(user_id))
+
+
+def _safe_next(target):
+    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
+        return target
+    return None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    username = request.form.get("username", "").strip()
+    if request.method == "POST":
+        user = users.authenticate(username, request.form.get("password", ""))
+        if user is None:
+            flash(_("Benutzername oder Passwort ist falsch."), "error")
+            return render_template("auth/login.html", username=username), 401
+        login_user(user)
+        session["language"] = user.language
+        return redirect(_safe_next(request.args.get("next")) or url_for("advisor.inbox"))
+    return render_template("auth/login.html", username=username)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    choice = request.form.get("language")
+    if choice in ("de", "en"):
+        session["language"] = choice
+    return redirect(_safe_next(request.form.get("next")) or url_for("advisor.inbox"))
