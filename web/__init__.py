@@ -35,11 +35,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     from web.auth import bp as auth_bp
     from web.auth.views import load_user
     from web.advisor import bp as advisor_bp
+    from web.notifications import bp as notifications_bp
 
     login_manager.user_loader(load_user)
     login_manager.login_view = "auth.login"
     app.register_blueprint(auth_bp)
     app.register_blueprint(advisor_bp)
+    app.register_blueprint(notifications_bp)
 
     from web import filters
     filters.register(app)
