@@ -40,13 +40,26 @@ def app(request):
     app = make_app(request.param, tmpdir)
     app.backend = request.param
     with app.app_context():
-        db.drop_all()
+        _drop_everything()
         db.create_all()
         db.session.commit()
     yield app
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def _drop_everything():
+    """Drop every table in the database, including ones an older schema left behind.
+
+    `db.drop_all()` only knows today's models; a table from an earlier run that references
+    one of them would make it fail, so reflect what is really there.
+    """
+    from sqlalchemy import MetaData
+    existing = MetaData()
+    existing.reflect(bind=db.engine)
+    existing.drop_all(bind=db.engine)
+    db.session.commit()
 
 
 def _truncate(app):
