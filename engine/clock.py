@@ -3,12 +3,17 @@
 SpiffWorkflow reads `datetime.now(timezone.utc)` inside its timer module; we point that
 module's `datetime` at a subclass whose `now()` asks this clock, so BPMN timers, due dates
 and the sweeper all agree on what time it is.
+
+`LOTSE_CLOCK_OFFSET_SECONDS` (read at import) starts the clock shifted: tests use it to tell
+a worker subprocess what time it is ("a day later") without sleeping.
 """
+import os
 from datetime import datetime, timedelta, timezone
 
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as _spiff_timer
 
-_offset = timedelta(0)
+_start_offset = timedelta(seconds=float(os.environ.get("LOTSE_CLOCK_OFFSET_SECONDS") or 0))
+_offset = _start_offset
 _frozen: datetime | None = None
 
 
@@ -36,7 +41,12 @@ def freeze(at: datetime | None = None) -> datetime:
 
 def reset() -> None:
     global _frozen, _offset
-    _frozen, _offset = None, timedelta(0)
+    _frozen, _offset = None, _start_offset
+
+
+def offset_from_real_time() -> timedelta:
+    """How far this clock is ahead of the wall clock (what a worker subprocess needs to agree with us)."""
+    return now() - datetime.now(timezone.utc)
 
 
 class _ClockDatetime(datetime):

@@ -1,6 +1,282 @@
-"""Timers over time: the sweeper that wakes due cases (filled in by the time issue)."""
+"""Time: the sweeper that wakes due cases, sends deadline notices and retries mail.
+
+The database is the truth. `case.next_timer_at` (kept by `state.sync`) says when a case's
+earliest BPMN timer is due; `human_task.next_notice_at` when a task's next deadline notice
+(reminder, overdue notice, escalation) is due; `mail_message.next_attempt_at` when a mail
+is (re)sent. `sweep()` works through all three in due order:
+
+- Each due case is claimed with `SELECT … FOR UPDATE SKIP LOCKED` (PostgreSQL) in the same
+  transaction that wakes it (`cases.wake`: `refresh_timers()` + `do_engine_steps()`, sync,
+  commit), so several workers sweep side by side and a case is only ever woken by one of
+  them; a case another worker holds is skipped. On SQLite (one writer at a time) the case's
+  `lock_version` check turns a lost race into a Conflict that is skipped. A case whose next
+  timer is still due after waking (a cycle timer after downtime) is woken again at once, so
+  missed repetitions are caught up one by one, in order, each exactly once.
+- Deadline notices: see `engine.notifications`.
+- Pending mail: see `engine.mail`.
+
+Scheduling: with `REDIS_URL`, `sweep_job` runs on rq and schedules its successor at the next
+multiple of `SWEEP_INTERVAL` with rq's scheduler (`rq worker --with-scheduler`; job id per
+slot, so several workers never pile up sweeps); every worker start sweeps once (catch-up
+after downtime) and re-establishes the chain, and so does the worker's maintenance round if
+Redis lost the scheduled job. For precision, every commit that moves a case's
+`next_timer_at` also enqueues `wake_job` at that time (id per case and due time). A lost,
+duplicated or stale job never matters: `wake_job` re-checks the database.
+Without `REDIS_URL`, `start_embedded_sweeper` runs the same `sweep` in a daemon thread every
+`SWEEP_INTERVAL` seconds, sooner when a commit brings a timer closer.
+"""
+import logging
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app, has_app_context
+from sqlalchemy import event, func, inspect, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from engine import clock
+from engine.db import db
+from engine.errors import Conflict, NotFound
+from engine.models import Case
+
+log = logging.getLogger(__name__)
+
+MAX_CATCH_UP = 1000       # wakes of one case in one sweep (a cycle timer's missed repetitions)
 
 
-def start_embedded_sweeper(app):
+# --- waking cases ----------------------------------------------------------------------------------
+
+def _claim(case_id, now, skip_locked=True):
+    """Lock the case if it is active and due; None if not due (any more) or another worker holds it."""
+    return db.session.execute(
+        select(Case.id, Case.next_timer_at)
+        .where(Case.id == case_id, Case.status == "active", Case.next_timer_at < now)
+        .with_for_update(of=Case, skip_locked=skip_locked)).first()
+
+
+def wake_if_due(case_id, now=None, skip_locked=True) -> int:
+    """Wake one case while its timers are due. Returns how many times it was woken (0: nothing due)."""
+    from engine import cases
+    woken = 0
+    previous = None
+    while woken < MAX_CATCH_UP:
+        current = now or clock.now()
+        try:
+            claimed = _claim(case_id, current, skip_locked)
+            if claimed is None or claimed.next_timer_at == previous:
+                db.session.rollback()    # nothing due, someone else has it, or no progress: stop
+                break
+            previous = claimed.next_timer_at
+            case = cases.wake(case_id)   # same transaction: the lock is ours; commits
+            woken += 1
+            after = db.session.info.get("lotse_next_timer", {}).pop(case_id, previous)
+            if case is None or after is None or after >= (now or clock.now()):
+                break                    # nothing more due: skip the re-check query
+        except (Conflict, NotFound, OperationalError) as exc:   # a lost race (SQLite) or a vanished case
+            db.session.rollback()
+            log.info("wake of case %s skipped: %s", case_id, str(exc).split("\n")[0])
+            break
+    return woken
+
+
+def wake_due_cases(now=None, limit=500, deadline=None) -> int:
+    """Wake due cases in due order; returns the number of wakes (timer firings, roughly)."""
+    now = now or clock.now()
+    woken, seen = 0, set()
+    while woken < limit and (deadline is None or time.monotonic() < deadline):
+        batch = db.session.scalars(
+            select(Case.id).where(Case.status == "active", Case.next_timer_at < now)
+            .order_by(Case.next_timer_at, Case.id).limit(min(200, limit))).all()
+        db.session.rollback()
+        batch = [case_id for case_id in batch if case_id not in seen]
+        if not batch:
+            break
+        for case_id in batch:
+            seen.add(case_id)
+            try:
+                woken += wake_if_due(case_id, now)
+            except Exception:
+                db.session.rollback()
+                log.exception("waking case %s failed", case_id)
+            if woken >= limit or (deadline is not None and time.monotonic() >= deadline):
+                break
+    return woken
+
+
+def sweep(now=None, limit=500, time_budget=None) -> dict:
+    """One round over everything due. Idempotent: what is not due, or already done, is left alone."""
+    from engine import mail, messages, notifications
+    deadline = time.monotonic() + time_budget if time_budget else None
+    result = {"woken": wake_due_cases(now, limit, deadline)}
+    try:
+        result["notices"] = notifications.send_due_notices(now, limit)
+    except Exception:
+        db.session.rollback()
+        log.exception("deadline notices failed")
+        result["notices"] = 0
+    try:
+        result["mail"] = mail.send_pending(limit)
+    except Exception:
+        db.session.rollback()
+        log.exception("sending mail failed")
+    try:
+        result["messages"] = messages.deliver_pending(limit)
+    except Exception:
+        db.session.rollback()
+        log.exception("delivering messages failed")
+    result["more"] = (result["woken"] >= limit or result["notices"] >= limit
+                      or (deadline is not None and time.monotonic() >= deadline))
+    return result
+
+
+def next_due_at():
+    """The earliest moment anything will be due (for the embedded sweeper's sleep)."""
+    from engine import mail
+    from engine.models import HumanTask
+    times = [db.session.scalar(select(func.min(Case.next_timer_at)).where(Case.status == "active")),
+             db.session.scalar(select(func.min(HumanTask.next_notice_at)).where(HumanTask.state == "open")),
+             mail.next_attempt_at()]
+    db.session.rollback()
+    times = [t for t in times if t is not None]
+    return min(times) if times else None
+
+
+# --- rq jobs ---------------------------------------------------------------------------------------
+
+def wake_job(case_id):
+    """rq job at a case's due time. Stale (already woken, case gone) or early: does nothing."""
+    from engine.jobs import in_app_context
+    with in_app_context():
+        woken = wake_if_due(case_id, skip_locked=False)
+        if woken:
+            from engine import notifications
+            notifications.send_due_notices()
+        return woken
+
+
+def sweep_job(limit=None):
+    """rq job: one sweep; schedules the next one, and a follow-up at once if it stopped at its limit."""
+    from engine.jobs import in_app_context, queue
+    with in_app_context() as app:
+        limit = limit or int(app.config.get("SWEEP_LIMIT", 500))
+        budget = float(app.config.get("JOB_TIMEOUT", 120)) / 2
+        result = sweep(limit=limit, time_budget=budget)
+        q = queue()
+        if q is not None:
+            if result["more"]:
+                q.enqueue(sweep_job, result_ttl=600)
+            schedule_next_sweep()
+        return result
+
+
+def schedule_next_sweep():
+    """Schedule the periodic sweep at the next multiple of SWEEP_INTERVAL (once, whoever asks)."""
+    from rq.job import Job
+    from engine.jobs import queue
+    q = queue()
+    if q is None:
+        return None
+    interval = max(1.0, float(current_app.config.get("SWEEP_INTERVAL", 30)))
+    real_now = datetime.now(timezone.utc).timestamp()
+    slot = int(real_now // interval) + 1
+    job_id = f"{q.name}-sweep-{int(interval)}-{slot}"
+    if Job.exists(job_id, connection=q.connection):
+        return job_id
+    at = datetime.fromtimestamp(slot * interval, timezone.utc)
+    q.enqueue_at(at, sweep_job, job_id=job_id, result_ttl=600, failure_ttl=86400,
+                 description="periodic sweep")
+    return job_id
+
+
+# --- precise wake jobs after commit ----------------------------------------------------------------
+
+@event.listens_for(Session, "after_flush")
+def _note_timer_changes(session, flush_context):
+    for obj in list(session.new) + list(session.dirty):
+        if isinstance(obj, Case):
+            session.info.setdefault("lotse_next_timer", {})[obj.id] = obj.next_timer_at   # for wake_if_due
+            history = inspect(obj).attrs.next_timer_at.history
+            if history.added and history.added[0] is not None and obj.id is not None:
+                session.info.setdefault("lotse_wakes", {})[obj.id] = history.added[0]
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session):
+    wakes = session.info.pop("lotse_wakes", None)
+    if not wakes or not has_app_context():
+        return
+    if current_app.config.get("REDIS_URL"):
+        from engine import jobs
+        jobs.schedule_wakes(wakes)
+    elif _embedded is not None:
+        _embedded.kick.set()
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session):
+    session.info.pop("lotse_wakes", None)
+
+
+@event.listens_for(Session, "after_begin")
+def _after_begin(session, transaction, connection):
+    session.info.pop("lotse_next_timer", None)    # read right after the commit that wrote it, or never
+
+
+# --- the embedded sweeper (no REDIS_URL) -----------------------------------------------------------
+
+class EmbeddedSweeper(threading.Thread):
+    """Sweeps every SWEEP_INTERVAL seconds (sooner when something falls due) in an app context."""
+
+    def __init__(self, app):
+        super().__init__(name="lotse-sweeper", daemon=True)
+        self.app = app
+        self.kick = threading.Event()
+        self._stop_requested = threading.Event()
+        self.rounds = 0
+
+    def run(self):
+        interval = max(0.05, float(self.app.config.get("SWEEP_INTERVAL", 30)))
+        while not self._stop_requested.is_set():
+            wait = interval
+            with self.app.app_context():
+                try:
+                    result = sweep(limit=int(self.app.config.get("SWEEP_LIMIT", 500)))
+                    self.rounds += 1
+                    if result["more"]:
+                        wait = 0
+                    else:
+                        upcoming = next_due_at()
+                        if upcoming is not None:
+                            wait = min(wait, max(0.0, (upcoming - clock.now()).total_seconds()) + 0.05)
+                except Exception:
+                    log.exception("embedded sweep failed")
+                finally:
+                    db.session.remove()
+            self.kick.wait(timeout=wait)
+            self.kick.clear()
+
+    def stop(self, timeout=10):
+        self._stop_requested.set()
+        self.kick.set()
+        self.join(timeout)
+
+
+_embedded: EmbeddedSweeper | None = None
+
+
+def start_embedded_sweeper(app) -> EmbeddedSweeper:
     """Start the in-process sweeper thread used when there is no REDIS_URL."""
-    raise NotImplementedError
+    global _embedded
+    if _embedded is not None and _embedded.is_alive():
+        return _embedded
+    _embedded = EmbeddedSweeper(app)
+    _embedded.start()
+    return _embedded
+
+
+def stop_embedded_sweeper():
+    global _embedded
+    if _embedded is not None:
+        _embedded.stop()
+        _embedded = None

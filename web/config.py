@@ -44,4 +44,13 @@ def from_environment(instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "JOB_TIMEOUT": int(os.environ.get("LOTSE_JOB_TIMEOUT", "120")),
         "SWEEP_INTERVAL": float(os.environ.get("LOTSE_SWEEP_INTERVAL", "30")),
+        # Time layer (engine/timers.py, engine/notifications.py, engine/mail.py)
+        "RQ_QUEUE": os.environ.get("LOTSE_RQ_QUEUE", "lotse"),
+        "SWEEP_LIMIT": int(os.environ.get("LOTSE_SWEEP_LIMIT", "500")),
+        "REMINDER_BEFORE": os.environ.get("LOTSE_REMINDER_BEFORE", "P1D"),
+        "ESCALATION_AFTER": os.environ.get("LOTSE_ESCALATION_AFTER", "P2D"),
+        "BASE_URL": os.environ.get("LOTSE_BASE_URL", "http://localhost:5000"),
+        "MAIL_RETRY_BASE": float(os.environ.get("LOTSE_MAIL_RETRY_BASE", "60")),
+        "MAIL_RETRY_MAX": float(os.environ.get("LOTSE_MAIL_RETRY_MAX", "3600")),
+        "MAIL_TIMEOUT": float(os.environ.get("LOTSE_MAIL_TIMEOUT", "30")),
     }

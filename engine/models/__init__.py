@@ -8,7 +8,9 @@ from engine.models.waiting import MessageSubscription, WaitingTimer
 from engine.models.outbox import OutboxMessage
 from engine.models.event import CaseEvent
 from engine.models.incident import Incident
+from engine.models.notification import MailMessage, Notification
 
 __all__ = ["Organisation", "User", "Group", "Membership", "Deployment", "DeployedFile", "FormVersion",
            "ProcessDefinition", "Case", "CaseComment", "CaseMilestone", "HumanTask", "HumanTaskGroup",
-           "WaitingTimer", "MessageSubscription", "OutboxMessage", "CaseEvent", "Incident"]
+           "WaitingTimer", "MessageSubscription", "OutboxMessage", "CaseEvent", "Incident",
+           "Notification", "MailMessage"]
