@@ -48,6 +48,8 @@ class HumanTask(db.Model):
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     # Deadline notices already sent ('reminder', 'overdue', 'escalation'): each goes out once.
     notices_sent: Mapped[list] = mapped_column(JSONText, default=list)
+    # When the next of those notices is due (None: none left, or the task is closed): the sweeper's index.
+    next_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     assignee = relationship("User", foreign_keys=[assignee_id])
     completed_by = relationship("User", foreign_keys=[completed_by_id])
@@ -67,3 +69,13 @@ class HumanTaskGroup(db.Model):
     task_id: Mapped[str] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True)
     group_name: Mapped[str] = mapped_column(String(64), primary_key=True)
     center_id: Mapped[int] = mapped_column(Integer)
+
+
+# The inbox (engine.inbox) reads open tasks of one organisation in due or priority order, a page at
+# a time: partial indexes over open tasks serve both orders without sorting the whole center.
+# (ASC indexes keep NULLs last on PostgreSQL, matching ORDER BY due_at NULLS LAST; SQLite cannot say it.)
+Index("ix_human_task_open_center_due", HumanTask.center_id, HumanTask.due_at, HumanTask.id,
+      postgresql_where=HumanTask.state == "open", sqlite_where=HumanTask.state == "open")
+Index("ix_human_task_open_center_priority", HumanTask.center_id, HumanTask.priority.desc(), HumanTask.due_at,
+      HumanTask.id,
+      postgresql_where=HumanTask.state == "open", sqlite_where=HumanTask.state == "open")

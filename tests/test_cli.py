@@ -1,0 +1,60 @@
+"""The `lotse` command line, run as a user would: a real process against a fresh SQLite database."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES, ROOT
+
+LOTSE = str(Path(sys.executable).parent / "lotse")
+
+
+@pytest.fixture
+def lotse(tmp_path):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/cli.db", "LOTSE_SECRET_KEY": "cli-test"}
+    env.pop("REDIS_URL", None)
+
+    def run(*args, ok=True):
+        result = subprocess.run([LOTSE, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        if ok:
+            assert result.returncode == 0, result.stderr
+        return result
+    run("db", "upgrade")
+    return run
+
+
+def test_deploy_start_claim_complete(lotse):
+    out = lotse("deploy", str(FIXTURES / "bpmn" / "onboarding.bpmn"), str(FIXTURES / "forms")).stdout
+    assert "deployed onboarding v1" in out and "deployed form intake_form v1" in out
+    assert "unchanged onboarding v1" in lotse("deploy", str(FIXTURES / "bpmn" / "onboarding.bpmn"),
+                                              str(FIXTURES / "forms")).stdout
+    assert lotse("definitions").stdout.startswith("onboarding\tv1")
+    lotse("demo")
+    started = lotse("start", "onboarding", "--as", "berater", "--subject", "Ana Lima",
+                    "--data", json.dumps({"channel": "phone"})).stdout
+    assert started.startswith("started WC-AC-")
+    [line] = lotse("tasks", "--user", "berater").stdout.splitlines()
+    task_id, reference, title = line.split("\t")[:3]
+    assert title == "Erstgespräch führen" and reference.startswith("WC-AC-")
+    assert lotse("tasks", "--user", "dueren").stdout == ""           # another center sees nothing
+    assert "claimed" in lotse("claim", task_id, "--as", "berater").stdout
+    done = lotse("complete", task_id, "--as", "berater",
+                 "--data", json.dumps({"name": "Ana", "salary": 1000, "start_date": "2027-01-01"})).stdout
+    assert "is completed" in done
+    assert "\tcompleted\t" in lotse("cases").stdout
+
+
+def test_errors_exit_non_zero_with_one_line(lotse):
+    bad = lotse("deploy", str(FIXTURES / "bpmn" / "hostile_import.bpmn"), ok=False)
+    assert bad.returncode != 0
+    assert "hostile_import.bpmn [run]" in bad.stderr and "nothing was stored" in bad.stderr
+    lotse("demo")
+    missing = lotse("start", "no_such_process", "--as", "berater", ok=False)
+    assert missing.returncode != 0 and missing.stderr.strip() == "error: no process 'no_such_process' is deployed"
+    bad_json = lotse("start", "x", "--data", "{not json", ok=False)
+    assert bad_json.returncode != 0 and "--data is not valid JSON" in bad_json.stderr
+    unknown_user = lotse("claim", "123", "--as", "nobody", ok=False)
+    assert unknown_user.stderr.strip() == "error: no user 'nobody'"
