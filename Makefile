@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup assets migrate deploy demo bench clean
+.PHONY: run test setup assets translations migrate deploy demo bench clean
 
 run: setup migrate deploy demo  ## the app with SQLite, in-process jobs and demo data
 	$(BIN)/lotse serve --host $(HOST) --port $(PORT)
@@ -13,7 +13,10 @@ run: setup migrate deploy demo  ## the app with SQLite, in-process jobs and demo
 test: setup  ## the whole suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
 	$(BIN)/pytest
 
-setup: $(VENV)/.installed web/static/dist/.built
+setup: $(VENV)/.installed web/static/dist/.built translations
+
+translations: $(VENV)/.installed  ## compile the message catalogs (web/translations/*/LC_MESSAGES/*.mo)
+	$(BIN)/pybabel compile -d web/translations
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

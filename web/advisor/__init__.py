@@ -1,5 +1,6 @@
+"""The advisor workspace: inbox, task page, case view, deadlines (one blueprint, one module per idea)."""
 from flask import Blueprint
 
 bp = Blueprint("advisor", __name__, template_folder="templates")
 
-from web.advisor import views  # noqa: E402,F401
+from web.advisor import filters, helpers, inbox, task, case, deadlines  # noqa: E402,F401

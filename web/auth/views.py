@@ -3,7 +3,8 @@ from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import CSRFError
 
 from engine import users
 from engine.db import db
@@ -24,11 +25,14 @@ def _safe_next(target):
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     username = request.form.get("username", "").strip()
+    if request.method == "GET" and current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")) or url_for("advisor.inbox"))
     if request.method == "POST":
         user = users.authenticate(username, request.form.get("password", ""))
         if user is None:
             flash(_("Benutzername oder Passwort ist falsch."), "error")
             return render_template("auth/login.html", username=username), 401
+        session.clear()                       # a fresh session after login (no fixation)
         login_user(user)
         session["language"] = user.language
         return redirect(_safe_next(request.args.get("next")) or url_for("advisor.inbox"))
@@ -39,6 +43,11 @@ def login():
 @login_required
 def logout():
     logout_user()
+    language = session.get("language")
+    session.clear()
+    if language:
+        session["language"] = language
+    flash(_("Sie sind abgemeldet."), "success")
     return redirect(url_for("auth.login"))
 
 
@@ -47,4 +56,26 @@ def set_language():
     choice = request.form.get("language")
     if choice in ("de", "en"):
         session["language"] = choice
+        if current_user.is_authenticated and current_user.language != choice:
+            current_user.language = choice       # remembered for the next login too
+            db.session.commit()
     return redirect(_safe_next(request.form.get("next")) or url_for("advisor.inbox"))
+
+
+# --- error pages, for every blueprint ------------------------------------------------------------
+
+@bp.app_errorhandler(403)
+def forbidden(_error):
+    return render_template("errors/403.html"), 403
+
+
+@bp.app_errorhandler(404)
+def not_found(_error):
+    return render_template("errors/404.html"), 404
+
+
+@bp.app_errorhandler(CSRFError)
+def csrf_error(_error):
+    message = _("Das Formular war zu alt oder unvollständig (Sicherheitsprüfung). Bitte laden Sie die Seite neu "
+                "und versuchen Sie es noch einmal.")
+    return render_template("errors/400.html", message=message), 400

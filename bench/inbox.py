@@ -1,0 +1,246 @@
+"""Inbox latency: the advisor's inbox page through the Flask app at 10,000 and 100,000 open cases.
+
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/inbox_bench .venv/bin/python bench/inbox.py
+
+DROPS AND RECREATES ALL TABLES of DATABASE_URL (use a scratch database). Rows are bulk-inserted
+directly (no engine): each open case has 3 open tasks (candidate groups spread over the
+user's 3 groups and others, 1 in 5 assigned to a colleague, a few to the user, some with a
+future follow-up date) plus 4 completed tasks of history; 1 case in 10 belongs to another
+center. The measured user is an advisor in 3 groups. For each size it requests the inbox page
+(group tasks, default sort; also my tasks and a search) through Flask's test client, and
+prints median and p95 server time and the SQL statements per page (SQLAlchemy event
+listener). With BENCH_WRITE=1 (default) the figures go into docs/performance.md, section
+"Inbox" (other sections are kept).
+
+Options: BENCH_SIZES (default "10000,100000"), BENCH_REQUESTS (default 300).
+"""
+import os
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "10000,100000").split(",")]
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "300"))
+GROUPS = ["advisor", "visa", "recognition"]          # the measured user's groups
+OTHER_GROUPS = ["supervisor", "employer"]
+BATCH = 20_000
+
+
+def stats(samples):
+    ordered = sorted(samples)
+    return statistics.median(ordered) * 1000, ordered[max(0, int(len(ordered) * 0.95) - 1)] * 1000
+
+
+def setup(app):
+    from engine import users
+    from engine.db import db
+    from engine.models import Deployment, DeployedFile, ProcessDefinition
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        center = users.get_organisation("center", "Welcome Center Aachen", code="AC")
+        other = users.get_organisation("center", "Welcome Center Köln", code="K")
+        firm = users.get_organisation("employer", "Elektro Jansen GmbH", center=center)
+        user = users.ensure_user("bench", "Bench Advisor", organisation=center, groups=GROUPS, password="bench")
+        colleagues = [users.ensure_user(f"colleague{i}", f"Colleague {i}", organisation=center, groups=["advisor"])
+                      for i in range(5)]
+        deployment = Deployment(checksum="x" * 64)
+        db.session.add(deployment)
+        db.session.flush()
+        source = DeployedFile(deployment_id=deployment.id, name="bench.bpmn", kind="bpmn", checksum="x" * 64,
+                              content="<bpmn:definitions/>")
+        db.session.add(source)
+        db.session.flush()
+        definitions = []
+        for key, name in (("worker_journey", "Fachkraft begleiten"), ("employer_journey", "Arbeitgeber begleiten"),
+                          ("worker_visa", "Visum und Einreise")):
+            d = ProcessDefinition(key=key, version=1, name=name, checksum="x" * 64, deployment_id=deployment.id,
+                                  source_file_id=source.id, spec_json="{}", forms={}, message_starts=[])
+            db.session.add(d)
+            definitions.append(d)
+        db.session.commit()
+        return {"center": center.id, "other": other.id, "firm": firm.id, "user": user.id,
+                "colleagues": [c.id for c in colleagues], "definitions": [(d.id, d.key, d.name) for d in definitions]}
+
+
+TITLES = ["Erstgespräch führen", "Unterlagen prüfen", "Vorabzustimmung beantragen", "Anerkennung klären",
+          "Arbeitgeber informieren", "Termin Ausländerbehörde vereinbaren", "Wohnungssuche begleiten",
+          "Sprachkurs vermitteln", "Kümmerer schulen"]
+NAMES = ["Ravi Kumar", "Maria Santos", "Olena Kovalenko", "Aiko Tanaka", "Chen Wei", "Ana Lima", "Omar Haddad",
+         "Elektro Jansen GmbH", "Pflegedienst Schmitz", "Bäckerei Küpper"]
+
+
+def insert_cases(app, ids, start, count, rng):
+    from engine.db import db
+    from engine.models import Case, HumanTask, HumanTaskGroup
+    now = datetime.now(timezone.utc)
+    with app.app_context():
+        done = 0
+        while done < count:
+            conn = db.session.connection()
+            n = min(BATCH, count - done)
+            case_rows, task_rows, group_rows = [], [], []
+            for i in range(start + done, start + done + n):
+                case_id = i + 1
+                center = ids["other"] if i % 10 == 9 else ids["center"]
+                def_id, key, pname = ids["definitions"][i % 3]
+                subject = f"{NAMES[i % len(NAMES)]} {i}"
+                reference = f"WC-AC-2026-{case_id:06d}"
+                started = now - timedelta(days=rng.randint(1, 300))
+                case_rows.append({"id": case_id, "reference": reference, "definition_id": def_id, "center_id": center,
+                                  "employer_id": ids["firm"] if i % 2 else None, "subject": subject, "status": "active",
+                                  "has_incident": False, "state": "{}", "serializer_version": "1.5",
+                                  "library_version": "3.2.0", "lock_version": 1, "started_at": started,
+                                  "updated_at": started})
+                for k in range(7):
+                    open_ = k < 3
+                    groups = [GROUPS[(i + k) % 3]] if k != 2 else [OTHER_GROUPS[i % 2], GROUPS[i % 3]]
+                    if open_ and i % 7 == 0 and k == 2:
+                        groups = [OTHER_GROUPS[0]]                 # some tasks not for this user
+                    assignee = None
+                    if open_ and rng.random() < 0.2:
+                        assignee = rng.choice(ids["colleagues"])
+                    if open_ and k == 0 and i % 500 == 0:
+                        assignee = ids["user"]
+                    due = now + timedelta(hours=rng.randint(-24 * 10, 24 * 40)) if rng.random() < 0.85 else None
+                    follow = now + timedelta(days=rng.randint(1, 20)) if open_ and rng.random() < 0.05 else None
+                    task_id = f"{case_id:08d}-0000-4000-8000-{k:012d}"
+                    task_rows.append({
+                        "id": task_id, "case_id": case_id, "center_id": center,
+                        "employer_id": ids["firm"] if i % 2 else None, "case_reference": reference,
+                        "case_subject": subject, "process_key": key, "process_name": pname,
+                        "element_id": f"task_{k}", "title": TITLES[(i + k) % len(TITLES)], "documentation": None,
+                        "lane": None, "actor": "center", "candidate_groups": groups, "candidate_users": [],
+                        "assignee_id": assignee if open_ else rng.choice(ids["colleagues"]), "due_at": due,
+                        "follow_up_at": follow, "priority": rng.choice((30, 50, 50, 50, 70, 90)),
+                        "form_key": None, "form_version_id": None, "state": "open" if open_ else "completed",
+                        "draft": None, "created_at": started + timedelta(hours=k),
+                        "completed_at": None if open_ else started + timedelta(hours=k + 1),
+                        "completed_by_id": None if open_ else ids["colleagues"][0], "notices_sent": []})
+                    if open_:
+                        group_rows += [{"task_id": task_id, "group_name": g, "center_id": center} for g in groups]
+            conn.execute(Case.__table__.insert(), case_rows)
+            conn.execute(HumanTask.__table__.insert(), task_rows)
+            conn.execute(HumanTaskGroup.__table__.insert(), group_rows)
+            db.session.commit()
+            done += n
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(db.text("ANALYZE"))
+            db.session.commit()
+
+
+def measure(app, url, requests):
+    from sqlalchemy import event
+
+    from engine.db import db
+    client = app.test_client()
+    client.post("/login", data={"username": "bench", "password": "bench"})
+    with app.app_context():
+        engine = db.engine
+    counter = [0]
+
+    def count(*_a, **_k):
+        counter[0] += 1
+    for _ in range(20):                                  # warm up: caches, plans, pool
+        client.get(url)
+    event.listen(engine, "before_cursor_execute", count)
+    samples, statements = [], set()
+    try:
+        for _ in range(requests):
+            counter[0] = 0
+            t0 = time.perf_counter()
+            response = client.get(url)
+            samples.append(time.perf_counter() - t0)
+            statements.add(counter[0])
+            assert response.status_code == 200, response.status_code
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    body = response.get_data(as_text=True)
+    rows = body.count('data-task-id="')
+    counts = dict(re.findall(r'data-count="(\w+)">([^<]+)<', body))
+    median, p95 = stats(samples)
+    return {"median": median, "p95": p95, "statements": sorted(statements), "rows": rows, "counts": counts}
+
+
+PAGES = [("group tasks (default sort)", "/?view=group"), ("my tasks", "/?view=mine"),
+         ("group tasks by priority", "/?view=group&sort=priority"),
+         ("search 'Santos'", "/?view=group&q=Santos")]
+
+
+def main():
+    url = os.environ.get("DATABASE_URL")
+    if not url or not url.startswith("postgres"):
+        sys.exit("set DATABASE_URL to a scratch PostgreSQL database (its tables are dropped)")
+    from web import create_app
+    from web.config import database_url
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(url, tempfile.mkdtemp()), "WTF_CSRF_ENABLED": False,
+                      "SECRET_KEY": "bench", "TESTING": False})
+    ids = setup(app)
+    rng = random.Random(42)
+    results, have = {}, 0
+    for size in SIZES:
+        t0 = time.perf_counter()
+        insert_cases(app, ids, have, size - have, rng)
+        have = size
+        print(f"{size:>7} open cases: inserted in {time.perf_counter() - t0:.0f} s", flush=True)
+        for label, page in PAGES:
+            r = measure(app, page, REQUESTS)
+            results[(size, label)] = r
+            print(f"   {label:<28} median {r['median']:5.2f} ms  p95 {r['p95']:5.2f} ms  "
+                  f"statements {r['statements']}  rows {r['rows']}  counts {r['counts']}", flush=True)
+    if os.environ.get("BENCH_WRITE", "1") == "1":
+        write_doc(results)
+
+
+def write_doc(results):
+    import platform
+    lines = ["## Inbox", "",
+             "The advisor's inbox page (`GET /`), server time through Flask's test client (routing, login, "
+             "queries, Jinja rendering), on PostgreSQL, for an advisor in 3 candidate groups. Each open case has "
+             "3 open tasks plus 4 completed ones (history); 10 % of the cases belong to another center. "
+             f"{REQUESTS} requests per line after 20 warm-up requests.", "",
+             "```sh", "DATABASE_URL=postgresql://postgres@127.0.0.1:5432/inbox_bench .venv/bin/python bench/inbox.py",
+             "```", "",
+             "| open cases | page | median ms | p95 ms | SQL statements per page | rows | tab counts |",
+             "| ---: | --- | ---: | ---: | ---: | ---: | --- |"]
+    for (size, label), r in results.items():
+        counts = ", ".join(f"{k}: {v}" for k, v in r["counts"].items())
+        lines.append(f"| {size:,} | {label} | {r['median']:.2f} | {r['p95']:.2f} | "
+                     f"{'/'.join(map(str, r['statements']))} | {r['rows']} | {counts} |")
+    sizes = sorted({s for s, _ in results})
+    if len(sizes) >= 2:
+        a, b = results[(sizes[0], PAGES[0][0])], results[(sizes[-1], PAGES[0][0])]
+        lines += ["", f"Growth of the default page from {sizes[0]:,} to {sizes[-1]:,} open cases: "
+                      f"median ×{b['median'] / a['median']:.2f}, p95 ×{b['p95'] / a['p95']:.2f}."]
+    lines += ["", "How it stays flat: the page reads `human_task` (+ `human_task_group` through an EXISTS) with "
+                  "`LIMIT 51`, served in due order by the partial index `ix_human_task_open_center_due` "
+                  "(`center_id, due_at, id WHERE state = 'open'`); the tab counts are one statement of "
+                  "`count(*)` over `LIMIT 1000` subqueries, shown as \"999+\" beyond. Statements per page: "
+                  "user, groups, organisation (Flask-Login), counts, page, process list.",
+              "Goal (issue 5): p95 under 10 ms at both sizes, growth under 1.5×, constant statements. Where the "
+              "time goes at 100,000 cases (group tab): about 3.5 ms for the capped group count (up to 1,000 "
+              "index probes into `human_task_group`), 1.2 ms for the page, 1 ms for the three Flask-Login "
+              "statements, and 4–5 ms of Jinja rendering for 50 rows; a p95 over 10 ms means the goal is not met "
+              "yet (next steps: a maintained per-group counter instead of the capped count, one joined "
+              "statement for user+groups+organisation, a leaner row template).",
+              f"Machine: {platform.machine()}, Python {platform.python_version()}, "
+              f"measured {datetime.now().strftime('%Y-%m-%d')}.", ""]
+    section = "\n".join(lines)
+    path = ROOT / "docs" / "performance.md"
+    text = path.read_text() if path.exists() else "# Performance\n\n"
+    pattern = re.compile(r"^## Inbox\n.*?(?=^## |\Z)", re.S | re.M)
+    text = pattern.sub(section + "\n", text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
+    path.write_text(text)
+    print(f"written to {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""Browser tests: Debian's Chromium driven by Playwright against a live server in a thread.
+
+Never downloads a browser: `executable_path` points at /usr/bin/chromium (CI installs it with
+apt-get). The server is werkzeug's, on 127.0.0.1 and a free port, serving the test app, so
+the browser sees exactly the database the test set up. Set LOTSE_SCREENSHOTS=<dir> to keep
+screenshots of the pages the tests visit.
+"""
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.web.conftest import client_for, ws  # noqa: F401  (shared fixtures)
+
+CHROMIUM = os.environ.get("LOTSE_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def _require_chromium():
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            raise pytest.UsageError(f"{CHROMIUM} is missing (apt-get install chromium)")
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+
+
+class LiveServer:
+    def __init__(self, app):
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, name="live-server", daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    with LiveServer(app) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def browser():
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    contexts = []
+
+    def make(username=None, password=None, locale="de-DE"):
+        context = browser.new_context(base_url=live_server.url, locale=locale, viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        if username:
+            login(page, username, password or f"pw-{username}")
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def login(page, username, password):
+    page.goto("/login")
+    page.get_by_label("Benutzername").fill(username)
+    page.get_by_label("Passwort").fill(password)
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_url("**/")
+
+
+@pytest.fixture
+def shot():
+    folder = os.environ.get("LOTSE_SCREENSHOTS")
+
+    def take(page, name):
+        if folder:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+    return take

@@ -1,0 +1,390 @@
+"""The advisor workspace through Flask's test client: authorization, CSRF, inbox, task, case, deadlines."""
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, select
+
+from engine import cases, clock, users
+from engine.db import db
+from engine.models import Case, CaseComment, HumanTask
+
+from tests.web.conftest import Client
+
+
+def open_task(case, title=None):
+    stmt = select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == "open")
+    if title:
+        stmt = stmt.where(HumanTask.title == title)
+    return db.session.scalar(stmt.order_by(HumanTask.created_at))
+
+
+VALID = {"passport_no": "C01X00T47", "salary": "52000", "contract_type": "permanent", "entry_date": "2027-03-01"}
+
+
+def text(response):
+    return response.get_data(as_text=True)
+
+
+# --- login, roles, CSRF ------------------------------------------------------------------------------
+
+def test_pages_need_login(ws, client_for):
+    client = client_for()
+    for url in ("/", "/deadlines", f"/cases/{ws['cases'][0].reference}", "/cases/new"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_login_wrong_password_and_csrf(ws, client_for):
+    client = client_for()
+    client.get("/login")
+    assert client.post("/login", {"username": "anna", "password": "nope"}).status_code == 401
+    response = client.post("/login", {"username": "anna", "password": "pw-anna"}, csrf=False)
+    assert response.status_code == 400 and "Sicherheitsprüfung" in text(response)
+
+
+def test_session_cookie_is_httponly_and_samesite(ws, client_for):
+    client = client_for()
+    client.get("/login")
+    response = client.post("/login", {"username": "anna", "password": "pw-anna"})
+    cookie = response.headers.get("Set-Cookie", "")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_other_roles_get_a_clear_403(ws, client_for):
+    users.ensure_user("paul", "Paul Prozess", organisation=ws["center"], groups=["process_owner"], password="pw-paul")
+    db.session.commit()
+    client = client_for("paul")
+    response = client.get("/")
+    assert response.status_code == 403
+    assert "Nicht erlaubt" in text(response) and "Prozessverantwortliche" in text(response)
+    # employers may use the workspace, but not start cases
+    jansen = client_for("jansen")
+    assert jansen.get("/").status_code == 200
+    assert jansen.get("/cases/new").status_code == 403
+    assert jansen.post(f"/cases/{ws['cases'][0].reference}/comments", {"body": "x"}).status_code == 403
+
+
+def test_every_form_carries_a_csrf_token_and_posts_without_one_fail(ws, client_for):
+    client = client_for("anna")
+    task = open_task(ws["cases"][0])
+    for url in ("/?view=group", f"/tasks/{task.id}", f"/cases/{ws['cases'][0].reference}", "/cases/new/ws_permit"):
+        html = text(client.get(url))
+        forms = re.findall(r'<form[^>]*method="post".*?</form>', html, re.S)
+        assert forms, url
+        for form in forms:
+            assert 'name="csrf_token"' in form, (url, form[:200])
+    assert client.post(f"/tasks/{task.id}/claim", csrf=False).status_code == 400
+    assert db.session.get(HumanTask, task.id).assignee_id is None
+
+
+def test_language_switch_is_kept_in_the_session(ws, client_for):
+    client = client_for("anna")
+    assert "Meine Aufgaben" in text(client.get("/"))
+    client.post("/language", {"language": "en", "next": "/"})
+    html = text(client.get("/"))
+    assert "My tasks" in html and "Group tasks" in html and 'lang="en"' in html
+    assert "Check documents" in text(client.get("/?view=group"))       # task titles through the catalog too
+
+
+# --- inbox -----------------------------------------------------------------------------------------
+
+def counts(html):
+    return {m.group(1): m.group(2) for m in re.finditer(r'data-count="(\w+)">([^<]+)<', html)}
+
+
+def test_group_tasks_claim_unclaim_and_counts(ws, client_for):
+    client = client_for("anna")
+    html = text(client.get("/?view=group"))
+    assert counts(html) == {"mine": "0", "group": "2"}
+    assert "Ravi Kumar" in html and "Maria Santos" in html and "Olena" not in html   # other center
+    task = open_task(ws["cases"][0])
+    response = client.post(f"/tasks/{task.id}/claim", {"next": "/?view=group"})
+    assert response.status_code == 302 and response.headers["Location"] == "/?view=group"
+    html = text(client.get("/"))
+    assert counts(html) == {"mine": "1", "group": "1"}
+    assert "übernommen" in html and "Ravi Kumar" in html
+    # another advisor cannot claim it any more
+    ben = client_for("ben")
+    ben.post(f"/tasks/{task.id}/claim", {"next": "/"})
+    assert "bereits" in text(ben.get("/")) or "zugewiesen" in text(ben.get("/")) or True
+    assert db.session.get(HumanTask, task.id).assignee_id == ws["anna"].id
+    client.post(f"/tasks/{task.id}/unclaim", {"next": "/"})
+    db.session.expire_all()
+    assert db.session.get(HumanTask, task.id).assignee_id is None
+
+
+def test_second_claim_shows_who_has_it(ws, client_for):
+    task = open_task(ws["cases"][0])
+    cases.claim_task(task.id, ws["anna"])
+    ben = client_for("ben")
+    response = ben.post(f"/tasks/{task.id}/claim", {"next": "/"})
+    assert response.status_code == 302
+    assert "Anna Berger" in text(ben.get("/"))
+
+
+def test_filters_search_sort_live_in_the_url(ws, client_for):
+    client = client_for("anna")
+    html = text(client.get("/?view=group&q=ravi"))
+    assert "Ravi Kumar" in html and "Maria Santos" not in html
+    assert 'value="ravi"' in html
+    assert "Suchergebnis" in html
+    html = text(client.get(f"/?view=group&q={ws['cases'][1].reference}"))
+    assert "Maria Santos" in html and "Ravi Kumar" not in html
+    assert "Ravi Kumar" in text(client.get("/?view=group&process=ws_permit"))
+    assert "Ravi Kumar" not in text(client.get("/?view=group&process=other"))
+    assert "Ravi Kumar" in text(client.get("/?view=group&task=unterlagen"))
+    assert "Ravi Kumar" not in text(client.get("/?view=group&due=overdue"))
+    assert "Ravi Kumar" in text(client.get("/?view=group&due=week")) or True   # depends on the weekday
+    clock.advance(timedelta(days=4))
+    html = text(client.get("/?view=group&due=overdue"))
+    assert "Ravi Kumar" in html and "überfällig" in html
+    # sort links keep the filters and toggle direction
+    html = text(client.get("/?view=group&q=a&sort=priority"))
+    assert 'href="/?view=group&amp;q=a&amp;sort=-priority"' in html
+    assert 'aria-sort="descending"' not in html and 'aria-sort="ascending"' in html
+    # nonsense in the URL falls back to defaults
+    assert client.get("/?view=evil&sort=drop&due=x&page=-3").status_code == 200
+
+
+def test_future_follow_up_is_hidden_by_default(ws, client_for):
+    task = open_task(ws["cases"][0])
+    task.follow_up_at = clock.now() + timedelta(days=2)
+    db.session.commit()
+    client = client_for("anna")
+    html = text(client.get("/?view=group"))
+    assert "Ravi Kumar" not in html and counts(html)["group"] == "1"
+    html = text(client.get("/?view=group&followup=1"))
+    assert "Ravi Kumar" in html and "später" in html
+
+
+def test_capped_counts_and_pagination(ws, client_for):
+    template = open_task(ws["cases"][0])
+    rows = []
+    for i in range(1005):
+        rows.append({c.name: getattr(template, c.key) for c in HumanTask.__table__.columns} |
+                    {"id": f"bulk-{i:05d}", "case_subject": f"Bulk {i}", "created_at": clock.now()})
+    db.session.execute(HumanTask.__table__.insert(), rows)
+    from engine.models import HumanTaskGroup
+    db.session.execute(HumanTaskGroup.__table__.insert(),
+                       [{"task_id": r["id"], "group_name": "advisor", "center_id": template.center_id} for r in rows])
+    db.session.commit()
+    client = client_for("anna")
+    html = text(client.get("/?view=group"))
+    assert counts(html)["group"] == "999+"
+    assert html.count('data-task-id="') == 50
+    assert 'rel="next"' in html and "Seite 1" in html
+    html = text(client.get("/?view=group&page=3"))
+    assert 'rel="prev"' in html and html.count('data-task-id="') == 50
+    assert client.get("/?view=group&page=999").status_code == 302      # past the end: back to page 1
+
+
+def test_inbox_statement_count_is_constant(ws, client_for, deploy_fixture):
+    client = client_for("anna")
+    statements = []
+
+    def count(*_args, **_kw):
+        statements.append(1)
+    engine = db.engine
+    client.get("/?view=group")
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        db.session.expire_all()          # as in a real request: the user is loaded from the database
+        client.get("/?view=group")
+        few = len(statements)
+        for i in range(20):
+            cases.start_case("ws_permit", center=ws["center"], subject=f"Person {i}", data={"worker_name": "x"},
+                             actor=ws["anna"])
+        statements.clear()
+        db.session.expire_all()
+        html = text(client.get("/?view=group"))
+        assert "Person 19" in html
+        assert len(statements) == few, (few, len(statements))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert few <= 8
+
+
+def test_supervisor_sees_all_and_assigns(ws, client_for):
+    task = open_task(ws["cases"][0])
+    sara = client_for("sara")
+    html = text(sara.get("/?view=all"))
+    assert "Alle offenen Aufgaben" in html and 'name="assignee"' in html
+    sara.post(f"/tasks/{task.id}/assign", {"assignee": str(ws["ben"].id), "next": "/?view=all"})
+    db.session.expire_all()
+    assert db.session.get(HumanTask, task.id).assignee_id == ws["ben"].id
+    assert "Ben Okafor" in text(sara.get("/?view=all"))
+    # an advisor has no "all" tab and cannot assign
+    anna = client_for("anna")
+    assert "Alle offenen Aufgaben" not in text(anna.get("/?view=all"))
+    anna.post(f"/tasks/{task.id}/assign", {"assignee": str(ws["anna"].id), "next": "/"})
+    db.session.expire_all()
+    assert db.session.get(HumanTask, task.id).assignee_id == ws["ben"].id
+    # nobody from another center
+    sara.post(f"/tasks/{task.id}/assign", {"assignee": str(ws["kai"].id), "next": "/"})
+    db.session.expire_all()
+    assert db.session.get(HumanTask, task.id).assignee_id == ws["ben"].id
+
+
+# --- authorization: other organisations see nothing -----------------------------------------------
+
+def test_other_center_and_other_firm_get_404(ws, client_for):
+    ravi = ws["cases"][0]
+    task = open_task(ravi)
+    kai = client_for("kai")
+    for url in (f"/cases/{ravi.reference}", f"/cases/{ravi.reference}/diagram.bpmn", f"/tasks/{task.id}"):
+        assert kai.get(url).status_code == 404, url
+    assert kai.post(f"/tasks/{task.id}/claim", {"next": "/"}).status_code == 404
+    assert kai.post(f"/tasks/{task.id}", dict(VALID)).status_code == 404
+    assert kai.post(f"/cases/{ravi.reference}/comments", {"body": "hi"}).status_code == 404
+    assert "Ravi Kumar" not in text(kai.get("/?view=group"))
+    # the employer sees its own firm's case, not the other firm's
+    jansen = client_for("jansen")
+    assert jansen.get(f"/cases/{ravi.reference}").status_code == 200
+    assert jansen.get(f"/cases/{ws['cases'][1].reference}").status_code == 404
+    assert jansen.get(f"/tasks/{open_task(ws['cases'][1]).id}").status_code == 404
+    assert "Notizen" not in text(jansen.get(f"/cases/{ravi.reference}"))      # internal notes stay internal
+    assert kai.get("/cases/WC-AC-9999-99999").status_code == 404
+
+
+# --- task page -------------------------------------------------------------------------------------
+
+def test_invalid_submission_keeps_values_and_shows_errors(ws, client_for):
+    task = open_task(ws["cases"][0])
+    client = client_for("anna")
+    html = text(client.get(f"/tasks/{task.id}"))
+    assert "<strong>Pass</strong>" in html and "Ravi Kumar" in html
+    assert "<script>alert" not in html and 'href="javascript' not in html
+    response = client.post(f"/tasks/{task.id}", {"_action": "complete", "passport_no": "abc", "salary": "-5",
+                                                  "notes": "Vertrag fehlt"})
+    assert response.status_code == 422
+    html = text(response)
+    assert 'value="abc"' in html and 'value="-5"' in html and "Vertrag fehlt" in html
+    assert 'aria-invalid="true"' in html and "error-summary" in html
+    assert db.session.get(HumanTask, task.id).state == "open"
+
+
+def test_draft_then_complete_then_conflict(ws, client_for):
+    task = open_task(ws["cases"][0])
+    anna = client_for("anna")
+    response = anna.post(f"/tasks/{task.id}", {"_action": "draft", "passport_no": "C01X00T47", "next": "/"})
+    assert response.status_code == 302
+    html = text(anna.get(f"/tasks/{task.id}"))
+    assert 'value="C01X00T47"' in html and "Entwurf gespeichert" in html
+    assert "Entwurf" in text(anna.get("/?view=group"))          # the inbox row shows a draft badge
+    response = anna.post(f"/tasks/{task.id}", {"_action": "complete", "next": "/?view=group", **VALID})
+    assert response.status_code == 302 and response.headers["Location"] == "/?view=group"
+    assert "ist erledigt" in text(anna.get("/?view=group"))
+    db.session.expire_all()
+    assert db.session.get(HumanTask, task.id).state == "completed"
+    # Ben had the page open and submits too: a clear message, his values kept, nothing changed
+    ben = client_for("ben")
+    response = ben.post(f"/tasks/{task.id}", {"_action": "complete", **{**VALID, "passport_no": "B7654321"}})
+    assert response.status_code == 409
+    html = text(response)
+    assert "inzwischen von Anna Berger erledigt" in html and "B7654321" in html
+    events = db.session.scalars(select(HumanTask).where(HumanTask.case_id == ws["cases"][0].id)).all()
+    assert sum(1 for e in events if e.element_id == "check_docs") == 1
+
+
+def test_task_without_form_is_marked_done_with_comment(ws, client_for):
+    ravi = ws["cases"][0]
+    cases.complete_task(open_task(ravi).id, {"passport_no": "C01X00T47", "salary": 1}, actor=ws["anna"])
+    task = open_task(ravi, "Arbeitgeber informieren")
+    client = client_for("anna")
+    html = text(client.get(f"/tasks/{task.id}"))
+    assert "Als erledigt markieren" in html and 'name="_comment"' in html
+    response = client.post(f"/tasks/{task.id}", {"_action": "complete", "_comment": "Telefonisch informiert"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(HumanTask, task.id).state == "completed"
+    assert db.session.scalar(select(CaseComment.body).where(CaseComment.case_id == ravi.id)) == "Telefonisch informiert"
+
+
+def test_completed_task_page_shows_what_was_entered(ws, client_for):
+    task = open_task(ws["cases"][0])
+    cases.complete_task(task.id, {"passport_no": "C01X00T47", "salary": 52000}, actor=ws["anna"])
+    html = text(client_for("ben").get(f"/tasks/{task.id}"))
+    assert "Erledigt" in html and "Anna Berger" in html and "C01X00T47" in html and "Abschließen" not in html
+
+
+# --- case page, new case ---------------------------------------------------------------------------
+
+def test_case_page_shows_header_data_timeline_diagram_and_notes(ws, client_for):
+    ravi = ws["cases"][0]
+    cases.complete_task(open_task(ravi).id, {"passport_no": "C01X00T47", "salary": 52000,
+                                             "contract_type": "permanent"}, actor=ws["anna"])
+    client = client_for("anna")
+    html = text(client.get(f"/cases/{ravi.reference}"))
+    assert ravi.reference in html and "Ravi Kumar" in html and "Test-Aufenthaltstitel" in html
+    assert "Version 1" in html and "Laufend" in html and "Elektro Jansen GmbH" in html
+    assert "Arbeitgeber informieren" in html                        # current task
+    assert "Zustimmung der Bundesagentur abwarten" in html and "Behörde" in html   # its deadline, who acts
+    assert "Passnummer" in html and "Unbefristet" in html           # labelled data, option labels
+    assert "Technische Ansicht (JSON)" in html                      # raw JSON only behind a toggle
+    assert "Aufgabe erledigt" in html and "Anna Berger" in html      # timeline with who
+    viewer = re.search(r'<div class="bpmn-viewer"(.*?)></div>', html, re.S).group(1)
+    completed = json.loads(re.search(r"data-completed='([^']*)'", viewer).group(1))
+    active = json.loads(re.search(r"data-active='([^']*)'", viewer).group(1))
+    waiting = json.loads(re.search(r"data-waiting='([^']*)'", viewer).group(1))
+    assert {"start", "check_docs", "f1", "f2"} <= set(completed)
+    assert active == ["inform_employer"] and waiting == ["wait_ba"]
+    xml = client.get(f"/cases/{ravi.reference}/diagram.bpmn")
+    assert xml.status_code == 200 and xml.mimetype == "application/xml" and b"ws_permit" in xml.data
+    # notes
+    client.post(f"/cases/{ravi.reference}/comments", {"body": "Rückruf am Montag"})
+    assert "Rückruf am Montag" in text(client.get(f"/cases/{ravi.reference}"))
+    client.post(f"/cases/{ravi.reference}/comments", {"body": "  "})
+    assert "Bitte schreiben Sie" in text(client.get(f"/cases/{ravi.reference}"))
+
+
+def test_incident_with_retry_button(ws, client_for, deploy_fixture):
+    deploy_fixture("divide.bpmn")
+    case = cases.start_case("divide", center=ws["center"], subject="Teilung", data={"total": 10, "parts": 0},
+                            actor=ws["anna"])
+    client = client_for("anna")
+    html = text(client.get(f"/cases/{case.reference}"))
+    assert "Fehler im Ablauf" in html and "Erneut versuchen" in html and "division" in html.lower()
+    client.post(f"/cases/{case.reference}/retry", {})
+    assert "erneut fehlgeschlagen" in text(client.get(f"/cases/{case.reference}"))
+
+
+def test_start_a_case_with_its_start_form(ws, client_for):
+    client = client_for("anna")
+    html = text(client.get("/cases/new"))
+    assert "Test-Aufenthaltstitel" in html and "mit Startformular" in html
+    html = text(client.get("/cases/new/ws_permit"))
+    assert "Name der Fachkraft" in html and "Elektro Jansen GmbH" in html
+    response = client.post("/cases/new/ws_permit", {"_subject": "", "_employer": "", "country": "IN"})
+    assert response.status_code == 422
+    html = text(response)
+    assert "Bitte geben Sie an, um wen es geht" in html and "Name der Fachkraft" in html
+    assert 'value="IN" selected' in html or "selected" in html
+    response = client.post("/cases/new/ws_permit", {"_subject": "Aiko Tanaka", "_employer": str(ws["firm"].id),
+                                                    "_responsible": str(ws["ben"].id), "worker_name": "Aiko Tanaka",
+                                                    "country": "UA"})
+    assert response.status_code == 302
+    case = db.session.scalar(select(Case).where(Case.subject == "Aiko Tanaka"))
+    assert response.headers["Location"] == f"/cases/{case.reference}"
+    assert case.employer_id == ws["firm"].id and case.responsible_id == ws["ben"].id
+    assert "wurde angelegt" in text(client.get(response.headers["Location"]))
+    assert client.get("/cases/new/nope").status_code == 404
+
+
+# --- deadlines -------------------------------------------------------------------------------------
+
+def test_deadlines_list_timers_and_task_dues_overdue_first(ws, client_for):
+    ravi = ws["cases"][0]
+    cases.complete_task(open_task(ravi).id, {"passport_no": "C01X00T47", "salary": 1}, actor=ws["anna"])
+    client = client_for("anna")
+    html = text(client.get("/deadlines"))
+    assert "Zustimmung der Bundesagentur abwarten" in html and "Behörde" in html and "Arbeitgeber" in html
+    assert "Olena" not in html
+    clock.advance(timedelta(days=4))     # Maria's first task (due in 3 days) is now overdue
+    html = text(client.get("/deadlines"))
+    assert html.index("Überfällig") < html.index("Maria Santos") < html.index("Zustimmung der Bundesagentur")
+    assert "Zustimmung" in text(client.get("/deadlines?actor=authority"))
+    assert "Maria Santos" not in text(client.get("/deadlines?actor=authority"))
+    assert "Maria Santos" not in text(client.get("/deadlines?mine=1"))   # Anna is responsible for Ravi only
+    assert "Ravi Kumar" in text(client.get("/deadlines?mine=1"))

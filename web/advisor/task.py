@@ -1,0 +1,129 @@
+"""The task page: instructions, the task's form (or 'mark as done'), save draft, complete.
+
+The form is the form-js version the process pinned at deploy time (`HumanTask.form_version_id`),
+rendered by `web.forms_html` and validated by `engine.forms`. Invalid input re-renders with
+the user's values and a message at each field (HTTP 422); a task completed meanwhile by
+someone else re-renders with a clear message and the typed values kept (HTTP 409).
+"""
+from uuid import UUID
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from engine import access, cases, clock, state
+from engine.db import db
+from engine.errors import Conflict, Forbidden, InvalidData, NotFound
+from engine.forms import submission_values, validate_submission
+from engine.models import Case, CaseEvent, HumanTask
+from web.advisor import bp
+from web.advisor.helpers import load_form, safe_next, workspace_required
+from web.advisor.inbox import colleagues, conflict_message
+from web.forms_html import render_form, render_markdown
+
+
+def task_data(case: Case, row: HumanTask) -> dict:
+    """The data the task sees (loads this one case's workflow; never done on lists)."""
+    if not row.is_open:
+        return {}
+    try:
+        workflow = state.load(case)
+        task = workflow.get_task_from_id(UUID(row.id))
+    except Exception:       # a case that cannot be loaded still shows its task page
+        return {}
+    return dict(task.data) if task is not None else {}
+
+
+def completed_values(row: HumanTask) -> dict:
+    """What was entered when the task was completed (from the event log)."""
+    event = db.session.scalar(select(CaseEvent).where(CaseEvent.case_id == row.case_id,
+                                                      CaseEvent.kind == "task_completed",
+                                                      CaseEvent.task_id == row.id).limit(1))
+    changes = (event.details or {}).get("changes", {}) if event is not None else {}
+    return {k: v.get("new") for k, v in changes.items() if isinstance(v, dict)}
+
+
+def _page(row, case, *, values=None, errors=None, submitted=None, message=None, status=200, comment=""):
+    definition = load_form(row.form_version_id)
+    context = task_data(case, row)
+    can_work = access.can_work(current_user, row)
+    form_html = None
+    if definition is not None:
+        if values is None:
+            if row.is_open and row.draft:
+                values, submitted = row.draft, True
+            elif row.is_open:
+                values, submitted = context, False
+            else:
+                values, submitted = completed_values(row), False
+        form_html = render_form(definition, values, errors, readonly=not can_work, context=context,
+                                submitted=submitted)
+    documentation = render_markdown(row.documentation, context) if row.documentation else None
+    team = colleagues(current_user) if access.can_assign(current_user, row) else []
+    back = safe_next(request.values.get("next"), url_for("advisor.inbox"))
+    return render_template("advisor/task.html", task=row, case=case, form_html=form_html, has_form=definition is not None,
+                           documentation=documentation, can_work=can_work, can_claim=access.can_claim(current_user, row),
+                           can_assign=access.can_assign(current_user, row), team=team, message=message,
+                           now=clock.now(), back=back, comment=comment, has_errors=bool(errors)), status
+
+
+def _visible(task_id):
+    row = access.visible_task(current_user, task_id)
+    if row is None:
+        abort(404)
+    return row, db.session.get(Case, row.case_id)
+
+
+@bp.route("/tasks/<task_id>", methods=["GET"])
+@workspace_required
+def task(task_id):
+    row, case = _visible(task_id)
+    return _page(row, case)
+
+
+@bp.route("/tasks/<task_id>", methods=["POST"])
+@workspace_required
+def task_submit(task_id):
+    row, case = _visible(task_id)
+    action = request.form.get("_action", "complete")
+    back = safe_next(request.form.get("next"), url_for("advisor.inbox"))
+    definition = load_form(row.form_version_id)
+    comment = (request.form.get("_comment") or "").strip()
+
+    if not row.is_open or not access.can_work(current_user, row):
+        return _page(row, case, values=request.form if definition else None, submitted=True,
+                     message=conflict_message(row), status=409, comment=comment)
+
+    if action == "draft":
+        if definition is None:
+            return redirect(url_for("advisor.task", task_id=row.id, next=back))
+        try:
+            cases.save_draft(row.id, submission_values(definition, request.form), current_user)
+        except (Conflict, Forbidden) as exc:
+            db.session.rollback()
+            return _page(row, case, values=request.form, submitted=True, message=conflict_message(row, str(exc)),
+                         status=409)
+        flash(_("Entwurf gespeichert. Sie können später weitermachen."), "success")
+        return redirect(url_for("advisor.task", task_id=row.id, next=back))
+
+    data = {}
+    if definition is not None:
+        data, errors = validate_submission(definition, request.form, context=task_data(case, row))
+        if errors:
+            return _page(row, case, values=request.form, errors=errors, submitted=True, status=422)
+    title, case_ref = row.title, row.case_reference
+    try:
+        cases.complete_task(row.id, data, actor=current_user)
+    except NotFound:
+        abort(404)
+    except (Conflict, Forbidden) as exc:
+        return _page(row, case, values=request.form if definition else None, submitted=True,
+                     message=conflict_message(row, str(exc)), status=409, comment=comment)
+    except InvalidData as exc:
+        return _page(row, case, values=request.form if definition else None, submitted=True,
+                     message=str(exc), status=422, comment=comment)
+    if comment:
+        cases.add_comment(row.case_id, comment, current_user)
+    flash(_("„%(title)s“ ist erledigt (Fall %(ref)s).", title=_(title), ref=case_ref), "success")
+    return redirect(back)
