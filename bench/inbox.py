@@ -41,10 +41,10 @@ def stats(samples):
 
 def setup(app):
     from engine import users
-    from engine.db import db
+    from engine.db import db, drop_everything
     from engine.models import Deployment, DeployedFile, ProcessDefinition
     with app.app_context():
-        db.drop_all()
+        drop_everything()
         db.create_all()
         center = users.get_organisation("center", "Welcome Center Aachen", code="AC")
         other = users.get_organisation("center", "Welcome Center Köln", code="K")

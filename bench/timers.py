@@ -135,14 +135,14 @@ def profile(app):
 def main():
     from sqlalchemy import func, select
     from engine import deploy, users
-    from engine.db import db
+    from engine.db import db, drop_everything
     from engine.models import Case, CaseEvent
     from web import create_app
 
     app = create_app({"REDIS_URL": None, "MAIL_URL": None})
     backend = app.config["SQLALCHEMY_DATABASE_URI"].split(":")[0]
     with app.app_context():
-        db.drop_all()
+        drop_everything()
         db.create_all()
         users.get_organisation("center", "Bench Center", code="BC")
         deploy.deploy([("bench_timer.bpmn", DIAGRAM)])
@@ -167,7 +167,7 @@ def main():
               f"per worker {[r['woken'] for r in results]}; setup {CASES / setup:.0f} case starts/s")
         print(f"   check: timer_fired events so far {fired}, cases still waiting {due}")
     with app.app_context():
-        db.drop_all()
+        drop_everything()
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from engine import clock, state
-from engine.db import db
+from engine.db import db, drop_everything
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -40,26 +40,13 @@ def app(request):
     app = make_app(request.param, tmpdir)
     app.backend = request.param
     with app.app_context():
-        _drop_everything()
+        drop_everything()
         db.create_all()
         db.session.commit()
     yield app
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
-
-
-def _drop_everything():
-    """Drop every table in the database, including ones an older schema left behind.
-
-    `db.drop_all()` only knows today's models; a table from an earlier run that references
-    one of them would make it fail, so reflect what is really there.
-    """
-    from sqlalchemy import MetaData
-    existing = MetaData()
-    existing.reflect(bind=db.engine)
-    existing.drop_all(bind=db.engine)
-    db.session.commit()
 
 
 def _truncate(app):
