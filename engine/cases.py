@@ -28,6 +28,7 @@ class CaseChange:
 
     def __init__(self, case, workflow, actor):
         self.case, self.workflow, self.actor = case, workflow, actor
+        self.waiting_before = state.waiting(workflow)   # what the waiting tables hold now
         self.messaging = False     # set by _save: something to route after commit
 
     @property
@@ -105,7 +106,7 @@ def _changing(case_id, actor=None):
 
 def _save(change):
     thrown = messages.collect(change.case, change.workflow)   # before sync serializes: get_events() drains
-    outcome = state.sync(change.case, change.workflow, change.actor_id)
+    outcome = state.sync(change.case, change.workflow, change.waiting_before)
     for row in outcome["opened"]:
         db.session.add(CaseEvent(case_id=change.case.id, at=clock.now(), kind="task_created", task_id=row.id,
                                  element_id=row.element_id, element_name=row.title,
@@ -177,8 +178,8 @@ def _task_for_change(change, task_id):
 
 
 def _open_row(task_id, actor) -> HumanTask:
-    row = db.session.get(HumanTask, str(task_id))
-    if row is None or (actor is not None and access.visible_task(actor, task_id) is None):
+    row = db.session.get(HumanTask, str(task_id)) if actor is None else access.visible_task(actor, task_id)
+    if row is None:
         raise NotFound(f"task {task_id} does not exist")
     return row
 

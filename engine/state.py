@@ -6,9 +6,11 @@ process). `sync` rewrites what lists read — open human tasks, waiting timers, 
 subscriptions, the next due time — from the workflow, in the caller's transaction.
 """
 import json
+import copy
 from collections import OrderedDict
 from datetime import date, datetime, timedelta, timezone
 from importlib.metadata import version as package_version
+from typing import NamedTuple
 from uuid import UUID
 
 from SpiffWorkflow import TaskState
@@ -37,22 +39,36 @@ TIMER_KINDS = {TimeDateEventDefinition: "date", DurationTimerEventDefinition: "d
 
 # --- serialization ------------------------------------------------------------------------------
 
+class DefinitionFacts(NamedTuple):
+    """What `sync` copies from a process version into task rows; immutable like the version."""
+    key: str
+    name: str
+    forms: dict
+
+
 class _SpecCache:
-    """definition id -> (spec, subprocess specs); specs are immutable, so a small LRU is enough."""
+    """definition id -> (spec, subprocess specs) and its facts; versions are immutable, so a small LRU is enough."""
 
     def __init__(self, size=64):
         self.size, self.items = size, OrderedDict()
 
-    def get(self, definition_id):
+    def _entry(self, definition_id):
         if definition_id in self.items:
             self.items.move_to_end(definition_id)
             return self.items[definition_id]
         definition = db.session.get(ProcessDefinition, definition_id)
-        specs = restore_specs(definition.spec_json)
-        self.items[definition_id] = specs
+        entry = (restore_specs(definition.spec_json),
+                 DefinitionFacts(definition.key, definition.name, dict(definition.forms or {})))
+        self.items[definition_id] = entry
         if len(self.items) > self.size:
             self.items.popitem(last=False)
-        return specs
+        return entry
+
+    def get(self, definition_id):
+        return self._entry(definition_id)[0]
+
+    def facts(self, definition_id) -> DefinitionFacts:
+        return self._entry(definition_id)[1]
 
     def clear(self):
         self.items.clear()
@@ -220,60 +236,89 @@ def _open_human_task(case, task, definition, now) -> HumanTask:
     )
 
 
-def sync(case, workflow, actor_id=None) -> dict:
-    """Bring the case row and its derived tables in line with `workflow`. Returns what changed."""
+def waiting(workflow) -> list[tuple]:
+    """What the case waits for, as comparable rows: timers with their due time, message subscriptions.
+
+    `sync` compares this before and after a change and rewrites the waiting tables only when
+    it differs (most task completions change nothing here). Correlations are copied, because
+    the workflow's dicts change in place.
+    """
+    rows = []
+    for task in workflow.event_manager.tasks.values():
+        spec = task.task_spec
+        event = spec.event_definition
+        element_id = spec.bpmn_id or spec.name
+        if isinstance(event, TimerEventDefinition):
+            pending = event.details(task)
+            if isinstance(pending.value, str):
+                rows.append(("timer", str(task.id), element_id, spec.bpmn_name or element_id,
+                             TIMER_KINDS.get(type(event), "timer"), properties(spec).get("actor"),
+                             TimerEventDefinition.get_datetime(pending.value)))
+        elif isinstance(event, MessageEventDefinition):
+            correlations = task.workflow.correlations or workflow.correlations or {}
+            rows.append(("message", event.name, element_id, copy.deepcopy(correlations)))
+    return rows
+
+
+def _rewrite_waiting(case, rows) -> None:
+    db.session.execute(delete(WaitingTimer).where(WaitingTimer.case_id == case.id))
+    db.session.execute(delete(MessageSubscription).where(MessageSubscription.case_id == case.id))
+    for row in rows:
+        if row[0] == "timer":
+            _, task_id, element_id, name, kind, actor, due = row
+            db.session.add(WaitingTimer(case_id=case.id, center_id=case.center_id, task_id=task_id,
+                                        element_id=element_id, name=name, kind=kind, actor=actor, due_at=due))
+        else:
+            _, message_name, element_id, correlations = row
+            db.session.add(MessageSubscription(case_id=case.id, message_name=message_name,
+                                               element_id=element_id, correlations=correlations))
+
+
+def sync(case, workflow, waiting_before: list[tuple]) -> dict:
+    """Bring the case row and its derived tables in line with `workflow`. Returns what changed.
+
+    `waiting_before` is `waiting()` of the workflow as it was loaded (the derived tables
+    match it, being written in the same transactions). Runs without autoflush: everything
+    goes to the database in the caller's one flush at commit, inserts batched per table.
+    """
+    with db.session.no_autoflush:
+        return _sync(case, workflow, waiting_before)
+
+
+def _sync(case, workflow, waiting_before):
     now = clock.now()
-    definition = case.definition
+    facts = spec_cache.facts(case.definition_id)
     ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+    # Open in the database: may include a task this change just completed (not flushed yet).
     open_rows = {row.id: row for row in db.session.scalars(
         select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == "open"))}
 
     opened, closed = [], []
     for task_id, task in ready.items():
         if task_id not in open_rows:
-            row = _open_human_task(case, task, definition, now)
+            row = _open_human_task(case, task, facts, now)
+            row.groups = [HumanTaskGroup(group_name=group, center_id=case.center_id)
+                          for group in _group_index_names(row)]
             db.session.add(row)
-            for group in row.candidate_groups:
-                db.session.add(HumanTaskGroup(task_id=row.id, group_name=group, center_id=case.center_id))
             opened.append(row)
     for task_id, row in open_rows.items():
         if task_id in ready:
             continue
-        spiff_task = workflow.get_task_from_id(UUID(task_id))
-        row.state = "completed" if spiff_task is not None and spiff_task.state == TaskState.COMPLETED else "cancelled"
+        if row.state == "open":
+            spiff_task = workflow.get_task_from_id(UUID(task_id))
+            done = spiff_task is not None and spiff_task.state == TaskState.COMPLETED
+            row.state = "completed" if done else "cancelled"
         row.completed_at = row.completed_at or now
         closed.append(row)
-    if closed:
+    if closed:   # the group index holds open tasks only
         db.session.execute(delete(HumanTaskGroup).where(HumanTaskGroup.task_id.in_([r.id for r in closed])))
 
-    # Timers and message subscriptions: few rows per case, rewritten whole.
-    subscribed_before = set(db.session.scalars(
-        select(MessageSubscription.message_name).where(MessageSubscription.case_id == case.id)))
-    db.session.execute(delete(WaitingTimer).where(WaitingTimer.case_id == case.id))
-    db.session.execute(delete(MessageSubscription).where(MessageSubscription.case_id == case.id))
-    due_times = []
-    for task in workflow.event_manager.tasks.values():
-        definition_ = task.task_spec.event_definition
-        spec = task.task_spec
-        if isinstance(definition_, TimerEventDefinition):
-            pending = definition_.details(task)
-            if not isinstance(pending.value, str):
-                continue
-            due = TimerEventDefinition.get_datetime(pending.value)
-            due_times.append(due)
-            db.session.add(WaitingTimer(
-                case_id=case.id, center_id=case.center_id, task_id=str(task.id),
-                element_id=spec.bpmn_id or spec.name, name=spec.bpmn_name or spec.bpmn_id or spec.name,
-                kind=TIMER_KINDS.get(type(definition_), "timer"), actor=properties(spec).get("actor"),
-                due_at=due))
-        elif isinstance(definition_, MessageEventDefinition):
-            correlations = task.workflow.correlations or workflow.correlations or {}
-            db.session.add(MessageSubscription(
-                case_id=case.id, message_name=definition_.name, element_id=spec.bpmn_id or spec.name,
-                correlations=correlations))
-
-    subscribed = {row.message_name for row in db.session.new if isinstance(row, MessageSubscription)}
-    case.next_timer_at = min(due_times, default=None)
+    waiting_now = waiting(workflow)
+    if waiting_now != waiting_before:
+        _rewrite_waiting(case, waiting_now)
+    subscribed_before = {row[1] for row in waiting_before if row[0] == "message"}
+    subscribed = {row[1] for row in waiting_now if row[0] == "message"}
+    case.next_timer_at = min((row[6] for row in waiting_now if row[0] == "timer"), default=None)
     case.has_incident = any(True for _ in workflow.get_tasks(state=TaskState.ERROR))
     if workflow.completed and case.status == "active":
         case.status = "completed" if workflow.success else "cancelled"
@@ -283,3 +328,8 @@ def sync(case, workflow, actor_id=None) -> dict:
     case.serializer_version = SERIALIZER_VERSION
     case.library_version = LIBRARY_VERSION
     return {"opened": opened, "closed": closed, "new_subscriptions": subscribed - subscribed_before}
+
+
+def _group_index_names(row) -> list[str]:
+    """Rows of the group index for an open task: its candidate groups, and `user:<name>` per candidate user."""
+    return list(dict.fromkeys(row.candidate_groups)) + [f"user:{name}" for name in dict.fromkeys(row.candidate_users)]

@@ -59,6 +59,8 @@ def test_complete_advances_case_logs_diff_and_milestone(onboarding, people):
     cases.complete_task(task.id, INTAKE, actor=people["anna"])
     done = db.session.get(HumanTask, task.id)
     assert done.state == "completed" and done.completed_by_id == people["anna"].id
+    # The group index holds open tasks only: nobody's group inbox offers a completed task.
+    assert db.session.scalars(select(HumanTaskGroup).where(HumanTaskGroup.task_id == task.id)).all() == []
     [review] = open_tasks(onboarding)
     assert review.element_id == "review"
     assert review.assignee_id == people["sara"].id                # camunda:assignee="${reviewer}"
