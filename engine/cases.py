@@ -26,10 +26,26 @@ from engine.models import Case, CaseEvent, CaseMilestone, HumanTask, Incident, O
 class CaseChange:
     """What one operation works with; `log` appends to the case's event log."""
 
-    def __init__(self, case, workflow, actor):
+    def __init__(self, case, workflow, actor, new=False):
         self.case, self.workflow, self.actor = case, workflow, actor
-        self.waiting_before = state.waiting(workflow)   # what the waiting tables hold now
+        self.waiting_before = [] if new else state.waiting(workflow)   # what the waiting tables hold now
+        self._open_rows = {} if new else None
         self.messaging = False     # set by _save: something to route after commit
+
+    def open_rows(self) -> dict:
+        """The case's open task rows, read once after the case row is locked, fresh from the database."""
+        if self._open_rows is None:
+            self._open_rows = {row.id: row for row in db.session.scalars(
+                select(HumanTask).where(HumanTask.case_id == self.case.id, HumanTask.state == "open")
+                .execution_options(populate_existing=True))}
+        return self._open_rows
+
+    def task_row(self, task_id) -> HumanTask:
+        """An open task of this case; Conflict, saying who closed it, if it is no longer open."""
+        row = self.open_rows().get(str(task_id))
+        if row is None:
+            raise Conflict(_closed_message(db.session.get(HumanTask, str(task_id), populate_existing=True)))
+        return row
 
     @property
     def actor_id(self):
@@ -106,7 +122,7 @@ def _changing(case_id, actor=None):
 
 def _save(change):
     thrown = messages.collect(change.case, change.workflow)   # before sync serializes: get_events() drains
-    outcome = state.sync(change.case, change.workflow, change.waiting_before)
+    outcome = state.sync(change.case, change.workflow, change.waiting_before, change.open_rows())
     for row in outcome["opened"]:
         db.session.add(CaseEvent(case_id=change.case.id, at=clock.now(), kind="task_created", task_id=row.id,
                                  element_id=row.element_id, element_name=row.title,
@@ -155,7 +171,7 @@ def start_case(definition_key_or_row, *, center, employer=None, subject="", data
     db.session.add(case)
     db.session.flush()
     case.reference = f"WC-{center_row.code or 'XX'}-{now.year}-{case.id:05d}"
-    change = CaseChange(case, workflow, actor)
+    change = CaseChange(case, workflow, actor, new=True)
     change.log("case_started", details={"process": definition.key, "version": definition.version,
                                         "data": data})
     change.run_engine()
@@ -198,9 +214,7 @@ def complete_task(task_id, data=None, actor=None):
     state.check_storable(data)
     row = _open_row(task_id, actor)
     with _changing(row.case_id, actor) as change:
-        row = db.session.get(HumanTask, str(task_id), populate_existing=True)
-        if not row.is_open:
-            raise Conflict(_closed_message(row))
+        row = change.task_row(task_id)
         if actor is not None and not access.can_work(actor, row):
             if row.assignee_id is not None:
                 raise Conflict(f"“{row.title}” is assigned to {row.assignee.display_name}.")
@@ -224,9 +238,7 @@ def complete_task(task_id, data=None, actor=None):
 def claim_task(task_id, actor):
     row = _open_row(task_id, actor)
     with _changing(row.case_id, actor) as change:
-        row = db.session.get(HumanTask, str(task_id), populate_existing=True)
-        if not row.is_open:
-            raise Conflict(_closed_message(row))
+        row = change.task_row(task_id)
         if row.assignee_id == actor.id:
             return row
         if row.assignee_id is not None:
@@ -241,9 +253,7 @@ def claim_task(task_id, actor):
 def unclaim_task(task_id, actor):
     row = _open_row(task_id, actor)
     with _changing(row.case_id, actor) as change:
-        row = db.session.get(HumanTask, str(task_id), populate_existing=True)
-        if not row.is_open:
-            raise Conflict(_closed_message(row))
+        row = change.task_row(task_id)
         if row.assignee_id != actor.id and not access.can_assign(actor, row):
             raise Forbidden(f"only the assignee or a supervisor can release “{row.title}”.")
         row.assignee_id = None
@@ -255,9 +265,7 @@ def assign_task(task_id, assignee, actor):
     """A supervisor hands an open task to a colleague of the same center."""
     row = _open_row(task_id, actor)
     with _changing(row.case_id, actor) as change:
-        row = db.session.get(HumanTask, str(task_id), populate_existing=True)
-        if not row.is_open:
-            raise Conflict(_closed_message(row))
+        row = change.task_row(task_id)
         if actor is not None and not access.can_assign(actor, row):
             raise Forbidden("only supervisors of this center can assign tasks.")
         if assignee.organisation_id != row.center_id and not access.is_candidate(assignee, row):

@@ -274,24 +274,22 @@ def _rewrite_waiting(case, rows) -> None:
                                                element_id=element_id, correlations=correlations))
 
 
-def sync(case, workflow, waiting_before: list[tuple]) -> dict:
+def sync(case, workflow, waiting_before: list[tuple], open_rows: dict) -> dict:
     """Bring the case row and its derived tables in line with `workflow`. Returns what changed.
 
     `waiting_before` is `waiting()` of the workflow as it was loaded (the derived tables
-    match it, being written in the same transactions). Runs without autoflush: everything
+    match it, being written in the same transactions); `open_rows` the case's task rows
+    that were open when it was loaded (task id -> row; some may have been closed since). Runs without autoflush: everything
     goes to the database in the caller's one flush at commit, inserts batched per table.
     """
     with db.session.no_autoflush:
-        return _sync(case, workflow, waiting_before)
+        return _sync(case, workflow, waiting_before, open_rows)
 
 
-def _sync(case, workflow, waiting_before):
+def _sync(case, workflow, waiting_before, open_rows):
     now = clock.now()
     facts = spec_cache.facts(case.definition_id)
     ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
-    # Open in the database: may include a task this change just completed (not flushed yet).
-    open_rows = {row.id: row for row in db.session.scalars(
-        select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == "open"))}
 
     opened, closed = [], []
     for task_id, task in ready.items():
