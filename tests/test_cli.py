@@ -1,8 +1,11 @@
 """The `lotse` command line, run as a user would: a real process against a fresh SQLite database."""
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -13,9 +16,15 @@ LOTSE = str(Path(sys.executable).parent / "lotse")
 
 
 @pytest.fixture
-def lotse(tmp_path):
+def cli_env(tmp_path):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/cli.db", "LOTSE_SECRET_KEY": "cli-test"}
     env.pop("REDIS_URL", None)
+    return env
+
+
+@pytest.fixture
+def lotse(cli_env):
+    env = cli_env
 
     def run(*args, ok=True):
         result = subprocess.run([LOTSE, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
@@ -58,3 +67,29 @@ def test_errors_exit_non_zero_with_one_line(lotse):
     assert bad_json.returncode != 0 and "--data is not valid JSON" in bad_json.stderr
     unknown_user = lotse("claim", "123", "--as", "nobody", ok=False)
     assert unknown_user.stderr.strip() == "error: no user 'nobody'"
+
+
+def test_serve_answers_http_and_sweeps_in_process(lotse, cli_env):
+    """The last step of `make run`: the server really listens, with the embedded sweeper."""
+    lotse("demo")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([LOTSE, "serve", "--port", str(port)], cwd=ROOT, env=cli_env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2) as response:
+                    page = response.read().decode()
+                break
+            except OSError:
+                assert server.poll() is None, server.stdout.read()
+                assert time.monotonic() < deadline, "lotse serve did not answer within 30 s"
+                time.sleep(0.2)
+        assert response.status == 200 and "<form" in page
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=10)[0]
+    assert "jobs: in-process (no REDIS_URL)" in output

@@ -190,6 +190,7 @@ def demo():
 def serve(host, port):
     """Serve the app; without REDIS_URL, timers and jobs run in this process."""
     from flask import current_app
+    from werkzeug.serving import run_simple
     from engine import timers
     app = current_app._get_current_object()
     if not app.config.get("REDIS_URL"):
@@ -197,7 +198,8 @@ def serve(host, port):
         click.echo("jobs: in-process (no REDIS_URL); timers swept every "
                    f"{app.config['SWEEP_INTERVAL']:.0f}s")
     click.echo(f"Lotse on http://{host}:{port}/")
-    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    # Not app.run(): Flask ignores it inside a CLI command (FLASK_RUN_FROM_CLI).
+    run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
 
 
 @cli.command()
