@@ -98,6 +98,10 @@ class CaseChange:
         self.log("incident", task, {"error": message[:500]})
 
 
+class _NotMine(Exception):
+    """Raised inside `_changing` to leave without saving anything."""
+
+
 @contextmanager
 def _changing(case_id, actor=None):
     """The one transaction around every change of a case."""
@@ -122,6 +126,7 @@ def _changing(case_id, actor=None):
 
 def _save(change):
     thrown = messages.collect(change.case, change.workflow)   # before sync serializes: get_events() drains
+    status_before = change.case.status
     outcome = state.sync(change.case, change.workflow, change.waiting_before, change.open_rows())
     for row in outcome["opened"]:
         db.session.add(CaseEvent(case_id=change.case.id, at=clock.now(), kind="task_created", task_id=row.id,
@@ -133,7 +138,7 @@ def _save(change):
             change.log("task_cancelled", element_id=row.element_id, element_name=row.title,
                        details={"task_id": row.id})
     change.messaging = bool(thrown or outcome["new_subscriptions"])
-    if change.case.status != "active" and change.case.ended_at == change.case.updated_at:
+    if change.case.status != status_before:     # the engine ended the case in this change
         change.log(f"case_{change.case.status}")
 
 
@@ -340,16 +345,31 @@ def wake(case_id):
         return change.case
 
 
-def deliver_message(case_id, event, outbox_row):
-    """Hand a thrown message to a waiting case (called by engine.messages)."""
-    with _changing(case_id) as change:
-        try:
-            change.workflow.send_event(event)
-        except WorkflowException as exc:
-            raise Conflict(str(exc))
-        change.log("message_received", details={"message": event.event_definition.name,
-                                                "from_case": outbox_row.source_case_id})
-        outbox_row.status, outbox_row.target_case_id = "delivered", case_id
-        outbox_row.delivered_at = clock.now()
-        change.run_engine()
-        return change.case
+def deliver_message(case_id, event, message_id) -> bool:
+    """Hand a thrown message to a waiting case (called by engine.messages).
+
+    The outbox row is claimed again under the case lock: a message start may have committed
+    (and so released the row) before delivery, and then another worker may be delivering
+    it. Returns False, changing nothing, when the message is taken or already delivered.
+    """
+    from engine.models import OutboxMessage
+    try:
+        with _changing(case_id) as change:
+            outbox_row = db.session.scalar(
+                select(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == "pending")
+                .with_for_update(skip_locked=True).execution_options(populate_existing=True))
+            if outbox_row is None:
+                raise _NotMine()
+            try:
+                change.workflow.send_event(event)
+            except WorkflowException as exc:
+                raise Conflict(str(exc))
+            change.log("message_received", details={"message": event.event_definition.name,
+                                                    "from_case": outbox_row.source_case_id})
+            outbox_row.status, outbox_row.target_case_id = "delivered", case_id
+            outbox_row.delivered_at = clock.now()
+            change.run_engine()
+    except _NotMine:
+        return False
+    return True
+

@@ -83,8 +83,7 @@ def deliver_pending(limit=100) -> int:
             db.session.commit()
             continue
         try:
-            cases.deliver_message(target, event, db.session.get(OutboxMessage, message_id))
-            delivered += 1
+            delivered += cases.deliver_message(target, event, message_id)
         except Conflict as exc:
             message = db.session.get(OutboxMessage, message_id)
             message.attempts += 1

@@ -132,6 +132,7 @@ def test_cancel(onboarding, people):
     case = db.session.get(Case, onboarding.id)
     assert case.status == "cancelled" and open_tasks(case) == []
     assert db.session.scalar(select(HumanTask.state).where(HumanTask.case_id == case.id)) == "cancelled"
+    assert events(case).count("case_cancelled") == 1          # the clock is frozen: no double entry
     with pytest.raises(Conflict):
         cases.cancel_case(onboarding.id, actor=people["sara"])
 

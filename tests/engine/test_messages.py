@@ -47,3 +47,20 @@ def test_a_message_nobody_waits_for_stays_pending(people, deploy_fixture):
     employer_case(people, "H9", "Cem")
     message = db.session.scalar(select(OutboxMessage))
     assert message.status == "pending" and message.attempts == 1 and message.target_case_id is None
+
+
+def test_a_message_is_delivered_once_even_if_handed_over_twice(people, deploy_fixture):
+    """A second worker holding the same outbox row (released by a message start's commit) delivers nothing."""
+    from engine.state import registry
+    deploy_fixture("msg_employer.bpmn", "msg_worker.bpmn")
+    employer = employer_case(people, "H1", "Ana")
+    worker = db.session.scalar(select(Case).where(Case.parent_case_id == employer.id))
+    task = db.session.scalar(select(HumanTask).where(HumanTask.case_id == worker.id))
+    cases.complete_task(task.id, {"entry_date": "2027-01-10"}, actor=people["anna"])
+    arrival = db.session.scalar(select(OutboxMessage).where(OutboxMessage.name == "worker_arrived"))
+    assert arrival.status == "delivered"
+
+    assert cases.deliver_message(employer.id, registry.restore(arrival.event), arrival.id) is False
+    received = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == employer.id,
+                                                          CaseEvent.kind == "message_received")).all()
+    assert len(received) == 1
