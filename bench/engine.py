@@ -1,6 +1,7 @@
 """Engine latency: case start and task completion through the engine API, against the in-memory floor.
 
-    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python bench/engine.py
+    createdb -h 127.0.0.1 -U postgres bench     # a scratch database: the bench drops every table in it
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench .venv/bin/python bench/engine.py
 
 Uses a generated 30-task process (20 user tasks, 10 script tasks). Prints medians, p95 and
 the ratio of a full transactional completion to the pure SpiffWorkflow step (deserialize →

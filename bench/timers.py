@@ -1,6 +1,7 @@
 """Timer throughput: 10,000 cases whose timers are all due, swept by one and by two worker processes.
 
-    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python bench/timers.py
+    createdb -h 127.0.0.1 -U postgres bench     # a scratch database: the bench drops every table in it
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench .venv/bin/python bench/timers.py
 
 DROPS AND RECREATES ALL TABLES of DATABASE_URL (use a scratch database). Each case waits in a
 user task with an interrupting boundary timer (`"PT1H"`); waking it fires the timer, cancels
