@@ -201,7 +201,9 @@ def send_due_notices(now=None, limit=500) -> int:
     return sent_count
 
 
-def unread_count(user) -> int:
+def unread_count(user, cap=100) -> int:
+    """Unread notifications of `user`, counted up to `cap` (the header shows "99+"): one cheap indexed read."""
     from sqlalchemy import func
-    return db.session.scalar(select(func.count()).select_from(Notification)
-                             .where(Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+    unread = (select(Notification.id).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+              .limit(cap).subquery())
+    return db.session.scalar(select(func.count()).select_from(unread)) or 0

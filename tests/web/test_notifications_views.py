@@ -61,3 +61,15 @@ def test_a_supervisor_of_another_center_does_not_see_the_mail(noticed, client_fo
     client = client_for("kim")
     assert "anna@wc-aachen.example" not in client.get("/notifications/outbox").get_data(as_text=True)
     assert client.get(f"/notifications/outbox/{mail.id}").status_code == 404
+
+
+def test_the_header_counts_unread_notices_and_the_case_timeline_names_them(noticed, client_for):
+    client = client_for("anna")
+    inbox = client.get("/").get_data(as_text=True)
+    assert 'class="notifications-link"' in inbox and "1 ungelesen" in inbox
+    note = db.session.scalar(select(Notification).where(Notification.user_id == noticed["anna"].id))
+    from engine.models import Case
+    case_page = client.get(f"/cases/{db.session.get(Case, note.case_id).reference}").get_data(as_text=True)
+    assert "Frist überschritten: Hinweis verschickt" in case_page
+    client.post("/notifications/read-all")
+    assert "ungelesen" not in client.get("/").get_data(as_text=True)

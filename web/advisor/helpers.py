@@ -41,6 +41,9 @@ EVENT_LABELS = {
     "message_received": _l("Nachricht empfangen"),
     "milestone": _l("Meilenstein erreicht"),
     "incident": _l("Fehler im Ablauf"),
+    "reminder_sent": _l("Erinnerung an die Frist verschickt"),
+    "overdue_notice": _l("Frist überschritten: Hinweis verschickt"),
+    "escalated": _l("An die Leitung eskaliert"),
 }
 
 STATUS_LABELS = {
