@@ -150,31 +150,28 @@ def _group_names(user) -> list[str]:
     return sorted(user.group_names)
 
 
-def _in_my_groups(user, per_row: bool = False):
-    """The task has one of the user's groups as candidate group (the group index, by primary key).
+def _in_my_groups(user):
+    """The task has one of the user's groups as candidate group, by the group index of its center.
 
-    `per_row` writes it as a correlated scalar subquery, which PostgreSQL cannot turn into a
-    hash semi-join: for a capped count that means probing the index row by row and stopping at
-    the cap, instead of hashing every group row of the center first.
+    The center equality lets PostgreSQL read `ix_human_task_group_center_task` (center, task id)
+    in task id order: a capped count becomes a merge of two index-only scans in id order (the
+    open unassigned tasks and the group rows of the center) that stops at the cap. The page
+    probes the same index row by row.
     """
     names = _group_names(user)
     if not names:
         return false()
-    if per_row:
-        probe = (select(literal(1)).where(HumanTaskGroup.task_id == HumanTask.id,
-                                          HumanTaskGroup.group_name.in_(names))
-                 .limit(1).correlate(HumanTask).scalar_subquery())
-        return probe.is_not(None)
-    return exists().where(HumanTaskGroup.task_id == HumanTask.id, HumanTaskGroup.group_name.in_(names))
+    return exists().where(HumanTaskGroup.task_id == HumanTask.id, HumanTaskGroup.center_id == HumanTask.center_id,
+                          HumanTaskGroup.group_name.in_(names))
 
 
-def view_conditions(user, view: str, now: datetime, followup: bool = False, for_count: bool = False) -> list:
+def view_conditions(user, view: str, now: datetime, followup: bool = False) -> list:
     """WHERE conditions of one inbox tab for `user` (organisation scope included)."""
     conds = [HumanTask.state == "open", access.task_filter(user)]
     if view == "mine":
         conds.append(HumanTask.assignee_id == user.id)
     elif view == "group":
-        conds += [HumanTask.assignee_id.is_(None), _in_my_groups(user, per_row=for_count)]
+        conds += [HumanTask.assignee_id.is_(None), _in_my_groups(user)]
         if not access.is_center_staff(user):
             # employer users act on employer tasks only (engine.access.is_candidate)
             conds.append(exists().where(HumanTaskGroup.task_id == HumanTask.id,
@@ -250,10 +247,10 @@ def counts(user, query: InboxQuery | None = None, now: datetime | None = None) -
     now = now or clock.now()
     query = query or InboxQuery()
     views = tab_views(user)
-    columns = [_capped_count(view_conditions(user, v, now, query.followup, for_count=True)).label(v) for v in views]
+    columns = [_capped_count(view_conditions(user, v, now, query.followup)).label(v) for v in views]
     if query.filtered and not (query.q or query.task):
         # free-text filters are left out: a rare name would make the count scan every open task
-        conds = view_conditions(user, query.view, now, query.followup, for_count=True) + filter_conditions(query, now)
+        conds = view_conditions(user, query.view, now, query.followup) + filter_conditions(query, now)
         columns.append(_capped_count(conds).label("matches"))
     row = db.session.execute(select(*columns)).one()
     return dict(row._mapping)
