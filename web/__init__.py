@@ -1,6 +1,7 @@
 """The Flask app factory: configuration, extensions, one blueprint per audience."""
 from pathlib import Path
 
+from flask_babel import lazy_gettext as _l
 from flask import Flask, request, session
 from flask_login import current_user
 
@@ -39,6 +40,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     login_manager.user_loader(load_user)
     login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Bitte melden Sie sich an, um diese Seite zu sehen.")
     app.register_blueprint(auth_bp)
     app.register_blueprint(advisor_bp)
     app.register_blueprint(notifications_bp)
