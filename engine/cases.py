@@ -133,6 +133,10 @@ def _save(change):
                                  element_id=row.element_id, element_name=row.title,
                                  details={"due_at": row.due_at.isoformat() if row.due_at else None,
                                           "groups": row.candidate_groups}))
+    for timer, repetitions in outcome["cycles_fired"]:
+        _, task_id, element_id, name, *_ = timer
+        for _ in range(repetitions):
+            change.log("timer_fired", element_id=element_id, element_name=name, details={"task_id": task_id})
     for row in outcome["closed"]:
         if row.state == "cancelled":
             change.log("task_cancelled", element_id=row.element_id, element_name=row.title,

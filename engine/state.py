@@ -251,9 +251,11 @@ def waiting(workflow) -> list[tuple]:
         if isinstance(event, TimerEventDefinition):
             pending = event.details(task)
             if isinstance(pending.value, str):
+                cycle = task._get_internal_data("event_value") if isinstance(event, CycleTimerEventDefinition) else None
                 rows.append(("timer", str(task.id), element_id, spec.bpmn_name or element_id,
                              TIMER_KINDS.get(type(event), "timer"), properties(spec).get("actor"),
-                             TimerEventDefinition.get_datetime(pending.value)))
+                             TimerEventDefinition.get_datetime(pending.value),
+                             cycle["cycles"] if cycle else None))
         elif isinstance(event, MessageEventDefinition):
             correlations = task.workflow.correlations or workflow.correlations or {}
             rows.append(("message", event.name, element_id, copy.deepcopy(correlations)))
@@ -265,7 +267,7 @@ def _rewrite_waiting(case, rows) -> None:
     db.session.execute(delete(MessageSubscription).where(MessageSubscription.case_id == case.id))
     for row in rows:
         if row[0] == "timer":
-            _, task_id, element_id, name, kind, actor, due = row
+            _, task_id, element_id, name, kind, actor, due, _ = row
             db.session.add(WaitingTimer(case_id=case.id, center_id=case.center_id, task_id=task_id,
                                         element_id=element_id, name=name, kind=kind, actor=actor, due_at=due))
         else:
@@ -325,7 +327,31 @@ def _sync(case, workflow, waiting_before, open_rows):
     case.state = dump(workflow)
     case.serializer_version = SERIALIZER_VERSION
     case.library_version = LIBRARY_VERSION
-    return {"opened": opened, "closed": closed, "new_subscriptions": subscribed - subscribed_before}
+    return {"opened": opened, "closed": closed, "new_subscriptions": subscribed - subscribed_before,
+            "cycles_fired": _cycles_fired(waiting_before, waiting_now, now)}
+
+
+def _cycles_fired(before, after, now) -> list[tuple]:
+    """(timer row, repetitions) for cycle timers that fired in this change.
+
+    A repeating timer's task does not complete between repetitions, so the engine reports
+    nothing to log; the repetitions left (row[7]; -1 unbounded) tell how often it fired.
+    """
+    later_rows = {row[1]: row for row in after if row[0] == "timer"}
+    fired = []
+    for row in before:
+        if row[0] != "timer" or row[4] != "cycle":
+            continue
+        later, bounded = later_rows.get(row[1]), row[7] > 0
+        if later is not None:
+            count = row[7] - later[7] if bounded else int(later[6] != row[6])
+        elif row[6] > now:
+            count = 0                      # cancelled before it was due
+        else:
+            count = row[7] if bounded else 1   # ran out (or its activity ended) after firing
+        if count > 0:
+            fired.append((row, count))
+    return fired
 
 
 def _group_index_names(row) -> list[str]:

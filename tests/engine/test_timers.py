@@ -63,6 +63,8 @@ def test_cycle_reminder_repeats_exactly_the_configured_times_and_catches_up(time
     assert timers.sweep()["woken"] == 0
     assert len([t for t in open_tasks(case_id) if t.element_id == "nudge"]) == 3
     assert db.session.get(Case, case_id).next_timer_at is None
+    # Each repetition is in the case's history, once.
+    assert [e.element_id for e in events(case_id, "timer_fired")].count("nag") == 3
 
 
 def test_catch_up_after_downtime_fires_in_due_order(timer_processes):
