@@ -1,23 +1,19 @@
 """The case view (header, tasks, deadlines, diagram, timeline, data, notes, incidents) and starting cases.
 
-The case page loads this one case's workflow (for the diagram's markers and the current
-data); lists never do. The diagram's XML comes from a route that checks the user may see
+The case page asks `engine.snapshot` for the diagram's markers and the current data (it
+loads this one case's workflow; lists never do). The diagram's XML comes from a route that checks the user may see
 the case, like every other object here: a case of another organisation is a 404.
 """
 from __future__ import annotations
 
 import json
-from xml.etree.ElementTree import ParseError
-
-from defusedxml import ElementTree as SafeET
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from SpiffWorkflow import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from engine import access, cases, clock, inbox as queries, state
+from engine import access, cases, clock, inbox as queries, snapshot
 from engine.db import db
 from engine.deploy import latest_definitions
 from engine.errors import Conflict, InvalidData, LotseError, NotFound
@@ -29,62 +25,11 @@ from web.advisor.helpers import (field_labels, humanize_key, display_value, labe
                                  staff_required, translate_label, workspace_required)
 from web.forms_html import render_form
 
-BPMN_NS = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
-
-
 def _case_or_404(reference):
     case = access.visible_case_by_reference(current_user, reference)
     if case is None:
         abort(404)
     return case
-
-
-def _sequence_flows(xml: str) -> list[tuple[str, str, str]]:
-    try:
-        root = SafeET.fromstring(xml.encode("utf-8"))
-    except (ParseError, ValueError):
-        return []
-    return [(el.get("id"), el.get("sourceRef"), el.get("targetRef")) for el in root.iter(f"{BPMN_NS}sequenceFlow")]
-
-
-def diagram_state(workflow, xml: str) -> dict:
-    """Element ids per marker for the bpmn-js viewer, from this case's workflow."""
-    completed, active, waiting, error = set(), set(), set(), set()
-    for task in workflow.get_tasks():
-        spec = task.task_spec
-        bpmn_id = getattr(spec, "bpmn_id", None)
-        if not bpmn_id:
-            continue
-        if task.state == TaskState.COMPLETED:
-            completed.add(bpmn_id)
-        elif task.state in (TaskState.READY, TaskState.STARTED):
-            active.add(bpmn_id)
-        elif task.state == TaskState.WAITING:
-            if getattr(spec, "event_definition", None) is not None or getattr(spec, "manual", False):
-                waiting.add(bpmn_id)
-            else:
-                active.add(bpmn_id)
-        elif task.state == TaskState.ERROR:
-            error.add(bpmn_id)
-    reached = completed | active | waiting | error
-    flows = {fid for fid, src, dst in _sequence_flows(xml) if fid and src in completed and dst in reached}
-    return {"completed": sorted(completed | flows), "active": sorted(active - error),
-            "waiting": sorted(waiting - active - error), "error": sorted(error)}
-
-
-def case_data(workflow) -> dict:
-    """The case's current data: what the open (or last) steps see."""
-    frontier = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR)
-    data = dict(workflow.task_tree.data or {})
-    if frontier:
-        for task in frontier:
-            data.update(task.data)
-    else:
-        done = workflow.get_tasks(state=TaskState.COMPLETED)
-        if done:
-            data.update(max(done, key=lambda t: t.last_state_change).data)
-    data.update(workflow.data or {})
-    return data
 
 
 def _timeline(case, labels):
@@ -125,12 +70,7 @@ def case(reference):
     now = clock.now()
     definition = db.session.get(ProcessDefinition, case.definition_id)
     xml = definition.source_file.content if definition.source_file else ""
-    try:
-        workflow = state.load(case)
-        markers = diagram_state(workflow, xml)
-        data = case_data(workflow)
-    except Exception:                      # a broken state must not hide the rest of the case
-        markers, data = {"completed": [], "active": [], "waiting": [], "error": []}, {}
+    markers, data = snapshot.diagram_and_data(case, xml)
     labels = field_labels((definition.forms or {}).values())
     tasks = db.session.scalars(select(HumanTask).options(joinedload(HumanTask.assignee))
                                .where(HumanTask.case_id == case.id, HumanTask.state == "open")

@@ -5,14 +5,12 @@ rendered by `web.forms_html` and validated by `engine.forms`. Invalid input re-r
 the user's values and a message at each field (HTTP 422); a task completed meanwhile by
 someone else re-renders with a clear message and the typed values kept (HTTP 409).
 """
-from uuid import UUID
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from engine import access, cases, clock, state
+from engine import access, cases, clock, snapshot
 from engine.db import db
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.forms import submission_values, validate_submission
@@ -25,14 +23,7 @@ from web.forms_html import render_form, render_markdown
 
 def task_data(case: Case, row: HumanTask) -> dict:
     """The data the task sees (loads this one case's workflow; never done on lists)."""
-    if not row.is_open:
-        return {}
-    try:
-        workflow = state.load(case)
-        task = workflow.get_task_from_id(UUID(row.id))
-    except Exception:       # a case that cannot be loaded still shows its task page
-        return {}
-    return dict(task.data) if task is not None else {}
+    return snapshot.task_data(case, row.id) if row.is_open else {}
 
 
 def completed_values(row: HumanTask) -> dict:
