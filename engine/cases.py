@@ -14,7 +14,8 @@ from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
-from sqlalchemy import select
+from sqlalchemy import and_, insert, select
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import access, clock, jobs, messages, state
@@ -26,23 +27,16 @@ from engine.models import Case, CaseEvent, CaseMilestone, HumanTask, Incident, O
 class CaseChange:
     """What one operation works with; `log` appends to the case's event log."""
 
-    def __init__(self, case, workflow, actor, new=False):
+    def __init__(self, case, workflow, actor, open_rows):
         self.case, self.workflow, self.actor = case, workflow, actor
-        self.waiting_before = [] if new else state.waiting(workflow)   # what the waiting tables hold now
-        self._open_rows = {} if new else None
+        self.open_rows = open_rows                      # task id -> row, as the change began
+        self.waiting_before = state.waiting(workflow)   # what the waiting tables hold now
+        self.events = []           # rows for case_event, see log()
         self.messaging = False     # set by _save: something to route after commit
-
-    def open_rows(self) -> dict:
-        """The case's open task rows, read once after the case row is locked, fresh from the database."""
-        if self._open_rows is None:
-            self._open_rows = {row.id: row for row in db.session.scalars(
-                select(HumanTask).where(HumanTask.case_id == self.case.id, HumanTask.state == "open")
-                .execution_options(populate_existing=True))}
-        return self._open_rows
 
     def task_row(self, task_id) -> HumanTask:
         """An open task of this case; Conflict, saying who closed it, if it is no longer open."""
-        row = self.open_rows().get(str(task_id))
+        row = self.open_rows.get(str(task_id))
         if row is None:
             raise Conflict(_closed_message(db.session.get(HumanTask, str(task_id), populate_existing=True)))
         return row
@@ -51,11 +45,13 @@ class CaseChange:
     def actor_id(self):
         return getattr(self.actor, "id", None)
 
-    def log(self, kind, task=None, details=None, element_id=None, element_name=None):
+    def log(self, kind, task=None, details=None, element_id=None, element_name=None, task_id=None,
+            actor_id=...):
+        """Append to the case's event log (written in one INSERT when the change is saved)."""
         spec = task.task_spec if task is not None and hasattr(task, "task_spec") else None
-        db.session.add(CaseEvent(
-            case_id=self.case.id, at=clock.now(), actor_id=self.actor_id, kind=kind,
-            task_id=str(task.id) if task is not None else None,
+        self.events.append(dict(
+            case_id=self.case.id, at=clock.now(), actor_id=self.actor_id if actor_id is ... else actor_id,
+            kind=kind, task_id=task_id or (str(task.id) if task is not None else None),
             element_id=element_id or (spec.bpmn_id if spec is not None else None),
             element_name=element_name or (spec.bpmn_name if spec is not None else None),
             details=details or {}))
@@ -103,13 +99,28 @@ class _NotMine(Exception):
 
 
 @contextmanager
-def _changing(case_id, actor=None):
-    """The one transaction around every change of a case."""
-    case = db.session.scalar(select(Case).where(Case.id == case_id).with_for_update(of=Case)
-                             .execution_options(populate_existing=True))
-    if case is None:
-        raise NotFound(f"case {case_id} does not exist")
-    change = CaseChange(case, state.load(case), actor)
+def _changing(case_id=None, actor=None, *, task_id=None):
+    """The one transaction around every change of a case: the case given, or the case of a task.
+
+    One statement finds the case (for a task: only if the actor may see the task), locks it,
+    and reads its open task rows, fresh from the database.
+    """
+    open_task = aliased(HumanTask)
+    query = (select(Case, open_task)
+             .outerjoin(open_task, and_(open_task.case_id == Case.id, open_task.state == "open"))
+             .with_for_update(of=Case).execution_options(populate_existing=True))
+    if task_id is None:
+        query = query.where(Case.id == case_id)
+    else:
+        visible = select(HumanTask.case_id).where(HumanTask.id == str(task_id))
+        if actor is not None:
+            visible = visible.where(access.task_filter(actor))
+        query = query.where(Case.id == visible.scalar_subquery())
+    rows = db.session.execute(query).all()
+    if not rows:
+        raise NotFound(f"task {task_id} does not exist" if task_id is not None else f"case {case_id} does not exist")
+    case = rows[0][0]
+    change = CaseChange(case, state.load(case), actor, {row.id: row for _, row in rows if row is not None})
     try:
         yield change
         _save(change)
@@ -127,16 +138,15 @@ def _changing(case_id, actor=None):
 def _save(change):
     thrown = messages.collect(change.case, change.workflow)   # before sync serializes: get_events() drains
     status_before = change.case.status
-    outcome = state.sync(change.case, change.workflow, change.waiting_before, change.open_rows())
+    outcome = state.sync(change.case, change.workflow, change.waiting_before, change.open_rows)
     for row in outcome["opened"]:
-        db.session.add(CaseEvent(case_id=change.case.id, at=clock.now(), kind="task_created", task_id=row.id,
-                                 element_id=row.element_id, element_name=row.title,
-                                 details={"due_at": row.due_at.isoformat() if row.due_at else None,
-                                          "groups": row.candidate_groups}))
+        change.log("task_created", task_id=row.id, element_id=row.element_id, element_name=row.title,
+                   actor_id=None, details={"due_at": row.due_at.isoformat() if row.due_at else None,
+                                           "groups": row.candidate_groups})
     for timer, repetitions in outcome["cycles_fired"]:
         _, task_id, element_id, name, *_ = timer
         for _ in range(repetitions):
-            change.log("timer_fired", element_id=element_id, element_name=name, details={"task_id": task_id})
+            change.log("timer_fired", task_id=task_id, element_id=element_id, element_name=name)
     for row in outcome["closed"]:
         if row.state == "cancelled":
             change.log("task_cancelled", element_id=row.element_id, element_name=row.title,
@@ -144,6 +154,9 @@ def _save(change):
     change.messaging = bool(thrown or outcome["new_subscriptions"])
     if change.case.status != status_before:     # the engine ended the case in this change
         change.log(f"case_{change.case.status}")
+    # Append-only rows nobody reads back in this transaction: one multi-row INSERT, no ORM objects.
+    if change.events:
+        db.session.execute(insert(CaseEvent), change.events)
 
 
 def _data_diff(before: dict, after: dict) -> dict:
@@ -180,7 +193,7 @@ def start_case(definition_key_or_row, *, center, employer=None, subject="", data
     db.session.add(case)
     db.session.flush()
     case.reference = f"WC-{center_row.code or 'XX'}-{now.year}-{case.id:05d}"
-    change = CaseChange(case, workflow, actor, new=True)
+    change = CaseChange(case, workflow, actor, open_rows={})
     change.log("case_started", details={"process": definition.key, "version": definition.version,
                                         "data": data})
     change.run_engine()
@@ -221,8 +234,7 @@ def complete_task(task_id, data=None, actor=None):
     """Complete an open user task with form data. Raises Conflict if someone was faster."""
     data = dict(data or {})
     state.check_storable(data)
-    row = _open_row(task_id, actor)
-    with _changing(row.case_id, actor) as change:
+    with _changing(actor=actor, task_id=task_id) as change:
         row = change.task_row(task_id)
         if actor is not None and not access.can_work(actor, row):
             if row.assignee_id is not None:
@@ -245,8 +257,7 @@ def complete_task(task_id, data=None, actor=None):
 
 
 def claim_task(task_id, actor):
-    row = _open_row(task_id, actor)
-    with _changing(row.case_id, actor) as change:
+    with _changing(actor=actor, task_id=task_id) as change:
         row = change.task_row(task_id)
         if row.assignee_id == actor.id:
             return row
@@ -260,8 +271,7 @@ def claim_task(task_id, actor):
 
 
 def unclaim_task(task_id, actor):
-    row = _open_row(task_id, actor)
-    with _changing(row.case_id, actor) as change:
+    with _changing(actor=actor, task_id=task_id) as change:
         row = change.task_row(task_id)
         if row.assignee_id != actor.id and not access.can_assign(actor, row):
             raise Forbidden(f"only the assignee or a supervisor can release “{row.title}”.")
@@ -272,8 +282,7 @@ def unclaim_task(task_id, actor):
 
 def assign_task(task_id, assignee, actor):
     """A supervisor hands an open task to a colleague of the same center."""
-    row = _open_row(task_id, actor)
-    with _changing(row.case_id, actor) as change:
+    with _changing(actor=actor, task_id=task_id) as change:
         row = change.task_row(task_id)
         if actor is not None and not access.can_assign(actor, row):
             raise Forbidden("only supervisors of this center can assign tasks.")
