@@ -4,9 +4,11 @@ Everything here reads the indexed tables only (`human_task`, `human_task_group`,
 `waiting_timer`, plus a few columns of `case` for the deadline list) and never loads a
 workflow. Each function issues a fixed number of statements whatever the data size:
 
-- `inbox_page`: one statement for the page (LIMIT per_page + 1) and one for the counts.
+- `inbox_page`: one statement for the page (LIMIT per_page + 1) and one for the counts
+  (which also brings the process list for the filter).
 - Counts are capped: each is `count(*)` over a `LIMIT 1000` subquery, so a center with
-  100,000 open tasks costs the same as one with 1,000 (shown as "999+").
+  100,000 open tasks costs the same as one with 1,000 (shown as "999+"); the tab counts are
+  index-only scans (see `_in_my_groups` and the indexes in engine/models/human_task.py).
 
 Semantics follow Camunda 7's Tasklist: "my tasks" are assigned to me; "group tasks" are
 open, unassigned and have one of my groups as candidate group, within my organisation;
@@ -16,9 +18,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta, timezone
+from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, false, func, literal, or_, select, union_all
+from sqlalchemy import (Integer, and_, bindparam, exists, false, func, literal, literal_column, null, or_, select,
+                        union_all)
 
 from engine import access, clock
 from engine.db import db
@@ -150,64 +155,144 @@ def _group_names(user) -> list[str]:
     return sorted(user.group_names)
 
 
-def _in_my_groups(user):
-    """The task has one of the user's groups as candidate group, by the group index of its center.
-
-    The center equality lets PostgreSQL read `ix_human_task_group_center_task` (center, task id)
-    in task id order: a capped count becomes a merge of two index-only scans in id order (the
-    open unassigned tasks and the group rows of the center) that stops at the cap. The page
-    probes the same index row by row.
-    """
-    names = _group_names(user)
-    if not names:
-        return false()
-    return exists().where(HumanTaskGroup.task_id == HumanTask.id, HumanTaskGroup.center_id == HumanTask.center_id,
-                          HumanTaskGroup.group_name.in_(names))
-
-
-def view_conditions(user, view: str, now: datetime, followup: bool = False) -> list:
-    """WHERE conditions of one inbox tab for `user` (organisation scope included)."""
-    conds = [HumanTask.state == "open", access.task_filter(user)]
-    if view == "mine":
-        conds.append(HumanTask.assignee_id == user.id)
-    elif view == "group":
-        conds += [HumanTask.assignee_id.is_(None), _in_my_groups(user)]
-        if not access.is_center_staff(user):
-            # employer users act on employer tasks only (engine.access.is_candidate)
-            conds.append(exists().where(HumanTaskGroup.task_id == HumanTask.id,
-                                        HumanTaskGroup.group_name == "employer"))
-    elif view == "all":
-        if not can_see_all(user):
-            conds.append(false())
-    else:
-        conds.append(false())
-    if not followup:
-        conds.append(or_(HumanTask.follow_up_at.is_(None), HumanTask.follow_up_at <= now))
-    return conds
-
-
 def can_see_all(user) -> bool:
     return access.is_center_staff(user) and user.in_group("supervisor")
 
 
-def filter_conditions(query: InboxQuery, now: datetime) -> list:
-    conds = []
+def tab_views(user) -> list[str]:
+    return ["mine", "group"] + (["all"] if can_see_all(user) else [])
+
+
+# --------------------------------------------------------------------------- statements
+#
+# The statements are built once per shape (what kind of user, which tab, sort and filters) and kept:
+# building and hashing a statement of this size costs more Python time than PostgreSQL needs to run
+# it, and a kept statement keeps its cache key (SQLAlchemy memoizes it). They use the tables, not the
+# ORM classes, so results come back as plain rows without the ORM layer.
+#
+# Values reach them in two ways (`_values` gives both):
+# - written into the SQL when executed (`literal_execute`): 'open', the organisation, the user, the
+#   groups, the due-date bound and the offset. They decide the plan (a user with 200 tasks among
+#   300,000 wants another plan than the average), and with them written in, the statements of the
+#   common pages have the same text on every request of a user: psycopg prepares them after five
+#   runs and PostgreSQL keeps one plan instead of planning each time (~1 ms a page);
+# - bound: the clock (the follow-up filter, same selectivity whatever the second), the process key
+#   and the free-text patterns (user input stays out of the SQL text).
+
+_task = HumanTask.__table__
+_group = HumanTaskGroup.__table__
+_user = User.__table__
+
+
+# 'open' is written into the SQL, not bound: only then can a prepared statement's generic plan (and
+# SQLite at all) use the partial indexes `WHERE state = 'open'`.
+_OPEN = literal_column("'open'")
+
+
+class _Shape(NamedTuple):
+    """What of the user changes a statement's text (not its parameters)."""
+    scope: str             # "center" (Welcome Center staff) | "employer" | "" (no organisation: sees nothing)
+    has_groups: bool
+    can_see_all: bool
+
+
+def _shape(user) -> _Shape:
+    if user.organisation_id is None:
+        scope = ""
+    else:
+        scope = "center" if access.is_center_staff(user) else "employer"
+    return _Shape(scope, bool(user.group_names), can_see_all(user))
+
+
+def _values(user, query: InboxQuery, now: datetime) -> dict:
+    """The values of the page and counts statements (see above which are written into the SQL)."""
+    values = {"org": user.organisation_id, "user_id": user.id, "groups": _group_names(user), "now": now,
+              "offset": (query.page - 1) * query.per_page}
     if query.process:
-        conds.append(HumanTask.process_key == query.process)
+        values["process"] = query.process
     if query.task:
-        conds.append(HumanTask.title.ilike(f"%{_escape_like(query.task)}%", escape="\\"))
+        values["task_pattern"] = f"%{_escape_like(query.task)}%"
     if query.q:
-        pattern = f"%{_escape_like(query.q)}%"
-        conds.append(or_(HumanTask.case_reference.ilike(pattern, escape="\\"),
-                         HumanTask.case_subject.ilike(pattern, escape="\\")))
+        values["q_pattern"] = f"%{_escape_like(query.q)}%"
     if query.due:
         _start, tomorrow, week_end = day_bounds(now)
-        if query.due == "overdue":
-            conds.append(HumanTask.due_at < now)
-        elif query.due == "today":
-            conds.append(HumanTask.due_at < tomorrow)
-        elif query.due == "week":
-            conds.append(HumanTask.due_at < week_end)
+        values["due_before"] = {"overdue": now, "today": tomorrow, "week": week_end}[query.due]
+    return values
+
+
+def _in_my_groups(per_row: bool = False):
+    """The task has one of the user's groups as candidate group, by the group index of its center.
+
+    The center equality lets PostgreSQL read `ix_human_task_group_center_task` (center, task id)
+    in task id order: the capped tab count becomes a merge of two index-only scans in id order
+    (the open unassigned tasks and the group rows of the center) that stops at the cap. The page
+    probes the same index row by row.
+
+    `per_row` writes it as a correlated scalar subquery, which PostgreSQL cannot turn into a hash
+    semi-join: for the count of a filtered list (due date, process: columns the merge's index lacks)
+    that means probing row by row and stopping at the cap, instead of hashing every group row first.
+    """
+    names = bindparam("groups", expanding=True, literal_execute=True)
+    if per_row:
+        probe = (select(literal_column("1")).where(_group.c.task_id == _task.c.id,
+                                                   _group.c.center_id == _task.c.center_id,
+                                                   _group.c.group_name.in_(names))
+                 .limit(1).correlate(_task).scalar_subquery())
+        return probe.is_not(None)
+    return exists().where(_group.c.task_id == _task.c.id, _group.c.center_id == _task.c.center_id,
+                          _group.c.group_name.in_(names))
+
+
+def view_conditions(shape: _Shape, view: str, followup: bool = False, per_row: bool = False) -> list:
+    """WHERE conditions of one inbox tab (organisation scope included); the values come from `_values`."""
+    if shape.scope == "center":
+        scope = _task.c.center_id == bindparam("org", literal_execute=True)
+    elif shape.scope == "employer":
+        scope = _task.c.employer_id == bindparam("org", literal_execute=True)
+    else:
+        scope = false()
+    conds = [_task.c.state == _OPEN, scope]
+    if view == "mine":
+        conds.append(_task.c.assignee_id == bindparam("user_id", literal_execute=True))
+    elif view == "group":
+        conds += [_task.c.assignee_id.is_(None), _in_my_groups(per_row) if shape.has_groups else false()]
+        if shape.scope != "center":
+            # employer users act on employer tasks only (engine.access.is_candidate)
+            conds.append(exists().where(_group.c.task_id == _task.c.id,
+                                        _group.c.group_name == literal_column("'employer'")))
+    elif view == "all":
+        if not shape.can_see_all:
+            conds.append(false())
+    else:
+        conds.append(false())
+    if not followup:
+        conds.append(or_(_task.c.follow_up_at.is_(None), _task.c.follow_up_at <= bindparam("now")))
+    return conds
+
+
+class _Filters(NamedTuple):
+    """Which filters are set (their values are parameters, see `_values`)."""
+    process: bool = False
+    task: bool = False
+    q: bool = False
+    due: bool = False
+
+    @classmethod
+    def of(cls, query: InboxQuery) -> "_Filters":
+        return cls(bool(query.process), bool(query.task), bool(query.q), bool(query.due))
+
+
+def filter_conditions(filters: _Filters) -> list:
+    conds = []
+    if filters.process:
+        conds.append(_task.c.process_key == bindparam("process"))
+    if filters.task:
+        conds.append(_task.c.title.ilike(bindparam("task_pattern"), escape="\\"))
+    if filters.q:
+        conds.append(or_(_task.c.case_reference.ilike(bindparam("q_pattern"), escape="\\"),
+                         _task.c.case_subject.ilike(bindparam("q_pattern"), escape="\\")))
+    if filters.due:
+        conds.append(_task.c.due_at < bindparam("due_before", literal_execute=True))
     return conds
 
 
@@ -217,76 +302,113 @@ def _escape_like(text: str) -> str:
 
 def _order(sort: str):
     """ORDER BY for a sort key; due dates NULLS LAST so an index on (…, due_at, id) serves the default."""
-    due_asc, due_desc = HumanTask.due_at.asc().nulls_last(), HumanTask.due_at.desc().nulls_last()
+    t = _task.c
+    due_asc, due_desc = t.due_at.asc().nulls_last(), t.due_at.desc().nulls_last()
     if sort == "due":
-        return [due_asc, HumanTask.id]
+        return [due_asc, t.id]
     if sort == "-due":
-        return [due_desc, HumanTask.id]
+        return [due_desc, t.id]
     if sort == "priority":
-        return [HumanTask.priority.desc(), due_asc, HumanTask.id]
+        return [t.priority.desc(), due_asc, t.id]
     if sort == "-priority":
-        return [HumanTask.priority, due_asc, HumanTask.id]
+        return [t.priority, due_asc, t.id]
     if sort == "created":
-        return [HumanTask.created_at, HumanTask.id]
-    return [HumanTask.created_at.desc(), HumanTask.id]
+        return [t.created_at, t.id]
+    return [t.created_at.desc(), t.id]
 
 
 def _capped_count(conds):
-    inner = select(HumanTask.id).where(*conds).limit(COUNT_CAP).subquery()
+    inner = select(_task.c.id).where(*conds).limit(_inline(COUNT_CAP)).subquery()
     return select(func.count()).select_from(inner).scalar_subquery()
 
 
+def _inline(n: int):
+    """A LIMIT written into the SQL rather than bound: with `LIMIT $1` PostgreSQL cannot cost a prepared
+    statement's generic plan (it guesses 10 % of the rows), so it would plan every execution anew."""
+    return literal_column(str(int(n)))
+
+
+@lru_cache(maxsize=512)
+def _page_statement(shape: _Shape, view: str, sort: str, followup: bool, filters: _Filters, per_page: int,
+                    first: bool):
+    """The page's rows (one more than a page, to know there is a next one). The first page has no
+    OFFSET, so its statement text is fixed and PostgreSQL can keep one plan for it."""
+    t = _task.c
+    stmt = (select(t.id, t.title, t.case_id, t.case_reference, t.case_subject, t.process_key, t.process_name,
+                   t.due_at, t.follow_up_at, t.priority, t.created_at, t.assignee_id, _user.c.display_name,
+                   t.actor, t.draft.is_not(None))
+            .select_from(_task.outerjoin(_user, _user.c.id == t.assignee_id))
+            .where(*view_conditions(shape, view, followup), *filter_conditions(filters))
+            .order_by(*_order(sort))
+            .limit(_inline(per_page + 1)))
+    return stmt if first else stmt.offset(bindparam("offset", type_=Integer, literal_execute=True))
+
+
+@lru_cache(maxsize=512)
+def _counts_statement(shape: _Shape, view: str, followup: bool, filters: _Filters, with_processes: bool = False):
+    """One row of capped counts (a column per tab, "matches" when filtered); with `with_processes`, followed
+    (UNION ALL, same round trip) by one row per process for the filter, the counts then NULL."""
+    views = ["mine", "group"] + (["all"] if shape.can_see_all else [])
+    columns = [_capped_count(view_conditions(shape, v, followup)).label(v) for v in views]
+    if any(filters) and not (filters.q or filters.task):
+        # free-text filters are left out: a rare name would make the count scan every open task
+        columns.append(_capped_count(view_conditions(shape, view, followup, per_row=True)
+                                     + filter_conditions(filters)).label("matches"))
+    if not with_processes:
+        return select(*columns)
+    nothing = [null().label(c.name) for c in columns]
+    counted = select(literal(0).label("part"), *columns, null().label("key"), null().label("name"))
+    newest = _newest_processes().subquery()
+    processes = select(literal(1).label("part"), *nothing, newest.c.key, newest.c.name)
+    both = union_all(counted, processes).subquery()
+    return select(both).order_by(both.c.part, both.c.name)
+
+
 # --------------------------------------------------------------------------- inbox
-
-def tab_views(user) -> list[str]:
-    return ["mine", "group"] + (["all"] if can_see_all(user) else [])
-
 
 def counts(user, query: InboxQuery | None = None, now: datetime | None = None) -> dict:
     """Capped counts of every tab (and of the filtered list, when filters are set): one statement."""
     now = now or clock.now()
     query = query or InboxQuery()
-    views = tab_views(user)
-    columns = [_capped_count(view_conditions(user, v, now, query.followup)).label(v) for v in views]
-    if query.filtered and not (query.q or query.task):
-        # free-text filters are left out: a rare name would make the count scan every open task
-        conds = view_conditions(user, query.view, now, query.followup) + filter_conditions(query, now)
-        columns.append(_capped_count(conds).label("matches"))
-    row = db.session.execute(select(*columns)).one()
+    stmt = _counts_statement(_shape(user), query.view, query.followup, _Filters.of(query))
+    row = db.session.connection().execute(stmt, _values(user, query, now)).one()
     return dict(row._mapping)
 
 
 def inbox_page(user, query: InboxQuery, now: datetime | None = None, with_processes: bool = True) -> InboxPage:
-    """One page of a tab: at most three statements (page, counts, process list)."""
+    """One page of a tab in two statements: the page, and the counts (with the process list for the filter)."""
     now = now or clock.now()
-    if query.view == "all" and not can_see_all(user):
+    shape = _shape(user)
+    if query.view == "all" and not shape.can_see_all:
         query = replace(query, view="mine")
-    conds = view_conditions(user, query.view, now, query.followup) + filter_conditions(query, now)
-    stmt = (select(HumanTask.id, HumanTask.title, HumanTask.case_id, HumanTask.case_reference,
-                   HumanTask.case_subject, HumanTask.process_key, HumanTask.process_name, HumanTask.due_at,
-                   HumanTask.follow_up_at, HumanTask.priority, HumanTask.created_at, HumanTask.assignee_id,
-                   User.display_name, HumanTask.actor, HumanTask.draft.is_not(None))
-            .outerjoin(User, User.id == HumanTask.assignee_id)
-            .where(*conds).order_by(*_order(query.sort))
-            .offset((query.page - 1) * query.per_page).limit(query.per_page + 1))
-    rows = [InboxRow(*r) for r in db.session.execute(stmt)]
+    values = _values(user, query, now)
+    connection = db.session.connection()
+    stmt = _page_statement(shape, query.view, query.sort, query.followup, _Filters.of(query), query.per_page,
+                           query.page == 1)
+    rows = [InboxRow(*r) for r in connection.execute(stmt, values).all()]
     has_next = len(rows) > query.per_page
-    page = InboxPage(query=query, rows=rows[:query.per_page], counts=counts(user, query, now),
-                     has_next=has_next, now=now)
+    counted, *processes = connection.execute(
+        _counts_statement(shape, query.view, query.followup, _Filters.of(query), with_processes), values)
+    tabs = dict(counted._mapping)
     if with_processes:
-        page.processes = process_choices()
-    return page
+        del tabs["part"], tabs["key"], tabs["name"]
+    return InboxPage(query=query, rows=rows[:query.per_page], counts=tabs, has_next=has_next, now=now,
+                     processes=[(p.key, p.name) for p in processes])
+
+
+def _newest_processes():
+    """(key, name of the newest version) of every deployed process: a small table."""
+    definition = ProcessDefinition.__table__
+    newest = (select(definition.c.key, func.max(definition.c.version).label("version"))
+              .group_by(definition.c.key).subquery())
+    return (select(definition.c.key, definition.c.name)
+            .join(newest, and_(definition.c.key == newest.c.key, definition.c.version == newest.c.version)))
 
 
 def process_choices() -> list[tuple[str, str]]:
-    """(key, name of the newest version) of every deployed process: a small table."""
-    newest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version"))
-              .group_by(ProcessDefinition.key).subquery())
-    rows = db.session.execute(
-        select(ProcessDefinition.key, ProcessDefinition.name)
-        .join(newest, and_(ProcessDefinition.key == newest.c.key, ProcessDefinition.version == newest.c.version))
-        .order_by(ProcessDefinition.name))
-    return [(k, n) for k, n in rows]
+    """(key, name of the newest version) of every deployed process, by name."""
+    stmt = _newest_processes().order_by(ProcessDefinition.__table__.c.name)
+    return [(k, n) for k, n in db.session.connection().execute(stmt)]
 
 
 # --------------------------------------------------------------------------- deadlines

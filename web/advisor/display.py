@@ -19,26 +19,33 @@ _UNITS = (("year", 365 * 86400), ("month", 30 * 86400), ("week", 7 * 86400), ("d
           ("hour", 3600), ("minute", 60))
 
 
-def _future(unit, n):
-    return {
-        "year": ngettext("in %(num)s Jahr", "in %(num)s Jahren", n),
-        "month": ngettext("in %(num)s Monat", "in %(num)s Monaten", n),
-        "week": ngettext("in %(num)s Woche", "in %(num)s Wochen", n),
-        "day": ngettext("in %(num)s Tag", "in %(num)s Tagen", n),
-        "hour": ngettext("in %(num)s Stunde", "in %(num)s Stunden", n),
-        "minute": ngettext("in %(num)s Minute", "in %(num)s Minuten", n),
-    }[unit]
+def _future(unit, n, ngettext=ngettext):
+    # One literal ngettext call per unit (for pybabel extract); only the one asked for runs.
+    if unit == "year":
+        return ngettext("in %(num)s Jahr", "in %(num)s Jahren", n)
+    if unit == "month":
+        return ngettext("in %(num)s Monat", "in %(num)s Monaten", n)
+    if unit == "week":
+        return ngettext("in %(num)s Woche", "in %(num)s Wochen", n)
+    if unit == "day":
+        return ngettext("in %(num)s Tag", "in %(num)s Tagen", n)
+    if unit == "hour":
+        return ngettext("in %(num)s Stunde", "in %(num)s Stunden", n)
+    return ngettext("in %(num)s Minute", "in %(num)s Minuten", n)
 
 
-def _past(unit, n):
-    return {
-        "year": ngettext("vor %(num)s Jahr", "vor %(num)s Jahren", n),
-        "month": ngettext("vor %(num)s Monat", "vor %(num)s Monaten", n),
-        "week": ngettext("vor %(num)s Woche", "vor %(num)s Wochen", n),
-        "day": ngettext("vor %(num)s Tag", "vor %(num)s Tagen", n),
-        "hour": ngettext("vor %(num)s Stunde", "vor %(num)s Stunden", n),
-        "minute": ngettext("vor %(num)s Minute", "vor %(num)s Minuten", n),
-    }[unit]
+def _past(unit, n, ngettext=ngettext):
+    if unit == "year":
+        return ngettext("vor %(num)s Jahr", "vor %(num)s Jahren", n)
+    if unit == "month":
+        return ngettext("vor %(num)s Monat", "vor %(num)s Monaten", n)
+    if unit == "week":
+        return ngettext("vor %(num)s Woche", "vor %(num)s Wochen", n)
+    if unit == "day":
+        return ngettext("vor %(num)s Tag", "vor %(num)s Tagen", n)
+    if unit == "hour":
+        return ngettext("vor %(num)s Stunde", "vor %(num)s Stunden", n)
+    return ngettext("vor %(num)s Minute", "vor %(num)s Minuten", n)
 
 
 class Dates:
@@ -48,7 +55,9 @@ class Dates:
         _start, self.tomorrow, self.week_end = day_bounds(self.now)
         self._relative: dict = {}
         from flask_babel import get_translations
-        self.gettext = get_translations().ugettext    # one catalog lookup per request, not per string
+        catalog = get_translations()                  # one catalog lookup per request, not per string
+        self.gettext = catalog.ugettext
+        self._ngettext = lambda singular, plural, n: catalog.ungettext(singular, plural, n) % {"num": n}
 
     def absolute(self, value: datetime | None) -> str:
         if value is None:
@@ -64,15 +73,14 @@ class Dates:
             return ""
         seconds = (value - self.now).total_seconds()
         if abs(seconds) < 60:
-            from flask_babel import gettext
-            return gettext("gerade eben")
+            return self.gettext("gerade eben")
         for unit, size in _UNITS:
             amount = abs(seconds) / size
             if amount >= 1.1 or unit == "minute":
                 n = max(1, round(amount))
                 key = (unit, n, seconds > 0)
                 if key not in self._relative:
-                    self._relative[key] = (_future if seconds > 0 else _past)(unit, n)
+                    self._relative[key] = (_future if seconds > 0 else _past)(unit, n, self._ngettext)
                 return self._relative[key]
         return ""
 
