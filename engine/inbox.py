@@ -152,7 +152,8 @@ def day_bounds(now: datetime) -> tuple[datetime, datetime, datetime]:
 
 
 def _group_names(user) -> list[str]:
-    return sorted(user.group_names)
+    """The user's names in the group index: their groups, and `user:<name>` for tasks naming them (candidateUsers)."""
+    return sorted(user.group_names) + [f"user:{user.username}"]
 
 
 def can_see_all(user) -> bool:
@@ -201,7 +202,7 @@ def _shape(user) -> _Shape:
         scope = ""
     else:
         scope = "center" if access.is_center_staff(user) else "employer"
-    return _Shape(scope, bool(user.group_names), can_see_all(user))
+    return _Shape(scope, bool(_group_names(user)), can_see_all(user))
 
 
 def _values(user, query: InboxQuery, now: datetime) -> dict:

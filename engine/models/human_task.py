@@ -69,7 +69,7 @@ class HumanTaskGroup(db.Model):
     __table_args__ = (Index("ix_human_task_group_group_center", "group_name", "center_id", "task_id"),)
 
     task_id: Mapped[str] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True)
-    group_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    group_name: Mapped[str] = mapped_column(String(80), primary_key=True)     # a group, or user:<username>
     center_id: Mapped[int] = mapped_column(Integer)
 
 

@@ -198,3 +198,18 @@ def test_unknown_things_are_not_found(people, ctx):
         cases.start_case("nope", center=people["center"])
     with pytest.raises(NotFound):
         cases.complete_task("00000000-0000-0000-0000-000000000000", {}, actor=people["anna"])
+
+
+def test_a_candidate_user_finds_the_task_among_group_tasks(people, deploy_fixture):
+    """camunda:candidateUsers offers the task to named people, as candidate groups do to groups."""
+    from engine import inbox
+    deploy_fixture("candidate_user.bpmn")
+    case = cases.start_case("candidate_user", center=people["center"], subject="Olena", actor=people["anna"])
+    group_tab = inbox.InboxQuery(view="group")
+    [row] = inbox.inbox_page(people["ben"], group_tab).rows
+    assert row.case_id == case.id
+    assert inbox.inbox_page(people["anna"], group_tab).rows == []
+    [task] = open_tasks(case)
+    with pytest.raises(Forbidden):
+        cases.claim_task(task.id, people["anna"])
+    cases.claim_task(task.id, people["ben"])
