@@ -249,7 +249,7 @@ def test_inbox_statements_write_fixed_values_into_the_sql(ws, client_for):
     for sql in inbox:
         assert "human_task.state = 'open'" in sql
         assert f"human_task.center_id = {ws['center'].id}" in sql
-        assert "IN ('advisor')" in sql
+        assert "IN ('advisor', 'user:anna')" in sql                  # groups, and her candidate-user rows
     assert "process_definition" in inbox[1]
 
 
