@@ -207,8 +207,8 @@ def test_inbox_statement_count_is_constant(ws, client_for, deploy_fixture):
 
 
 def test_inbox_rows_escape_what_the_data_says(ws, client_for):
-    # The rows are formatted and escaped in Python (web.advisor.inbox.row_views) and placed without
-    # autoescaping: a subject or a name with markup must still come out as text.
+    # The rows are HTML built in Python (web.advisor.inbox.render_rows), not autoescaped by Jinja:
+    # a subject or a name with markup must still come out as text.
     evil = [cases.start_case("ws_permit", center=ws["center"], subject='<b>Evil & "Co"</b>',
                              data={"worker_name": "x"}, actor=ws["anna"]) for _ in range(2)]
     open_task(evil[1]).assignee_id = ws["ben"].id

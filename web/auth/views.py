@@ -5,7 +5,7 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from engine import users
@@ -14,15 +14,18 @@ from engine.models import User
 from web.auth import bp
 
 
+# The session's user with organisation and groups in one statement (every page needs all three); built
+# once, so SQLAlchemy keeps its cache key.
+_LOAD_USER = (select(User).options(joinedload(User.organisation), joinedload(User.groups))
+              .where(User.id == bindparam("user_id")))
+
+
 def load_user(user_id):
-    """The session's user with organisation and groups: one statement per request (every page needs all three)."""
     try:
         user_id = int(user_id)
     except (TypeError, ValueError):
         return None
-    return db.session.execute(
-        select(User).options(joinedload(User.organisation), joinedload(User.groups)).where(User.id == user_id)
-    ).unique().scalar_one_or_none()
+    return db.session.execute(_LOAD_USER, {"user_id": user_id}).unique().scalar_one_or_none()
 
 
 def _safe_next(target):
