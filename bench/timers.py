@@ -130,7 +130,7 @@ def profile(app):
         timers.sweep(limit=300)
         profiler.disable()
     clock.reset()
-    pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+    pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative")).print_stats(25)
 
 
 def main():

@@ -98,6 +98,9 @@ class _NotMine(Exception):
     """Raised inside `_changing` to leave without saving anything."""
 
 
+_OPEN_TASK = aliased(HumanTask, name="open_task")   # made once: a new alias per call costs ~1 ms of SQL building
+
+
 @contextmanager
 def _changing(case_id=None, actor=None, *, task_id=None):
     """The one transaction around every change of a case: the case given, or the case of a task.
@@ -105,7 +108,7 @@ def _changing(case_id=None, actor=None, *, task_id=None):
     One statement finds the case (for a task: only if the actor may see the task), locks it,
     and reads its open task rows, fresh from the database.
     """
-    open_task = aliased(HumanTask)
+    open_task = _OPEN_TASK
     query = (select(Case, open_task)
              .outerjoin(open_task, and_(open_task.case_id == Case.id, open_task.state == "open"))
              .with_for_update(of=Case).execution_options(populate_existing=True))

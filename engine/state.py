@@ -262,9 +262,12 @@ def waiting(workflow) -> list[tuple]:
     return rows
 
 
-def _rewrite_waiting(case, rows) -> None:
-    db.session.execute(delete(WaitingTimer).where(WaitingTimer.case_id == case.id))
-    db.session.execute(delete(MessageSubscription).where(MessageSubscription.case_id == case.id))
+def _rewrite_waiting(case, before, rows) -> None:
+    kinds_before = {row[0] for row in before}
+    if "timer" in kinds_before:
+        db.session.execute(delete(WaitingTimer).where(WaitingTimer.case_id == case.id))
+    if "message" in kinds_before:
+        db.session.execute(delete(MessageSubscription).where(MessageSubscription.case_id == case.id))
     for row in rows:
         if row[0] == "timer":
             _, task_id, element_id, name, kind, actor, due, _ = row
@@ -315,7 +318,7 @@ def _sync(case, workflow, waiting_before, open_rows):
 
     waiting_now = waiting(workflow)
     if waiting_now != waiting_before:
-        _rewrite_waiting(case, waiting_now)
+        _rewrite_waiting(case, waiting_before, waiting_now)
     subscribed_before = {row[1] for row in waiting_before if row[0] == "message"}
     subscribed = {row[1] for row in waiting_now if row[0] == "message"}
     case.next_timer_at = min((row[6] for row in waiting_now if row[0] == "timer"), default=None)
