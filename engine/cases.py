@@ -14,8 +14,7 @@ from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
-from sqlalchemy import and_, insert, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import insert, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import access, clock, jobs, messages, state
@@ -98,20 +97,16 @@ class _NotMine(Exception):
     """Raised inside `_changing` to leave without saving anything."""
 
 
-_OPEN_TASK = aliased(HumanTask, name="open_task")   # made once: a new alias per call costs ~1 ms of SQL building
-
-
 @contextmanager
 def _changing(case_id=None, actor=None, *, task_id=None):
     """The one transaction around every change of a case: the case given, or the case of a task.
 
-    One statement finds the case (for a task: only if the actor may see the task), locks it,
-    and reads its open task rows, fresh from the database.
+    One statement finds the case (for a task: only if the actor may see the task) and locks it;
+    a second reads its open task rows. That read must come after the lock: on PostgreSQL a
+    statement that waited for the lock re-reads the locked case row but not rows it joined,
+    so task rows read with the lock could predate the change that made us wait.
     """
-    open_task = _OPEN_TASK
-    query = (select(Case, open_task)
-             .outerjoin(open_task, and_(open_task.case_id == Case.id, open_task.state == "open"))
-             .with_for_update(of=Case).execution_options(populate_existing=True))
+    query = select(Case).with_for_update(of=Case).execution_options(populate_existing=True)
     if task_id is None:
         query = query.where(Case.id == case_id)
     else:
@@ -119,11 +114,13 @@ def _changing(case_id=None, actor=None, *, task_id=None):
         if actor is not None:
             visible = visible.where(access.task_filter(actor))
         query = query.where(Case.id == visible.scalar_subquery())
-    rows = db.session.execute(query).all()
-    if not rows:
+    case = db.session.scalar(query)
+    if case is None:
         raise NotFound(f"task {task_id} does not exist" if task_id is not None else f"case {case_id} does not exist")
-    case = rows[0][0]
-    change = CaseChange(case, state.load(case), actor, {row.id: row for _, row in rows if row is not None})
+    open_rows = {row.id: row for row in db.session.scalars(
+        select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == "open")
+        .execution_options(populate_existing=True))}
+    change = CaseChange(case, state.load(case), actor, open_rows)
     try:
         yield change
         _save(change)
