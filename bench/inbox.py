@@ -3,7 +3,7 @@
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/inbox_bench .venv/bin/python bench/inbox.py
 
 DROPS AND RECREATES ALL TABLES of DATABASE_URL (use a scratch database). Rows are bulk-inserted
-directly (no engine): each open case has 3 open tasks (candidate groups spread over the
+directly (no engine), then vacuumed and analyzed: each open case has 3 open tasks (candidate groups spread over the
 user's 3 groups and others, 1 in 5 assigned to a colleague, a few to the user, some with a
 future follow-up date) plus 4 completed tasks of history; 1 case in 10 belongs to another
 center. The measured user is an advisor in 3 groups. For each size it requests the inbox page
@@ -12,7 +12,7 @@ prints median and p95 server time and the SQL statements per page (SQLAlchemy ev
 listener). With BENCH_WRITE=1 (default) the figures go into docs/performance.md, section
 "Inbox" (other sections are kept).
 
-Options: BENCH_SIZES (default "10000,100000"), BENCH_REQUESTS (default 300).
+Options: BENCH_SIZES (default "10000,100000"), BENCH_REQUESTS (default 300), BENCH_WARMUP (default 100).
 """
 import os
 import random
@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "10000,100000").split(",")]
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "300"))
+WARMUP = int(os.environ.get("BENCH_WARMUP", "100"))
 GROUPS = ["advisor", "visa", "recognition"]          # the measured user's groups
 OTHER_GROUPS = ["supervisor", "employer"]
 BATCH = 20_000
@@ -138,6 +139,8 @@ def insert_cases(app, ids, start, count, rng):
             db.session.commit()
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(db.text("VACUUM ANALYZE"))
+                conn.execute(db.text("CHECKPOINT"))      # write the load out now, not during the measurements
+            os.sync()
 
 
 def measure(app, url, requests):
@@ -152,10 +155,11 @@ def measure(app, url, requests):
 
     def count(*_a, **_k):
         counter[0] += 1
-    for _ in range(20):                                  # warm up: caches, plans, pool
+    for _ in range(WARMUP):                              # warm up: caches, plans, pool
         client.get(url)
     event.listen(engine, "before_cursor_execute", count)
     samples, statements = [], set()
+    load = os.getloadavg()[0]
     try:
         for _ in range(requests):
             counter[0] = 0
@@ -170,12 +174,24 @@ def measure(app, url, requests):
     rows = body.count('data-task-id="')
     counts = dict(re.findall(r'data-count="(\w+)">([^<]+)<', body))
     median, p95 = stats(samples)
-    return {"median": median, "p95": p95, "statements": sorted(statements), "rows": rows, "counts": counts}
+    load = max(load, os.getloadavg()[0])
+    return {"median": median, "p95": p95, "statements": sorted(statements), "rows": rows, "counts": counts,
+            "load": load}
 
 
 PAGES = [("group tasks (default sort)", "/?view=group"), ("my tasks", "/?view=mine"),
          ("group tasks by priority", "/?view=group&sort=priority"),
          ("search 'Santos'", "/?view=group&q=Santos")]
+
+
+def warm_up(app, rounds=100):
+    """All pages in turn before the first measurement: the first page measured in a fresh process (after the
+    bulk load) came out ~10 % slower than the same page measured again later."""
+    client = app.test_client()
+    client.post("/login", data={"username": "bench", "password": "bench"})
+    for _ in range(rounds):
+        for _label, page in PAGES:
+            client.get(page)
 
 
 def main():
@@ -194,11 +210,13 @@ def main():
         insert_cases(app, ids, have, size - have, rng)
         have = size
         print(f"{size:>7} open cases: inserted in {time.perf_counter() - t0:.0f} s", flush=True)
+        warm_up(app)
         for label, page in PAGES:
             r = measure(app, page, REQUESTS)
             results[(size, label)] = r
             print(f"   {label:<28} median {r['median']:5.2f} ms  p95 {r['p95']:5.2f} ms  "
-                  f"statements {r['statements']}  rows {r['rows']}  counts {r['counts']}", flush=True)
+                  f"statements {r['statements']}  rows {r['rows']}  counts {r['counts']}  load {r['load']:.1f}",
+                  flush=True)
     if os.environ.get("BENCH_WRITE", "1") == "1":
         write_doc(results)
 
@@ -209,38 +227,82 @@ def write_doc(results):
              "The advisor's inbox page (`GET /`), server time through Flask's test client (routing, login, "
              "queries, Jinja rendering), on PostgreSQL, for an advisor in 3 candidate groups. Each open case has "
              "3 open tasks plus 4 completed ones (history); 10 % of the cases belong to another center. "
-             f"{REQUESTS} requests per line after 20 warm-up requests.", "",
+             f"{REQUESTS} requests per line, after a warm-up (100 rounds of all four pages, then {WARMUP} requests "
+             "of the line's page); the tables are vacuumed and analyzed after the bulk load (what autovacuum "
+             "does; it is off on the bench server).", "",
              "```sh", "DATABASE_URL=postgresql://postgres@127.0.0.1:5432/inbox_bench .venv/bin/python bench/inbox.py",
              "```", "",
-             "| open cases | page | median ms | p95 ms | SQL statements per page | rows | tab counts |",
-             "| ---: | --- | ---: | ---: | ---: | ---: | --- |"]
+             "| open cases | page | median ms | p95 ms | SQL statements per page | rows | tab counts | load |",
+             "| ---: | --- | ---: | ---: | ---: | ---: | --- | ---: |"]
     for (size, label), r in results.items():
         counts = ", ".join(f"{k}: {v}" for k, v in r["counts"].items())
         lines.append(f"| {size:,} | {label} | {r['median']:.2f} | {r['p95']:.2f} | "
-                     f"{'/'.join(map(str, r['statements']))} | {r['rows']} | {counts} |")
+                     f"{'/'.join(map(str, r['statements']))} | {r['rows']} | {counts} | {r['load']:.1f} |")
+    lines += ["", "*load*: the machine's 1-minute load average during the line (2 vCPUs, shared with other "
+                  "test runs: above ~1 the figures include waiting for a core)."]
     sizes = sorted({s for s, _ in results})
+    default = PAGES[0][0]
     if len(sizes) >= 2:
-        a, b = results[(sizes[0], PAGES[0][0])], results[(sizes[-1], PAGES[0][0])]
+        a, b = results[(sizes[0], default)], results[(sizes[-1], default)]
+        growth = b["p95"] / a["p95"]
         lines += ["", f"Growth of the default page from {sizes[0]:,} to {sizes[-1]:,} open cases: "
-                      f"median ×{b['median'] / a['median']:.2f}, p95 ×{b['p95'] / a['p95']:.2f}."]
-    lines += ["", "How it stays flat: the page reads `human_task` (+ `human_task_group` through an EXISTS) with "
-                  "`LIMIT 51`, served in due order by the partial index `ix_human_task_open_center_due` "
-                  "(`center_id, due_at, id WHERE state = 'open'`); the tab counts are one statement of "
-                  "`count(*)` over `LIMIT 1000` subqueries, shown as \"999+\" beyond. Statements per page: "
-                  "user, groups, organisation (Flask-Login), counts, page, process list.",
-              "Goal (issue 5): p95 under 10 ms at both sizes, growth under 1.5×, constant statements. Where the "
-              "time goes at 100,000 cases (group tab): about 3.5 ms for the capped group count (up to 1,000 "
-              "index probes into `human_task_group`), 1.2 ms for the page, 1 ms for the three Flask-Login "
-              "statements, and 4–5 ms of Jinja rendering for 50 rows; a p95 over 10 ms means the goal is not met "
-              "yet (next steps: a maintained per-group counter instead of the capped count, one joined "
-              "statement for user+groups+organisation, a leaner row template).",
-              f"Machine: {platform.machine()}, Python {platform.python_version()}, "
+                      f"median ×{b['median'] / a['median']:.2f}, p95 ×{growth:.2f}."]
+        p95s = [results[(size, default)]["p95"] for size in sizes]
+        statements = {n for size in sizes for (sz, _), r in results.items() if sz == size for n in r["statements"]}
+        met = max(p95s) < 10 and growth < 1.5 and len(statements) == 1
+        verdict = ("**Goal met on this run**" if met else "**Goal not met on this run**")
+        lines += ["", f"Goal (issue 5): p95 under 10 ms at both sizes, growth under 1.5×, a constant number of "
+                      f"statements. {verdict}: default page p95 {' / '.join(f'{p:.1f}' for p in p95s)} ms, "
+                      f"growth ×{growth:.2f}, statements per page {sorted(statements)}. Before this work the same "
+                      "page took median 21 / p95 29 ms at 10,000 cases and 42 / 63 ms at 100,000 (6 statements; "
+                      "load 5 during the 100,000 run), ~20 ms p95 on a quiet machine."]
+    lines += ["", "Statements per page (4): the user with organisation and groups (Flask-Login, one joined "
+                  "SELECT), the page, the tab counts with the process list for the filter (one statement, "
+                  "UNION ALL), and the header's unread-notification count. Besides them each request does the "
+                  "pool's pre-ping, BEGIN and COMMIT.",
+              "",
+              "What makes it flat and fast:",
+              "",
+              "- **Page**: `human_task` read in due order through the partial index `ix_human_task_open_center_due` "
+              "(`center_id, due_at, id WHERE state = 'open'`), `LIMIT 51`, the group condition probing "
+              "`ix_human_task_group_center_task` per row: ~0.3 ms in PostgreSQL at either size.",
+              "- **Counts**: capped at 1,000 (`count(*)` over a `LIMIT 1000` subquery, shown as \"999+\"). The group "
+              "tab's count is a merge semi-join of two index-only scans in task-id order — the open unassigned "
+              "tasks of the center (`ix_human_task_open_unassigned`: `center_id, id, follow_up_at WHERE state = "
+              "'open' AND assignee_id IS NULL`) and the center's group rows (`ix_human_task_group_center_task`: "
+              "`center_id, task_id, group_name`) — that stops at the cap: ~0.7 ms for 1,000 instead of 6–13 ms "
+              "for 1,000 probes with heap fetches. \"My tasks\" counts from `ix_human_task_open_assignee`. "
+              "A filtered list's count keeps the per-row probe (its filters are not in those indexes).",
+              "- **Plans kept**: the statements are built once per shape; 'open', the organisation, the user, the "
+              "groups, the due bound and the offset are written into the SQL (the clock, the process key and "
+              "the search patterns stay bound), so psycopg prepares the common pages and PostgreSQL reuses one "
+              "generic plan — planning was ~1 ms a page. The view ends its read-only transaction with COMMIT: "
+              "psycopg drops its prepared statements on every ROLLBACK (the session's teardown).",
+              "- **Python**: rows come back as plain tuples from Core statements (no ORM objects); the 50 table "
+              "rows are HTML built in Python with f-strings (`web.advisor.inbox.render_rows`; in Jinja, 50 rows × "
+              "~60 fragments were the largest part of rendering); dates are formatted with the request's "
+              "`Dates`; Flask-Login loads the user, organisation and groups in one statement.",
+              "",
+              "Where the time still goes (default page, 100,000 cases, a quiet moment, median): Python ~6.5 ms of "
+              "which the table rows 0.85, the rest of the template 0.9, Flask, the session and Flask-Login ~2, "
+              "SQLAlchemy and psycopg for 4 statements ~1.5; PostgreSQL ~2 ms for 7 round trips (pre-ping, BEGIN, "
+              "4 statements, COMMIT). The page is CPU-bound: on this 2-vCPU machine shared with test runs the p95 "
+              "moves with the load more than with the data size (runs of the same code gave the default page a "
+              "p95 of 9.5 to 15 ms), so a p95 under 10 ms needs a quiet machine; the remaining time is spread "
+              "over the framework (Flask, Flask-Login, SQLAlchemy, psycopg, Jinja for the page around the rows) "
+              "with no single part above ~1.5 ms. Other sorts than due date and priority "
+              "(`-due`, `created`) and an employer user's group tab still sort or scan the whole center "
+              "(100–300 ms at 100,000 cases, as before this work): they would need their own indexes.",
+              f"Machine: {platform.machine()}, {os.cpu_count()} vCPUs, Python {platform.python_version()}, "
               f"measured {datetime.now().strftime('%Y-%m-%d')}.", ""]
     section = "\n".join(lines)
     path = ROOT / "docs" / "performance.md"
     text = path.read_text() if path.exists() else "# Performance\n\n"
     pattern = re.compile(r"^## Inbox\n.*?(?=^## |\Z)", re.S | re.M)
-    text = pattern.sub(section + "\n", text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
+    if pattern.search(text):
+        text = pattern.sub(lambda _m: section + "\n", text)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
     path.write_text(text)
     print(f"written to {path}")
 
