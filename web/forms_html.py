@@ -240,7 +240,7 @@ def build_view(definition: FormDefinition, values: Any = None, errors: Mapping |
             if comp.text_expr is not None:
                 v["html"] = render_markdown(_MD_SPECIAL.sub(r"\\\1", _plain(comp.text_expr.evaluate(state.data))))
             else:
-                v["html"] = render_markdown(comp.text, state.data)
+                v["html"] = render_markdown(_label(comp.text), state.data)   # the catalogs hold form texts too
             return v
         if not comp.is_input:
             return v

@@ -417,10 +417,12 @@ def test_labels_and_messages_go_through_the_catalogs(tmp_path):
     catalog.add("Bitte wählen", "Please choose")
     catalog.add("There is a problem", "Something went wrong")
     catalog.add("Enter at least %(min)s characters.", "Type %(min)s characters or more.")
+    catalog.add("## Angaben\n\nBitte vollständig.", "## Details\n\nPlease complete.")
     (tmp_path / "en" / "LC_MESSAGES").mkdir(parents=True)
     with open(tmp_path / "en" / "LC_MESSAGES" / "messages.mo", "wb") as fh:
         write_mo(fh, catalog)
-    d = form({"type": "textfield", "key": "first", "label": "Vorname", "validate": {"minLength": 3}},
+    d = form({"type": "text", "text": "## Angaben\n\nBitte vollständig."},
+             {"type": "textfield", "key": "first", "label": "Vorname", "validate": {"minLength": 3}},
              {"type": "radio", "key": "r", "label": "Bitte wählen", "values": [{"label": "Vorname", "value": "v"}]})
     sent = md({"first": "A"})
     _, errors = validate_submission(d, sent)
@@ -431,3 +433,5 @@ def test_labels_and_messages_go_through_the_catalogs(tmp_path):
     assert doc.one("legend")["text"] == "Please choose"
     assert "Something went wrong" in doc.elements[1]["text"]
     assert doc.text("f-first-error") == "Error: Type 3 characters or more."
+    headings = [el["text"] for el in doc.elements if el["tag"] == "h2"]                  # text blocks too
+    assert "Details" in headings and "Angaben" not in str(doc.elements)
