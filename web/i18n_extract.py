@@ -51,3 +51,6 @@ def extract_bpmn(fileobj, keywords, comment_tags, options):
             yield 0, None, name.strip(), [f"bpmn {local} {el.get('id', '')}"]
         if local == "property" and el.get("name") == "milestone_label" and el.get("value"):
             yield 0, None, el.get("value"), [f"bpmn milestone {el.get('value')}"]
+        for child in el:       # instructions shown on the task page (looked up stripped, see web.advisor.task)
+            if child.tag.rsplit("}", 1)[-1] == "documentation" and child.text and child.text.strip():
+                yield 0, None, child.text.strip(), [f"bpmn documentation {el.get('id', '')}"]

@@ -86,6 +86,8 @@ def test_language_switch_is_kept_in_the_session(ws, client_for):
     html = text(client.get("/"))
     assert "My tasks" in html and "Group tasks" in html and 'lang="en"' in html
     assert "Check documents" in text(client.get("/?view=group"))       # task titles through the catalog too
+    task_page = text(client.get(f"/tasks/{open_task(ws['cases'][0]).id}"))
+    assert "Check the <strong>passport</strong>" in task_page and "Ravi Kumar" in task_page   # instructions too
 
 
 # --- inbox -----------------------------------------------------------------------------------------

@@ -50,7 +50,7 @@ def _page(row, case, *, values=None, errors=None, submitted=None, message=None, 
                 values, submitted = completed_values(row), False
         form_html = render_form(definition, values, errors, readonly=not can_work, context=context,
                                 submitted=submitted)
-    documentation = render_markdown(row.documentation, context) if row.documentation else None
+    documentation = render_markdown(_(row.documentation.strip()), context) if row.documentation else None
     team = colleagues(current_user) if access.can_assign(current_user, row) else []
     back = safe_next(request.values.get("next"), url_for("advisor.inbox"))
     return render_template("advisor/task.html", task=row, case=case, form_html=form_html, has_form=definition is not None,
