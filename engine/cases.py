@@ -45,11 +45,14 @@ class CaseChange:
         return getattr(self.actor, "id", None)
 
     def log(self, kind, task=None, details=None, element_id=None, element_name=None, task_id=None,
-            actor_id=...):
-        """Append to the case's event log (written in one INSERT when the change is saved)."""
+            by_engine=False):
+        """Append to the case's event log (written in one INSERT when the change is saved).
+
+        `by_engine`: what the engine did on its own (a task it opened) names no actor.
+        """
         spec = task.task_spec if task is not None and hasattr(task, "task_spec") else None
         self.events.append(dict(
-            case_id=self.case.id, at=clock.now(), actor_id=self.actor_id if actor_id is ... else actor_id,
+            case_id=self.case.id, at=clock.now(), actor_id=None if by_engine else self.actor_id,
             kind=kind, task_id=task_id or (str(task.id) if task is not None else None),
             element_id=element_id or (spec.bpmn_id if spec is not None else None),
             element_name=element_name or (spec.bpmn_name if spec is not None else None),
@@ -141,7 +144,7 @@ def _save(change):
     outcome = state.sync(change.case, change.workflow, change.waiting_before, change.open_rows)
     for row in outcome["opened"]:
         change.log("task_created", task_id=row.id, element_id=row.element_id, element_name=row.title,
-                   actor_id=None, details={"due_at": row.due_at.isoformat() if row.due_at else None,
+                   by_engine=True, details={"due_at": row.due_at.isoformat() if row.due_at else None,
                                            "groups": row.candidate_groups})
     for timer, repetitions in outcome["cycles_fired"]:
         _, task_id, element_id, name, *_ = timer
