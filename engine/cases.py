@@ -157,9 +157,10 @@ def _save(change):
     change.messaging = bool(thrown or outcome["new_subscriptions"])
     if change.case.status != status_before:     # the engine ended the case in this change
         change.log(f"case_{change.case.status}")
-    # Append-only rows nobody reads back in this transaction: one multi-row INSERT, no ORM objects.
+    # Append-only rows nobody reads back in this transaction: one multi-row Core INSERT (the ORM's
+    # bulk insert would split it by which values are None), sent without autoflush.
     if change.events:
-        db.session.execute(insert(CaseEvent), change.events)
+        db.session.connection().execute(insert(CaseEvent.__table__), change.events)
 
 
 def _data_diff(before: dict, after: dict) -> dict:
