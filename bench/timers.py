@@ -5,10 +5,10 @@
 
 DROPS AND RECREATES ALL TABLES of DATABASE_URL (use a scratch database). Each case waits in a
 user task with an interrupting boundary timer (`"PT1H"`); waking it fires the timer, cancels
-the task and opens a follow-up task — the whole transactional wake path (claim with
-SKIP LOCKED, lock, deserialize, refresh_timers, do_engine_steps, sync, serialize, commit).
+the task and opens a follow-up task — the whole transactional wake path (claim a batch with
+SKIP LOCKED, deserialize, refresh_timers, do_engine_steps, sync, serialize, commit).
 Workers are separate processes running `engine.timers.sweep` (what the rq sweep job runs)
-two hours ahead on the engine clock. Prints timers/second and median/p95 per wake.
+two hours ahead on the engine clock. Prints timers/second and median/p95 per wake (a transaction's time over the cases it woke).
 
 Options: BENCH_CASES (default 10000), BENCH_WORKERS (default "1,2"), BENCH_PROFILE=1 (cProfile
 of 300 wakes in-process, top 25 by cumulative time).
@@ -53,18 +53,18 @@ def stats(samples):
 
 
 def instrument():
-    """Time each wake (claim + cases.wake + commit) inside a worker process."""
-    from engine import timers
+    """Time each transaction of wakes (claim, wake its cases, commit) inside a worker process."""
+    from engine import cases
     samples = []
-    original = timers.wake_if_due
+    original = cases.wake_due
 
-    def timed(case_id, now=None, skip_locked=True):
+    def timed(now, **kwargs):
         t0 = time.perf_counter()
-        woken = original(case_id, now, skip_locked)
-        if woken:
-            samples.append(time.perf_counter() - t0)
-        return woken
-    timers.wake_if_due = timed
+        result = original(now, **kwargs)
+        if result:
+            samples.append((time.perf_counter() - t0, len(result)))
+        return result
+    cases.wake_due = timed
     return samples
 
 
@@ -155,7 +155,8 @@ def main():
     for count in [int(c) for c in os.environ.get("BENCH_WORKERS", "1,2").split(",")]:
         setup = create_cases(app, CASES)
         wall, results = run_workers(count)
-        samples = [s for r in results for s in r["samples"]]
+        batches = [s for r in results for s in r["samples"]]
+        samples = [elapsed / count for elapsed, count in batches]     # per wake, within its batch
         woken = sum(r["woken"] for r in results)
         with app.app_context():
             fired = db.session.scalar(select(func.count()).select_from(CaseEvent).where(CaseEvent.kind == "timer_fired"))
@@ -164,7 +165,8 @@ def main():
         sweep_time = max(r["elapsed"] for r in results)
         median, p95 = stats(samples)
         print(f"{count} worker(s): {woken} timers in {sweep_time:.1f} s sweeping ({wall:.1f} s with process start) "
-              f"= {woken / sweep_time:.0f} timers/s; per wake median {median:.2f} ms, p95 {p95:.2f} ms; "
+              f"= {woken / sweep_time:.0f} timers/s; per wake median {median:.2f} ms, p95 {p95:.2f} ms "
+              f"({len(batches)} transactions); "
               f"per worker {[r['woken'] for r in results]}; setup {CASES / setup:.0f} case starts/s")
         print(f"   check: timer_fired events so far {fired}, cases still waiting {due}")
     with app.app_context():

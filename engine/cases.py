@@ -32,6 +32,7 @@ class CaseChange:
         self.waiting_before = state.waiting(workflow)   # what the waiting tables hold now
         self.events = []           # rows for case_event, see log()
         self.messaging = False     # set by _save: something to route after commit
+        self.next_timer_at = None  # set by _save: the case's earliest waiting timer
 
     def task_row(self, task_id) -> HumanTask:
         """An open task of this case; Conflict, saying who closed it, if it is no longer open."""
@@ -120,28 +121,56 @@ def _changing(case_id=None, actor=None, *, task_id=None):
     case = db.session.scalar(query)
     if case is None:
         raise NotFound(f"task {task_id} does not exist" if task_id is not None else f"case {case_id} does not exist")
-    open_rows = {row.id: row for row in db.session.scalars(
-        select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == "open")
-        .execution_options(populate_existing=True))}
-    change = CaseChange(case, state.load(case), actor, open_rows)
-    try:
+    change, = _changes_of([case], actor)
+    with _saving([change]):
         yield change
-        _save(change)
+
+
+def _changes_of(locked_cases, actor) -> list[CaseChange]:
+    """Load the workflows of cases locked in this transaction, with their open task rows (one statement)."""
+    open_rows = {case.id: {} for case in locked_cases}
+    for row in db.session.scalars(
+            select(HumanTask).where(HumanTask.case_id.in_(list(open_rows)), HumanTask.state == "open")
+            .execution_options(populate_existing=True)):
+        open_rows[row.case_id][row.id] = row
+    return [CaseChange(case, state.load(case), actor, open_rows[case.id]) for case in locked_cases]
+
+
+@contextmanager
+def _saving(changes):
+    """Run the block, then save every change and commit them together; roll back on any error.
+
+    After the commit, messages thrown by the changes are handed to the job runner.
+    """
+    try:
+        yield
+        removals, events = state.Removals(), []
+        with db.session.no_autoflush:      # until the removals ran: see state.Removals
+            for change in changes:
+                _save(change, removals)
+                events += change.events
+            removals.execute()
+        # Append-only rows nobody reads back in this transaction: one multi-row Core INSERT (the
+        # ORM's bulk insert would split it by which values are None), sent without autoflush.
+        if events:
+            db.session.connection().execute(insert(CaseEvent.__table__), events)
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
-        raise Conflict(f"case {case.reference} was changed by someone else at the same time; reload and try again")
+        raise Conflict(f"case {changes[0].case.reference} was changed by someone else at the same time; "
+                       "reload and try again")
     except BaseException:
         db.session.rollback()
         raise
-    if change.messaging:
+    if any(change.messaging for change in changes):
         jobs.after_commit_deliver()
 
 
-def _save(change):
+def _save(change, removals):
+    """Bring the derived tables in line with the workflow and complete the change's event log."""
     thrown = messages.collect(change.case, change.workflow)   # before sync serializes: get_events() drains
     status_before = change.case.status
-    outcome = state.sync(change.case, change.workflow, change.waiting_before, change.open_rows)
+    outcome = state.sync(change.case, change.workflow, change.waiting_before, change.open_rows, removals)
     for row in outcome["opened"]:
         change.log("task_created", task_id=row.id, element_id=row.element_id, element_name=row.title,
                    by_engine=True, details={"due_at": row.due_at.isoformat() if row.due_at else None,
@@ -157,10 +186,7 @@ def _save(change):
     change.messaging = bool(thrown or outcome["new_subscriptions"])
     if change.case.status != status_before:     # the engine ended the case in this change
         change.log(f"case_{change.case.status}")
-    # Append-only rows nobody reads back in this transaction: one multi-row Core INSERT (the ORM's
-    # bulk insert would split it by which values are None), sent without autoflush.
-    if change.events:
-        db.session.connection().execute(insert(CaseEvent.__table__), change.events)
+    change.next_timer_at = change.case.next_timer_at
 
 
 def _data_diff(before: dict, after: dict) -> dict:
@@ -200,15 +226,8 @@ def start_case(definition_key_or_row, *, center, employer=None, subject="", data
     change = CaseChange(case, workflow, actor, open_rows={})
     change.log("case_started", details={"process": definition.key, "version": definition.version,
                                         "data": data})
-    change.run_engine()
-    try:
-        _save(change)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    if change.messaging:
-        jobs.after_commit_deliver()
+    with _saving([change]):
+        change.run_engine()
     return case
 
 
@@ -360,6 +379,34 @@ def wake(case_id):
             return change.case
         change.run_engine()
         return change.case
+
+
+def wake_due(now, *, limit=1, case_id=None, skip=(), skip_locked=True) -> dict:
+    """Fire the due timers of up to `limit` cases (or of case `case_id`) in one transaction.
+
+    The sweeper's unit of work: one statement claims the earliest-due active cases whose next
+    timer is before `now` (`FOR UPDATE SKIP LOCKED`: workers side by side take disjoint cases;
+    on SQLite `lock_version` turns a lost race into a Conflict), all are woken, saved and
+    committed together. Cases in `skip` are left alone. Returns case id -> (next timer before,
+    next timer after); {} when nothing was due. Any error rolls the whole batch back.
+    """
+    query = select(Case).where(Case.status == "active", Case.next_timer_at < now)
+    if case_id is not None:
+        query = query.where(Case.id == case_id)
+    if skip:
+        query = query.where(Case.id.not_in(list(skip)))
+    claimed = db.session.scalars(
+        query.order_by(Case.next_timer_at, Case.id).limit(limit)
+        .with_for_update(of=Case, skip_locked=skip_locked).execution_options(populate_existing=True)).all()
+    if not claimed:
+        db.session.rollback()
+        return {}
+    due_before = {case.id: case.next_timer_at for case in claimed}   # read now: the commit expires the rows
+    changes = _changes_of(claimed, None)
+    with _saving(changes):
+        for change in changes:
+            change.run_engine()
+    return {case_id: (due, change.next_timer_at) for (case_id, due), change in zip(due_before.items(), changes)}
 
 
 def deliver_message(case_id, event, message_id) -> bool:

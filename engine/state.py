@@ -262,12 +262,37 @@ def waiting(workflow) -> list[tuple]:
     return rows
 
 
-def _rewrite_waiting(case, before, rows) -> None:
+class Removals:
+    """Derived rows that `sync` retires, deleted with one statement per table before the flush.
+
+    Deleting late is safe: every row named here predates the transaction's pending inserts
+    (group rows of tasks that closed; the old waiting rows of a case whose waiting changed,
+    which `sync` rewrites from scratch), and the saving code runs without autoflush until
+    `execute` has run. Core statements on the connection: they neither autoflush nor walk
+    the identity map.
+    """
+
+    def __init__(self):
+        self.groups_of_tasks, self.timers_of_cases, self.subscriptions_of_cases = [], [], []
+
+    def execute(self):
+        connection = db.session.connection()
+        if self.groups_of_tasks:
+            connection.execute(delete(HumanTaskGroup.__table__)
+                               .where(HumanTaskGroup.task_id.in_(self.groups_of_tasks)))
+        if self.timers_of_cases:
+            connection.execute(delete(WaitingTimer.__table__).where(WaitingTimer.case_id.in_(self.timers_of_cases)))
+        if self.subscriptions_of_cases:
+            connection.execute(delete(MessageSubscription.__table__)
+                               .where(MessageSubscription.case_id.in_(self.subscriptions_of_cases)))
+
+
+def _rewrite_waiting(case, before, rows, removals) -> None:
     kinds_before = {row[0] for row in before}
     if "timer" in kinds_before:
-        db.session.execute(delete(WaitingTimer).where(WaitingTimer.case_id == case.id))
+        removals.timers_of_cases.append(case.id)
     if "message" in kinds_before:
-        db.session.execute(delete(MessageSubscription).where(MessageSubscription.case_id == case.id))
+        removals.subscriptions_of_cases.append(case.id)
     for row in rows:
         if row[0] == "timer":
             _, task_id, element_id, name, kind, actor, due, _ = row
@@ -279,19 +304,20 @@ def _rewrite_waiting(case, before, rows) -> None:
                                                element_id=element_id, correlations=correlations))
 
 
-def sync(case, workflow, waiting_before: list[tuple], open_rows: dict) -> dict:
+def sync(case, workflow, waiting_before: list[tuple], open_rows: dict, removals: Removals) -> dict:
     """Bring the case row and its derived tables in line with `workflow`. Returns what changed.
 
     `waiting_before` is `waiting()` of the workflow as it was loaded (the derived tables
     match it, being written in the same transactions); `open_rows` the case's task rows
-    that were open when it was loaded (task id -> row; some may have been closed since). Runs without autoflush: everything
-    goes to the database in the caller's one flush at commit, inserts batched per table.
+    that were open when it was loaded (task id -> row; some may have been closed since).
+    Rows to delete go to `removals`; the caller runs it, then one flush at commit writes
+    everything else, inserts batched per table. Runs without autoflush.
     """
     with db.session.no_autoflush:
-        return _sync(case, workflow, waiting_before, open_rows)
+        return _sync(case, workflow, waiting_before, open_rows, removals)
 
 
-def _sync(case, workflow, waiting_before, open_rows):
+def _sync(case, workflow, waiting_before, open_rows, removals):
     now = clock.now()
     facts = spec_cache.facts(case.definition_id)
     ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
@@ -313,12 +339,11 @@ def _sync(case, workflow, waiting_before, open_rows):
             row.state = "completed" if done else "cancelled"
         row.completed_at = row.completed_at or now
         closed.append(row)
-    if closed:   # the group index holds open tasks only
-        db.session.execute(delete(HumanTaskGroup).where(HumanTaskGroup.task_id.in_([r.id for r in closed])))
+    removals.groups_of_tasks += [row.id for row in closed]   # the group index holds open tasks only
 
     waiting_now = waiting(workflow)
     if waiting_now != waiting_before:
-        _rewrite_waiting(case, waiting_before, waiting_now)
+        _rewrite_waiting(case, waiting_before, waiting_now, removals)
     subscribed_before = {row[1] for row in waiting_before if row[0] == "message"}
     subscribed = {row[1] for row in waiting_now if row[0] == "message"}
     case.next_timer_at = min((row[6] for row in waiting_now if row[0] == "timer"), default=None)

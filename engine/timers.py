@@ -5,13 +5,14 @@ earliest BPMN timer is due; `human_task.next_notice_at` when a task's next deadl
 (reminder, overdue notice, escalation) is due; `mail_message.next_attempt_at` when a mail
 is (re)sent. `sweep()` works through all three in due order:
 
-- Each due case is claimed with `SELECT … FOR UPDATE SKIP LOCKED` (PostgreSQL) in the same
-  transaction that wakes it (`cases.wake`: `refresh_timers()` + `do_engine_steps()`, sync,
-  commit), so several workers sweep side by side and a case is only ever woken by one of
-  them; a case another worker holds is skipped. On SQLite (one writer at a time) the case's
-  `lock_version` check turns a lost race into a Conflict that is skipped. A case whose next
-  timer is still due after waking (a cycle timer after downtime) is woken again at once, so
-  missed repetitions are caught up one by one, in order, each exactly once.
+- Due cases are claimed in due order, WAKE_BATCH at a time, with `SELECT … FOR UPDATE SKIP
+  LOCKED` (PostgreSQL) in the transaction that wakes them (`cases.wake_due`:
+  `refresh_timers()` + `do_engine_steps()`, sync, one commit for the batch), so several
+  workers sweep side by side and a case is only ever woken by one of them; a case another
+  worker holds is skipped. On SQLite (one writer at a time) the case's `lock_version` check
+  turns a lost race into a Conflict; the batch is then redone case by case. A case whose next
+  timer is still due after waking (a cycle timer after downtime) is claimed again by a later
+  batch, so missed repetitions are caught up one by one, in order, each exactly once.
 - Deadline notices: see `engine.notifications`.
 - Pending mail: see `engine.mail`.
 
@@ -43,65 +44,73 @@ from engine.models import Case
 log = logging.getLogger(__name__)
 
 MAX_CATCH_UP = 1000       # wakes of one case in one sweep (a cycle timer's missed repetitions)
-
-
-# --- waking cases ----------------------------------------------------------------------------------
-
-def _claim(case_id, now, skip_locked=True):
-    """Lock the case if it is active and due; None if not due (any more) or another worker holds it."""
-    return db.session.execute(
-        select(Case.id, Case.next_timer_at)
-        .where(Case.id == case_id, Case.status == "active", Case.next_timer_at < now)
-        .with_for_update(of=Case, skip_locked=skip_locked)).first()
+WAKE_BATCH = 20           # cases woken per transaction by the sweeper
 
 
 def wake_if_due(case_id, now=None, skip_locked=True) -> int:
     """Wake one case while its timers are due. Returns how many times it was woken (0: nothing due)."""
     from engine import cases
     woken = 0
-    previous = None
     while woken < MAX_CATCH_UP:
-        current = now or clock.now()
         try:
-            claimed = _claim(case_id, current, skip_locked)
-            if claimed is None or claimed.next_timer_at == previous:
-                db.session.rollback()    # nothing due, someone else has it, or no progress: stop
-                break
-            previous = claimed.next_timer_at
-            case = cases.wake(case_id)   # same transaction: the lock is ours; commits
-            woken += 1
-            after = db.session.info.get("lotse_next_timer", {}).pop(case_id, previous)
-            if case is None or after is None or after >= (now or clock.now()):
-                break                    # nothing more due: skip the re-check query
+            result = cases.wake_due(now or clock.now(), case_id=case_id, skip_locked=skip_locked)
         except (Conflict, NotFound, OperationalError) as exc:   # a lost race (SQLite) or a vanished case
-            db.session.rollback()
             log.info("wake of case %s skipped: %s", case_id, str(exc).split("\n")[0])
             break
+        if not result:
+            break                        # nothing due, or another worker has it
+        woken += 1
+        before, after = result[case_id]
+        if after is None or after == before or after >= (now or clock.now()):
+            break                        # nothing more due, or no progress
     return woken
 
 
 def wake_due_cases(now=None, limit=500, deadline=None) -> int:
-    """Wake due cases in due order; returns the number of wakes (timer firings, roughly)."""
+    """Wake due cases in due order, WAKE_BATCH per transaction; returns the number of wakes.
+
+    A case still due after its wake (a cycle timer's missed repetitions) is claimed again by
+    a later batch, in due order. A case that made no progress, or reached MAX_CATCH_UP, is left
+    for the next sweep. A batch that fails is rolled back and its cases are woken one by one,
+    so one broken case neither blocks the others nor fires anything twice.
+    """
+    from engine import cases
     now = now or clock.now()
-    woken, seen = 0, set()
+    woken, wakes_per_case, skip = 0, {}, set()
     while woken < limit and (deadline is None or time.monotonic() < deadline):
-        batch = db.session.scalars(
-            select(Case.id).where(Case.status == "active", Case.next_timer_at < now)
-            .order_by(Case.next_timer_at, Case.id).limit(min(200, limit))).all()
-        db.session.rollback()
-        batch = [case_id for case_id in batch if case_id not in seen]
-        if not batch:
+        try:
+            result = cases.wake_due(now, limit=min(WAKE_BATCH, limit - woken), skip=skip)
+        except Exception as exc:
+            log.info("a batch of wakes failed (%s); waking its cases one by one", str(exc).split("\n")[0])
+            result = _wake_singly(now, min(WAKE_BATCH, limit - woken), skip)
+        if not result:
             break
-        for case_id in batch:
-            seen.add(case_id)
-            try:
-                woken += wake_if_due(case_id, now)
-            except Exception:
-                db.session.rollback()
-                log.exception("waking case %s failed", case_id)
-            if woken >= limit or (deadline is not None and time.monotonic() >= deadline):
-                break
+        for case_id, (before, after) in result.items():
+            if before is None:               # failed alone: leave it for the next sweep
+                skip.add(case_id)
+                continue
+            woken += 1
+            wakes_per_case[case_id] = wakes_per_case.get(case_id, 0) + 1
+            if after == before or wakes_per_case[case_id] >= MAX_CATCH_UP:
+                skip.add(case_id)
     return woken
+
+
+def _wake_singly(now, count, skip) -> dict:
+    """Wake the next `count` due cases one transaction each; a failing one maps to (None, None)."""
+    from engine import cases
+    result = {}
+    for case_id in db.session.scalars(
+            select(Case.id).where(Case.status == "active", Case.next_timer_at < now,
+                                  Case.id.not_in(list(skip)))
+            .order_by(Case.next_timer_at, Case.id).limit(count)).all():
+        try:
+            result.update(cases.wake_due(now, case_id=case_id))
+        except Exception:
+            log.exception("waking case %s failed", case_id)
+            result[case_id] = (None, None)
+    db.session.rollback()
+    return result
 
 
 def sweep(now=None, limit=500, time_budget=None) -> dict:
@@ -195,7 +204,6 @@ def schedule_next_sweep():
 def _note_timer_changes(session, flush_context):
     for obj in list(session.new) + list(session.dirty):
         if isinstance(obj, Case):
-            session.info.setdefault("lotse_next_timer", {})[obj.id] = obj.next_timer_at   # for wake_if_due
             history = inspect(obj).attrs.next_timer_at.history
             if history.added and history.added[0] is not None and obj.id is not None:
                 session.info.setdefault("lotse_wakes", {})[obj.id] = history.added[0]
@@ -216,11 +224,6 @@ def _after_commit(session):
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session):
     session.info.pop("lotse_wakes", None)
-
-
-@event.listens_for(Session, "after_begin")
-def _after_begin(session, transaction, connection):
-    session.info.pop("lotse_next_timer", None)    # read right after the commit that wrote it, or never
 
 
 # --- the embedded sweeper (no REDIS_URL) -----------------------------------------------------------

@@ -80,6 +80,26 @@ def test_catch_up_after_downtime_fires_in_due_order(timer_processes):
     assert all(open_tasks(c)[0].element_id == "check" for c in order)
 
 
+def test_sweeper_wakes_in_batches_and_a_broken_case_does_not_block_the_others(timer_processes, monkeypatch):
+    """Cases are woken several per transaction; one that cannot be loaded rolls its batch back,
+    the others are then woken one by one, and the broken one stays due for the next sweep."""
+    from sqlalchemy import update
+    monkeypatch.setattr(timers, "WAKE_BATCH", 3)
+    case_ids = [start("timer_boundary", timer_processes) for _ in range(5)]
+    broken = case_ids[1]
+    db.session.execute(update(Case).where(Case.id == broken).values(state='{"not": "a workflow"}'))
+    db.session.commit()
+    clock.advance(timedelta(days=7, seconds=1))
+    assert timers.sweep()["woken"] == 4
+    for case_id in case_ids:
+        fired = [e.element_id for e in events(case_id, "timer_fired")]
+        assert fired == ([] if case_id == broken else ["ba_late"])
+    db.session.expire_all()
+    assert db.session.get(Case, broken).next_timer_at < clock.now()     # still due, nothing lost
+    assert [t.element_id for t in open_tasks(broken)] == ["wait_ba"]
+    assert timers.sweep()["woken"] == 0                                   # the others are done
+
+
 def test_start_timer_and_expression_timers(timer_processes):
     register_by = (clock.now() + timedelta(days=1)).isoformat()
     case_id = start("timer_wait", timer_processes, wait_for="PT2H", register_by=register_by)
