@@ -55,7 +55,7 @@ def main():
     from sqlalchemy import select, text
     from SpiffWorkflow import TaskState
     from engine import cases, deploy, state, users
-    from engine.db import db, drop_everything
+    from engine.db import db, drop_everything, end_session
     from engine.models import Case, HumanTask, User
     from web import create_app
 
@@ -74,7 +74,7 @@ def main():
 
         def fresh_request():
             """A new session per operation, as in a web request: the user is loaded before the view runs."""
-            db.session.remove()
+            end_session()     # how the app ends each request's session
             user = db.session.get(User, advisor_id)
             user.group_names, user.organisation   # what the login loader has loaded already
             return user

@@ -1,8 +1,11 @@
-"""The SQLAlchemy handle and the column types every model shares."""
+"""The SQLAlchemy handle, how a session ends, and the column types every model shares."""
+import logging
 from datetime import datetime, timezone
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, types
+from sqlalchemy import MetaData, event, types
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names, so Alembic autogenerate produces the same migration on
@@ -15,12 +18,46 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
+log = logging.getLogger(__name__)
+
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+def end_session(exception=None) -> None:
+    """End a request's or job's session; a transaction that only read ends with COMMIT.
+
+    psycopg forgets its prepared statements at every ROLLBACK (one could have undone DDL
+    they depend on), so rolling back each read-only request would make the next one parse
+    and plan all its statements again. Anything that wrote, or would write (pending ORM
+    changes), or a request that failed, is rolled back as before.
+    """
+    session = db.session()
+    try:
+        if (exception is None and session.in_transaction() and session.is_active
+                and not (session.new or session.dirty or session.deleted)
+                and not session.connection().info.get("lotse_wrote")):
+            session.commit()
+    except SQLAlchemyError:     # a broken connection: remove() below rolls back what it can
+        log.warning("ending a read-only transaction failed", exc_info=True)
+    finally:
+        db.session.remove()
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _note_writes(conn, cursor, statement, parameters, context, executemany):
+    if statement[:6].upper() != "SELECT":
+        conn.info["lotse_wrote"] = True     # per pooled connection, until its transaction ends
+
+
+@event.listens_for(Engine, "commit")
+@event.listens_for(Engine, "rollback")
+def _transaction_ended(conn):
+    conn.info.pop("lotse_wrote", None)
 
 
 def drop_everything() -> None:

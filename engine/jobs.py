@@ -52,11 +52,11 @@ def in_app_context():
     from web import create_app
     app = current_app_for_jobs() or create_app()
     with app.app_context():
-        from engine.db import db
+        from engine.db import end_session
         try:
             yield app
         finally:
-            db.session.remove()
+            end_session()
 
 
 _job_app = None

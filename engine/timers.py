@@ -37,7 +37,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.db import db
+from engine.db import db, end_session
 from engine.errors import Conflict, NotFound
 from engine.models import Case
 
@@ -255,7 +255,7 @@ class EmbeddedSweeper(threading.Thread):
                 except Exception:
                     log.exception("embedded sweep failed")
                 finally:
-                    db.session.remove()
+                    end_session()
             self.kick.wait(timeout=wait)
             self.kick.clear()
 

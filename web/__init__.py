@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask import Flask, request, session
 from flask_login import current_user
 
+from engine.db import end_session
 from web import config
 from web.extensions import babel, csrf, db, login_manager, migrate
 
@@ -26,6 +27,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(overrides or {})
 
     db.init_app(app)
+    app.teardown_appcontext(end_session)    # runs before Flask-SQLAlchemy's own remove()
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
     csrf.init_app(app)
