@@ -55,6 +55,7 @@ def wake_if_due(case_id, now=None, skip_locked=True) -> int:
         try:
             result = cases.wake_due(now or clock.now(), case_id=case_id, skip_locked=skip_locked)
         except (Conflict, NotFound, OperationalError) as exc:   # a lost race (SQLite) or a vanished case
+            db.session.rollback()
             log.info("wake of case %s skipped: %s", case_id, str(exc).split("\n")[0])
             break
         if not result:
@@ -81,6 +82,7 @@ def wake_due_cases(now=None, limit=500, deadline=None) -> int:
         try:
             result = cases.wake_due(now, limit=min(WAKE_BATCH, limit - woken), skip=skip)
         except Exception as exc:
+            db.session.rollback()
             log.info("a batch of wakes failed (%s); waking its cases one by one", str(exc).split("\n")[0])
             result = _wake_singly(now, min(WAKE_BATCH, limit - woken), skip)
         if not result:
@@ -107,6 +109,7 @@ def _wake_singly(now, count, skip) -> dict:
         try:
             result.update(cases.wake_due(now, case_id=case_id))
         except Exception:
+            db.session.rollback()
             log.exception("waking case %s failed", case_id)
             result[case_id] = (None, None)
     db.session.rollback()
