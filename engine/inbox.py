@@ -195,6 +195,7 @@ class _Shape(NamedTuple):
     scope: str             # "center" (Welcome Center staff) | "employer" | "" (no organisation: sees nothing)
     has_groups: bool
     can_see_all: bool
+    employer_group: bool = False     # an employer user in the group 'employer' (see `view_conditions`)
 
 
 def _shape(user) -> _Shape:
@@ -202,7 +203,8 @@ def _shape(user) -> _Shape:
         scope = ""
     else:
         scope = "center" if access.is_center_staff(user) else "employer"
-    return _Shape(scope, bool(_group_names(user)), can_see_all(user))
+    return _Shape(scope, bool(_group_names(user)), can_see_all(user),
+                  scope == "employer" and "employer" in user.group_names)
 
 
 def _values(user, query: InboxQuery, now: datetime) -> dict:
@@ -233,15 +235,18 @@ def _in_my_groups(per_row: bool = False):
     semi-join: for the count of a filtered list (due date, process: columns the merge's index lacks)
     that means probing row by row and stopping at the cap, instead of hashing every group row first.
     """
-    names = bindparam("groups", expanding=True, literal_execute=True)
+    return _has_group_row(_group.c.group_name.in_(bindparam("groups", expanding=True, literal_execute=True)),
+                          per_row)
+
+
+def _has_group_row(name_condition, per_row: bool = False):
+    """The task has a row in the group index (of its center) whose name meets `name_condition`."""
     if per_row:
         probe = (select(literal_column("1")).where(_group.c.task_id == _task.c.id,
-                                                   _group.c.center_id == _task.c.center_id,
-                                                   _group.c.group_name.in_(names))
+                                                   _group.c.center_id == _task.c.center_id, name_condition)
                  .limit(1).correlate(_task).scalar_subquery())
         return probe.is_not(None)
-    return exists().where(_group.c.task_id == _task.c.id, _group.c.center_id == _task.c.center_id,
-                          _group.c.group_name.in_(names))
+    return exists().where(_group.c.task_id == _task.c.id, _group.c.center_id == _task.c.center_id, name_condition)
 
 
 def view_conditions(shape: _Shape, view: str, followup: bool = False, per_row: bool = False) -> list:
@@ -256,11 +261,17 @@ def view_conditions(shape: _Shape, view: str, followup: bool = False, per_row: b
     if view == "mine":
         conds.append(_task.c.assignee_id == bindparam("user_id", literal_execute=True))
     elif view == "group":
-        conds += [_task.c.assignee_id.is_(None), _in_my_groups(per_row) if shape.has_groups else false()]
-        if shape.scope != "center":
-            # employer users act on employer tasks only (engine.access.is_candidate)
-            conds.append(exists().where(_group.c.task_id == _task.c.id,
-                                        _group.c.group_name == literal_column("'employer'")))
+        conds.append(_task.c.assignee_id.is_(None))
+        if shape.scope == "center":
+            conds.append(_in_my_groups(per_row) if shape.has_groups else false())
+        else:
+            # Employer users act on employer tasks only (engine.access.is_candidate): tasks with the candidate
+            # group 'employer' and one of theirs. For one in the group 'employer' (the usual case) the first
+            # implies the second, and a single condition lets PostgreSQL estimate it: with two on the same
+            # table it assumes them independent, expects a few dozen rows and hashes every group row.
+            conds.append(_has_group_row(_group.c.group_name == literal_column("'employer'"), per_row))
+            if not shape.employer_group:
+                conds.append(_in_my_groups(per_row) if shape.has_groups else false())
     elif view == "all":
         if not shape.can_see_all:
             conds.append(false())
@@ -302,7 +313,20 @@ def _escape_like(text: str) -> str:
 
 
 def _order(sort: str):
-    """ORDER BY for a sort key; due dates NULLS LAST so an index on (…, due_at, id) serves the default."""
+    """ORDER BY for a sort key: each one is the order of a partial index over open tasks (see
+    engine/models/human_task.py), read forwards or backwards, so a page is the first rows of an index scan.
+
+    - due: tasks without due date last (`ix_human_task_open_center_due`);
+    - -due: latest first, tasks without due date still last, as in Camunda's Tasklist — not the
+      reverse of `due`, so it has its own index (`ix_human_task_open_center_due_desc`);
+    - priority: highest first, then due (`ix_human_task_open_center_priority`); -priority is that list
+      reversed (lowest first, then latest due, tasks without due date first within a priority): the
+      same index read backwards;
+    - created / -created: oldest / newest first (`ix_human_task_open_center_created`, both ways).
+
+    An employer user's tabs read their firm's open tasks in due order (`ix_human_task_open_employer_due`);
+    their other sorts sort the firm's open tasks, a firm's worth rather than a center's.
+    """
     t = _task.c
     due_asc, due_desc = t.due_at.asc().nulls_last(), t.due_at.desc().nulls_last()
     if sort == "due":
@@ -312,10 +336,10 @@ def _order(sort: str):
     if sort == "priority":
         return [t.priority.desc(), due_asc, t.id]
     if sort == "-priority":
-        return [t.priority, due_asc, t.id]
+        return [t.priority, t.due_at.desc().nulls_first(), t.id.desc()]
     if sort == "created":
         return [t.created_at, t.id]
-    return [t.created_at.desc(), t.id]
+    return [t.created_at.desc(), t.id.desc()]
 
 
 def _capped_count(conds):

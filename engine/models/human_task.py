@@ -1,7 +1,10 @@
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import coercions, operators, roles
+from sqlalchemy.sql.elements import UnaryExpression
 
 from engine.db import JSONText, UTCDateTime, db, utcnow
 
@@ -23,7 +26,7 @@ class HumanTask(db.Model):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)     # SpiffWorkflow task id
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
     center_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
-    employer_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    employer_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))     # indexes: see below
     case_reference: Mapped[str] = mapped_column(String(32))
     case_subject: Mapped[str] = mapped_column(String(200), default="")
     process_key: Mapped[str] = mapped_column(String(128))
@@ -73,23 +76,60 @@ class HumanTaskGroup(db.Model):
     center_id: Mapped[int] = mapped_column(Integer)
 
 
-# The inbox (engine.inbox) reads open tasks of one organisation in due or priority order, a page at
-# a time: partial indexes over open tasks serve both orders without sorting the whole center.
+class _DescNullsLast(UnaryExpression):
+    """`column DESC NULLS LAST` in an index. PostgreSQL needs the NULLS LAST (its DESC puts NULLs first);
+    SQLite cannot say it in an index, and its DESC puts NULLs last anyway."""
+    inherit_cache = True
+
+    def __init__(self, column):
+        super().__init__(coercions.expect(roles.ByOfRole, column), modifier=operators.desc_op,
+                         wraps_column_expression=False)
+
+
+@compiles(_DescNullsLast, "postgresql")
+def _desc_nulls_last_postgresql(element, compiler, **kw):
+    return compiler.visit_unary(element, **kw) + " NULLS LAST"
+
+
+# The inbox (engine.inbox) reads open tasks of one organisation a page at a time, in the order of one of
+# these partial indexes over open tasks (forwards or backwards), so it never sorts the whole center:
+# - due date (`due`); priority, then due (`priority`, and backwards `-priority`); creation time (`created`,
+#   and backwards `-created`);
+# - due date descending (`-due`) keeps tasks without due date last, so it is not `due` read backwards
+#   (that would put them first) and has its own index;
+# - an employer user's tabs: the open tasks of their firm (`employer_id`), in due order. Tasks without an
+#   employer are left out: only employer users read by firm. (All reads by `employer_id` are of open
+#   tasks, so these partial indexes replace a plain index on it, which every task completion had to update;
+#   organisations are never deleted, so the foreign key needs none.)
 # (ASC indexes keep NULLs last on PostgreSQL, matching ORDER BY due_at NULLS LAST; SQLite cannot say it.)
+_open = HumanTask.state == "open"
+_open_with_employer = (HumanTask.state == "open") & HumanTask.employer_id.is_not(None)
 Index("ix_human_task_open_center_due", HumanTask.center_id, HumanTask.due_at, HumanTask.id,
-      postgresql_where=HumanTask.state == "open", sqlite_where=HumanTask.state == "open")
+      postgresql_where=_open, sqlite_where=_open)
+Index("ix_human_task_open_center_due_desc", HumanTask.center_id, _DescNullsLast(HumanTask.due_at), HumanTask.id,
+      postgresql_where=_open, sqlite_where=_open)
 Index("ix_human_task_open_center_priority", HumanTask.center_id, HumanTask.priority.desc(), HumanTask.due_at,
       HumanTask.id,
-      postgresql_where=HumanTask.state == "open", sqlite_where=HumanTask.state == "open")
+      postgresql_where=_open, sqlite_where=_open)
+Index("ix_human_task_open_center_created", HumanTask.center_id, HumanTask.created_at, HumanTask.id,
+      postgresql_where=_open, sqlite_where=_open)
+Index("ix_human_task_open_employer_due", HumanTask.employer_id, HumanTask.due_at, HumanTask.id,
+      postgresql_where=_open_with_employer, sqlite_where=_open_with_employer)
 
 # The inbox's tab counts (engine.inbox.counts) are index-only scans. "Group tasks": the open, unassigned
 # tasks of a center in id order (with their follow-up date) merged with the center's group rows in the same
-# order, so a count capped at 1,000 reads about 1,000 entries of each, whatever the size of the center.
+# order, so a count capped at 1,000 reads about 1,000 entries of each, whatever the size of the center;
+# for an employer user the same with the open, unassigned tasks of their firm in (center, id) order,
+# merged with the 'employer' group rows (`ix_human_task_group_group_center`: group, center, task id).
 # "My tasks": the user's open tasks. (Index-only needs a vacuumed table: autovacuum in production.)
 _open_unassigned = (HumanTask.state == "open") & HumanTask.assignee_id.is_(None)
 _open_assigned = (HumanTask.state == "open") & HumanTask.assignee_id.is_not(None)
+_open_unassigned_with_employer = _open_unassigned & HumanTask.employer_id.is_not(None)
 Index("ix_human_task_open_unassigned", HumanTask.center_id, HumanTask.id, HumanTask.follow_up_at,
       postgresql_where=_open_unassigned, sqlite_where=_open_unassigned)
+Index("ix_human_task_open_employer_unassigned", HumanTask.employer_id, HumanTask.center_id, HumanTask.id,
+      HumanTask.follow_up_at,
+      postgresql_where=_open_unassigned_with_employer, sqlite_where=_open_unassigned_with_employer)
 Index("ix_human_task_open_assignee", HumanTask.assignee_id, HumanTask.center_id, HumanTask.follow_up_at,
       postgresql_where=_open_assigned, sqlite_where=_open_assigned)
 Index("ix_human_task_group_center_task", HumanTaskGroup.center_id, HumanTaskGroup.task_id, HumanTaskGroup.group_name)
