@@ -14,13 +14,13 @@ from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import access, clock, jobs, messages, state
 from engine.db import db
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
-from engine.models import Case, CaseEvent, CaseMilestone, HumanTask, Incident, Organisation, ProcessDefinition
+from engine.models import Case, CaseMilestone, HumanTask, Incident, Organisation, ProcessDefinition
 
 
 class CaseChange:
@@ -144,17 +144,13 @@ def _saving(changes):
     """
     try:
         yield
-        removals, events = state.Removals(), []
-        with db.session.no_autoflush:      # until the removals ran: see state.Removals
+        writes = state.DerivedWrites()
+        with db.session.no_autoflush:
             for change in changes:
-                _save(change, removals)
-                events += change.events
-            removals.execute()
-        # Append-only rows nobody reads back in this transaction: one multi-row Core INSERT (the
-        # ORM's bulk insert would split it by which values are None), sent without autoflush.
-        if events:
-            db.session.connection().execute(insert(CaseEvent.__table__), events)
-        db.session.commit()
+                _save(change, writes)
+                writes.events += change.events     # append-only: nobody reads them back in this transaction
+            writes.execute()
+        db.session.commit()                        # the unit of work: the case rows, tasks that closed
     except StaleDataError:
         db.session.rollback()
         raise Conflict(f"case {changes[0].case.reference} was changed by someone else at the same time; "
@@ -166,11 +162,11 @@ def _saving(changes):
         jobs.after_commit_deliver()
 
 
-def _save(change, removals):
+def _save(change, writes):
     """Bring the derived tables in line with the workflow and complete the change's event log."""
     thrown = messages.collect(change.case, change.workflow)   # before sync serializes: get_events() drains
     status_before = change.case.status
-    outcome = state.sync(change.case, change.workflow, change.waiting_before, change.open_rows, removals)
+    outcome = state.sync(change.case, change.workflow, change.waiting_before, change.open_rows, writes)
     for row in outcome["opened"]:
         change.log("task_created", task_id=row.id, element_id=row.element_id, element_name=row.title,
                    by_engine=True, details={"due_at": row.due_at.isoformat() if row.due_at else None,

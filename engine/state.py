@@ -5,9 +5,10 @@ restored from the pinned `ProcessDefinition` (parsed once at deploy time, cached
 process). `sync` rewrites what lists read — open human tasks, waiting timers, message
 subscriptions, the next due time — from the workflow, in the caller's transaction.
 """
-import json
 import copy
+import json
 from collections import OrderedDict
+from contextlib import nullcontext
 from datetime import date, datetime, timedelta, timezone
 from importlib.metadata import version as package_version
 from typing import NamedTuple
@@ -23,13 +24,14 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDef
                                                               TimeDateEventDefinition, TimerEventDefinition)
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefinitionConverter
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import DBAPIError
 
-from engine import clock, sandbox
+from engine import clock, notifications, sandbox
 from engine.db import db
 from engine.errors import InvalidData
 from engine.parsing import CorrelatedMessageEventDefinition
-from engine.models import (HumanTask, HumanTaskGroup, MessageSubscription, ProcessDefinition, User,
+from engine.models import (CaseEvent, HumanTask, HumanTaskGroup, MessageSubscription, ProcessDefinition, User,
                            WaitingTimer)
 
 LIBRARY_VERSION = package_version("SpiffWorkflow")
@@ -203,6 +205,7 @@ def properties(task_spec) -> dict:
 
 
 def _open_human_task(case, task, definition, now) -> HumanTask:
+    """The row of a task that opened: a transient object (never added to the session), see DerivedWrites."""
     spec = task.task_spec
     ext = getattr(spec, "extensions", None) or {}
     data = task.data
@@ -221,7 +224,7 @@ def _open_human_task(case, task, definition, now) -> HumanTask:
     except (TypeError, ValueError):
         priority = 50
     form_key = ext.get("formRef")
-    return HumanTask(
+    row = HumanTask(
         id=str(task.id), case_id=case.id, center_id=case.center_id, employer_id=case.employer_id,
         case_reference=case.reference, case_subject=case.subject, process_key=definition.key,
         process_name=definition.name, element_id=spec.bpmn_id or spec.name,
@@ -232,8 +235,10 @@ def _open_human_task(case, task, definition, now) -> HumanTask:
         follow_up_at=resolve_date(ext.get("followUpDate"), data, now),
         priority=priority, form_key=form_key,
         form_version_id=(definition.forms or {}).get(form_key) if form_key else None,
-        state="open", created_at=now,
+        state="open", created_at=now, notices_sent=[],
     )
+    notifications.update_next_notice(row)      # what the mapper hook does for rows the session writes
+    return row
 
 
 def waiting(workflow) -> list[tuple]:
@@ -262,62 +267,77 @@ def waiting(workflow) -> list[tuple]:
     return rows
 
 
-class Removals:
-    """Derived rows that `sync` retires, deleted with one statement per table before the flush.
+class DerivedWrites:
+    """Derived rows a save (or a batch of saves) adds and retires, written with Core statements.
 
-    Deleting late is safe: every row named here predates the transaction's pending inserts
-    (group rows of tasks that closed; the old waiting rows of a case whose waiting changed,
-    which `sync` rewrites from scratch), and the saving code runs without autoflush until
-    `execute` has run. Core statements on the connection: they neither autoflush nor walk
-    the identity map.
+    `sync` collects what it retires (group rows of tasks that closed, the old waiting rows of a
+    case whose waiting changed) and what it adds (rows of tasks that opened with their group
+    rows, new waiting rows); the caller adds the events. `execute` sends one statement per
+    table, deletes first, in a single round trip on PostgreSQL (psycopg's pipeline mode; none
+    of them returns anything we read). Rows the session holds (the case, tasks that closed)
+    stay with the unit of work and are updated by the flush at commit. Nothing here is an ORM
+    object, so no autoflush can send an insert before its delete.
     """
 
     def __init__(self):
         self.groups_of_tasks, self.timers_of_cases, self.subscriptions_of_cases = [], [], []
+        self.tasks, self.task_groups, self.timers, self.subscriptions, self.events = [], [], [], [], []
 
     def execute(self):
+        statements = [(delete(table).where(column.in_(ids)), None) for table, column, ids in (
+            (HumanTaskGroup.__table__, HumanTaskGroup.task_id, self.groups_of_tasks),
+            (WaitingTimer.__table__, WaitingTimer.case_id, self.timers_of_cases),
+            (MessageSubscription.__table__, MessageSubscription.case_id, self.subscriptions_of_cases)) if ids]
+        statements += [(insert(model.__table__).inline(), rows) for model, rows in (   # inline: no RETURNING
+            (HumanTask, self.tasks), (HumanTaskGroup, self.task_groups), (WaitingTimer, self.timers),
+            (MessageSubscription, self.subscriptions), (CaseEvent, self.events)) if rows]
         connection = db.session.connection()
-        if self.groups_of_tasks:
-            connection.execute(delete(HumanTaskGroup.__table__)
-                               .where(HumanTaskGroup.task_id.in_(self.groups_of_tasks)))
-        if self.timers_of_cases:
-            connection.execute(delete(WaitingTimer.__table__).where(WaitingTimer.case_id.in_(self.timers_of_cases)))
-        if self.subscriptions_of_cases:
-            connection.execute(delete(MessageSubscription.__table__)
-                               .where(MessageSubscription.case_id.in_(self.subscriptions_of_cases)))
+        pipeline = getattr(connection.connection.driver_connection, "pipeline", None)   # psycopg only
+        dbapi_error = connection.dialect.loaded_dbapi.Error
+        try:
+            with pipeline() if pipeline is not None and len(statements) > 1 else nullcontext():
+                for statement, rows in statements:
+                    connection.execute(statement, rows)
+        except dbapi_error as exc:   # raised as the pipeline ends, outside SQLAlchemy: wrap it as SQLAlchemy would
+            raise DBAPIError.instance(None, None, exc, dbapi_error) from exc
 
 
-def _rewrite_waiting(case, before, rows, removals) -> None:
+def _row(obj) -> dict:
+    """Every column value of a transient ORM object, for a Core INSERT (which applies no ORM defaults)."""
+    return {column.key: getattr(obj, column.key) for column in obj.__table__.columns}
+
+
+def _rewrite_waiting(case, before, rows, writes) -> None:
     kinds_before = {row[0] for row in before}
     if "timer" in kinds_before:
-        removals.timers_of_cases.append(case.id)
+        writes.timers_of_cases.append(case.id)
     if "message" in kinds_before:
-        removals.subscriptions_of_cases.append(case.id)
+        writes.subscriptions_of_cases.append(case.id)
     for row in rows:
         if row[0] == "timer":
             _, task_id, element_id, name, kind, actor, due, _ = row
-            db.session.add(WaitingTimer(case_id=case.id, center_id=case.center_id, task_id=task_id,
-                                        element_id=element_id, name=name, kind=kind, actor=actor, due_at=due))
+            writes.timers.append(dict(case_id=case.id, center_id=case.center_id, task_id=task_id,
+                                      element_id=element_id, name=name, kind=kind, actor=actor, due_at=due))
         else:
             _, message_name, element_id, correlations = row
-            db.session.add(MessageSubscription(case_id=case.id, message_name=message_name,
-                                               element_id=element_id, correlations=correlations))
+            writes.subscriptions.append(dict(case_id=case.id, message_name=message_name,
+                                             element_id=element_id, correlations=correlations))
 
 
-def sync(case, workflow, waiting_before: list[tuple], open_rows: dict, removals: Removals) -> dict:
+def sync(case, workflow, waiting_before: list[tuple], open_rows: dict, writes: DerivedWrites) -> dict:
     """Bring the case row and its derived tables in line with `workflow`. Returns what changed.
 
     `waiting_before` is `waiting()` of the workflow as it was loaded (the derived tables
     match it, being written in the same transactions); `open_rows` the case's task rows
     that were open when it was loaded (task id -> row; some may have been closed since).
-    Rows to delete go to `removals`; the caller runs it, then one flush at commit writes
-    everything else, inserts batched per table. Runs without autoflush.
+    New and retired derived rows go to `writes`, which the caller executes; the case row and
+    the rows in `open_rows` are updated by the flush at commit. Runs without autoflush.
     """
     with db.session.no_autoflush:
-        return _sync(case, workflow, waiting_before, open_rows, removals)
+        return _sync(case, workflow, waiting_before, open_rows, writes)
 
 
-def _sync(case, workflow, waiting_before, open_rows, removals):
+def _sync(case, workflow, waiting_before, open_rows, writes):
     now = clock.now()
     facts = spec_cache.facts(case.definition_id)
     ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
@@ -326,9 +346,9 @@ def _sync(case, workflow, waiting_before, open_rows, removals):
     for task_id, task in ready.items():
         if task_id not in open_rows:
             row = _open_human_task(case, task, facts, now)
-            row.groups = [HumanTaskGroup(group_name=group, center_id=case.center_id)
-                          for group in _group_index_names(row)]
-            db.session.add(row)
+            writes.tasks.append(_row(row))
+            writes.task_groups += [dict(task_id=row.id, group_name=group, center_id=case.center_id)
+                                   for group in _group_index_names(row)]
             opened.append(row)
     for task_id, row in open_rows.items():
         if task_id in ready:
@@ -339,11 +359,11 @@ def _sync(case, workflow, waiting_before, open_rows, removals):
             row.state = "completed" if done else "cancelled"
         row.completed_at = row.completed_at or now
         closed.append(row)
-    removals.groups_of_tasks += [row.id for row in closed]   # the group index holds open tasks only
+    writes.groups_of_tasks += [row.id for row in closed]   # the group index holds open tasks only
 
     waiting_now = waiting(workflow)
     if waiting_now != waiting_before:
-        _rewrite_waiting(case, waiting_before, waiting_now, removals)
+        _rewrite_waiting(case, waiting_before, waiting_now, writes)
     subscribed_before = {row[1] for row in waiting_before if row[0] == "message"}
     subscribed = {row[1] for row in waiting_now if row[0] == "message"}
     case.next_timer_at = min((row[6] for row in waiting_now if row[0] == "timer"), default=None)

@@ -57,8 +57,6 @@ class HumanTask(db.Model):
     assignee = relationship("User", foreign_keys=[assignee_id])
     completed_by = relationship("User", foreign_keys=[completed_by_id])
     case = relationship("Case")
-    # Set when the task opens, so the unit of work inserts the task before its group rows.
-    groups = relationship("HumanTaskGroup", cascade="save-update", passive_deletes=True, lazy="noload")
 
     @property
     def is_open(self) -> bool:

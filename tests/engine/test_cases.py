@@ -213,3 +213,26 @@ def test_a_candidate_user_finds_the_task_among_group_tasks(people, deploy_fixtur
     with pytest.raises(Forbidden):
         cases.claim_task(task.id, people["anna"])
     cases.claim_task(task.id, people["ben"])
+
+
+def test_a_save_the_database_refuses_changes_nothing(onboarding, people, monkeypatch):
+    """The derived rows go out together (one pipeline on PostgreSQL); if the database refuses one, the
+    whole change is rolled back with a SQLAlchemy error, and the same completion succeeds afterwards."""
+    from sqlalchemy.exc import IntegrityError
+    [task] = open_tasks(onboarding)
+    version = onboarding.lock_version
+    original = state.DerivedWrites.execute
+
+    def with_a_duplicate_row(writes):
+        writes.task_groups.append(dict(writes.task_groups[0]))
+        original(writes)
+    monkeypatch.setattr(state.DerivedWrites, "execute", with_a_duplicate_row)
+    with pytest.raises(IntegrityError):
+        cases.complete_task(task.id, INTAKE, actor=people["anna"])
+    db.session.expire_all()
+    assert [t.id for t in open_tasks(onboarding)] == [task.id]
+    assert db.session.get(Case, onboarding.id).lock_version == version
+    assert "task_completed" not in events(onboarding)
+    monkeypatch.setattr(state.DerivedWrites, "execute", original)
+    cases.complete_task(task.id, INTAKE, actor=people["anna"])
+    assert "task_completed" in events(onboarding)

@@ -62,10 +62,10 @@ def test_stale_writer_gets_a_conflict_on_any_backend(people, deploy_fixture, ctx
     # Another writer commits between our read and our write: simulate by bumping the version underneath.
     original = cases._save
 
-    def interfering_save(change, removals):
+    def interfering_save(change, writes):
         db.session.execute(update(Case).where(Case.id == change.case.id)
                            .values(lock_version=Case.lock_version + 1).execution_options(synchronize_session=False))
-        original(change, removals)
+        original(change, writes)
     cases._save = interfering_save
     try:
         with pytest.raises(Conflict, match="changed by someone else"):
