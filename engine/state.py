@@ -303,7 +303,11 @@ class DerivedWrites:
 
 
 def _row(obj) -> dict:
-    """Every column value of a transient ORM object, for a Core INSERT (which applies no ORM defaults)."""
+    """Every column value of a transient ORM object, for a Core INSERT.
+
+    A key given as None is inserted as NULL, not as the column's default, so `_open_human_task`
+    sets every column that has a default.
+    """
     return {column.key: getattr(obj, column.key) for column in obj.__table__.columns}
 
 
