@@ -22,7 +22,8 @@ from sqlalchemy import func, select
 from engine import sandbox, state
 from engine.db import db
 from engine.errors import DeploymentRejected, Problem
-from engine.models import Deployment, DeployedFile, FormVersion, ProcessDefinition
+from engine.models import (CaseMilestone, Deployment, DeployedFile, FormVersion, HumanTask, HumanTaskGroup,
+                           MessageSubscription, ProcessDefinition)
 from engine.parsing import LotseParser, UnsafeXML, deep_recursion, parse_xml
 
 KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".form": "form"}
@@ -111,6 +112,39 @@ def _check_literal_dates(element, ext):
                 yield f"camunda:{attr} {value!r} is neither an ISO 8601 duration (P14D), a date-time nor ${{expression}}"
 
 
+def _limit(column) -> int:
+    return column.type.length
+
+
+def _too_long(spec):
+    """Values of an element that the derived tables could not store (their column sizes), as messages.
+
+    Without this, a diagram deploys and then every case that reaches the element fails to save
+    on PostgreSQL, which enforces the sizes (SQLite does not).
+    """
+    ext = getattr(spec, "extensions", None) or {}
+    props = state.properties(spec)
+    values = [("element id", spec.bpmn_id, _limit(HumanTask.element_id)),
+              ("name", spec.bpmn_name, _limit(HumanTask.title)),
+              ("lane", spec.lane, _limit(HumanTask.lane)),
+              ("camunda:formRef", ext.get("formRef"), _limit(HumanTask.form_key)),
+              ("property actor", props.get("actor"), _limit(HumanTask.actor)),
+              ("property milestone", props.get("milestone"), _limit(CaseMilestone.key)),
+              ("property milestone_label", props.get("milestone_label"), _limit(CaseMilestone.label))]
+    event = getattr(spec, "event_definition", None)
+    if isinstance(event, MessageEventDefinition):
+        values.append(("message name", event.name, _limit(MessageSubscription.message_name)))
+    group_limit = _limit(HumanTaskGroup.group_name)
+    for attr, prefix in (("candidateGroups", ""), ("candidateUsers", "user:")):
+        value = ext.get(attr) or []
+        if isinstance(value, str):
+            value = [] if value.startswith("${") else value.split(",")
+        values += [(f"camunda:{attr} entry", prefix + item.strip(), group_limit) for item in value if item.strip()]
+    for what, value, limit in values:
+        if isinstance(value, str) and len(value) > limit:
+            yield f"{what} is {len(value)} characters long; at most {limit} can be stored ({value[:40]!r}…)"
+
+
 def validate(files: list[tuple[str, bytes]]):
     """Parse and check a file set. Returns (parser, {process id: file name}, forms) or raises."""
     from engine.forms import FormDefinition, FormDefinitionError   # form-js rules live in engine.forms
@@ -182,7 +216,14 @@ def validate(files: list[tuple[str, bytes]]):
                 problems.append(Problem(name, "the process is too deeply nested to parse", element_id=pid))
     for pid, (spec, _subs) in specs.items():
         name = process_files[pid]
+        for what, value, limit in (("process id", pid, _limit(ProcessDefinition.key)),
+                                   ("process name", spec.description, _limit(ProcessDefinition.name))):
+            if value and len(value) > limit:
+                problems.append(Problem(name, f"{what} is {len(value)} characters long; at most {limit} can be "
+                                              f"stored", element_id=pid))
         for task_spec in spec.task_specs.values():
+            for message in _too_long(task_spec):
+                problems.append(Problem(name, message, element_id=task_spec.bpmn_id))
             ext = getattr(task_spec, "extensions", None) or {}
             for element, kind, source, mode in _expressions(task_spec):
                 if not source or not str(source).strip():

@@ -97,3 +97,15 @@ def test_hostile_code_is_rejected_at_deploy_with_element_id(ctx, name, element):
     problems = rejected(name)
     assert problems[0].element_id == element
     assert "starts with \"_\"" in problems[0].message
+
+
+def test_values_too_long_to_store_are_rejected_at_deploy_with_element_id(ctx):
+    """PostgreSQL enforces the column sizes the task rows copy these into: without the check the diagram
+    would deploy and every case would fail when it reaches the task."""
+    content = fixture_files("onboarding.bpmn", "intake_form.form")
+    bpmn = content[0][1].replace('name="Erstgespräch führen"'.encode(), ('name="' + "Erstgespräch " * 30 + '"').encode())
+    bpmn = bpmn.replace(b'camunda:candidateGroups="supervisor"', b'camunda:candidateGroups="' + b"g" * 81 + b'"')
+    problems = rejected(files=[("onboarding.bpmn", bpmn), content[1]])
+    assert sorted((p.element_id, p.message.split(" is ")[0]) for p in problems) == [
+        ("intake", "name"), ("review", "camunda:candidateGroups entry")], problems
+    assert all("at most" in p.message for p in problems)
