@@ -215,6 +215,12 @@ def _open_human_task(case, task, definition, now) -> HumanTask:
         groups = [g.strip() for g in groups.split(",") if g.strip()]
     if isinstance(users, str):
         users = [u.strip() for u in users.split(",") if u.strip()]
+    groups, users = [str(g) for g in groups], [str(u) for u in users]
+    limit = HumanTaskGroup.group_name.type.length      # literal names are checked at deploy, these came from data
+    for name in groups + [f"user:{u}" for u in users]:
+        if len(name) > limit:
+            raise InvalidData(f"{spec.bpmn_id}: the candidate group or user {name[:40]!r}… from case data is longer "
+                              f"than {limit} characters")
     assignee_name = resolve_expression(ext.get("assignee"), data)
     assignee_id = None
     if assignee_name:

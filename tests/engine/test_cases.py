@@ -236,3 +236,19 @@ def test_a_save_the_database_refuses_changes_nothing(onboarding, people, monkeyp
     monkeypatch.setattr(state.DerivedWrites, "execute", original)
     cases.complete_task(task.id, INTAKE, actor=people["anna"])
     assert "task_completed" in events(onboarding)
+
+
+def test_candidate_group_from_case_data_too_long_to_store_is_refused_clearly(people, deploy_fixture):
+    """Literal groups are checked at deploy; one computed from case data is checked when the task opens:
+    the change is refused with the element named, and nothing of it is stored."""
+    deploy_fixture("candidate_expression.bpmn")
+    with pytest.raises(InvalidData, match="advise: the candidate group"):
+        cases.start_case("candidate_expression", center=people["center"], data={"team": "t" * 81},
+                         actor=people["anna"])
+    assert db.session.scalar(select(Case.id)) is None
+    case = cases.start_case("candidate_expression", center=people["center"], data={"team": "advisor"},
+                            actor=people["anna"])
+    [task] = open_tasks(case)
+    assert task.candidate_groups == ["advisor"]
+    assert db.session.scalars(select(HumanTaskGroup.group_name).where(HumanTaskGroup.task_id == task.id)).all() \
+        == ["advisor"]
