@@ -10,7 +10,6 @@ complete → do_engine_steps → serialize), which is the floor no storage layer
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -52,7 +51,7 @@ def stats(samples):
 
 
 def main():
-    from sqlalchemy import select, text
+    from sqlalchemy import select
     from SpiffWorkflow import TaskState
     from engine import cases, deploy, state, users
     from engine.db import db, drop_everything, end_session

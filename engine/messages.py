@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from engine import clock
 from engine.db import db
-from engine.models import Case, MessageSubscription, OutboxMessage, ProcessDefinition
+from engine.models import Case, MessageSubscription, OutboxMessage
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 
 

@@ -21,7 +21,6 @@ language). After downtime the sweeper catches up: a reminder whose task is alrea
 is not sent any more (the overdue notice says more); overdue and escalation both go out.
 """
 import logging
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context

@@ -29,7 +29,7 @@ Without `REDIS_URL`, `start_embedded_sweeper` runs the same `sweep` in a daemon 
 import logging
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from flask import current_app, has_app_context
 from sqlalchemy import event, func, inspect, select

@@ -1,5 +1,5 @@
 """Jinja filters shared by every blueprint's templates."""
-from datetime import datetime, timezone
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import format_datetime, format_timedelta

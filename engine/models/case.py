@@ -3,7 +3,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from engine.db import JSONText, UTCDateTime, db, utcnow
+from engine.db import UTCDateTime, db, utcnow
 
 
 class Case(db.Model):

@@ -220,7 +220,7 @@ def test_follow_up_date_postpones_the_reminder(timer_processes, follow_up, remin
 
 
 def test_reminder_at_the_follow_up_date(timer_processes):
-    case_id = start("timer_deadline", timer_processes, follow_up="P4DT12H")
+    start("timer_deadline", timer_processes, follow_up="P4DT12H")
     clock.advance(timedelta(days=4, hours=1))
     assert timers.sweep()["notices"] == 0
     clock.advance(timedelta(hours=11, seconds=1))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import format_date, format_datetime, format_time, format_timedelta, gettext as _
+from flask_babel import format_datetime, format_timedelta, gettext as _
 
 from engine import clock
 from engine.inbox import day_bounds
