@@ -145,11 +145,10 @@ def _saving(changes):
     try:
         yield
         writes = state.DerivedWrites()
-        with db.session.no_autoflush:
-            for change in changes:
-                _save(change, writes)
-                writes.events += change.events     # append-only: nobody reads them back in this transaction
-            writes.execute()
+        for change in changes:
+            _save(change, writes)
+            writes.events += change.events     # append-only: nobody reads them back in this transaction
+        writes.execute()
         db.session.commit()                        # the unit of work: the case rows, tasks that closed
     except StaleDataError:
         db.session.rollback()
@@ -377,6 +376,19 @@ def wake(case_id):
         return change.case
 
 
+def _due(query, now, skip=()):
+    """Active cases whose next timer is before `now`, earliest first, except those in `skip`."""
+    query = query.where(Case.status == "active", Case.next_timer_at < now)
+    if skip:
+        query = query.where(Case.id.not_in(list(skip)))
+    return query.order_by(Case.next_timer_at, Case.id)
+
+
+def due_case_ids(now, limit, skip=()) -> list[int]:
+    """Ids of the next due cases, as `wake_due` would claim them, without locking them."""
+    return db.session.scalars(_due(select(Case.id), now, skip).limit(limit)).all()
+
+
 def wake_due(now, *, limit=1, case_id=None, skip=(), skip_locked=True) -> dict:
     """Fire the due timers of up to `limit` cases (or of case `case_id`) in one transaction.
 
@@ -386,14 +398,12 @@ def wake_due(now, *, limit=1, case_id=None, skip=(), skip_locked=True) -> dict:
     committed together. Cases in `skip` are left alone. Returns case id -> (next timer before,
     next timer after); {} when nothing was due. Any error rolls the whole batch back.
     """
-    query = select(Case).where(Case.status == "active", Case.next_timer_at < now)
+    query = _due(select(Case), now, skip)
     if case_id is not None:
         query = query.where(Case.id == case_id)
-    if skip:
-        query = query.where(Case.id.not_in(list(skip)))
     claimed = db.session.scalars(
-        query.order_by(Case.next_timer_at, Case.id).limit(limit)
-        .with_for_update(of=Case, skip_locked=skip_locked).execution_options(populate_existing=True)).all()
+        query.limit(limit).with_for_update(of=Case, skip_locked=skip_locked)
+        .execution_options(populate_existing=True)).all()
     if not claimed:
         db.session.rollback()
         return {}

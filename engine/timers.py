@@ -102,10 +102,7 @@ def _wake_singly(now, count, skip) -> dict:
     """Wake the next `count` due cases one transaction each; a failing one maps to (None, None)."""
     from engine import cases
     result = {}
-    for case_id in db.session.scalars(
-            select(Case.id).where(Case.status == "active", Case.next_timer_at < now,
-                                  Case.id.not_in(list(skip)))
-            .order_by(Case.next_timer_at, Case.id).limit(count)).all():
+    for case_id in cases.due_case_ids(now, count, skip):
         try:
             result.update(cases.wake_due(now, case_id=case_id))
         except Exception:
