@@ -200,12 +200,25 @@ def send_due_notices(now=None, limit=500) -> int:
     return sent_count
 
 
-_UNREAD = select(func.count()).select_from(
-    select(Notification.id).where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None))
-    .limit(bindparam("cap")).subquery())
+UNREAD_CAP = 100        # the header shows "99+" beyond
 
 
-def unread_count(user, cap=100) -> int:
+def _unread(user_id, cap, correlate=()):
+    unread = (select(Notification.id).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+              .limit(cap).correlate(*correlate))
+    return select(func.count()).select_from(unread.subquery())
+
+
+_UNREAD = _unread(bindparam("user_id"), bindparam("cap"))
+
+
+def unread_column(user):
+    """The capped unread count as a column of a statement that selects `user` (the User entity or an alias
+    of it): the session user's load reads it in the same statement."""
+    return _unread(user.id, UNREAD_CAP, correlate=[user]).scalar_subquery()
+
+
+def unread_count(user, cap=UNREAD_CAP) -> int:
     """Unread notifications of `user`, counted up to `cap` (the header shows "99+"): one cheap indexed read.
 
     Every page's header asks, so the statement is built once and runs as a Core statement.

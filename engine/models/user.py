@@ -2,7 +2,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from engine.db import UTCDateTime, db, utcnow
 
@@ -40,6 +40,9 @@ class User(UserMixin, db.Model):
 
     organisation = relationship("Organisation")
     groups = relationship("Group", secondary="membership", lazy="selectin", order_by="Group.name")
+    # Unread notifications (capped), read with the session's user for every page's header
+    # (web.auth.views.load_user); None where a user is loaded otherwise.
+    unread_notifications: Mapped[int | None] = query_expression()
 
     @property
     def group_names(self) -> set[str]:

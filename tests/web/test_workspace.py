@@ -205,7 +205,8 @@ def test_inbox_statement_count_is_constant(ws, client_for, deploy_fixture):
         assert len(statements) == few, (few, len(statements))
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    assert few <= 5          # user (with groups and organisation), page, counts, notifications
+    # the user (with organisation, groups and the header's unread count), the page, the counts
+    assert few == 3, few
 
 
 def test_inbox_rows_escape_what_the_data_says(ws, client_for):

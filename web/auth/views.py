@@ -6,17 +6,18 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, with_expression
 
-from engine import users
+from engine import notifications, users
 from engine.db import db
 from engine.models import User
 from web.auth import bp
 
 
-# The session's user with organisation and groups in one statement (every page needs all three); built
-# once, so SQLAlchemy keeps its cache key.
-_LOAD_USER = (select(User).options(joinedload(User.organisation), joinedload(User.groups))
+# The session's user with organisation, groups and unread notifications in one statement (every page
+# needs all four); built once, so SQLAlchemy keeps its cache key.
+_LOAD_USER = (select(User).options(joinedload(User.organisation), joinedload(User.groups),
+                                   with_expression(User.unread_notifications, notifications.unread_column(User)))
               .where(User.id == bindparam("user_id")))
 
 

@@ -3,7 +3,6 @@ from flask import Blueprint
 bp = Blueprint("notifications", __name__, template_folder="templates", url_prefix="/notifications")
 
 
-
 @bp.app_context_processor
 def _unread_notifications():
     """`unread_notifications()` for the header link; a callable, so pages that don't show it pay nothing."""
@@ -11,7 +10,10 @@ def _unread_notifications():
     from engine.notifications import unread_count
 
     def unread_notifications():
-        return unread_count(current_user) if current_user.is_authenticated else 0
+        if not current_user.is_authenticated:
+            return 0
+        loaded = current_user.unread_notifications        # read with the session's user (load_user)
+        return loaded if loaded is not None else unread_count(current_user)
     return {"unread_notifications": unread_notifications}
 
 
