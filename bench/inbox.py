@@ -272,10 +272,10 @@ def write_doc(results):
                       f"growth ×{growth:.2f}, statements per page {sorted(statements)}. Before this work the same "
                       "page took median 21 / p95 29 ms at 10,000 cases and 42 / 63 ms at 100,000 (6 statements; "
                       "load 5 during the 100,000 run), ~20 ms p95 on a quiet machine."]
-    lines += ["", "Statements per page (4): the user with organisation and groups (Flask-Login, one joined "
-                  "SELECT), the page, the tab counts with the process list for the filter (one statement, "
-                  "UNION ALL), and the header's unread-notification count. Besides them each request does the "
-                  "pool's pre-ping, BEGIN and COMMIT.",
+    lines += ["", "Statements per page (3): the user with organisation, groups and the header's capped "
+                  "unread-notification count (Flask-Login, one joined SELECT), the page, and the tab counts with "
+                  "the process list for the filter (one statement, UNION ALL). Besides them each request does "
+                  "the pool's pre-ping, BEGIN and COMMIT.",
               "",
               "What makes it flat and fast:",
               "",
@@ -309,17 +309,21 @@ def write_doc(results):
               "- **Python**: rows come back as plain tuples from Core statements (no ORM objects); the 50 table "
               "rows are HTML built in Python with f-strings (`web.advisor.inbox.render_rows`; in Jinja, 50 rows × "
               "~60 fragments were the largest part of rendering); dates are formatted with the request's "
-              "`Dates`; Flask-Login loads the user, organisation and groups in one statement.",
+              "`Dates`; Flask-Login loads the user, organisation, groups and unread count in one statement; "
+              "templates translate with the catalog bound once per render "
+              "(`web.filters.translations_for_render`: Flask-Babel's template functions looked it up for each "
+              "of the page's ~40 strings, ~7 µs each).",
               "",
-              "Where the time still goes (default page, 100,000 cases, a quiet moment, median): Python ~6.5 ms of "
-              "which the table rows 0.85, the rest of the template 0.9, Flask, the session and Flask-Login ~2, "
-              "SQLAlchemy and psycopg for 4 statements ~1.5; PostgreSQL ~2 ms for 7 round trips (pre-ping, BEGIN, "
-              "4 statements, COMMIT). The page is CPU-bound: on this 2-vCPU machine shared with test runs the p95 "
-              "moves with the load more than with the data size (eight runs of the same code gave the default page "
-              "a p95 between 7.3 and 15.7 ms, the first line of a run usually the worst), so a p95 under 10 ms "
-              "needs a quiet machine; the remaining time is spread "
-              "over the framework (Flask, Flask-Login, SQLAlchemy, psycopg, Jinja for the page around the rows) "
-              "with no single part above ~1.5 ms.",
+              "Where the time still goes (default page, 100,000 cases; shares of the process's CPU samples, "
+              "py-spy): the page and counts statements 28 % (PostgreSQL's part of it is waiting), the user's "
+              "load 20 %, the table rows 19 %, the rest of the template 15 %, the COMMIT 6 %, Flask, the "
+              "session cookie, routing and the test client the rest. PostgreSQL answers the 3 statements in "
+              "~0.4, ~0.7 and ~0.9 ms, 6 round trips with pre-ping, BEGIN and COMMIT. The page is CPU-bound, "
+              "and this 2-vCPU machine's speed drifts: the same code's median moved between 5.6 and 11 ms "
+              "within an hour, with the machine otherwise idle, and the p95 follows. So the figures above are "
+              "one run's. The interpreter matters as well: Debian's python3.11 (built with PGO and LTO) served "
+              "the page ~13 % faster than the pyenv build the project's venv uses here (median of 12 "
+              "alternating runs).",
               "",
               "Every sort of the center's tabs and an employer user's group tab now read a page in index order "
               "(before, `-due`, `created`, `-created` and `-priority` sorted the whole center and the employer's "
