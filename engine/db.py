@@ -54,6 +54,18 @@ def _note_writes(conn, cursor, statement, parameters, context, executemany):
         conn.info["lotse_wrote"] = True     # per pooled connection, until its transaction ends
 
 
+@event.listens_for(Engine, "do_execute")
+def _plan_each_time(cursor, statement, parameters, context):
+    """Run a statement marked `execution_options(plan_each_time=True)` unprepared on psycopg, so PostgreSQL
+    plans it with its values. For free-text searches: no single prepared plan suits both a rare pattern
+    (read the trigram index's few matches) and a common one (read the page's index in order until a
+    page is found). Returning True tells SQLAlchemy the statement has run."""
+    if context.execution_options.get("plan_each_time") and context.dialect.driver == "psycopg":
+        cursor.execute(statement, parameters, prepare=False)
+        return True
+    return False
+
+
 @event.listens_for(Engine, "commit")
 @event.listens_for(Engine, "rollback")
 def _transaction_ended(conn):

@@ -366,6 +366,8 @@ def _page_statement(shape: _Shape, view: str, sort: str, followup: bool, filters
             .where(*view_conditions(shape, view, followup), *filter_conditions(filters))
             .order_by(*_order(sort))
             .limit(_inline(per_page + 1)))
+    if filters.q:
+        stmt = stmt.execution_options(plan_each_time=True)      # see engine.db._plan_each_time
     return stmt if first else stmt.offset(bindparam("offset", type_=Integer, literal_execute=True))
 
 

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import DDL, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql import coercions, operators, roles
@@ -131,3 +131,17 @@ Index("ix_human_task_open_employer_unassigned", HumanTask.employer_id, HumanTask
 Index("ix_human_task_open_assignee", HumanTask.assignee_id, HumanTask.center_id, HumanTask.follow_up_at,
       postgresql_where=_open_assigned, sqlite_where=_open_assigned)
 Index("ix_human_task_group_center_task", HumanTaskGroup.center_id, HumanTaskGroup.task_id, HumanTaskGroup.group_name)
+
+# The inbox's search (a substring of the case reference or the subject, engine.inbox filter `q`) reads
+# trigram indexes on PostgreSQL (pg_trgm's GIN operator class), so a rare name or a reference costs its few
+# matches rather than a read of every open task of the center; a common name is still found faster by
+# reading the page's own index in order, which PostgreSQL chooses because each search is planned with its
+# pattern (engine.db `plan_each_time`). SQLite has no trigram index: there they are plain partial indexes
+# that its search doesn't use (an embedded center is small).
+_trigrams = "gin_trgm_ops"
+Index("ix_human_task_open_reference_trgm", HumanTask.case_reference, postgresql_using="gin",
+      postgresql_ops={"case_reference": _trigrams}, postgresql_where=_open, sqlite_where=_open)
+Index("ix_human_task_open_subject_trgm", HumanTask.case_subject, postgresql_using="gin",
+      postgresql_ops={"case_subject": _trigrams}, postgresql_where=_open, sqlite_where=_open)
+event.listen(HumanTask.__table__, "before_create",
+             DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))

@@ -6,7 +6,7 @@ what each order means, ties and tasks without due date included.
 import re
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text as sql
 
 from engine import clock, inbox, users
 from engine.db import db
@@ -118,3 +118,22 @@ def test_employer_group_tab_shows_open_unassigned_employer_tasks_of_the_firm(ws,
     assert [r.id for r in page.rows] == ["e-recruiting"] and page.counts["group"] == 1
     # the other firm sees its own only
     assert row_ids(text(client_for("schmitz").get("/?view=group"))) == ["e-other-firm"]
+
+
+def test_a_search_is_planned_with_its_pattern_and_finds_a_part_of_a_name_or_reference(ws):
+    # PostgreSQL keeps one plan for a prepared statement, which cannot suit both a rare pattern (the
+    # trigram index's few matches) and a common one (the page's index read in order), so search pages
+    # run unprepared (engine.db._plan_each_time) while the other pages' statements are prepared.
+    anna, ravi = ws["anna"], ws["cases"][0]
+    search = inbox.InboxQuery.from_args({"view": "group", "q": "kuma"})
+    for _ in range(7):          # psycopg prepares a statement from its fifth execution on
+        found = inbox.inbox_page(anna, search)
+        inbox.inbox_page(anna, inbox.InboxQuery.from_args({"view": "group"}))
+    assert {r.case_id for r in found.rows} == {ravi.id}
+    by_reference = inbox.inbox_page(anna, inbox.InboxQuery.from_args({"view": "group", "q": ravi.reference[-5:]}))
+    assert {r.case_id for r in by_reference.rows} == {ravi.id}
+    if db.engine.dialect.name != "postgresql":
+        return                  # SQLite prepares nothing on a server
+    prepared = db.session.execute(sql("SELECT statement FROM pg_prepared_statements")).scalars().all()
+    assert any("FROM human_task" in sql and "ORDER BY" in sql for sql in prepared), prepared
+    assert not any("ILIKE" in sql for sql in prepared), prepared
