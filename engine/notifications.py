@@ -221,6 +221,7 @@ def unread_column(user):
 def unread_count(user, cap=UNREAD_CAP) -> int:
     """Unread notifications of `user`, counted up to `cap` (the header shows "99+"): one cheap indexed read.
 
-    Every page's header asks, so the statement is built once and runs as a Core statement.
+    The header usually has it from the session user's load (`unread_column`); this is for a user loaded
+    another way. The statement is built once and runs as a Core statement.
     """
     return db.session.connection().execute(_UNREAD, {"user_id": user.id, "cap": cap}).scalar() or 0

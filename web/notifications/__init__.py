@@ -5,7 +5,8 @@ bp = Blueprint("notifications", __name__, template_folder="templates", url_prefi
 
 @bp.app_context_processor
 def _unread_notifications():
-    """`unread_notifications()` for the header link; a callable, so pages that don't show it pay nothing."""
+    """`unread_notifications()` for the header link: the count read with the session's user, or counted now
+    for a user loaded another way."""
     from flask_login import current_user
     from engine.notifications import unread_count
 
