@@ -16,6 +16,7 @@ a task whose follow-up date lies in the future is hidden unless asked for.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta, timezone
 from functools import lru_cache
@@ -217,6 +218,7 @@ def _values(user, query: InboxQuery, now: datetime) -> dict:
         values["task_pattern"] = f"%{_escape_like(query.task)}%"
     if query.q:
         values["q_pattern"] = f"%{_escape_like(query.q)}%"
+        values["reference"] = query.q.upper()
     if query.due:
         _start, tomorrow, week_end = day_bounds(now)
         values["due_before"] = {"overdue": now, "today": tomorrow, "week": week_end}[query.due]
@@ -282,16 +284,25 @@ def view_conditions(shape: _Shape, view: str, followup: bool = False, per_row: b
     return conds
 
 
+# A complete case reference, as engine.cases writes it (WC-AC-2026-00042). Searched for, it is looked up
+# exactly through the case's unique reference: as a part of a reference it would match its longer
+# namesakes (…-00042 in …-000421), and its trigrams are shared by every reference of the center.
+_REFERENCE = re.compile(r"WC-[A-Z0-9]{1,8}-[0-9]{4}-[0-9]{5,}", re.IGNORECASE)
+
+
 class _Filters(NamedTuple):
     """Which filters are set (their values are parameters, see `_values`)."""
     process: bool = False
     task: bool = False
-    q: bool = False
+    q: bool = False                 # a part of a case reference or subject
     due: bool = False
+    reference: bool = False         # `q` is a complete case reference
 
     @classmethod
     def of(cls, query: InboxQuery) -> "_Filters":
-        return cls(bool(query.process), bool(query.task), bool(query.q), bool(query.due))
+        reference = bool(_REFERENCE.fullmatch(query.q))
+        return cls(bool(query.process), bool(query.task), bool(query.q) and not reference, bool(query.due),
+                   reference)
 
 
 def filter_conditions(filters: _Filters) -> list:
@@ -303,6 +314,10 @@ def filter_conditions(filters: _Filters) -> list:
     if filters.q:
         conds.append(or_(_task.c.case_reference.ilike(bindparam("q_pattern"), escape="\\"),
                          _task.c.case_subject.ilike(bindparam("q_pattern"), escape="\\")))
+    if filters.reference:
+        case = Case.__table__
+        conds.append(_task.c.case_id == select(case.c.id).where(case.c.reference == bindparam("reference"))
+                     .scalar_subquery())
     if filters.due:
         conds.append(_task.c.due_at < bindparam("due_before", literal_execute=True))
     return conds

@@ -137,3 +137,17 @@ def test_a_search_is_planned_with_its_pattern_and_finds_a_part_of_a_name_or_refe
     prepared = db.session.execute(sql("SELECT statement FROM pg_prepared_statements")).scalars().all()
     assert any("FROM human_task" in sql and "ORDER BY" in sql for sql in prepared), prepared
     assert not any("ILIKE" in sql for sql in prepared), prepared
+
+
+def test_a_complete_case_reference_finds_exactly_that_case(ws, client_for):
+    # Looked up through the case's unique reference, whatever the letter case, and counted; not a part
+    # of a longer reference (…-00042 is a prefix of …-000421), and not a case of another center.
+    ravi, maria, olena = ws["cases"]
+    longer = add_tasks(first_open_task(maria), [{"id": "t-longer", "case_reference": ravi.reference + "1"}])
+    client = client_for("anna")
+    html = text(client.get(f"/?view=group&q={ravi.reference.lower()}"))
+    assert set(row_ids(html)) == {first_open_task(ravi).id} and longer[0]["id"] not in row_ids(html)
+    assert "1 Treffer" in html
+    assert row_ids(text(client.get(f"/?view=group&q={olena.reference}"))) == []
+    part = text(client.get(f"/?view=group&q={ravi.reference[:-1]}"))      # a part: still a substring search
+    assert {first_open_task(ravi).id, "t-longer"} <= set(row_ids(part))
