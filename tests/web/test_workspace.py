@@ -438,3 +438,13 @@ def test_deadlines_list_timers_and_task_dues_overdue_first(ws, client_for):
     assert "Maria Santos" not in text(client.get("/deadlines?actor=authority"))
     assert "Maria Santos" not in text(client.get("/deadlines?mine=1"))   # Anna is responsible for Ravi only
     assert "Ravi Kumar" in text(client.get("/deadlines?mine=1"))
+
+
+def test_a_null_character_in_any_field_is_refused_naming_the_field(ws, client_for):
+    # PostgreSQL cannot store U+0000 in text: refused before any view runs, on both databases alike
+    response = client_for().post("/login", {"username": "an\x00na", "password": "x"})
+    assert response.status_code == 400 and "„username“" in text(response)
+    anna = client_for("anna")
+    response = anna.get("/?view=group&q=Ra%00vi")
+    assert response.status_code == 400 and "„q“ enthält ein Nullzeichen" in text(response)
+    assert anna.get("/?view=group&q=Ravi").status_code == 200

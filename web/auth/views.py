@@ -87,6 +87,22 @@ def not_found(_error):
     return render_template("errors/404.html"), 404
 
 
+@bp.before_app_request
+def refuse_nul_characters():
+    """A request with U+0000 in a field or its name gets a 400 that names the field, before any view runs.
+
+    PostgreSQL cannot store the character in text, and a query that carries it fails there. No form of
+    Lotse has a use for it, and a browser does not send it from a form field.
+    """
+    for values in (request.args, request.form):
+        for name, value in values.items(multi=True):
+            if "\x00" in name or "\x00" in value:
+                message = _("Das Feld „%(field)s“ enthält ein Nullzeichen (U+0000), das Lotse nicht speichern kann. "
+                            "Bitte entfernen Sie es und versuchen Sie es noch einmal.", field=name.replace("\x00", ""))
+                return render_template("errors/400.html", message=message), 400
+    return None
+
+
 @bp.app_errorhandler(CSRFError)
 def csrf_error(_error):
     message = _("Das Formular war zu alt oder unvollständig (Sicherheitsprüfung). Bitte laden Sie die Seite neu "
