@@ -337,8 +337,8 @@ def write_doc(results):
               "- **Plans kept**: the statements are built once per shape; 'open', the organisation, the user, the "
               "groups, the due bound and the offset are written into the SQL (the clock, the process key and "
               "the search patterns stay bound), so psycopg prepares the common pages and PostgreSQL reuses one "
-              "generic plan — planning was ~1 ms a page. The view ends its read-only transaction with COMMIT: "
-              "psycopg drops its prepared statements on every ROLLBACK (the session's teardown).",
+              "generic plan — planning was ~1 ms a page. The request's read-only transaction ends with COMMIT "
+              "(`engine.db.end_session`): psycopg drops its prepared statements on every ROLLBACK.",
               "- **Python**: rows come back as plain tuples from Core statements (no ORM objects); the 50 table "
               "rows are HTML built in Python with f-strings (`web.advisor.inbox.render_rows`; in Jinja, 50 rows × "
               "~60 fragments were the largest part of rendering); dates are formatted with the request's "
