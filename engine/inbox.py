@@ -217,8 +217,11 @@ def _values(user, query: InboxQuery, now: datetime) -> dict:
     if query.task:
         values["task_pattern"] = f"%{_escape_like(query.task)}%"
     if query.q:
-        values["q_pattern"] = f"%{_escape_like(query.q)}%"
-        values["reference"] = query.q.upper()
+        # a complete case reference is looked up exactly, anything else as a part (see _Filters)
+        if _Filters.of(query).reference:
+            values["reference"] = query.q.upper()
+        else:
+            values["q_pattern"] = f"%{_escape_like(query.q)}%"
     if query.due:
         _start, tomorrow, week_end = day_bounds(now)
         values["due_before"] = {"overdue": now, "today": tomorrow, "week": week_end}[query.due]
