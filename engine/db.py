@@ -48,9 +48,39 @@ def end_session(exception=None) -> None:
         db.session.remove()
 
 
+class WriteInReadOnlySession(RuntimeError):
+    """A statement other than SELECT in a session opened with `read_without_transaction`."""
+
+
+def read_without_transaction() -> bool:
+    """Let this session's statements run outside a transaction (autocommit), for a request that only reads.
+
+    A page that reads sends BEGIN and COMMIT around its statements for nothing: under READ COMMITTED
+    each statement sees its own snapshot anyway, in a transaction or not. Without them a page saves
+    two round trips. Anything but a SELECT on such a session raises `WriteInReadOnlySession` before
+    it runs, so a write can never be committed piecemeal. A session already in a transaction (a
+    test's, say) is left as it is; the result says whether the mode took effect. End it with
+    `end_read_only`.
+    """
+    session = db.session()
+    if session.in_transaction():
+        return False
+    session.connection(execution_options={"isolation_level": "AUTOCOMMIT", "lotse_read_only": True})
+    return True
+
+
+def end_read_only() -> None:
+    """End what `read_without_transaction` began, so that the session's next use gets a transaction again.
+    There is nothing to commit: the ROLLBACK sends nothing under autocommit, and psycopg keeps its
+    prepared statements."""
+    db.session.rollback()
+
+
 @event.listens_for(Engine, "before_cursor_execute")
 def _note_writes(conn, cursor, statement, parameters, context, executemany):
     if statement[:6].upper() != "SELECT":
+        if conn.get_execution_options().get("lotse_read_only"):
+            raise WriteInReadOnlySession(f"a read-only session tried to write: {statement[:80]!r}")
         conn.info["lotse_wrote"] = True     # per pooled connection, until its transaction ends
 
 

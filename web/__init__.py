@@ -2,10 +2,10 @@
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
-from flask import Flask, request, session
+from flask import Flask, g, request, session
 from flask_login import current_user
 
-from engine.db import end_session
+from engine.db import end_read_only, end_session, read_without_transaction
 from web import config
 from web.extensions import babel, csrf, db, login_manager, migrate
 
@@ -21,6 +21,18 @@ def _select_locale():
     return request.accept_languages.best_match(["de", "en"]) or "de"
 
 
+def _safe_requests_read_without_transaction():
+    """GET and HEAD only read (every change is a POST with a CSRF token): their statements run without
+    BEGIN and COMMIT (engine.db.read_without_transaction), and a write among them fails loudly."""
+    if request.method in ("GET", "HEAD") and request.endpoint != "static":
+        g.lotse_read_only = read_without_transaction()
+
+
+def _end_read_only(_exception=None):
+    if g.pop("lotse_read_only", False):
+        end_read_only()
+
+
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(ROOT / "instance"))
     app.config.update(config.from_environment(app.instance_path))
@@ -28,6 +40,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     db.init_app(app)
     app.teardown_appcontext(end_session)    # runs before Flask-SQLAlchemy's own remove()
+    app.before_request(_safe_requests_read_without_transaction)
+    app.teardown_request(_end_read_only)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -1,7 +1,9 @@
-"""How a request's or job's session ends: reads are committed (keeping prepared statements), writes never."""
+"""How a request's or job's session ends: reads are committed (keeping prepared statements), writes never;
+and how a read-only session runs without a transaction."""
+import pytest
 from sqlalchemy import event, func, insert, select, text
 
-from engine.db import db, end_session
+from engine.db import WriteInReadOnlySession, db, end_read_only, end_session, read_without_transaction
 from engine.models import Organisation
 
 
@@ -58,3 +60,63 @@ def test_a_failed_request_is_rolled_back(ctx):
     db.session.scalar(select(Organisation.id))
     end_session(RuntimeError("the view failed"))
     assert endings == ["rollback"]
+
+
+# --- reading without a transaction (safe requests) ----------------------------------------------------
+
+def runs_in_a_transaction(dbapi_connection) -> bool:
+    """Whether the driver runs the connection's statements in a transaction: psycopg is asked whether one is
+    open right now; sqlite3, which opens one only before a write, whether it would open one."""
+    if hasattr(dbapi_connection, "in_transaction"):          # sqlite3
+        return dbapi_connection.isolation_level is not None
+    import psycopg
+    return dbapi_connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+
+
+def test_a_read_only_session_reads_outside_a_transaction(ctx):
+    db.session.commit()
+    assert read_without_transaction() is True
+    db.session.scalar(select(Organisation.id))
+    dbapi_connection = db.session.connection().connection.dbapi_connection
+    assert not runs_in_a_transaction(dbapi_connection)      # no BEGIN was sent, so there is no COMMIT to send
+    end_read_only()
+    db.session.scalar(select(Organisation.id))          # the session's next use is a transaction again
+    assert runs_in_a_transaction(db.session.connection().connection.dbapi_connection)
+
+
+def test_a_write_in_a_read_only_session_fails_before_it_runs(ctx):
+    db.session.commit()
+    read_without_transaction()
+    with pytest.raises(WriteInReadOnlySession, match="INSERT INTO organisation"):
+        db.session.connection().execute(insert(Organisation.__table__).values(kind="center", name="Sneaky"))
+    end_read_only()
+    db.session.add(Organisation(kind="center", name="Pending ORM object"))
+    assert read_without_transaction() is False      # the session is in a transaction now: left as it is
+    db.session.commit()
+    assert organisations() == 1
+
+
+def test_a_session_in_a_transaction_is_left_as_it_is(ctx):
+    db.session.scalar(select(Organisation.id))
+    assert read_without_transaction() is False
+    db.session.connection().execute(insert(Organisation.__table__).values(kind="center", name="In a transaction"))
+    db.session.rollback()
+    assert organisations() == 0
+
+
+def test_a_read_only_session_keeps_prepared_statements_too(ctx):
+    if ctx.backend != "postgresql":
+        return      # SQLite has no server-side prepared statements to keep
+    query = select(Organisation.id).where(Organisation.name == "y")
+    db.session.commit()
+    read_without_transaction()
+    dbapi_connection = db.session.connection().connection.dbapi_connection
+    for _ in range(6):
+        db.session.execute(query)
+    prepared = "SELECT count(*) FROM pg_prepared_statements"
+    before = dbapi_connection.execute(prepared).fetchone()[0]
+    end_read_only()
+    end_session()
+    after = dbapi_connection.execute(prepared).fetchone()[0]
+    dbapi_connection.commit()           # the connection is back in the pool: leave it as found
+    assert before > 0 and after == before

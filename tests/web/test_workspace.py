@@ -10,6 +10,7 @@ from engine import cases, clock, users
 from engine.db import db
 from engine.models import Case, CaseComment, HumanTask
 
+from tests.engine.test_db import runs_in_a_transaction
 from tests.web.conftest import Client
 
 
@@ -91,6 +92,40 @@ def test_language_switch_is_kept_in_the_session(ws, client_for):
 
 
 # --- inbox -----------------------------------------------------------------------------------------
+
+def test_pages_read_outside_a_transaction_and_changes_run_in_one(ws, client_for):
+    client = client_for("anna")
+    task = open_task(ws["cases"][0])
+    db.session.commit()             # the test's own transaction ends, as each request begins without one
+    during = []
+
+    def note(conn, *_args):
+        during.append(runs_in_a_transaction(conn.connection.dbapi_connection))
+    event.listen(db.engine, "after_cursor_execute", note)
+    try:
+        assert client.get("/?view=group").status_code == 200
+        page = list(during)
+        during.clear()
+        response = client.post(f"/tasks/{task.id}/claim", {"next": "/"})
+        change = list(during)
+    finally:
+        event.remove(db.engine, "after_cursor_execute", note)
+    assert response.status_code == 302 and db.session.get(HumanTask, task.id).assignee_id == ws["anna"].id
+    assert page and not any(page)           # no BEGIN, so no COMMIT: two round trips less per page
+    assert change and all(change)           # the claim: one transaction
+
+
+def test_a_get_request_that_writes_fails_and_writes_nothing(ctx):
+    from engine.db import WriteInReadOnlySession
+    from engine.models import Organisation
+    db.session.commit()
+    with ctx.test_request_context("/", method="GET"):
+        ctx.preprocess_request()            # what the app does before any view of a GET
+        db.session.add(Organisation(kind="center", name="Written by a GET"))
+        with pytest.raises(WriteInReadOnlySession, match="INSERT INTO organisation"):
+            db.session.flush()
+    assert db.session.scalar(select(Organisation).where(Organisation.name == "Written by a GET")) is None
+
 
 def counts(html):
     return {m.group(1): m.group(2) for m in re.finditer(r'data-count="(\w+)">([^<]+)<', html)}
