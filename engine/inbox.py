@@ -4,8 +4,8 @@ Everything here reads the indexed tables only (`human_task`, `human_task_group`,
 `waiting_timer`, plus a few columns of `case` for the deadline list) and never loads a
 workflow. Each function issues a fixed number of statements whatever the data size:
 
-- `inbox_page`: one statement for the page (LIMIT per_page + 1) and one for the counts
-  (which also brings the process list for the filter).
+- `inbox_page`: one statement for the page (LIMIT per_page + 1), its counts and the process
+  list for the filter.
 - Counts are capped: each is `count(*)` over a `LIMIT 1000` subquery, so a center with
   100,000 open tasks costs the same as one with 1,000 (shown as "999+"); the tab counts are
   index-only scans (see `_in_my_groups` and the indexes in engine/models/human_task.py).
@@ -17,14 +17,14 @@ a task whose follow-up date lies in the future is hidden unless asked for.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, time, timedelta, timezone
 from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (Integer, and_, bindparam, exists, false, func, literal, literal_column, null, or_, select,
-                        union_all)
+                        true, union_all)
 
 from engine import access, clock
 from engine.db import db
@@ -330,7 +330,7 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _order(sort: str):
+def _order(sort: str, columns=_task.c):
     """ORDER BY for a sort key: each one is the order of a partial index over open tasks (see
     engine/models/human_task.py), read forwards or backwards, so a page is the first rows of an index scan.
 
@@ -344,8 +344,10 @@ def _order(sort: str):
 
     An employer user's tabs read their firm's open tasks in due order (`ix_human_task_open_employer_due`);
     their other sorts sort the firm's open tasks, a firm's worth rather than a center's.
+
+    `columns` are the task table's, or the same columns of a subquery (the page's order repeated around it).
     """
-    t = _task.c
+    t = columns
     due_asc, due_desc = t.due_at.asc().nulls_last(), t.due_at.desc().nulls_last()
     if sort == "due":
         return [due_asc, t.id]
@@ -371,74 +373,87 @@ def _inline(n: int):
     return literal_column(str(int(n)))
 
 
-@lru_cache(maxsize=512)
-def _page_statement(shape: _Shape, view: str, sort: str, followup: bool, filters: _Filters, per_page: int,
-                    first: bool):
+def _page_select(shape: _Shape, view: str, sort: str, followup: bool, filters: _Filters, per_page: int, first: bool):
     """The page's rows (one more than a page, to know there is a next one). The first page has no
     OFFSET, so its statement text is fixed and PostgreSQL can keep one plan for it."""
     t = _task.c
     stmt = (select(t.id, t.title, t.case_id, t.case_reference, t.case_subject, t.process_key, t.process_name,
-                   t.due_at, t.follow_up_at, t.priority, t.created_at, t.assignee_id, _user.c.display_name,
-                   t.actor, t.draft.is_not(None))
+                   t.due_at, t.follow_up_at, t.priority, t.created_at, t.assignee_id,
+                   _user.c.display_name.label("assignee_name"), t.actor, t.draft.is_not(None).label("has_draft"))
             .select_from(_task.outerjoin(_user, _user.c.id == t.assignee_id))
             .where(*view_conditions(shape, view, followup), *filter_conditions(filters))
             .order_by(*_order(sort))
             .limit(_inline(per_page + 1)))
-    if filters.q:
-        stmt = stmt.execution_options(plan_each_time=True)      # see engine.db._plan_each_time
     return stmt if first else stmt.offset(bindparam("offset", type_=Integer, literal_execute=True))
 
 
-@lru_cache(maxsize=512)
-def _counts_statement(shape: _Shape, view: str, followup: bool, filters: _Filters, with_processes: bool = False):
-    """One row of capped counts (a column per tab, "matches" when filtered); with `with_processes`, followed
-    (UNION ALL, same round trip) by one row per process for the filter, the counts then NULL."""
+def _count_columns(shape: _Shape, view: str, followup: bool, filters: _Filters) -> list:
+    """Capped counts, a column per tab, and "matches" when filtered."""
     views = ["mine", "group"] + (["all"] if shape.can_see_all else [])
     columns = [_capped_count(view_conditions(shape, v, followup)).label(v) for v in views]
     if any(filters) and not (filters.q or filters.task):
         # free-text filters are left out: a rare name would make the count scan every open task
         columns.append(_capped_count(view_conditions(shape, view, followup, per_row=True)
                                      + filter_conditions(filters)).label("matches"))
-    if not with_processes:
-        return select(*columns)
-    nothing = [null().label(c.name) for c in columns]
-    counted = select(literal(0).label("part"), *columns, null().label("key"), null().label("name"))
+    return columns
+
+
+_ROW_COLUMNS = [f.name for f in fields(InboxRow)]
+
+
+@lru_cache(maxsize=512)
+def _inbox_statement(shape: _Shape, view: str, sort: str, followup: bool, filters: _Filters, per_page: int,
+                     first: bool):
+    """A whole inbox page in one statement (one round trip): the counts row joined to the page's rows, then
+    (UNION ALL) a row per deployed process for the filter.
+
+        part 0: the counts in every row, the page's columns NULL when the page is empty
+        part 1: key, name of a process; everything else NULL
+
+    The counts are a one-row subquery (its capped counts run once, as InitPlans), LEFT JOINed to the page
+    (a subquery with its own ORDER BY and LIMIT, read from its index as before); the outer ORDER BY
+    repeats the page's order over its 51 rows at most."""
+    count_columns = _count_columns(shape, view, followup, filters)
+    counted = select(*count_columns).subquery("counts")
+    page = _page_select(shape, view, sort, followup, filters, per_page, first).subquery("page")
+    assert [c.name for c in page.c] == _ROW_COLUMNS      # inbox_page reads the rows by position
+    page_rows = (select(literal(0).label("part"), *counted.c, *page.c, null().label("key"), null().label("name"))
+                 .select_from(counted.outerjoin(page, true())))
     newest = _newest_processes().subquery()
-    processes = select(literal(1).label("part"), *nothing, newest.c.key, newest.c.name)
-    both = union_all(counted, processes).subquery()
-    return select(both).order_by(both.c.part, both.c.name)
+    processes = select(literal(1).label("part"), *(null().label(c.name) for c in counted.c),
+                       *(null().label(c.name) for c in page.c), newest.c.key, newest.c.name)
+    both = union_all(page_rows, processes).subquery("inbox")
+    stmt = select(both).order_by(both.c.part, *_order(sort, both.c), both.c.name)
+    if filters.q:
+        stmt = stmt.execution_options(plan_each_time=True)      # see engine.db._plan_each_time
+    return stmt
 
 
 # --------------------------------------------------------------------------- inbox
 
-def counts(user, query: InboxQuery | None = None, now: datetime | None = None) -> dict:
-    """Capped counts of every tab (and of the filtered list, when filters are set): one statement."""
-    now = now or clock.now()
-    query = query or InboxQuery()
-    stmt = _counts_statement(_shape(user), query.view, query.followup, _Filters.of(query))
-    row = db.session.connection().execute(stmt, _values(user, query, now)).one()
-    return dict(row._mapping)
-
-
-def inbox_page(user, query: InboxQuery, now: datetime | None = None, with_processes: bool = True) -> InboxPage:
-    """One page of a tab in two statements: the page, and the counts (with the process list for the filter)."""
+def inbox_page(user, query: InboxQuery, now: datetime | None = None) -> InboxPage:
+    """One page of a tab, its counts and the process list for the filter: one statement."""
     now = now or clock.now()
     shape = _shape(user)
     if query.view == "all" and not shape.can_see_all:
         query = replace(query, view="mine")
-    values = _values(user, query, now)
-    connection = db.session.connection()
-    stmt = _page_statement(shape, query.view, query.sort, query.followup, _Filters.of(query), query.per_page,
-                           query.page == 1)
-    rows = [InboxRow(*r) for r in connection.execute(stmt, values).all()]
+    stmt = _inbox_statement(shape, query.view, query.sort, query.followup, _Filters.of(query), query.per_page,
+                            query.page == 1)
+    result = db.session.connection().execute(stmt, _values(user, query, now))
+    names = list(result.keys())                    # part, the counts, the page's columns, key, name
+    first, end = names.index("id"), names.index("id") + len(_ROW_COLUMNS)
+    tabs, rows, processes = None, [], []
+    for r in result:
+        if r[0] == 1:
+            processes.append((r[-2], r[-1]))
+            continue
+        if tabs is None:
+            tabs = dict(zip(names[1:first], r[1:first]))
+        if r[first] is not None:
+            rows.append(InboxRow(*r[first:end]))
     has_next = len(rows) > query.per_page
-    counted, *processes = connection.execute(
-        _counts_statement(shape, query.view, query.followup, _Filters.of(query), with_processes), values)
-    tabs = dict(counted._mapping)
-    if with_processes:
-        del tabs["part"], tabs["key"], tabs["name"]
     return InboxPage(query=query, rows=rows[:query.per_page], counts=tabs, has_next=has_next, now=now,
-                     processes=[(p.key, p.name) for p in processes])
+                     processes=processes)
 
 
 def _newest_processes():

@@ -144,8 +144,8 @@ def inbox():
     here = url_for("advisor.inbox", **query.args())
     rows = render_rows(page.rows, now, here, user.id, team=team, assign=can_see_all and query.view == "all",
                        all_view=query.view == "all")
-    # The read-only transaction ends with COMMIT at teardown (engine.db.end_session), which keeps psycopg's
-    # prepared statements, and so PostgreSQL's plans, for the next request.
+    # A GET reads without a transaction (engine.db.read_without_transaction): no BEGIN, no COMMIT, and
+    # psycopg keeps its prepared statements, and so PostgreSQL's plans, for the next request.
     return render_template("advisor/inbox.html", page=page, query=query, now=now, team=team, here=here,
                            rows=rows, views=queries.tab_views(user), can_assign_all=can_see_all)
 
