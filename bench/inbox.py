@@ -297,10 +297,11 @@ def write_doc(results):
                   "the goal was met in two runs and missed by up to 50 % in the others. Equivalent sorts in the "
                   "same run (`created`, `-due` and `-priority` each read an index of the same kind) show the same "
                   "spread."]
-    lines += ["", "Statements per page (3): the user with organisation, groups and the header's capped "
-                  "unread-notification count (Flask-Login, one joined SELECT), the page, and the tab counts with "
-                  "the process list for the filter (one statement, UNION ALL). Besides them each request does "
-                  "the pool's pre-ping, BEGIN and COMMIT.",
+    lines += ["", "Statements per page (2): the user with organisation, groups and the header's capped "
+                  "unread-notification count (Flask-Login, one joined SELECT), and the page with its tab counts "
+                  "and the process list for the filter (one statement: the counts row LEFT JOINed to the page's "
+                  "rows, the processes by UNION ALL). Besides them each request does the pool's pre-ping; a GET "
+                  "reads without a transaction, so there is no BEGIN or COMMIT (`engine.db.read_without_transaction`).",
               "",
               "What makes it flat and fast:",
               "",
@@ -337,8 +338,8 @@ def write_doc(results):
               "- **Plans kept**: the statements are built once per shape; 'open', the organisation, the user, the "
               "groups, the due bound and the offset are written into the SQL (the clock, the process key and "
               "the search patterns stay bound), so psycopg prepares the common pages and PostgreSQL reuses one "
-              "generic plan — planning was ~1 ms a page. The request's read-only transaction ends with COMMIT "
-              "(`engine.db.end_session`): psycopg drops its prepared statements on every ROLLBACK.",
+              "generic plan — planning was ~1 ms a page. A GET reads in autocommit, so no ROLLBACK ends it: "
+              "psycopg drops its prepared statements on every ROLLBACK.",
               "- **Python**: rows come back as plain tuples from Core statements (no ORM objects); the 50 table "
               "rows are HTML built in Python with f-strings (`web.advisor.inbox.render_rows`; in Jinja, 50 rows × "
               "~60 fragments were the largest part of rendering); dates are formatted with the request's "
