@@ -290,13 +290,18 @@ def write_doc(results):
                       "page took median 21 / p95 29 ms at 10,000 cases and 42 / 63 ms at 100,000 (6 statements; "
                       "load 5 during the 100,000 run), ~20 ms p95 on a quiet machine.",
                   "",
-                  "The machine's speed drifts: *CPU ref* moves between about 4.8 and 7.5 ms within minutes, and at "
-                  "the same *CPU ref* the same page's p95 still varies by ±20 % from one line to the next. In this "
-                  "session's seven runs with the same code for the default page, its p95 (10,000 / 100,000 cases) "
-                  "was 8.5 / 6.4, 9.1 / 8.7, 8.4 / 11.8, 11.0 / 14.5, 11.6 / 12.5, 9.5 / 15.3 and 9.6 / 10.4 ms: "
-                  "the goal was met in two runs and missed by up to 50 % in the others. Equivalent sorts in the "
-                  "same run (`created`, `-due` and `-priority` each read an index of the same kind) show the same "
-                  "spread."]
+                  "The machine's speed drifts: *CPU ref* moves between about 4.6 and 7.5 ms within minutes, and at "
+                  "the same *CPU ref* the same page's p95 still varies by ±20 % from one line to the next. "
+                  "With 3 statements and BEGIN/COMMIT per page, seven runs gave a default-page p95 (10,000 / "
+                  "100,000 cases) of 8.5 / 6.4, 9.1 / 8.7, 8.4 / 11.8, 11.0 / 14.5, 11.6 / 12.5, 9.5 / 15.3 and "
+                  "9.6 / 10.4 ms (CPU ref 4.8–7.5): the goal was met in two. With the page, its counts and the "
+                  "process list in one statement and a GET read without a transaction (2026-11-27), the runs "
+                  "gave 6.4 / 5.6, 6.8 / 8.5 and 7.0 / 6.9 ms with CPU ref ~4.6 ms (the machine's fast moments): "
+                  "goal met; and 10.9 / 11.5 ms with CPU ref 7.5 / 5.5 ms: missed. "
+                  "Interleaved A/B against the previous code (batches of 50 requests alternating between two "
+                  "processes, 1,500 requests each): median 7.69 → 6.96 ms, CPU 5.79 → 5.31 ms. Equivalent sorts "
+                  "in the same run (`created`, `-due` and `-priority` each read an index of the same kind) show "
+                  "the same spread."]
     lines += ["", "Statements per page (2): the user with organisation, groups and the header's capped "
                   "unread-notification count (Flask-Login, one joined SELECT), and the page with its tab counts "
                   "and the process list for the filter (one statement: the counts row LEFT JOINed to the page's "
@@ -348,16 +353,16 @@ def write_doc(results):
               "(`web.filters.translations_for_render`: Flask-Babel's template functions looked it up for each "
               "of the page's ~40 strings, ~7 µs each).",
               "",
-              "Where the time still goes (default page, 100,000 cases; shares of the process's CPU samples, "
-              "py-spy): the page and counts statements 28 % (PostgreSQL's part of it is waiting), the user's "
-              "load 20 %, the table rows 19 %, the rest of the template 15 %, the COMMIT 6 %, Flask, the "
-              "session cookie, routing and the test client the rest. PostgreSQL answers the 3 statements in "
-              "~0.4, ~0.7 and ~0.9 ms, 6 round trips with pre-ping, BEGIN and COMMIT. The page is CPU-bound, "
-              "and this 2-vCPU machine's speed drifts: the same code's median moved between 5.6 and 11 ms "
-              "within an hour, with the machine otherwise idle, and the p95 follows. So the figures above are "
-              "one run's. The interpreter matters as well: Debian's python3.11 (built with PGO and LTO) served "
-              "the page ~13 % faster than the pyenv build the project's venv uses here (median of 12 "
-              "alternating runs).",
+              "Where the time still goes (default page, 100,000 cases, a fast moment: 4.9 ms a request through "
+              "the test client; each part timed on its own, medians): the pool's checkout and pre-ping 0.25 ms, "
+              "the user's load 0.55 ms, the page statement 1.6 ms (PostgreSQL runs it in ~1.1–1.4 ms, most of "
+              "that the capped group count: 1,000 rows of two index-only scans merged), the table rows 0.97 ms, "
+              "the rest of the template 0.9 ms, the session's end 0.14 ms; Flask, the session cookie, routing "
+              "and the test client the rest (~0.4 ms). The page is CPU-bound, and this 2-vCPU machine's speed "
+              "drifts: the same code's median moved between 5.6 and 11 ms within an hour, with the machine "
+              "otherwise idle, and the p95 follows. So the figures above are one run's. The interpreter "
+              "matters as well: Debian's python3.11 (built with PGO and LTO) served the page ~13 % faster than "
+              "the pyenv build the project's venv uses here (median of 12 alternating runs).",
               "",
               "Every sort of the center's tabs and an employer user's group tab now read a page in index order "
               "(before, `-due`, `created`, `-created` and `-priority` sorted the whole center and the employer's "
