@@ -24,10 +24,11 @@ def relative(value: datetime | None):
 
 
 def translations_for_render():
-    """`gettext` and `ngettext` (what `_()` in a template calls) bound to the request's catalog for one render.
+    """`gettext`, `ngettext` and `_` bound to the request's catalog for one render.
 
     They shadow Flask-Babel's template globals, which look the catalog up again for every string
-    (~7 µs: app context, domain, locale, cache), and a page has dozens. Looked up per render, not per
+    (~7 µs: app context, domain, locale, cache), and a page has dozens. `_` is `gettext` itself rather
+    than Jinja's alias, which would pass each call through a second `Context.call`. Looked up per render, not per
     request, so a `force_locale` around a render still applies. Jinja's newstyle semantics: the text
     is autoescaped, then formatted with `%` and the keyword arguments (escaped in turn).
     """
@@ -43,7 +44,7 @@ def translations_for_render():
         variables.setdefault("num", num)
         text = catalog.ungettext(singular, plural, num)
         return (Markup(text) if context.eval_ctx.autoescape else text) % variables
-    return {"gettext": gettext, "ngettext": ngettext}
+    return {"gettext": gettext, "ngettext": ngettext, "_": gettext}
 
 
 def register(app):
