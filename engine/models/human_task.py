@@ -114,7 +114,7 @@ Index("ix_human_task_open_center_created", HumanTask.center_id, HumanTask.create
 Index("ix_human_task_open_employer_due", HumanTask.employer_id, HumanTask.due_at, HumanTask.id,
       postgresql_where=_open_with_employer, sqlite_where=_open_with_employer)
 
-# The inbox's tab counts (engine.inbox.counts) are index-only scans. "Group tasks": the open, unassigned
+# The inbox's tab counts (engine.inbox._count_columns) are index-only scans. "Group tasks": the open, unassigned
 # tasks of a center in id order (with their follow-up date) merged with the center's group rows in the same
 # order, so a count capped at 1,000 reads about 1,000 entries of each, whatever the size of the center;
 # for an employer user the same with the open, unassigned tasks of their firm in (center, id) order,
