@@ -208,8 +208,8 @@ def _shape(user) -> _Shape:
                   scope == "employer" and "employer" in user.group_names)
 
 
-def _values(user, query: InboxQuery, now: datetime) -> dict:
-    """The values of the page and counts statements (see above which are written into the SQL)."""
+def _values(user, query: InboxQuery, filters: _Filters, now: datetime) -> dict:
+    """The values of the inbox statement (see above which are written into the SQL)."""
     values = {"org": user.organisation_id, "user_id": user.id, "groups": _group_names(user), "now": now,
               "offset": (query.page - 1) * query.per_page}
     if query.process:
@@ -218,7 +218,7 @@ def _values(user, query: InboxQuery, now: datetime) -> dict:
         values["task_pattern"] = f"%{_escape_like(query.task)}%"
     if query.q:
         # a complete case reference is looked up exactly, anything else as a part (see _Filters)
-        if _Filters.of(query).reference:
+        if filters.reference:
             values["reference"] = query.q.upper()
         else:
             values["q_pattern"] = f"%{_escape_like(query.q)}%"
@@ -437,11 +437,12 @@ def inbox_page(user, query: InboxQuery, now: datetime | None = None) -> InboxPag
     shape = _shape(user)
     if query.view == "all" and not shape.can_see_all:
         query = replace(query, view="mine")
-    stmt = _inbox_statement(shape, query.view, query.sort, query.followup, _Filters.of(query), query.per_page,
-                            query.page == 1)
-    result = db.session.connection().execute(stmt, _values(user, query, now))
+    filters = _Filters.of(query)
+    stmt = _inbox_statement(shape, query.view, query.sort, query.followup, filters, query.per_page, query.page == 1)
+    result = db.session.connection().execute(stmt, _values(user, query, filters, now))
     names = list(result.keys())                    # part, the counts, the page's columns, key, name
-    first, end = names.index("id"), names.index("id") + len(_ROW_COLUMNS)
+    first = names.index("id")
+    end = first + len(_ROW_COLUMNS)
     tabs, rows, processes = None, [], []
     for r in result:
         if r[0] == 1:
