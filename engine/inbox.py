@@ -28,7 +28,7 @@ from sqlalchemy import (Integer, and_, bindparam, exists, false, func, literal, 
 
 from engine import access, clock
 from engine.db import db
-from engine.models import Case, HumanTask, HumanTaskGroup, ProcessDefinition, User, WaitingTimer
+from engine.models import Case, GroupTaskCount, HumanTask, HumanTaskGroup, ProcessDefinition, User, WaitingTimer
 
 BERLIN = ZoneInfo("Europe/Berlin")
 COUNT_CAP = 1000           # counts stop here; the UI shows "999+"
@@ -183,6 +183,7 @@ def tab_views(user) -> list[str]:
 
 _task = HumanTask.__table__
 _group = HumanTaskGroup.__table__
+_group_task_count = GroupTaskCount.__table__
 _user = User.__table__
 
 
@@ -211,7 +212,7 @@ def _shape(user) -> _Shape:
 def _values(user, query: InboxQuery, filters: _Filters, now: datetime) -> dict:
     """The values of the inbox statement (see above which are written into the SQL)."""
     values = {"org": user.organisation_id, "user_id": user.id, "groups": _group_names(user), "now": now,
-              "offset": (query.page - 1) * query.per_page}
+              "tomorrow": day_bounds(now)[1], "offset": (query.page - 1) * query.per_page}
     if query.process:
         values["process"] = query.process
     if query.task:
@@ -387,10 +388,33 @@ def _page_select(shape: _Shape, view: str, sort: str, followup: bool, filters: _
     return stmt if first else stmt.offset(bindparam("offset", type_=Integer, literal_execute=True))
 
 
+def _group_tab_count(followup: bool):
+    """A center user's group tab count: the kept counts of the sets of candidates that hold one of the user's
+    groups (engine.task_counts: open, unassigned tasks without follow-up date, each set once), plus a capped
+    count of the open, unassigned tasks that have a follow-up date (past ones only unless `followup`), read
+    from their own index (`ix_human_task_open_unassigned_follow_up`). Not capped itself: see `inbox_page`."""
+    kept = _group_task_count
+    sets = (select(kept.c.candidates, kept.c.tasks)
+            .where(kept.c.center_id == bindparam("org", literal_execute=True),
+                   kept.c.group_name.in_(bindparam("groups", expanding=True, literal_execute=True)))
+            .distinct().subquery("sets"))
+    with_follow_up = [_task.c.state == _OPEN, _task.c.center_id == bindparam("org", literal_execute=True),
+                      _task.c.assignee_id.is_(None), _task.c.follow_up_at.is_not(None), _in_my_groups()]
+    if not followup:
+        # Besides the clock (bound), the start of tomorrow is written into the SQL, though implied: with the
+        # clock alone PostgreSQL's kept plan would guess that a third of all follow-up dates have passed, and
+        # read them in parallel workers. Tomorrow's start lets it estimate from its statistics; the text
+        # changes once a day.
+        with_follow_up += [_task.c.follow_up_at < bindparam("tomorrow", literal_execute=True),
+                           _task.c.follow_up_at <= bindparam("now")]
+    return select(func.coalesce(func.sum(sets.c.tasks), 0)).scalar_subquery() + _capped_count(with_follow_up)
+
+
 def _count_columns(shape: _Shape, view: str, followup: bool, filters: _Filters) -> list:
     """Capped counts, a column per tab, and "matches" when filtered."""
     views = ["mine", "group"] + (["all"] if shape.can_see_all else [])
-    columns = [_capped_count(view_conditions(shape, v, followup)).label(v) for v in views]
+    columns = [(_group_tab_count(followup) if v == "group" and shape.scope == "center" and shape.has_groups
+                else _capped_count(view_conditions(shape, v, followup))).label(v) for v in views]
     if any(filters) and not (filters.q or filters.task):
         # free-text filters are left out: a rare name would make the count scan every open task
         columns.append(_capped_count(view_conditions(shape, view, followup, per_row=True)
@@ -449,7 +473,7 @@ def inbox_page(user, query: InboxQuery, now: datetime | None = None) -> InboxPag
             processes.append((r[-2], r[-1]))
             continue
         if tabs is None:
-            tabs = dict(zip(names[1:first], r[1:first]))
+            tabs = {name: min(n, COUNT_CAP) for name, n in zip(names[1:first], r[1:first])}
         if r[first] is not None:
             rows.append(InboxRow(*r[first:end]))
     has_next = len(rows) > query.per_page

@@ -27,7 +27,7 @@ from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefini
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import DBAPIError
 
-from engine import clock, notifications, sandbox
+from engine import clock, notifications, sandbox, task_counts
 from engine.db import db
 from engine.errors import InvalidData
 from engine.parsing import CorrelatedMessageEventDefinition
@@ -297,6 +297,11 @@ class DerivedWrites:
         statements += [(insert(model.__table__).inline(), rows) for model, rows in (   # inline: no RETURNING
             (HumanTask, self.tasks), (HumanTaskGroup, self.task_groups), (WaitingTimer, self.timers),
             (MessageSubscription, self.subscriptions), (CaseEvent, self.events)) if rows]
+        names = {}
+        for group_row in self.task_groups:
+            names.setdefault(group_row["task_id"], []).append(group_row["group_name"])
+        for task_row in self.tasks:
+            task_counts.note_opened(db.session, task_row, names.get(task_row["id"], ()))
         connection = db.session.connection()
         pipeline = getattr(connection.connection.driver_connection, "pipeline", None)   # psycopg only
         dbapi_error = connection.dialect.loaded_dbapi.Error
@@ -358,7 +363,7 @@ def _sync(case, workflow, waiting_before, open_rows, writes):
             row = _open_human_task(case, task, facts, now)
             writes.tasks.append(_row(row))
             writes.task_groups += [dict(task_id=row.id, group_name=group, center_id=case.center_id)
-                                   for group in _group_index_names(row)]
+                                   for group in row.group_index_names]
             opened.append(row)
     for task_id, row in open_rows.items():
         if task_id in ready:
@@ -410,8 +415,3 @@ def _cycles_fired(before, after, now) -> list[tuple]:
         if count > 0:
             fired.append((row, count))
     return fired
-
-
-def _group_index_names(row) -> list[str]:
-    """Rows of the group index for an open task: its candidate groups, and `user:<name>` per candidate user."""
-    return list(dict.fromkeys(row.candidate_groups)) + [f"user:{name}" for name in dict.fromkeys(row.candidate_users)]

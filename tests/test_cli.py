@@ -93,3 +93,19 @@ def test_serve_answers_http_and_sweeps_in_process(lotse, cli_env):
         server.terminate()
         output = server.communicate(timeout=10)[0]
     assert "jobs: in-process (no REDIS_URL)" in output
+
+
+def test_recount_finds_the_counts_the_engine_kept(lotse, cli_env):
+    import sqlite3
+    lotse("deploy", str(ROOT / "bpmn"), str(ROOT / "forms"))
+    lotse("demo")                           # the demo cases, started through the engine
+    database = cli_env["DATABASE_URL"].removeprefix("sqlite:///")
+
+    def kept():
+        with sqlite3.connect(database) as conn:
+            return sorted(conn.execute("SELECT center_id, candidates, group_name, tasks FROM group_task_count "
+                                       "WHERE tasks != 0").fetchall())
+    before = kept()
+    out = lotse("recount").stdout
+    assert out.startswith("counted ") and int(out.split()[1]) > 0
+    assert kept() == before

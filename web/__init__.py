@@ -48,7 +48,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=_select_locale,
                    default_translation_directories=str(ROOT / "web" / "translations"))
 
-    from engine import models  # noqa: F401  (register every table)
+    from engine import models, task_counts  # noqa: F401  (register every table; keep the group counts)
     from web.auth import bp as auth_bp
     from web.auth.views import load_user
     from web.advisor import bp as advisor_bp

@@ -176,6 +176,17 @@ def claim(task_id, username):
 
 @cli.command()
 @with_appcontext
+def recount():
+    """Count every center's group tasks anew (after loading tasks into the database past the engine)."""
+    from engine import task_counts
+    from engine.db import db
+    counted = task_counts.rebuild()
+    db.session.commit()
+    click.echo(f"counted {counted} open, unassigned group tasks without follow-up date")
+
+
+@cli.command()
+@with_appcontext
 def demo():
     """Load demo organisations, users and cases (idempotent)."""
     from engine import demo as demo_data

@@ -3,7 +3,7 @@ from engine.models.organisation import Organisation
 from engine.models.user import Group, Membership, User
 from engine.models.definition import Deployment, DeployedFile, FormVersion, ProcessDefinition
 from engine.models.case import Case, CaseComment, CaseMilestone
-from engine.models.human_task import HumanTask, HumanTaskGroup
+from engine.models.human_task import GroupTaskCount, HumanTask, HumanTaskGroup
 from engine.models.waiting import MessageSubscription, WaitingTimer
 from engine.models.outbox import OutboxMessage
 from engine.models.event import CaseEvent
@@ -11,6 +11,6 @@ from engine.models.incident import Incident
 from engine.models.notification import MailMessage, Notification
 
 __all__ = ["Organisation", "User", "Group", "Membership", "Deployment", "DeployedFile", "FormVersion",
-           "ProcessDefinition", "Case", "CaseComment", "CaseMilestone", "HumanTask", "HumanTaskGroup",
+           "ProcessDefinition", "Case", "CaseComment", "CaseMilestone", "HumanTask", "HumanTaskGroup", "GroupTaskCount",
            "WaitingTimer", "MessageSubscription", "OutboxMessage", "CaseEvent", "Incident",
            "Notification", "MailMessage"]

@@ -38,13 +38,15 @@ class HumanTask(db.Model):
     actor: Mapped[str | None] = mapped_column(String(32))              # center | employer | worker | authority
     candidate_groups: Mapped[list] = mapped_column(JSONText, default=list)
     candidate_users: Mapped[list] = mapped_column(JSONText, default=list)
-    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # active_history: a change knows the value it replaces, so engine.task_counts can tell whether the task
+    # left or entered the group tab's count even when the attribute was set without being read first.
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), active_history=True)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    follow_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    follow_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime, active_history=True)
     priority: Mapped[int] = mapped_column(Integer, default=50)
     form_key: Mapped[str | None] = mapped_column(String(128))
     form_version_id: Mapped[int | None] = mapped_column(ForeignKey("form_version.id"))
-    state: Mapped[str] = mapped_column(String(16), default="open")     # open | completed | cancelled
+    state: Mapped[str] = mapped_column(String(16), default="open", active_history=True)  # open | completed | cancelled
     draft: Mapped[dict | None] = mapped_column(JSONText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -62,6 +64,12 @@ class HumanTask(db.Model):
     def is_open(self) -> bool:
         return self.state == "open"
 
+    @property
+    def group_index_names(self) -> list[str]:
+        """Its rows in the group index while open: its candidate groups, and `user:<name>` per candidate user."""
+        return (list(dict.fromkeys(self.candidate_groups))
+                + [f"user:{name}" for name in dict.fromkeys(self.candidate_users)])
+
 
 class HumanTaskGroup(db.Model):
     """Candidate group index of open tasks: the 'group tasks' inbox is one indexed join."""
@@ -72,6 +80,22 @@ class HumanTaskGroup(db.Model):
     task_id: Mapped[str] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True)
     group_name: Mapped[str] = mapped_column(String(80), primary_key=True)     # a group, or user:<username>
     center_id: Mapped[int] = mapped_column(Integer)
+
+
+class GroupTaskCount(db.Model):
+    """The "Group tasks" tab's count, kept up to date (engine.task_counts): how many open, unassigned tasks
+    without a follow-up date a center has for each set of candidates (a task's names in the group index).
+
+    A row per member of a set, each holding the set's count, so that a user's count is the sum over the
+    distinct sets that hold one of their groups: a task in two of them is counted once.
+    """
+
+    __tablename__ = "group_task_count"
+
+    center_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidates: Mapped[str] = mapped_column(Text, primary_key=True)       # the set's names, sorted, one per line
+    group_name: Mapped[str] = mapped_column(String(80), primary_key=True)  # one of them
+    tasks: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class _DescNullsLast(UnaryExpression):
@@ -131,6 +155,12 @@ Index("ix_human_task_open_employer_unassigned", HumanTask.employer_id, HumanTask
 Index("ix_human_task_open_assignee", HumanTask.assignee_id, HumanTask.center_id, HumanTask.follow_up_at,
       postgresql_where=_open_assigned, sqlite_where=_open_assigned)
 Index("ix_human_task_group_center_task", HumanTaskGroup.center_id, HumanTaskGroup.task_id, HumanTaskGroup.group_name)
+# The group tab's count reads its kept counts (GroupTaskCount) for tasks without follow-up date, and counts the
+# few with one as it goes: the open, unassigned tasks of a center that have a follow-up date, in its order
+# (with the id, to find their group rows without reading the table).
+_open_unassigned_follow_up = _open_unassigned & HumanTask.follow_up_at.is_not(None)
+Index("ix_human_task_open_unassigned_follow_up", HumanTask.center_id, HumanTask.follow_up_at, HumanTask.id,
+      postgresql_where=_open_unassigned_follow_up, sqlite_where=_open_unassigned_follow_up)
 
 # The inbox's search (a substring of the case reference or the subject, engine.inbox filter `q`) reads
 # trigram indexes on PostgreSQL (pg_trgm's GIN operator class), so a rare name or a reference costs its few

@@ -39,3 +39,32 @@ def test_upgrade_then_autogenerate_finds_no_difference(empty_database):
             differences = compare_metadata(context, db.metadata)
         db.engine.dispose()
     assert differences == []
+
+
+def test_the_group_task_count_migration_counts_the_open_tasks(empty_database):
+    """Upgrading a database that already has open tasks fills `group_task_count` as the engine keeps it."""
+    from flask_migrate import downgrade
+
+    from engine import cases, deploy, users
+    from engine.models import GroupTaskCount
+    from tests.conftest import fixture_files
+    from web import create_app
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "TESTING": True})
+    with app.app_context():
+        upgrade()
+        center = users.get_organisation("center", "Welcome Center Aachen", code="AC")
+        anna = users.ensure_user("anna", "Anna", organisation=center, groups=["advisor"])
+        deploy.deploy(fixture_files("candidate_expression.bpmn"))
+        db.session.commit()
+        for team in ("advisor", "advisor, supervisor", "visa", "advisor"):
+            cases.start_case("candidate_expression", center=center, data={"team": team}, actor=anna)
+        rows = text("SELECT center_id, candidates, group_name, tasks FROM group_task_count ORDER BY 1, 2, 3")
+        kept = db.session.execute(rows).all()
+        assert sum(n for _c, candidates, name, n in kept if name == candidates.split("\n")[0]) == 4
+        db.session.remove()
+        downgrade(revision="-1")
+        upgrade()
+        assert db.session.execute(rows).all() == kept
+        assert db.session.query(GroupTaskCount).count() == len(kept)
+        db.session.remove()
+        db.engine.dispose()
