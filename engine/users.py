@@ -1,12 +1,25 @@
 """Users, groups and organisations: creating them and checking passwords (argon2)."""
+from functools import lru_cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from flask import current_app
 from sqlalchemy import select
 
+from engine import login_throttle, user_sessions
 from engine.db import db
 from engine.models import Group, Organisation, User
 
-_hasher = PasswordHasher()
+
+@lru_cache(maxsize=4)
+def _hasher_with(time_cost: int, memory_cost: int, parallelism: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+
+
+def _hasher() -> PasswordHasher:
+    """The argon2id hasher at the deployment's cost (ARGON2_* settings; a hash keeps its own cost for checking)."""
+    config = current_app.config
+    return _hasher_with(config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_COST"], config["ARGON2_PARALLELISM"])
 
 GROUP_LABELS = {
     "advisor": "Beratung (Welcome Center)",
@@ -19,14 +32,14 @@ GROUP_LABELS = {
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def check_password(user: User, password: str) -> bool:
     if not user.password_hash:
         return False
     try:
-        return _hasher.verify(user.password_hash, password)
+        return _hasher().verify(user.password_hash, password)
     except (VerifyMismatchError, InvalidHashError):
         return False
 
@@ -34,9 +47,47 @@ def check_password(user: User, password: str) -> bool:
 def authenticate(username: str, password: str) -> User | None:
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None or not user.active:
-        _hasher.hash(password)      # same cost either way: no user enumeration by timing
+        _hasher().hash(password)      # same cost either way: no user enumeration by timing
         return None
     return user if check_password(user, password) else None
+
+
+def log_in(username: str, password: str, address: str) -> tuple[User, str] | None:
+    """Check a login try and start a session: (user, the session's token for the cookie), or None when
+    the name or password is wrong. Raises `login_throttle.Throttled`, before hashing, on one try too many."""
+    attempt = login_throttle.begin(username, address)
+    user = authenticate(username, password)
+    if user is None:
+        return None
+    login_throttle.succeeded(attempt)
+    token = user_sessions.start(user.id)
+    db.session.commit()
+    return user, token
+
+
+def change_password(user: User, current: str, new: str, address: str) -> str | None:
+    """The user's own password change: a token for a new session of this browser, every other session
+    ended; None if `current` is wrong (a throttled try, like a login)."""
+    attempt = login_throttle.begin(user.username, address)
+    if not check_password(user, current):
+        return None
+    login_throttle.succeeded(attempt)
+    set_password(user, new)
+    token = user_sessions.start(user.id)
+    db.session.commit()
+    return token
+
+
+def set_password(user: User, password: str) -> None:
+    """A new password; every login session of the user ends (a stolen cookie with it). The caller commits."""
+    user.password_hash = hash_password(password)
+    user_sessions.end_all(user.id)
+
+
+def deactivate(user: User) -> None:
+    """The user can no longer log in, and every login session of theirs ends now. The caller commits."""
+    user.active = False
+    user_sessions.end_all(user.id)
 
 
 def get_group(name: str) -> Group:

@@ -21,12 +21,18 @@ BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 if os.environ.get("CI") and not (PG_URL and os.environ.get("REDIS_URL")):
     raise pytest.UsageError("CI must run with DATABASE_URL and REDIS_URL set (see .ci/run)")
 
+# The tests' users get argon2id hashes at the lowest cost (the ARGON2_* settings; argon2's minimum
+# memory is 8 KiB per lane): the production cost would spend much of the suite's time hashing.
+CHEAP_PASSWORD_HASHES = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8, "ARGON2_PARALLELISM": 1}
+# Tests move the clock by days while a client stays logged in; tests/security/ sets the timeouts it tests.
+LONG_SESSIONS = {"SESSION_IDLE_TIMEOUT": 400 * 86400, "SESSION_MAX_AGE": 400 * 86400}
+
 
 def make_app(backend, tmpdir, **overrides):
     from web import create_app
     url = f"sqlite:///{tmpdir}/lotse-test.db" if backend == "sqlite" else PG_URL
     config = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test", "REDIS_URL": None,
-              "MAIL_URL": None}
+              "MAIL_URL": None, **CHEAP_PASSWORD_HASHES, **LONG_SESSIONS}
     if backend == "postgresql":
         from web.config import database_url
         config["SQLALCHEMY_DATABASE_URI"] = database_url(url, tmpdir)

@@ -6,7 +6,7 @@ from flask import Flask, g, request, session
 from flask_login import current_user
 
 from engine.db import end_read_only, end_session, read_without_transaction
-from web import config
+from web import config, errors, security
 from web.extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +37,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(ROOT / "instance"))
     app.config.update(config.from_environment(app.instance_path))
     app.config.update(overrides or {})
+    security.init_app(app)              # before the blueprints: their routes use its int converter
 
     db.init_app(app)
     app.teardown_appcontext(end_session)    # runs before Flask-SQLAlchemy's own remove()
@@ -54,6 +55,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from web.advisor import bp as advisor_bp
     from web.notifications import bp as notifications_bp
 
+    errors.init_app(app)
     login_manager.user_loader(load_user)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Bitte melden Sie sich an, um diese Seite zu sehen.")

@@ -2,7 +2,10 @@
 
 Every command prints one line per object and exits non-zero with a one-line reason on error.
 """
+import ipaddress
 import json
+import os
+import socket
 import sys
 
 import click
@@ -10,6 +13,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
 from engine.errors import DeploymentRejected, LotseError
+from web import security
 
 
 def _create_app():
@@ -204,6 +208,10 @@ def serve(host, port):
     from werkzeug.serving import run_simple
     from engine import timers
     app = current_app._get_current_object()
+    if not os.environ.get("LOTSE_SECURE_TRANSPORT") and ipaddress.ip_address(
+            socket.gethostbyname(host)).is_loopback:
+        # `make run`'s local default: plain http on this machine, so no HSTS and no Secure cookies
+        security.set_secure_transport(app, False)
     if not app.config.get("REDIS_URL"):
         timers.start_embedded_sweeper(app)
         click.echo("jobs: in-process (no REDIS_URL); timers swept every "
@@ -211,6 +219,33 @@ def serve(host, port):
     click.echo(f"Lotse on http://{host}:{port}/")
     # Not app.run(): Flask ignores it inside a CLI command (FLASK_RUN_FROM_CLI).
     run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
+
+
+@cli.command()
+@click.argument("username")
+@click.password_option(prompt="New password")
+@with_appcontext
+def password(username, password):
+    """Set a user's password; every session of the user ends."""
+    from engine import users
+    from engine.db import db
+    user = _user(username)
+    users.set_password(user, password)
+    db.session.commit()
+    click.echo(f"{user.username}: password set, all sessions ended")
+
+
+@cli.command()
+@click.argument("username")
+@with_appcontext
+def deactivate(username):
+    """Deactivate a user: no more logins, and every session of the user ends now."""
+    from engine import users
+    from engine.db import db
+    user = _user(username)
+    users.deactivate(user)
+    db.session.commit()
+    click.echo(f"{user.username}: deactivated, all sessions ended")
 
 
 @cli.command()

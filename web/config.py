@@ -25,6 +25,13 @@ def secret_key(instance_path: str) -> str:
     return path.read_text().strip()
 
 
+def secure_transport(raw: str | None) -> bool | None:
+    """LOTSE_SECURE_TRANSPORT: `1` or `0`; unset means "decide from how the app runs" (web.security)."""
+    if raw in (None, ""):
+        return None
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
 def from_environment(instance_path: str) -> dict:
     Path(instance_path).mkdir(parents=True, exist_ok=True)
     return {
@@ -38,10 +45,28 @@ def from_environment(instance_path: str) -> dict:
         "LANGUAGES": ["de", "en"],
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": os.environ.get("LOTSE_SECURE_COOKIES", "") == "1",
+        # HSTS and Secure cookies: on unless the app runs for development (web.security.resolve_transport)
+        "SECURE_TRANSPORT": secure_transport(os.environ.get("LOTSE_SECURE_TRANSPORT")),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "WTF_CSRF_TIME_LIMIT": None,
+        # Login sessions (engine/user_sessions.py): ended after this long without a request, and this long
+        # after login whatever happens; a form's CSRF token is good for as long as a login can last.
+        "SESSION_IDLE_TIMEOUT": int(os.environ.get("LOTSE_SESSION_IDLE_TIMEOUT", "7200")),
+        "SESSION_MAX_AGE": int(os.environ.get("LOTSE_SESSION_MAX_AGE", "43200")),
+        "WTF_CSRF_TIME_LIMIT": int(os.environ.get("LOTSE_SESSION_MAX_AGE", "43200")),
+        # Login throttling (engine/login_throttle.py): tries per account name and per client address
+        # within the window; Redis counts them when REDIS_URL is set, the database otherwise.
+        "LOGIN_TRIES_PER_ACCOUNT": int(os.environ.get("LOTSE_LOGIN_TRIES_PER_ACCOUNT", "10")),
+        "LOGIN_TRIES_PER_ADDRESS": int(os.environ.get("LOTSE_LOGIN_TRIES_PER_ADDRESS", "50")),
+        "LOGIN_THROTTLE_WINDOW": int(os.environ.get("LOTSE_LOGIN_THROTTLE_WINDOW", "900")),
+        # Proxies in front of the app that set X-Forwarded-For/-Proto (the client address for throttling)
+        "PROXY_COUNT": int(os.environ.get("LOTSE_PROXY_COUNT", "0")),
+        # argon2id cost of password hashes (argon2-cffi's defaults); the tests set the cheapest
+        "ARGON2_TIME_COST": int(os.environ.get("LOTSE_ARGON2_TIME_COST", "3")),
+        "ARGON2_MEMORY_COST": int(os.environ.get("LOTSE_ARGON2_MEMORY_COST", "65536")),
+        "ARGON2_PARALLELISM": int(os.environ.get("LOTSE_ARGON2_PARALLELISM", "4")),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("LOTSE_MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),
+        "DRAFT_MAX_BYTES": int(os.environ.get("LOTSE_DRAFT_MAX_BYTES", str(64 * 1024))),
         "JOB_TIMEOUT": int(os.environ.get("LOTSE_JOB_TIMEOUT", "120")),
         "SWEEP_INTERVAL": float(os.environ.get("LOTSE_SWEEP_INTERVAL", "30")),
         # Time layer (engine/timers.py, engine/notifications.py, engine/mail.py)

@@ -1,6 +1,8 @@
 """One table per module. Import everything here so Alembic and `db.create_all` see all tables."""
 from engine.models.organisation import Organisation
 from engine.models.user import Group, Membership, User
+from engine.models.user_session import UserSession
+from engine.models.login_attempt import LoginAttempt
 from engine.models.definition import Deployment, DeployedFile, FormVersion, ProcessDefinition
 from engine.models.case import Case, CaseComment, CaseMilestone
 from engine.models.human_task import GroupTaskCount, HumanTask, HumanTaskGroup
@@ -10,7 +12,7 @@ from engine.models.event import CaseEvent
 from engine.models.incident import Incident
 from engine.models.notification import MailMessage, Notification
 
-__all__ = ["Organisation", "User", "Group", "Membership", "Deployment", "DeployedFile", "FormVersion",
+__all__ = ["Organisation", "User", "Group", "Membership", "UserSession", "LoginAttempt", "Deployment", "DeployedFile", "FormVersion",
            "ProcessDefinition", "Case", "CaseComment", "CaseMilestone", "HumanTask", "HumanTaskGroup", "GroupTaskCount",
            "WaitingTimer", "MessageSubscription", "OutboxMessage", "CaseEvent", "Incident",
            "Notification", "MailMessage"]

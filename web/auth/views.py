@@ -1,32 +1,52 @@
-"""Login and logout. Sessions are Flask-Login cookies (HttpOnly, SameSite=Lax); forms carry CSRF tokens."""
+"""Login, logout, password change and the language switch.
+
+A login is a row in `user_session` (engine/user_sessions.py): the signed Flask cookie carries the
+user's id and the session's random token, and every request checks the token in the database, so
+logout, a new password and deactivation end a session even where a copy of the cookie lives on.
+"""
+import math
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf.csrf import CSRFError
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, with_expression
 
-from engine import notifications, users
+from engine import notifications, user_sessions, users
 from engine.db import db
-from engine.models import User
+from engine.login_throttle import Throttled
+from engine.models import User, UserSession
 from web.auth import bp
 
+SESSION_TOKEN = "session_token"       # the key of the login session's token in Flask's cookie
+MIN_PASSWORD_LENGTH = 12
 
-# The session's user with organisation, groups and unread notifications in one statement (every page
-# needs all four); built once, so SQLAlchemy keeps its cache key.
-_LOAD_USER = (select(User).options(joinedload(User.organisation), joinedload(User.groups),
-                                   with_expression(User.unread_notifications, notifications.unread_column(User)))
-              .where(User.id == bindparam("user_id")))
+# The session's user with organisation, groups and unread notifications, and the login session that
+# vouches for it, in one statement (every page needs all of them); built once, so SQLAlchemy keeps
+# its cache key.
+_LOAD_USER = (select(User, UserSession.id, UserSession.last_seen_at)
+              .join(UserSession, UserSession.user_id == User.id)
+              .options(joinedload(User.organisation), joinedload(User.groups),
+                       with_expression(User.unread_notifications, notifications.unread_column(User)))
+              .where(User.id == bindparam("user_id"), User.active.is_(True), *user_sessions.LIVE))
 
 
 def load_user(user_id):
+    token = session.get(SESSION_TOKEN)
     try:
         user_id = int(user_id)
     except (TypeError, ValueError):
         return None
-    return db.session.execute(_LOAD_USER, {"user_id": user_id}).unique().scalar_one_or_none()
+    if not isinstance(token, str):
+        return None
+    row = db.session.execute(_LOAD_USER, {"user_id": user_id, **user_sessions.live_parameters(token)}
+                             ).unique().one_or_none()
+    if row is None:
+        return None
+    user, session_id, last_seen_at = row
+    user_sessions.seen(session_id, last_seen_at)
+    return user
 
 
 def _safe_next(target):
@@ -35,19 +55,39 @@ def _safe_next(target):
     return None
 
 
+def _client_address() -> str:
+    return request.remote_addr or ""
+
+
+def _throttled_page(template, error: Throttled, **context):
+    minutes = math.ceil(error.retry_after / 60)
+    flash(_("Zu viele Anmeldeversuche mit diesem Benutzernamen oder von dieser Adresse. Bitte versuchen Sie es "
+            "in %(minutes)s Minuten noch einmal.", minutes=minutes), "error")
+    return render_template(template, **context), 429, {"Retry-After": str(error.retry_after)}
+
+
+def _start_browser_session(user, token):
+    language = user.language
+    session.clear()                       # a fresh session after login (no fixation)
+    login_user(user)
+    session[SESSION_TOKEN] = token
+    session["language"] = language
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     username = request.form.get("username", "").strip()
     if request.method == "GET" and current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")) or url_for("advisor.inbox"))
     if request.method == "POST":
-        user = users.authenticate(username, request.form.get("password", ""))
-        if user is None:
+        try:
+            result = users.log_in(username, request.form.get("password", ""), _client_address())
+        except Throttled as error:
+            return _throttled_page("auth/login.html", error, username=username)
+        if result is None:
             flash(_("Benutzername oder Passwort ist falsch."), "error")
             return render_template("auth/login.html", username=username), 401
-        session.clear()                       # a fresh session after login (no fixation)
-        login_user(user)
-        session["language"] = user.language
+        _start_browser_session(*result)
         return redirect(_safe_next(request.args.get("next")) or url_for("advisor.inbox"))
     return render_template("auth/login.html", username=username)
 
@@ -55,6 +95,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    user_sessions.end(session.get(SESSION_TOKEN))
     logout_user()
     language = session.get("language")
     session.clear()
@@ -62,6 +103,32 @@ def logout():
         session["language"] = language
     flash(_("Sie sind abgemeldet."), "success")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password():
+    """A new password ends every session of the user; this browser gets a new one."""
+    if request.method == "GET":
+        return render_template("auth/password.html")
+    new = request.form.get("new_password", "")
+    if new != request.form.get("new_password_repeat", ""):
+        error = _("Die beiden neuen Passwörter stimmen nicht überein.")
+    elif len(new) < MIN_PASSWORD_LENGTH:
+        error = _("Das neue Passwort muss mindestens %(count)s Zeichen lang sein.", count=MIN_PASSWORD_LENGTH)
+    else:
+        try:
+            token = users.change_password(current_user._get_current_object(), request.form.get("current_password", ""), new,
+                                          _client_address())
+        except Throttled as error:
+            return _throttled_page("auth/password.html", error)
+        if token is not None:
+            _start_browser_session(current_user._get_current_object(), token)
+            flash(_("Ihr Passwort ist geändert. Alle anderen Anmeldungen sind beendet."), "success")
+            return redirect(url_for("advisor.inbox"))
+        error = _("Das bisherige Passwort ist falsch.")
+    flash(error, "error")
+    return render_template("auth/password.html"), 422
 
 
 @bp.route("/language", methods=["POST"])
@@ -73,38 +140,3 @@ def set_language():
             current_user.language = choice       # remembered for the next login too
             db.session.commit()
     return redirect(_safe_next(request.form.get("next")) or url_for("advisor.inbox"))
-
-
-# --- error pages, for every blueprint ------------------------------------------------------------
-
-@bp.app_errorhandler(403)
-def forbidden(_error):
-    return render_template("errors/403.html"), 403
-
-
-@bp.app_errorhandler(404)
-def not_found(_error):
-    return render_template("errors/404.html"), 404
-
-
-@bp.before_app_request
-def refuse_nul_characters():
-    """A request with U+0000 in a field or its name gets a 400 that names the field, before any view runs.
-
-    PostgreSQL cannot store the character in text, and a query that carries it fails there. No form of
-    Lotse has a use for it, and a browser does not send it from a form field.
-    """
-    for values in (request.args, request.form):
-        for name, value in values.items(multi=True):
-            if "\x00" in name or "\x00" in value:
-                message = _("Das Feld „%(field)s“ enthält ein Nullzeichen (U+0000), das Lotse nicht speichern kann. "
-                            "Bitte entfernen Sie es und versuchen Sie es noch einmal.", field=name.replace("\x00", ""))
-                return render_template("errors/400.html", message=message), 400
-    return None
-
-
-@bp.app_errorhandler(CSRFError)
-def csrf_error(_error):
-    message = _("Das Formular war zu alt oder unvollständig (Sicherheitsprüfung). Bitte laden Sie die Seite neu "
-                "und versuchen Sie es noch einmal.")
-    return render_template("errors/400.html", message=message), 400

@@ -1,0 +1,86 @@
+"""Error pages for every blueprint, in the app's layout and the user's language: no request ends in a
+bare error. An unexpected fault is logged by Flask with its traceback and shown as the 500 page (in
+tests Flask lets it propagate instead, unless PROPAGATE_EXCEPTIONS is off)."""
+import logging
+
+from flask import Flask, current_app, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from engine.db import db
+from engine.errors import Conflict, Forbidden, InvalidData, NotFound
+
+log = logging.getLogger(__name__)
+
+
+def _titles():
+    return {
+        400: _("Anfrage nicht möglich"),
+        405: _("Anfrage nicht möglich"),
+        409: _("Inzwischen geändert"),
+        413: _("Zu viel auf einmal gesendet"),
+        422: _("Eingabe nicht möglich"),
+        429: _("Zu viele Anfragen"),
+    }
+
+
+def _page(status: int, message: str | None = None):
+    title = _titles().get(status, _("Anfrage nicht möglich") if status < 500 else _("Ein Fehler ist aufgetreten"))
+    return render_template("errors/error.html", title=title, message=message, status=status), status
+
+
+def forbidden(_error=None):
+    return render_template("errors/403.html"), 403
+
+
+def not_found(_error=None):
+    return render_template("errors/404.html"), 404
+
+
+def too_large(_error):
+    megabytes = max(1, round(current_app.config["MAX_CONTENT_LENGTH"] / 1024 / 1024))
+    return _page(413, _("Die Anfrage ist größer als %(size)s MB und wurde nicht angenommen. Bitte senden Sie "
+                        "weniger auf einmal, etwa kürzere Texte.", size=megabytes))
+
+
+def csrf_error(_error):
+    return _page(400, _("Das Formular war zu alt oder unvollständig (Sicherheitsprüfung). Bitte laden Sie die "
+                        "Seite neu und versuchen Sie es noch einmal."))
+
+
+def http_error(error: HTTPException):
+    if error.code is None or error.code < 400:
+        return error
+    return _page(error.code, error.description if error.code == 400 else None)
+
+
+def conflict(error: Conflict):
+    return _page(409, _("Jemand anderes hat den Fall inzwischen geändert: %(detail)s", detail=str(error)))
+
+
+def invalid_data(error: InvalidData):
+    return _page(422, _("Die Daten können so nicht gespeichert werden: %(detail)s", detail=str(error)))
+
+
+def unexpected(_error):
+    """An unhandled fault (Flask has logged it with its traceback)."""
+    db.session.rollback()
+    try:
+        return render_template("errors/500.html"), 500
+    except Exception:                                   # the layout needs the database, which may be the fault
+        log.exception("the error page failed too")
+        return render_template("errors/500_plain.html"), 500
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(403, forbidden)
+    app.register_error_handler(404, not_found)
+    app.register_error_handler(413, too_large)
+    app.register_error_handler(CSRFError, csrf_error)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(NotFound, not_found)
+    app.register_error_handler(Forbidden, forbidden)
+    app.register_error_handler(Conflict, conflict)
+    app.register_error_handler(InvalidData, invalid_data)
+    app.register_error_handler(500, unexpected)

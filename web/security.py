@@ -1,0 +1,114 @@
+"""What every response and request goes through for safety: security headers, the transport (HSTS,
+Secure cookies), bounded integers in URLs and query strings, and requests with a NUL character.
+
+Secure transport is on unless the app runs for development: TESTING or debug, or `lotse serve` on a
+loopback address (what `make run` does) without LOTSE_SECURE_TRANSPORT set. LOTSE_SECURE_TRANSPORT=1
+or 0 decides it outright.
+"""
+from flask import Flask, Request, current_app, render_template, request
+from flask_babel import gettext as _
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
+
+# 'self' only: no inline script or style, no eval, nothing from another host. Images may be data:
+# URLs (bpmn-js draws its markers and logo with them). No page may be framed (clickjacking).
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",                      # frame-ancestors for browsers without CSP 2
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+HSTS = "max-age=31536000; includeSubDomains"
+
+# The largest integer a URL or query parameter may carry (PostgreSQL's `integer`); beyond it the
+# value counts as not a number (a URL part: 404; `args.get(..., type=int)`: its default).
+MAX_INT = 2**31 - 1
+
+
+def _bounded_int(value) -> int:
+    number = int(value)
+    if not -MAX_INT <= number <= MAX_INT:
+        raise ValueError(f"{value!r} is out of range")
+    return number
+
+
+class _Parameters(ImmutableMultiDict):
+    """Query and form parameters whose `type=int` values stay within MAX_INT."""
+
+    def get(self, key, default=None, type=None):
+        return super().get(key, default, _bounded_int if type is int else type)
+
+    def getlist(self, key, type=None):
+        return super().getlist(key, _bounded_int if type is int else type)
+
+
+class LotseRequest(Request):
+    parameter_storage_class = _Parameters
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """`<int:…>` in a route: a number beyond MAX_INT does not match (404), rather than failing in SQL."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_INT, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def set_secure_transport(app: Flask, secure: bool) -> None:
+    app.config["SECURE_TRANSPORT"] = secure
+    app.config["SESSION_COOKIE_SECURE"] = secure
+    app.config["REMEMBER_COOKIE_SECURE"] = secure
+
+
+def _headers(response):
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    if current_app.config["SECURE_TRANSPORT"]:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    if request.endpoint != "static" and "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = "no-store"      # pages show personal data: never kept
+    return response
+
+
+def _refuse_nul_characters():
+    """A request with U+0000 in its path, a field or a field's name gets a 400 before any view runs.
+
+    PostgreSQL cannot store the character in text, and a query that carries it fails there. No URL or
+    form of Lotse has a use for it, and a browser does not send it from a form field.
+    """
+    if "\x00" in request.path:
+        return render_template("errors/400.html", message=_(
+            "Die Adresse enthält ein Nullzeichen (U+0000). Bitte prüfen Sie den Link.")), 400
+    for values in (request.args, request.form):
+        for name, value in values.items(multi=True):
+            if "\x00" in name or "\x00" in value:
+                message = _("Das Feld „%(field)s“ enthält ein Nullzeichen (U+0000), das Lotse nicht speichern kann. "
+                            "Bitte entfernen Sie es und versuchen Sie es noch einmal.", field=name.replace("\x00", ""))
+                return render_template("errors/400.html", message=message), 400
+    return None
+
+
+def init_app(app: Flask) -> None:
+    """Call before the blueprints are registered (their routes use the int converter)."""
+    app.request_class = LotseRequest
+    app.url_map.converters["int"] = BoundedIntegerConverter
+    secure = app.config.get("SECURE_TRANSPORT")
+    set_secure_transport(app, not (app.testing or app.debug) if secure is None else secure)
+    if app.config.get("PROXY_COUNT"):
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+    app.before_request(_refuse_nul_characters)
+    app.after_request(_headers)
