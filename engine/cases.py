@@ -14,11 +14,12 @@ from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import access, clock, jobs, messages, state
-from engine.db import db
+from engine.db import JSONText, db
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.models import Case, CaseMilestone, HumanTask, Incident, Organisation, ProcessDefinition
 
@@ -313,13 +314,24 @@ def assign_task(task_id, assignee, actor):
 
 
 def save_draft(task_id, data, actor):
-    """Keep form values without completing (no engine step: drafts are not case data yet)."""
+    """Keep form values without completing (no engine step: drafts are not case data yet), at most
+    DRAFT_MAX_BYTES of them. The draft is written by one UPDATE that requires the task still open, so a
+    completion that commits between the check here and the write wins, and leaves no draft behind."""
     row = _open_row(task_id, actor)
     if not row.is_open:
         raise Conflict(_closed_message(row))
     if actor is not None and not access.can_work(actor, row):
         raise Forbidden(f"you cannot work on “{row.title}”.")
-    row.draft = dict(data)
+    draft = dict(data)
+    size, limit = len(JSONText().process_bind_param(draft, None).encode()), current_app.config["DRAFT_MAX_BYTES"]
+    if size > limit:
+        raise InvalidData(f"the draft of “{row.title}” has {size // 1024} KB; a draft holds at most "
+                          f"{limit // 1024} KB.")
+    written = db.session.execute(update(HumanTask).where(HumanTask.id == row.id, HumanTask.state == "open")
+                                 .values(draft=draft)).rowcount
+    if not written:
+        db.session.rollback()
+        raise Conflict(_closed_message(_open_row(task_id, None)))
     db.session.commit()
     return row
 

@@ -21,6 +21,7 @@ from typing import Any, Mapping
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markupsafe import Markup
 
 from engine.forms import (CHOICE_TYPES, MESSAGES, Component, FeelError, FormDefinition, FormMessage,
@@ -51,6 +52,20 @@ UI_TEXTS: dict[str, tuple[str, str]] = {
 
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
 _md.validateLink = lambda url: not re.match(r"^\s*(javascript|vbscript|file|data):", url, re.I)  # type: ignore[method-assign]
+
+
+def _image_or_link(self, tokens, idx, options, env):
+    """An image from another host would load as the page opens (a tracking pixel): it becomes a link
+    with its alt text. Images of Lotse's own origin (a relative URL) stay images."""
+    token = tokens[idx]
+    src = token.attrGet("src") or ""
+    if not re.match(r"^\s*([a-z][a-z0-9+.-]*:|[/\\]{2})", src, re.I):
+        return self.image(tokens, idx, options, env)
+    text = self.renderInlineAsText(token.children or [], options, env) or src
+    return f'<a href="{escapeHtml(src)}" rel="noreferrer">{escapeHtml(text)}</a>'
+
+
+_md.add_render_rule("image", _image_or_link)
 
 
 # --------------------------------------------------------------------------- language
