@@ -70,7 +70,8 @@ def unexpected(_error):
         return render_template("errors/500.html"), 500
     except Exception:                                   # the layout needs the database, which may be the fault
         log.exception("the error page failed too")
-        return render_template("errors/500_plain.html"), 500
+        # without the context processors, which load the user (Flask-Login's current_user)
+        return current_app.jinja_env.get_template("errors/500_plain.html").render(), 500
 
 
 def init_app(app: Flask) -> None:
