@@ -46,14 +46,24 @@ def live_server(app):
         yield server
 
 
+_chromium = {"users": 0}     # one Playwright and Chromium for every folder that imports these fixtures
+
+
 @pytest.fixture(scope="session")
 def browser():
-    _require_chromium()
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+    # Another conftest importing this fixture gets a fixture of its own, and Playwright's sync API
+    # allows one instance per thread: they share it, and the last to finish stops it.
+    if not _chromium["users"]:
+        _require_chromium()
+        from playwright.sync_api import sync_playwright
+        _chromium["playwright"] = sync_playwright().start()
+        _chromium["browser"] = _chromium["playwright"].chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    _chromium["users"] += 1
+    yield _chromium["browser"]
+    _chromium["users"] -= 1
+    if not _chromium["users"]:
+        _chromium["browser"].close()
+        _chromium["playwright"].stop()
 
 
 @pytest.fixture
