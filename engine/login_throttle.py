@@ -3,7 +3,7 @@ LOGIN_TRIES_PER_ADDRESS from one client address, within LOGIN_THROTTLE_WINDOW se
 
 A try is counted before its password is checked, and a try over a limit is refused before any
 hashing, so parallel tries cannot keep the web workers busy with argon2. A successful login forgets
-the account's tries and its own try from the address. The account name is counted as typed, whether
+the account's tries; the address's count keeps it. The account name is counted as typed, whether
 or not such an account exists, so a refusal says nothing about which accounts exist.
 
 The counts live in Redis when REDIS_URL is set (shared by every web process, expiring by
@@ -12,7 +12,7 @@ themselves), in the `login_attempt` table otherwise, or when Redis cannot be rea
 import hashlib
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
@@ -40,7 +40,7 @@ class Attempt:
     """A counted try, to forget when it succeeds."""
     account_key: str
     address_key: str
-    row_ids: list[int] = field(default_factory=list)      # the rows it added (database counting)
+    counted_in_database: bool = False
 
 
 def _key(kind: str, value: str) -> str:
@@ -81,31 +81,27 @@ def begin(username: str, address: str) -> Attempt:
 
 
 def succeeded(attempt: Attempt) -> None:
-    """The try was right: forget the account's tries and this one try from the address."""
+    """The try was right: forget the account's tries (the address's count keeps it)."""
     redis = _redis()
-    if redis is not None and not attempt.row_ids:
+    if redis is not None and not attempt.counted_in_database:
         from redis.exceptions import RedisError
         try:
-            pipe = redis.pipeline()
-            pipe.delete(REDIS_PREFIX + attempt.account_key)
-            pipe.decr(REDIS_PREFIX + attempt.address_key)
-            pipe.execute()
+            redis.delete(REDIS_PREFIX + attempt.account_key)
             return
         except RedisError as exc:
             log.warning("login throttling: Redis failed (%s)", exc)
-    db.session.execute(delete(LoginAttempt).where(
-        (LoginAttempt.key == attempt.account_key) | LoginAttempt.id.in_(attempt.row_ids)))
+    db.session.execute(delete(LoginAttempt).where(LoginAttempt.key == attempt.account_key))
 
 
 def _begin_redis(redis, limits: dict[str, int], window: int) -> None:
     """One counter per key for a fixed window that starts with its first try."""
     pipe = redis.pipeline()
     for key in limits:
+        pipe.set(REDIS_PREFIX + key, 0, ex=window, nx=True)        # a new window starts at 0
         pipe.incr(REDIS_PREFIX + key)
-        pipe.expire(REDIS_PREFIX + key, window, nx=True)
         pipe.ttl(REDIS_PREFIX + key)
     results = pipe.execute()
-    waits = [ttl for (count, _set, ttl), limit in zip(zip(*[iter(results)] * 3), limits.values()) if count > limit]
+    waits = [ttl for (_new, count, ttl), limit in zip(zip(*[iter(results)] * 3), limits.values()) if count > limit]
     if waits:
         raise Throttled(max(waits))
 
@@ -130,7 +126,7 @@ def _begin_database(attempt: Attempt, limits: dict[str, int], window: int) -> No
         rows = [LoginAttempt(key=key, at=now) for key in limits]
         db.session.add_all(rows)
         db.session.commit()
-        attempt.row_ids = [row.id for row in rows]
+        attempt.counted_in_database = True
         wait = over_limit(counting_own=True)
     if wait is not None:
         raise Throttled(wait)

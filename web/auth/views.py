@@ -8,7 +8,7 @@ import math
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, with_expression
@@ -60,9 +60,10 @@ def _client_address() -> str:
 
 
 def _throttled_page(template, error: Throttled, **context):
-    minutes = math.ceil(error.retry_after / 60)
-    flash(_("Zu viele Anmeldeversuche mit diesem Benutzernamen oder von dieser Adresse. Bitte versuchen Sie es "
-            "in %(minutes)s Minuten noch einmal.", minutes=minutes), "error")
+    flash(ngettext("Zu viele Anmeldeversuche mit diesem Benutzernamen oder von dieser Adresse. Bitte versuchen "
+                   "Sie es in %(num)s Minute noch einmal.",
+                   "Zu viele Anmeldeversuche mit diesem Benutzernamen oder von dieser Adresse. Bitte versuchen "
+                   "Sie es in %(num)s Minuten noch einmal.", math.ceil(error.retry_after / 60)), "error")
     return render_template(template, **context), 429, {"Retry-After": str(error.retry_after)}
 
 
