@@ -198,6 +198,16 @@ def demo():
         click.echo(line)
 
 
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        try:
+            return ipaddress.ip_address(socket.gethostbyname(host)).is_loopback
+        except OSError:
+            return False
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
@@ -208,8 +218,7 @@ def serve(host, port):
     from werkzeug.serving import run_simple
     from engine import timers
     app = current_app._get_current_object()
-    if not os.environ.get("LOTSE_SECURE_TRANSPORT") and ipaddress.ip_address(
-            socket.gethostbyname(host)).is_loopback:
+    if not os.environ.get("LOTSE_SECURE_TRANSPORT") and _is_loopback(host):
         # `make run`'s local default: plain http on this machine, so no HSTS and no Secure cookies
         security.set_secure_transport(app, False)
     if not app.config.get("REDIS_URL"):

@@ -34,6 +34,7 @@ def secure_transport(raw: str | None) -> bool | None:
 
 def from_environment(instance_path: str) -> dict:
     Path(instance_path).mkdir(parents=True, exist_ok=True)
+    session_max_age = int(os.environ.get("LOTSE_SESSION_MAX_AGE", "43200"))
     return {
         "SECRET_KEY": secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL"), instance_path),
@@ -45,15 +46,16 @@ def from_environment(instance_path: str) -> dict:
         "LANGUAGES": ["de", "en"],
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        # HSTS and Secure cookies: on unless the app runs for development (web.security.resolve_transport)
+        # HSTS and Secure cookies: on unless the app runs for development (web.security.init_app)
         "SECURE_TRANSPORT": secure_transport(os.environ.get("LOTSE_SECURE_TRANSPORT")),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         # Login sessions (engine/user_sessions.py): ended after this long without a request, and this long
         # after login whatever happens; a form's CSRF token is good for as long as a login can last.
         "SESSION_IDLE_TIMEOUT": int(os.environ.get("LOTSE_SESSION_IDLE_TIMEOUT", "7200")),
-        "SESSION_MAX_AGE": int(os.environ.get("LOTSE_SESSION_MAX_AGE", "43200")),
-        "WTF_CSRF_TIME_LIMIT": int(os.environ.get("LOTSE_SESSION_MAX_AGE", "43200")),
+        "SESSION_MAX_AGE": session_max_age,
+        "WTF_CSRF_TIME_LIMIT": session_max_age,
+        "PERMANENT_SESSION_LIFETIME": session_max_age,      # how long Flask accepts the cookie's signature
         # Login throttling (engine/login_throttle.py): tries per account name and per client address
         # within the window; Redis counts them when REDIS_URL is set, the database otherwise.
         "LOGIN_TRIES_PER_ACCOUNT": int(os.environ.get("LOTSE_LOGIN_TRIES_PER_ACCOUNT", "10")),

@@ -108,7 +108,7 @@ def test_make_run_serves_without_secure_transport(monkeypatch):
     served = []
     monkeypatch.setattr(serving, "run_simple", lambda host, port, app, **kw: served.append(app.config["SECURE_TRANSPORT"]))
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")       # no embedded sweeper thread
-    for host in ("127.0.0.1", "0.0.0.0"):
+    for host in ("127.0.0.1", "localhost", "::1", "0.0.0.0"):
         assert CliRunner().invoke(cli.cli, ["serve", "--host", host]).exit_code == 0
-    assert served == [False, True]
+    assert served == [False, False, False, True]
     assert security.HSTS.startswith("max-age=")
