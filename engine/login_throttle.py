@@ -122,7 +122,7 @@ def _begin_database(attempt: Attempt, limits: dict[str, int], window: int) -> No
 
     wait = over_limit(counting_own=False)        # already at a limit: refuse without writing
     if wait is None:
-        db.session.execute(delete(LoginAttempt).where(LoginAttempt.key.in_(limits), LoginAttempt.at <= since))
+        db.session.execute(delete(LoginAttempt).where(LoginAttempt.at <= since))     # every key's old tries
         rows = [LoginAttempt(key=key, at=now) for key in limits]
         db.session.add_all(rows)
         db.session.commit()

@@ -52,7 +52,7 @@ def csrf_error(_error):
 def http_error(error: HTTPException):
     if error.code is None or error.code < 400:
         return error
-    return _page(error.code, error.description if error.code == 400 else None)
+    return _page(error.code)
 
 
 def conflict(error: Conflict):

@@ -31,6 +31,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_login_attempt'))
     )
     with op.batch_alter_table('login_attempt', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_login_attempt_at'), ['at'], unique=False)
         batch_op.create_index('ix_login_attempt_key_at', ['key', 'at'], unique=False)
 
     op.create_table('user_session',
@@ -57,6 +58,7 @@ def downgrade():
     op.drop_table('user_session')
     with op.batch_alter_table('login_attempt', schema=None) as batch_op:
         batch_op.drop_index('ix_login_attempt_key_at')
+        batch_op.drop_index(batch_op.f('ix_login_attempt_at'))
 
     op.drop_table('login_attempt')
     # ### end Alembic commands ###

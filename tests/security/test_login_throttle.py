@@ -2,6 +2,7 @@
 with it. A throttled try is refused before any password hashing, and the login page says so in words
 that do not tell whether the account exists."""
 import os
+import threading
 import uuid
 from datetime import timedelta
 
@@ -130,3 +131,30 @@ def test_account_and_address_throttling_in_redis(ctx, people, limits, hashing, m
     finally:
         for key in redis.keys(login_throttle.REDIS_PREFIX + "*"):
             redis.delete(key)
+
+
+def test_tries_side_by_side_hash_no_more_than_the_limit(ctx, people, limits, hashing):
+    """Twelve wrong tries for one account at the same moment: at most the limit reach argon2, so
+    parallel tries cannot keep every web worker hashing."""
+    from engine import users
+    from engine.login_throttle import Throttled
+    start, outcomes = threading.Barrier(12), []
+
+    def one_try(n):
+        with ctx.app_context():                 # a request of its own, in its own session
+            start.wait()
+            try:
+                outcomes.append(users.log_in("anna", f"guess-{n}", f"192.0.2.{n}"))
+            except Throttled:
+                outcomes.append("throttled")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=one_try, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(outcomes) == 12
+    assert outcomes.count("throttled") >= 12 - 3
+    assert len(hashing) == 12 - outcomes.count("throttled") <= 3
