@@ -18,8 +18,8 @@ ROLES = [None, "anna", "sara", "jansen", "kai", "ada"]
 def samples(ws):
     """A real value for each URL parameter, so that each view runs (not only its 404)."""
     ravi = ws["cases"][0]
-    ada = users.ensure_user("ada", "Ada Admin", organisation=ws["center"], groups=["admin", "supervisor", "process_owner"],
-                            password="pw-ada")
+    ada = users.ensure_user("ada", "Ada Admin", organisation=ws["center"],
+                            groups=["admin", "supervisor", "process_owner"], password="pw-ada")
     task = db.session.scalar(select(HumanTask).where(HumanTask.case_id == ravi.id, HumanTask.state == "open"))
     note = Notification(user_id=ws["anna"].id, case_id=ravi.id, kind="reminder", title="Erinnerung", body="")
     db.session.add(note)
@@ -106,7 +106,8 @@ def test_make_run_serves_without_secure_transport(monkeypatch):
     from web import cli
     monkeypatch.delenv("LOTSE_SECURE_TRANSPORT", raising=False)
     served = []
-    monkeypatch.setattr(serving, "run_simple", lambda host, port, app, **kw: served.append(app.config["SECURE_TRANSPORT"]))
+    monkeypatch.setattr(serving, "run_simple",
+                        lambda host, port, app, **kw: served.append(app.config["SECURE_TRANSPORT"]))
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")       # no embedded sweeper thread
     for host in ("127.0.0.1", "localhost", "::1", "0.0.0.0"):
         assert CliRunner().invoke(cli.cli, ["serve", "--host", host]).exit_code == 0

@@ -119,8 +119,8 @@ def password():
         error = _("Das neue Passwort muss mindestens %(count)s Zeichen lang sein.", count=MIN_PASSWORD_LENGTH)
     else:
         try:
-            token = users.change_password(current_user._get_current_object(), request.form.get("current_password", ""), new,
-                                          _client_address())
+            token = users.change_password(current_user._get_current_object(),
+                                          request.form.get("current_password", ""), new, _client_address())
         except Throttled as error:
             return _throttled_page("auth/password.html", error)
         if token is not None:
