@@ -82,7 +82,8 @@ async function main() {
       viewer: path.join(ROOT, 'assets', 'viewer.js'),
       modeler: path.join(ROOT, 'assets', 'modeler.js'),
       'form-editor': path.join(ROOT, 'assets', 'form-editor.js'),
-      chart: path.join(ROOT, 'assets', 'chart.js')
+      chart: path.join(ROOT, 'assets', 'chart.js'),
+      'form-conditionals': path.join(ROOT, 'assets', 'form-conditionals.js')
     }
   });
 

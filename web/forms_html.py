@@ -5,8 +5,9 @@ JavaScript: a label for every input, descriptions and errors tied to inputs with
 `aria-describedby`, `aria-invalid` on fields in error, an error summary at the top linking to
 the fields (GOV.UK / BITV style), radios and checklists in a fieldset with a legend, and the
 user's typed values kept on re-render. Conditionally hidden components are rendered with the
-`hidden` attribute and `data-hide` (the FEEL expression), so `static/js/form-conditionals.js`
-can toggle them live; the server stays the authority (see `engine.forms.validate_submission`).
+`hidden` attribute and `data-hide` (the FEEL expression), so `static/dist/form-conditionals.js`
+(built from assets/form-conditionals.js) can toggle them live with form-js's own FEEL (feelin);
+the server stays the authority (see `engine.forms.validate_submission`).
 
 The markup goes inside the page's own `<form>` (which adds the CSRF token and the buttons;
 give it `novalidate` so browsers leave the messages to the server). Everything is escaped by
@@ -15,6 +16,7 @@ when an app with Babel is active; outside a request they fall back to German (th
 """
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any, Mapping
@@ -32,7 +34,7 @@ __all__ = ["render_form", "build_view", "message_text", "translate_errors", "ui_
            "template_environment", "TEMPLATE_DIR", "SCRIPT_PATH"]
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
-SCRIPT_PATH = "js/form-conditionals.js"  # relative to web/static
+SCRIPT_PATH = "dist/form-conditionals.js"  # relative to web/static; built from assets/
 
 
 def N_(text: str) -> str:
@@ -241,6 +243,8 @@ def build_view(definition: FormDefinition, values: Any = None, errors: Mapping |
             # its children anyway, and the live script must be able to show them with the group)
             "hidden": hidden and (comp.parent is None or not state.is_hidden(comp.parent) or comp.hide is not None),
             "hide_expr": ("=" + comp.hide.source) if comp.hide is not None else "",
+            # the live script evaluates only conditions on the form's own fields (it has no case data)
+            "hide_live": comp.hide is not None and comp.hide.names <= definition.fields.keys(),
             "label": _label(comp.label), "description": _label(comp.description),
             "hint_id": hid + "-hint", "error_id": hid + "-error",
             "errors": [], "children": [], "options": [], "value": "", "checked": False,
@@ -273,6 +277,7 @@ def build_view(definition: FormDefinition, values: Any = None, errors: Mapping |
             chosen = _selected_tokens(value)
             opts = state.options.get(comp.key) or []
             v["options"] = [{"id": f"{hid}-{i}", "value": o.token, "label": _label(o.label),
+                             "json": "" if isinstance(o.value, str) else json.dumps(o.value),
                              "selected": o.token in chosen} for i, o in enumerate(opts)]
             if comp.type != "select" and v["options"]:
                 v["focus_id"] = v["options"][0]["id"]

@@ -456,6 +456,19 @@ def test_list_contains_condition_on_checklist():
     assert set(errors) == {"visa_until"}
 
 
+def test_a_condition_that_is_null_is_met_as_in_form_js():
+    # form-js reads `=amount < 1000` as a unary test: while amount is empty the value is null,
+    # and null is met, so the reason stays hidden (and not required) until an amount is typed
+    d = form({"type": "number", "key": "amount"},
+             {"type": "textfield", "key": "reason", "validate": {"required": True},
+              "conditional": {"hide": "=amount < 1000"}},
+             {"type": "textfield", "key": "note", "readonly": "=locked"})
+    assert evaluate(d).hidden_ids == {"Field_reason"} and evaluate(d).readonly_keys == {"note"}
+    assert validate_submission(d, {"note": "x"}) == ({"amount": None}, {})  # note: read-only while locked is null
+    assert set(validate_submission(d, {"amount": "1500"})[1]) == {"reason"}
+    assert validate_submission(d, {"amount": "500"})[1] == {}
+
+
 def test_readonly_and_disabled_fields_are_never_taken_from_the_submission():
     d = form({"type": "textfield", "key": "ref", "readonly": True, "validate": {"required": True}},
              {"type": "number", "key": "fee", "disabled": True},
