@@ -14,7 +14,6 @@ from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
-from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -22,6 +21,7 @@ from engine import access, clock, jobs, messages, state
 from engine.db import JSONText, db
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.models import Case, CaseMilestone, HumanTask, Incident, Organisation, ProcessDefinition
+from engine.settings import setting
 
 
 class CaseChange:
@@ -323,7 +323,7 @@ def save_draft(task_id, data, actor):
     if actor is not None and not access.can_work(actor, row):
         raise Forbidden(f"you cannot work on “{row.title}”.")
     draft = dict(data)
-    size, limit = len(JSONText().process_bind_param(draft, None).encode()), current_app.config["DRAFT_MAX_BYTES"]
+    size, limit = len(JSONText().process_bind_param(draft, None).encode()), setting("DRAFT_MAX_BYTES")
     if size > limit:
         raise InvalidData(f"the draft of “{row.title}” has {size // 1024} KB; a draft holds at most "
                           f"{limit // 1024} KB.")

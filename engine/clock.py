@@ -4,15 +4,16 @@ SpiffWorkflow reads `datetime.now(timezone.utc)` inside its timer module; we poi
 module's `datetime` at a subclass whose `now()` asks this clock, so BPMN timers, due dates
 and the sweeper all agree on what time it is.
 
-`LOTSE_CLOCK_OFFSET_SECONDS` (read at import) starts the clock shifted: tests use it to tell
+`LOTSE_CLOCK_OFFSET_SECONDS` (read at import, from the environment: no app exists yet) starts the clock shifted: tests use it to tell
 a worker subprocess what time it is ("a day later") without sleeping.
 """
-import os
 from datetime import datetime, timedelta, timezone
 
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as _spiff_timer
 
-_start_offset = timedelta(seconds=float(os.environ.get("LOTSE_CLOCK_OFFSET_SECONDS") or 0))
+from engine.settings import setting
+
+_start_offset = timedelta(seconds=setting("CLOCK_OFFSET_SECONDS"))
 _offset = _start_offset
 _frozen: datetime | None = None
 

@@ -18,22 +18,20 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app, has_app_context
 
 from engine import timers  # noqa: F401  (registers the after-commit hooks that schedule wake jobs)
+from engine.settings import setting
 
 log = logging.getLogger(__name__)
 _local = threading.local()
-
-QUEUE_NAME = "lotse"
-
 
 def queue():
     """The rq queue, or None in the embedded default."""
     if not has_app_context():
         return None
-    url = current_app.config.get("REDIS_URL")
+    url = setting("REDIS_URL")
     if not url:
         return None
-    name = current_app.config.get("RQ_QUEUE") or QUEUE_NAME
-    timeout = int(current_app.config.get("JOB_TIMEOUT", 120))
+    name = setting("RQ_QUEUE")
+    timeout = setting("JOB_TIMEOUT")
     ext = current_app.extensions.setdefault("lotse_rq", {})
     key = (url, name, timeout)
     if key not in ext:
@@ -99,7 +97,7 @@ def after_commit_send_mail():
         except Exception:          # Redis down: the periodic sweep sends it
             log.exception("could not enqueue the mail job; the sweeper will send the mail")
         return
-    if not current_app.config.get("MAIL_URL"):
+    if not setting("MAIL_URL"):
         return
     try:
         mail.send_pending()

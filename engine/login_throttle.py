@@ -22,6 +22,7 @@ from engine import clock
 from engine.db import db
 from engine.errors import LotseError
 from engine.models import LoginAttempt
+from engine.settings import setting
 
 log = logging.getLogger(__name__)
 REDIS_PREFIX = "lotse:login-tries:"
@@ -48,12 +49,11 @@ def _key(kind: str, value: str) -> str:
 
 
 def _limits() -> tuple[int, int, int]:
-    config = current_app.config
-    return config["LOGIN_TRIES_PER_ACCOUNT"], config["LOGIN_TRIES_PER_ADDRESS"], config["LOGIN_THROTTLE_WINDOW"]
+    return setting("LOGIN_TRIES_PER_ACCOUNT"), setting("LOGIN_TRIES_PER_ADDRESS"), setting("LOGIN_THROTTLE_WINDOW")
 
 
 def _redis():
-    url = current_app.config.get("REDIS_URL")
+    url = setting("REDIS_URL")
     if not url:
         return None
     clients = current_app.extensions.setdefault("lotse_login_redis", {})

@@ -23,12 +23,12 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import jinja2
-from flask import current_app, has_app_context
 from sqlalchemy import select, update
 
 from engine import clock
 from engine.db import db
 from engine.models import MailMessage
+from engine.settings import setting
 
 log = logging.getLogger(__name__)
 
@@ -41,15 +41,11 @@ templates = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), a
                                keep_trailing_newline=False)
 
 
-def _config(key, default=None):
-    return current_app.config.get(key, default) if has_app_context() else default
-
-
 def render(kind: str, language: str, **context) -> dict:
     """{'subject', 'summary', 'body'} of template `kind` in `language` (German when unknown)."""
     language = language if language in LANGUAGES else "de"
     template = templates.get_template(f"{kind}.{language}.txt")
-    context.setdefault("base_url", (_config("BASE_URL") or "http://localhost:5000").rstrip("/"))
+    context.setdefault("base_url", setting("BASE_URL").rstrip("/"))
     ctx = template.new_context(context)
     parts = {name: "".join(template.blocks[name](ctx)).strip() for name in ("subject", "summary")}
     parts["body"] = template.render(context).strip() + "\n"
@@ -60,7 +56,7 @@ def queue(to: str, subject: str, body: str, language="de", user_id=None, notific
     """Add a mail to the session (the caller commits); pending for SMTP, or kept locally without MAIL_URL."""
     now = clock.now()
     row = MailMessage(to=to, subject=subject[:255], body=body, language=language, user_id=user_id,
-                      notification_id=notification_id, status="pending" if _config("MAIL_URL") else "local",
+                      notification_id=notification_id, status="pending" if setting("MAIL_URL") else "local",
                       attempts=0, next_attempt_at=now, created_at=now)
     db.session.add(row)
     return row
@@ -107,8 +103,8 @@ def build_message(row: MailMessage, sender: str) -> EmailMessage:
 
 
 def backoff(attempts: int) -> timedelta:
-    base = float(_config("MAIL_RETRY_BASE", 60))
-    cap = float(_config("MAIL_RETRY_MAX", 3600))
+    base = setting("MAIL_RETRY_BASE")
+    cap = setting("MAIL_RETRY_MAX")
     return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
 
 
@@ -121,10 +117,10 @@ def _permanent(exc) -> bool:
 def send_pending(limit: int = 100) -> dict:
     """Send the pending mails that are due. Returns counts: sent, retry, failed."""
     counts = {"sent": 0, "retry": 0, "failed": 0}
-    url = _config("MAIL_URL")
+    url = setting("MAIL_URL")
     if not url:
         return counts
-    sender = _config("MAIL_FROM") or "Lotse <lotse@localhost>"
+    sender = setting("MAIL_FROM")
     now = clock.now()
     due = db.session.execute(
         select(MailMessage.id, MailMessage.next_attempt_at)
@@ -149,7 +145,7 @@ def send_pending(limit: int = 100) -> dict:
                     raise connect_error
                 if smtp is None:
                     try:
-                        smtp = connect(url, timeout=float(_config("MAIL_TIMEOUT", 30)))
+                        smtp = connect(url, timeout=setting("MAIL_TIMEOUT"))
                     except (OSError, smtplib.SMTPException) as exc:
                         connect_error = exc    # the server is down: defer the rest of this batch too
                         raise
@@ -185,7 +181,7 @@ def _quit(smtp):
 
 def next_attempt_at():
     """When the earliest pending mail is due (for the embedded sweeper's sleep)."""
-    if not _config("MAIL_URL"):
+    if not setting("MAIL_URL"):
         return None
     return db.session.scalar(select(MailMessage.next_attempt_at).where(MailMessage.status == "pending")
                              .order_by(MailMessage.next_attempt_at).limit(1))

@@ -23,27 +23,19 @@ is not sent any more (the overdue notice says more); overdue and escalation both
 import logging
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_app_context
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from sqlalchemy import bindparam, func, select, update
 
 from engine import access, clock, mail
 from engine.db import db
 from engine.models import CaseEvent, Group, HumanTask, Membership, Notification, User
+from engine.settings import setting
 
 log = logging.getLogger(__name__)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 KINDS = ("reminder", "overdue", "escalation")
 EVENT_KIND = {"reminder": "reminder_sent", "overdue": "overdue_notice", "escalation": "escalated"}
-DEFAULTS = {"REMINDER_BEFORE": "P1D", "ESCALATION_AFTER": "P2D"}
-
-
-def _setting(key):
-    import os
-    if has_app_context() and current_app.config.get(key):
-        return current_app.config[key]
-    return os.environ.get(f"LOTSE_{key}") or DEFAULTS[key]
 
 
 def _before(due, text):
@@ -60,14 +52,14 @@ def schedule(task: HumanTask) -> list[tuple[str, object]]:
         return []
     due = task.due_at
     plan = []
-    reminder_at = _before(due, _setting("REMINDER_BEFORE"))
+    reminder_at = _before(due, setting("REMINDER_BEFORE"))
     if task.follow_up_at is not None and task.follow_up_at > reminder_at:
         reminder_at = task.follow_up_at
     created = task.created_at or clock.now()
     if created < reminder_at < due:
         plan.append(("reminder", reminder_at))
     plan.append(("overdue", due))
-    plan.append(("escalation", _after(due, _setting("ESCALATION_AFTER"))))
+    plan.append(("escalation", _after(due, setting("ESCALATION_AFTER"))))
     return plan
 
 

@@ -31,7 +31,7 @@ import threading
 import time
 from datetime import datetime, timezone
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 from sqlalchemy import event, func, inspect, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -40,6 +40,7 @@ from engine import clock
 from engine.db import db, end_session
 from engine.errors import Conflict, NotFound
 from engine.models import Case
+from engine.settings import setting
 
 log = logging.getLogger(__name__)
 
@@ -167,9 +168,9 @@ def wake_job(case_id):
 def sweep_job(limit=None):
     """rq job: one sweep; schedules the next one, and a follow-up at once if it stopped at its limit."""
     from engine.jobs import in_app_context, queue
-    with in_app_context() as app:
-        limit = limit or int(app.config.get("SWEEP_LIMIT", 500))
-        budget = float(app.config.get("JOB_TIMEOUT", 120)) / 2
+    with in_app_context():
+        limit = limit or setting("SWEEP_LIMIT")
+        budget = setting("JOB_TIMEOUT") / 2
         result = sweep(limit=limit, time_budget=budget)
         q = queue()
         if q is not None:
@@ -186,7 +187,7 @@ def schedule_next_sweep():
     q = queue()
     if q is None:
         return None
-    interval = max(1.0, float(current_app.config.get("SWEEP_INTERVAL", 30)))
+    interval = max(1.0, setting("SWEEP_INTERVAL"))
     real_now = datetime.now(timezone.utc).timestamp()
     slot = int(real_now // interval) + 1
     job_id = f"{q.name}-sweep-{int(interval)}-{slot}"
@@ -214,7 +215,7 @@ def _after_commit(session):
     wakes = session.info.pop("lotse_wakes", None)
     if not wakes or not has_app_context():
         return
-    if current_app.config.get("REDIS_URL"):
+    if setting("REDIS_URL"):
         from engine import jobs
         jobs.schedule_wakes(wakes)
     elif _embedded is not None:
@@ -239,12 +240,12 @@ class EmbeddedSweeper(threading.Thread):
         self.rounds = 0
 
     def run(self):
-        interval = max(0.05, float(self.app.config.get("SWEEP_INTERVAL", 30)))
+        interval = max(0.05, setting("SWEEP_INTERVAL", self.app))
         while not self._stop_requested.is_set():
             wait = interval
             with self.app.app_context():
                 try:
-                    result = sweep(limit=int(self.app.config.get("SWEEP_LIMIT", 500)))
+                    result = sweep(limit=setting("SWEEP_LIMIT"))
                     self.rounds += 1
                     if result["more"]:
                         wait = 0

@@ -9,12 +9,12 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import bindparam, delete, or_, update
 
 from engine import clock
 from engine.db import db
 from engine.models import UserSession
+from engine.settings import setting
 
 # last_seen_at is written at most this often, so the idle timeout is exact to about this much
 TOUCH_EVERY = timedelta(seconds=60)
@@ -26,9 +26,8 @@ def token_hash(token: str) -> str:
 
 def _cutoffs(now: datetime) -> tuple[datetime, datetime]:
     """(last request, login) times before which a session has expired."""
-    config = current_app.config
-    return (now - timedelta(seconds=config["SESSION_IDLE_TIMEOUT"]),
-            now - timedelta(seconds=config["SESSION_MAX_AGE"]))
+    return (now - timedelta(seconds=setting("SESSION_IDLE_TIMEOUT")),
+            now - timedelta(seconds=setting("SESSION_MAX_AGE")))
 
 
 # The WHERE clause a statement adds to keep only a live session (bound with `live_parameters`).

@@ -3,12 +3,12 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from flask import current_app
 from sqlalchemy import select
 
 from engine import login_throttle, user_sessions
 from engine.db import db
 from engine.models import Group, Organisation, User
+from engine.settings import setting
 
 
 @lru_cache(maxsize=4)
@@ -18,8 +18,7 @@ def _hasher_with(time_cost: int, memory_cost: int, parallelism: int) -> Password
 
 def _hasher() -> PasswordHasher:
     """The argon2id hasher at the deployment's cost (ARGON2_* settings; a hash keeps its own cost for checking)."""
-    config = current_app.config
-    return _hasher_with(config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_COST"], config["ARGON2_PARALLELISM"])
+    return _hasher_with(setting("ARGON2_TIME_COST"), setting("ARGON2_MEMORY_COST"), setting("ARGON2_PARALLELISM"))
 
 GROUP_LABELS = {
     "advisor": "Beratung (Welcome Center)",

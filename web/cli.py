@@ -4,7 +4,6 @@ Every command prints one line per object and exits non-zero with a one-line reas
 """
 import ipaddress
 import json
-import os
 import socket
 import sys
 
@@ -12,6 +11,7 @@ import click
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
+from engine import settings
 from engine.errors import DeploymentRejected, LotseError
 from web import security
 
@@ -218,7 +218,7 @@ def serve(host, port):
     from werkzeug.serving import run_simple
     from engine import timers
     app = current_app._get_current_object()
-    if not os.environ.get("LOTSE_SECURE_TRANSPORT") and _is_loopback(host):
+    if settings.environment_value("SECURE_TRANSPORT") is None and _is_loopback(host):
         # `make run`'s local default: plain http on this machine, so no HSTS and no Secure cookies
         security.set_secure_transport(app, False)
     if not app.config.get("REDIS_URL"):
