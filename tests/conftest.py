@@ -27,6 +27,38 @@ CHEAP_PASSWORD_HASHES = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8, "ARGON2
 # Tests move the clock by days while a client stays logged in; tests/security/ sets the timeouts it tests.
 LONG_SESSIONS = {"SESSION_IDLE_TIMEOUT": 400 * 86400, "SESSION_MAX_AGE": 400 * 86400}
 
+# what `make setup` builds and the pages (and so the tests) need: the npm bundles and the catalogs
+BUILT = {"web/static/dist": ("htmx.min.js", "viewer.js", "viewer.css", "form-conditionals.js", "modeler.js",
+                             "form-editor.js", "chart.js")}
+BUILD_SOURCES = ("assets", "package.json", "package-lock.json", ".bpmnlintrc")   # as the Makefile
+
+
+def setup_problems(root: Path = ROOT) -> list[str]:
+    """What is missing or older than its sources among the build outputs (empty: ready to test)."""
+    problems = []
+    for folder, names in BUILT.items():
+        outputs = [root / folder / name for name in names]
+        problems += [f"{p.relative_to(root)} is missing" for p in outputs if not p.exists()]
+        sources = [f for s in BUILD_SOURCES for f in ([root / s] if (root / s).is_file() else (root / s).glob("*"))]
+        built = [p.stat().st_mtime for p in outputs if p.exists()]
+        if built and sources and max(f.stat().st_mtime for f in sources) > min(built):
+            problems.append(f"{folder} is older than {', '.join(BUILD_SOURCES)}")
+    for po in sorted((root / "web" / "translations").glob("*/LC_MESSAGES/*.po")):
+        mo = po.with_suffix(".mo")
+        if not mo.exists():
+            problems.append(f"{mo.relative_to(root)} is missing")
+        elif mo.stat().st_mtime < po.stat().st_mtime:
+            problems.append(f"{mo.relative_to(root)} is older than its .po")
+    return problems
+
+
+def pytest_configure(config):
+    problems = setup_problems()
+    if problems:
+        raise pytest.UsageError("the built assets or catalogs are not ready: " + "; ".join(problems)
+                                + ".\nRun `make setup` (npm ci, npm run build, pybabel compile), then pytest again."
+                                " `make test` does both.")
+
 
 def make_app(backend, tmpdir, **overrides):
     from web import create_app
