@@ -14,9 +14,11 @@ this module and against feelin in Chromium):
   form-js reads a condition as a FEEL unary test with no input value, so a condition whose value
   is null counts as met: `=amount > 1000` hides its component while `amount` is empty.
 
-Where feelin departs from the FEEL specification, this module follows the specification:
-`"4" > 3` and `1 != "1"` are null here (feelin: true, by JavaScript's coercion); both still
-hide a component, so conditions agree.
+Where feelin departs from the FEEL specification, this module follows the specification, and the
+case file records feelin's answer: `1 != "1"` is null here, true in feelin (both met as a
+condition); ordering a string against a number is null here, while feelin coerces like JavaScript
+(`"4" > 3` true, `"abc" > 3` false). So a number field holding text may show a component live
+that the server hides when the form comes back; the server's answer is the one that counts.
 """
 from __future__ import annotations
 
