@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from engine import state
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import CHEAP_PASSWORD_HASHES, FIXTURES, ROOT
 from web.cli import cli
 
 LOTSE = str(Path(sys.executable).parent / "lotse")
@@ -32,7 +32,9 @@ class Result(NamedTuple):
 
 @pytest.fixture
 def cli_env(tmp_path):
-    return {"DATABASE_URL": f"sqlite:///{tmp_path}/cli.db", "LOTSE_SECRET_KEY": "cli-test", "REDIS_URL": None}
+    cheap_hashes = {f"LOTSE_{key}": str(value) for key, value in CHEAP_PASSWORD_HASHES.items()}
+    return {"DATABASE_URL": f"sqlite:///{tmp_path}/cli.db", "LOTSE_SECRET_KEY": "cli-test", "REDIS_URL": None,
+            **cheap_hashes}
 
 
 @pytest.fixture
