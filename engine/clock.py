@@ -4,8 +4,9 @@ SpiffWorkflow reads `datetime.now(timezone.utc)` inside its timer module; we poi
 module's `datetime` at a subclass whose `now()` asks this clock, so BPMN timers, due dates
 and the sweeper all agree on what time it is.
 
-`LOTSE_CLOCK_OFFSET_SECONDS` (read at import, from the environment: no app exists yet) starts the clock shifted: tests use it to tell
-a worker subprocess what time it is ("a day later") without sleeping.
+`LOTSE_CLOCK_OFFSET_SECONDS` (read at import, so from the environment: no app exists yet) starts
+the clock shifted: tests use it to tell a worker subprocess what time it is ("a day later")
+without sleeping.
 """
 from datetime import datetime, timedelta, timezone
 

@@ -51,7 +51,8 @@ def test_a_built_tree_is_ready_until_a_source_changes(tmp_path):
     assert setup_problems(tree) == []
     later = time.time() + 5
     os.utime(tree / "assets" / "viewer.js", (later, later))
-    assert setup_problems(tree) == ["web/static/dist is older than assets, package.json, package-lock.json, .bpmnlintrc"]
+    assert setup_problems(tree) == [
+        "web/static/dist is older than assets, package.json, package-lock.json, .bpmnlintrc"]
     os.utime(tree / "web" / "translations" / "en" / "LC_MESSAGES" / "messages.po", (later, later))
     assert "web/translations/en/LC_MESSAGES/messages.mo is older than its .po" in setup_problems(tree)
 
