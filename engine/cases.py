@@ -17,7 +17,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import access, clock, jobs, messages, state
+from engine import access, casedata, clock, jobs, messages, state
 from engine.db import JSONText, db
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.models import Case, CaseMilestone, HumanTask, Incident, Organisation, ProcessDefinition
@@ -78,9 +78,11 @@ class CaseChange:
 
     def run_engine(self):
         """Fire due timers and run every automatic step; a failure becomes an incident."""
+        steps = casedata.EngineSteps(did_complete=self._did_complete)
         try:
             self.workflow.refresh_timers()
-            self.workflow.do_engine_steps(did_complete_task=self._did_complete)
+            self.workflow.do_engine_steps(will_complete_task=steps.will_complete_task,
+                                          did_complete_task=steps.did_complete_task)
         except SpiffWorkflowException as exc:
             self._record_incident(exc)
 
@@ -208,7 +210,7 @@ def start_case(definition_key_or_row, *, center, employer=None, subject="", data
         raise InvalidData("a case belongs to a Welcome Center; none was given")
     now = clock.now()
     workflow = state.new_workflow(definition)
-    workflow.task_tree.data.update(data)   # case data at the root, visible to every task
+    casedata.start(workflow, data)
     case = Case(reference=f"new-{uuid4().hex[:24]}", definition_id=definition.id,
                 center_id=center_row.id, employer_id=getattr(employer, "id", employer), subject=subject or "",
                 status="active", state="{}", serializer_version=state.SERIALIZER_VERSION,
@@ -262,13 +264,11 @@ def complete_task(task_id, data=None, actor=None):
         task = _task_for_change(change, task_id)
         if task.state != TaskState.READY:
             raise Conflict(f"“{row.title}” is not ready to be completed (state {TaskState.get_name(task.state)}).")
-        before = {k: task.data.get(k) for k in data}
-        task.data.update(data)     # replace top-level keys only: never mutate nested data in place
-        task.run()
+        changes = casedata.run_task(task, data)
         row.state, row.completed_at, row.completed_by_id, row.draft = "completed", clock.now(), change.actor_id, None
         if row.assignee_id is None and actor is not None:
             row.assignee_id = actor.id
-        change.log("task_completed", task, {"changes": _data_diff(before, data)})
+        change.log("task_completed", task, {"changes": changes})
         if task.task_spec.bpmn_id and state.properties(task.task_spec).get("milestone"):
             change._did_complete(task)
         change.run_engine()
@@ -347,7 +347,7 @@ def cancel_case(case_id, actor=None, reason=""):
 
 
 def retry_task(case_id, task_id=None, data=None, actor=None):
-    """Run a task in ERROR again, after optionally fixing case data (set after the reset, see notes)."""
+    """Run a task in ERROR again, after optionally fixing case data (written as the task would)."""
     data = dict(data or {})
     state.check_storable(data)
     with _changing(case_id, actor) as change:
@@ -358,7 +358,7 @@ def retry_task(case_id, task_id=None, data=None, actor=None):
         for task in errored:
             change.workflow.reset_from_task_id(task.id)
             task = change.workflow.get_task_from_id(task.id)
-            task.data.update(data)
+            casedata.write(task, data)
             change.log("task_retried", task, {"changes": _data_diff({}, data)})
         open_incidents = db.session.scalars(select(Incident).where(
             Incident.case_id == change.case.id, Incident.resolved_at.is_(None))).all()

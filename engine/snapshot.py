@@ -10,7 +10,7 @@ from xml.etree.ElementTree import ParseError
 from defusedxml import ElementTree as SafeET
 from SpiffWorkflow import TaskState
 
-from engine import state
+from engine import casedata, state
 
 BPMN_NS = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 NO_MARKERS = {"completed": [], "active": [], "waiting": [], "error": []}
@@ -31,7 +31,7 @@ def task_data(case, task_id) -> dict:
         task = state.load(case).get_task_from_id(UUID(str(task_id)))
     except Exception:                      # a case that cannot be loaded still shows its task page
         return {}
-    return dict(task.data) if task is not None else {}
+    return casedata.visible(task) if task is not None else {}
 
 
 def _sequence_flows(xml: str) -> list[tuple[str, str, str]]:
@@ -68,15 +68,5 @@ def diagram_markers(workflow, xml: str) -> dict:
 
 
 def case_data(workflow) -> dict:
-    """The case's current data: what the open (or last) steps see."""
-    frontier = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR)
-    data = dict(workflow.task_tree.data or {})
-    if frontier:
-        for task in frontier:
-            data.update(task.data)
-    else:
-        done = workflow.get_tasks(state=TaskState.COMPLETED)
-        if done:
-            data.update(max(done, key=lambda t: t.last_state_change).data)
-    data.update(workflow.data or {})
-    return data
+    """The case's current data, with that of called processes still running."""
+    return casedata.current(workflow)

@@ -27,7 +27,7 @@ from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefini
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import DBAPIError
 
-from engine import clock, notifications, sandbox, task_counts
+from engine import casedata, clock, notifications, sandbox, task_counts
 from engine.db import db
 from engine.errors import InvalidData
 from engine.parsing import CorrelatedMessageEventDefinition
@@ -87,6 +87,7 @@ class SpecByReferenceConverter(BpmnWorkflowConverter):
         dct["definition_id"] = workflow.definition_id
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        dct["case_data"] = casedata.FORMAT
         return dct
 
     def from_dict(self, dct):
@@ -98,6 +99,7 @@ class SpecByReferenceConverter(BpmnWorkflowConverter):
         self.set_default_attributes(workflow, dct)
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
         workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        workflow.case_data_format = dct.pop("case_data", None)
         return workflow
 
 
@@ -138,6 +140,8 @@ def new_workflow(definition: ProcessDefinition) -> BpmnWorkflow:
 def load(case) -> BpmnWorkflow:
     workflow = serializer.deserialize_json(case.state)
     workflow.script_engine = sandbox.script_engine
+    if workflow.case_data_format != casedata.FORMAT:    # stored with per-branch copies of the data
+        casedata.adopt(workflow)
     return workflow
 
 
@@ -208,7 +212,7 @@ def _open_human_task(case, task, definition, now) -> HumanTask:
     """The row of a task that opened: a transient object (never added to the session), see DerivedWrites."""
     spec = task.task_spec
     ext = getattr(spec, "extensions", None) or {}
-    data = task.data
+    data = casedata.visible(task)
     groups = resolve_expression(ext.get("candidateGroups", []), data) or []
     users = resolve_expression(ext.get("candidateUsers", []), data) or []
     if isinstance(groups, str):

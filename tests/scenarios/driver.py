@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from engine import cases, clock, deploy, messages, state
+from engine import casedata, cases, clock, deploy, messages, state
 from engine.db import db
 from engine.models import Case, CaseMilestone, HumanTask, OutboxMessage
 
@@ -91,13 +91,10 @@ class Journey:
             CaseMilestone.case_id == self.case(case).id).order_by(CaseMilestone.id))]
 
     def value(self, case, key):
-        """The newest value of a case variable, wherever in the (sub)workflows it was last written."""
-        workflow = state.load(self.case(case))
-        if workflow.completed and key in workflow.data:
-            return workflow.data[key]
-        holders = [t for t in workflow.get_tasks() if key in t.data]
-        assert holders, f"{key} not in case data"
-        return max(holders, key=lambda t: t.last_state_change).data[key]
+        """A case variable as the case page shows it (with those of called processes still running)."""
+        data = casedata.current(state.load(self.case(case)))
+        assert key in data, f"{key} not in case data"
+        return data[key]
 
     def outbox(self):
         return [(m.name, m.status, m.source_case_id, m.target_case_id, m.correlations)

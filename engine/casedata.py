@@ -1,0 +1,306 @@
+"""Case data: one set of variables per case, with the semantics of Camunda's process variables.
+
+SpiffWorkflow 3.2.0 copies task data along each branch and merges the copies where branches
+meet, so a branch that finishes late carries a stale copy forward and overwrites what another
+branch decided. Lotse does not use those copies as the case's data. Instead:
+
+- **Scopes.** A case's variables live in its top-level workflow's `data` (Spiff keeps BPMN data
+  objects there under `data_objects`, which is not a variable). A called process (call activity)
+  has its own scope, its subworkflow's `data`: it starts with a copy of what the calling task
+  sees and, when it ends, gives back the keys it changed or deleted. Embedded and event
+  subprocesses share the scope of the process around them.
+- **Locals.** A multi-instance instance keeps its item variable (`camunda:elementVariable`) to
+  itself, and the tasks inside it (an embedded subprocess) see it too; the item goes into the
+  collection when the instance completes. Data objects stay with Spiff's data-object machinery.
+- **Each task run** (`will_run` → `task.run()` → `did_run`, or `run_task` for a person's
+  completion) sees a fresh copy of its scope plus its locals, and afterwards writes back exactly
+  the keys it changed or deleted: the form's keys, a script's assignments, a message's result
+  variable, a called process's changes. A catching error, escalation or signal event writes
+  nothing (their payload is a copy of the thrower's data). Gateways, conditions and the
+  expressions of the tasks that open read the data as it is then.
+
+The hooks are stateless between calls except for the snapshot `will_run` returns, so the
+engine's own steps (`EngineSteps`) and a person's completion (`run_task`) share them.
+"""
+from copy import deepcopy
+
+from SpiffWorkflow import TaskState
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
+
+from engine.errors import InvalidData
+
+DATA_OBJECTS = "data_objects"        # SpiffWorkflow's BPMN data objects in a workflow's `data`; not a variable
+CALL_INPUT = "lotse_call_input"      # a call activity task's internal data: what its called process was given
+FORMAT = 1                           # stored with the state; cases saved before it are adopted on load
+
+
+def _copy(value):
+    return deepcopy(value) if isinstance(value, (dict, list, set)) else value
+
+
+def _copied(data: dict) -> dict:
+    return {key: _copy(value) for key, value in data.items() if key != DATA_OBJECTS}
+
+
+def _diff(before: dict, after: dict, skip=frozenset()) -> tuple[dict, set]:
+    """(keys set or changed, keys deleted); a value of another type is a change (False → 0)."""
+    changed = {key: value for key, value in after.items()
+               if key not in skip and (key not in before or type(before[key]) is not type(value)
+                                       or before[key] != value)}
+    deleted = {key for key in before if key not in after and key not in skip}
+    return changed, deleted
+
+
+# --- where a task's data lives --------------------------------------------------------------------
+
+def _caller(workflow):
+    """The task that runs `workflow` as a subprocess, or None for the top-level workflow."""
+    if workflow.parent_task_id is None:
+        return None
+    return workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
+
+
+def _is_call(workflow) -> bool:
+    caller = _caller(workflow)
+    return caller is not None and isinstance(caller.task_spec, CallActivity)
+
+
+def _local_names(task) -> set:
+    """The item variables of a multi-instance instance (none for any other task)."""
+    parent = task.parent
+    spec = parent.task_spec if parent is not None else None
+    if isinstance(spec, MultiInstanceTask) and task.task_spec.name == spec.task_spec:
+        return {ref.bpmn_id for ref in (spec.input_item, spec.output_item) if ref is not None}
+    return set()
+
+
+def _owner_and_holders(task):
+    """(the workflow whose `data` is the task's scope, [(task holding locals, names)] innermost first)."""
+    holders = []
+    while True:
+        names = _local_names(task)
+        if names:
+            holders.append((task, names))
+        workflow = task.workflow
+        if workflow.parent_task_id is None or _is_call(workflow):
+            return workflow, holders
+        task = _caller(workflow)
+
+
+def _scope(workflow) -> dict:
+    """A scope's variables; a called process gets its copy of the caller's data when first needed."""
+    caller = _caller(workflow)
+    if caller is not None and CALL_INPUT not in caller.internal_data:
+        _enter_call(workflow, caller)
+    return workflow.data
+
+
+def _object_ids(spec) -> set:
+    return {obj.bpmn_id for obj in (getattr(spec, "data_input_associations", None) or [])
+            + (getattr(spec, "data_output_associations", None) or [])}
+
+
+def visible(task) -> dict:
+    """What `task` sees: a fresh copy of its scope's variables with its locals (the inner ones win)."""
+    owner, holders = _owner_and_holders(task)
+    view = _copied(_scope(owner))
+    for holder, names in reversed(holders):
+        view.update({name: _copy(holder.data[name]) for name in names if name in holder.data})
+    io = getattr(task.task_spec, "io_specification", None)
+    if io is not None and io.data_inputs:       # a BPMN ioSpecification: the task sees its inputs only
+        view = {var.bpmn_id: view[var.bpmn_id] for var in io.data_inputs if var.bpmn_id in view}
+    return view
+
+
+def _write(task, changed: dict, deleted: set) -> None:
+    """Apply a task's writes: to the local that holds a name, else to its scope."""
+    owner, holders = _owner_and_holders(task)
+    scope = _scope(owner)
+    for key, value in changed.items():
+        target = next((holder.data for holder, names in holders if key in names), scope)
+        target[key] = _copy(value)
+    for key in deleted:
+        next((holder.data for holder, names in holders if key in names), scope).pop(key, None)
+
+
+# --- called processes ------------------------------------------------------------------------------
+
+def _enter_call(subworkflow, caller) -> None:
+    """A called process starts with what its calling task sees (or the inputs its process declares)."""
+    given = visible(caller)
+    io = subworkflow.spec.io_specification
+    if io is not None and io.data_inputs:
+        given = {var.bpmn_id: given[var.bpmn_id] for var in io.data_inputs if var.bpmn_id in given}
+    caller.internal_data[CALL_INPUT] = _copied(given)
+    subworkflow.data.update(_copied(given))
+
+
+def _returned(caller) -> tuple[dict, set]:
+    """What a finished called process gives back: the keys it changed or deleted (or its declared outputs)."""
+    subworkflow = caller.workflow.top_workflow.subprocesses.get(caller.id)
+    given = caller.internal_data.get(CALL_INPUT)
+    if subworkflow is None or given is None or not subworkflow.completed:
+        return {}, set()
+    changed, deleted = _diff(given, subworkflow.data, {DATA_OBJECTS})
+    io = subworkflow.spec.io_specification
+    if io is not None and io.data_outputs:
+        outputs = {var.bpmn_id for var in io.data_outputs}
+        changed = {key: value for key, value in changed.items() if key in outputs}
+        deleted &= outputs
+    return changed, deleted
+
+
+# --- running a task ---------------------------------------------------------------------------------
+
+def will_run(task) -> dict:
+    """Give the task the current data; returns the snapshot `did_run` compares with."""
+    before = visible(task)
+    task.data = _copied(before)
+    if isinstance(task.task_spec, CallActivity):
+        changed, deleted = _returned(task)
+        task.data.update(_copied(changed))
+        for key in deleted:
+            task.data.pop(key, None)
+    for obj in getattr(task.task_spec, "data_input_associations", None) or []:
+        obj.get(task)                           # data objects as they are now
+    return before
+
+
+def did_run(task, before: dict) -> None:
+    """Write back what the run changed, then what a multi-instance instance adds to its collection."""
+    if task.state == TaskState.ERROR:
+        return                                  # a failed step writes nothing
+    spec = task.task_spec
+    if isinstance(spec, CatchingEvent) and not _carries_message(spec.event_definition):
+        changed, deleted = {}, set()
+    else:
+        changed, deleted = _diff(before, task.data, _object_ids(spec) | {DATA_OBJECTS})
+        io = getattr(spec, "io_specification", None)
+        if io is not None and io.data_outputs:  # Spiff leaves only the declared outputs in the task's data
+            changed = {var.bpmn_id: task.data[var.bpmn_id] for var in io.data_outputs if var.bpmn_id in task.data}
+            deleted = set()
+    _write(task, changed, deleted)
+    _collect(task)
+
+
+def _carries_message(event_definition) -> bool:
+    definitions = getattr(event_definition, "event_definitions", None) or [event_definition]
+    return any(isinstance(definition, MessageEventDefinition) for definition in definitions)
+
+
+def _collect(task) -> None:
+    """The collection of a multi-instance activity, as Spiff has just merged this instance into it."""
+    if not _local_names(task) or task.state != TaskState.COMPLETED:
+        return
+    parent = task.parent
+    output = parent.task_spec.data_output
+    if output is not None and output.bpmn_id in parent.data:
+        _write(parent, {output.bpmn_id: parent.data[output.bpmn_id]}, set())
+
+
+class EngineSteps:
+    """`do_engine_steps` hooks: each step runs on the current data and writes back only its changes."""
+
+    def __init__(self, did_complete=None):
+        self.did_complete = did_complete
+        self.before = {}
+        self.subprocesses = set()
+
+    def will_complete_task(self, task):
+        self.subprocesses = set(task.workflow.top_workflow.subprocesses)
+        self.before[task.id] = will_run(task)
+
+    def did_complete_task(self, task):
+        did_run(task, self.before.pop(task.id))
+        _enter_new_calls(task.workflow.top_workflow, self.subprocesses)
+        if self.did_complete is not None:
+            self.did_complete(task)
+
+
+def _enter_new_calls(top, known) -> None:
+    """Called processes started by this step get their data now, not when their first step runs."""
+    for task_id, subworkflow in top.subprocesses.items():
+        if task_id not in known:
+            _scope(subworkflow)
+
+
+def run_task(task, data: dict) -> dict:
+    """Complete a person's task with form data; returns {key: {"old", "new"}} for what it changed."""
+    refuse_reserved(data)
+    known = set(task.workflow.top_workflow.subprocesses)
+    before = will_run(task)
+    task.data.update(_copied(data))      # replace top-level keys only: never mutate nested data in place
+    task.run()
+    did_run(task, before)
+    _enter_new_calls(task.workflow.top_workflow, known)
+    return {key: {"old": before.get(key), "new": value} for key, value in data.items() if before.get(key) != value}
+
+
+def write(task, data: dict) -> None:
+    """Set variables as `task` would (corrected data on a retry)."""
+    refuse_reserved(data)
+    _write(task, data, set())
+
+
+def refuse_reserved(data: dict) -> None:
+    if DATA_OBJECTS in data:
+        raise InvalidData(f"the field name '{DATA_OBJECTS}' is reserved", field=DATA_OBJECTS)
+
+
+# --- reading -----------------------------------------------------------------------------------------
+
+def start(workflow, data: dict) -> None:
+    """A new case's variables."""
+    refuse_reserved(data)
+    workflow.data.update(_copied(data))
+
+
+def variables(workflow) -> dict:
+    """The case's variables (top-level scope)."""
+    return _copied(workflow.data)
+
+
+def current(workflow) -> dict:
+    """What the case page shows: the case's variables and what called processes still running have
+    changed so far (not their copies of the rest, which may be older)."""
+    data = variables(workflow)
+    running = [sub for sub in workflow.subprocesses.values() if _is_call(sub) and not sub.completed]
+    for sub in sorted(running, key=lambda sub: sub.depth):
+        changed, _ = _diff(_caller(sub).internal_data.get(CALL_INPUT) or {}, _scope(sub), {DATA_OBJECTS})
+        data.update(_copied(changed))
+    return data
+
+
+# --- cases stored before this format -----------------------------------------------------------------
+
+def adopt(workflow) -> None:
+    """Give a case stored with per-branch copies its scopes, from the data its newest steps hold.
+
+    The newest copy of each scope wins (tasks open, waiting or failed, in order of their last
+    change; a finished scope keeps what Spiff merged at its end). A called process still
+    running keeps what it was given as its input.
+    """
+    owners = [workflow] + [sub for sub in workflow.subprocesses.values() if _is_call(sub)]
+    frontier = {id(owner): [] for owner in owners}
+    open_states = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
+    for task in workflow.get_tasks():          # filtered here: the iterator prunes below a state mask
+        if task.state & open_states:
+            frontier[id(_owner_and_holders(task)[0])].append(task)
+    for owner in owners:
+        caller = _caller(owner)
+        if caller is not None:
+            start_task = owner.get_next_task(owner.task_tree, spec_name="Start")
+            given = start_task.data if start_task is not None else {}
+            caller.internal_data[CALL_INPUT] = _copied(given)
+        if owner.completed:
+            continue
+        tasks = sorted(frontier[id(owner)], key=lambda task: task.last_state_change)
+        for task in tasks:
+            names = {name for _, names in _owner_and_holders(task)[1] for name in names}
+            owner.data.update({key: _copy(value) for key, value in task.data.items()
+                               if key not in names and key != DATA_OBJECTS})
+        if not tasks and caller is not None:
+            owner.data.update(_copied(caller.internal_data[CALL_INPUT]))
