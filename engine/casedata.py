@@ -63,9 +63,18 @@ def _caller(workflow):
     return workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
 
 
+def _calls(spec) -> bool:
+    """A call activity (its own scope), not an embedded subprocess.
+
+    The Camunda parser gives embedded subprocesses the CallActivity class too; their process
+    is named after the element itself, a called process after `calledElement`.
+    """
+    return isinstance(spec, CallActivity) and spec.spec != spec.bpmn_id
+
+
 def _is_call(workflow) -> bool:
     caller = _caller(workflow)
-    return caller is not None and isinstance(caller.task_spec, CallActivity)
+    return caller is not None and _calls(caller.task_spec)
 
 
 def _local_names(task) -> set:
@@ -159,7 +168,7 @@ def will_run(task) -> dict:
     """Give the task the current data; returns the snapshot `did_run` compares with."""
     before = visible(task)
     task.data = _copied(before)
-    if isinstance(task.task_spec, CallActivity):
+    if _calls(task.task_spec):
         changed, deleted = _returned(task)
         task.data.update(_copied(changed))
         for key in deleted:
