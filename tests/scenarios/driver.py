@@ -104,6 +104,10 @@ class Journey:
 # --- domain helpers: plausible form data ---------------------------------------------------------
 
 def intake(j, case, **overrides):
+    j.complete(case, "task_intake", intake_data(j, **overrides))
+
+
+def intake_data(j, **overrides):
     data = dict(consultation_language="en", worker_name="Test Person", nationality="Indien",
                 nationality_group="third_country", qualification_type="vocational", qualification_title="",
                 occupation_group="other", regulated_profession=False, years_experience=3,
@@ -111,7 +115,7 @@ def intake(j, case, **overrides):
                 annual_salary=45000, weekly_hours=40, employment_start=iso(j.today() + timedelta(days=120)),
                 german_level="A2", english_level="B2", family_joining=False, consent_data_processing=True)
     data.update(overrides)
-    j.complete(case, "task_intake", data)
+    return data
 
 
 def confirm_path(j, case, **overrides):
