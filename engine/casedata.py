@@ -28,7 +28,9 @@ from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
+from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptEngineTask
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
+from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin
 
 from engine.errors import InvalidData
 
@@ -286,30 +288,46 @@ def current(workflow) -> dict:
 # --- cases stored before this format -----------------------------------------------------------------
 
 def adopt(workflow) -> None:
-    """Give a case stored with per-branch copies its scopes, from the data its newest steps hold.
+    """Rebuild the scopes of a case stored with per-branch copies, by replaying what its steps wrote.
 
-    The newest copy of each scope wins (tasks open, waiting or failed, in order of their last
-    change; a finished scope keeps what Spiff merged at its end). A called process still
-    running keeps what it was given as its input.
+    A step that records data (a person's task, a script, a decision table, a caught message) wrote
+    the difference between its data and its parent step's; a multi-instance activity wrote its
+    collection. Those writes are applied in the order they happened to the scope of the step (a
+    finished called process's to its caller's). Copies carried along a branch or merged at a join
+    are not writes, so a stale copy no longer wins. A finished case keeps what Spiff merged at its end.
     """
-    owners = [workflow] + [sub for sub in workflow.subprocesses.values() if _is_call(sub)]
-    frontier = {id(owner): [] for owner in owners}
-    open_states = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
-    for task in workflow.get_tasks():          # filtered here: the iterator prunes below a state mask
-        if task.state & open_states:
-            frontier[id(_owner_and_holders(task)[0])].append(task)
-    for owner in owners:
-        caller = _caller(owner)
-        if caller is not None:
-            start_task = owner.get_next_task(owner.task_tree, spec_name="Start")
-            given = start_task.data if start_task is not None else {}
-            caller.internal_data[CALL_INPUT] = _copied(given)
+    for sub in workflow.subprocesses.values():
+        if _is_call(sub):
+            start = sub.get_next_task(sub.task_tree, spec_name="Start")   # Spiff copied the caller's data here
+            given = _copied(start.data if start is not None else {})
+            _caller(sub).internal_data[CALL_INPUT] = given
+            sub.data.update(_copied(given))
+    if not workflow.completed:
+        workflow.data.update(_copied(workflow.task_tree.data))     # what the case was started with
+    for task in sorted(filter(_wrote, workflow.get_tasks()), key=lambda task: task.last_state_change):
+        owner, holders = _owner_and_holders(task)
+        while owner.completed and owner.parent_task_id is not None:   # a finished call gave its writes back
+            owner, _ = _owner_and_holders(_caller(owner))
         if owner.completed:
             continue
-        tasks = sorted(frontier[id(owner)], key=lambda task: task.last_state_change)
-        for task in tasks:
-            names = {name for _, names in _owner_and_holders(task)[1] for name in names}
-            owner.data.update({key: _copy(value) for key, value in task.data.items()
-                               if key not in names and key != DATA_OBJECTS})
-        if not tasks and caller is not None:
-            owner.data.update(_copied(caller.internal_data[CALL_INPUT]))
+        if isinstance(task.task_spec, MultiInstanceTask):
+            collection = task.task_spec.data_output.bpmn_id
+            changed, deleted = {collection: task.data[collection]}, set()
+        else:
+            local = {name for _, names in holders for name in names}
+            changed, deleted = _diff(task.parent.data, task.data, local | {DATA_OBJECTS})
+        owner.data.update(_copied(changed))
+        for key in deleted:
+            owner.data.pop(key, None)
+
+
+def _wrote(task) -> bool:
+    spec = task.task_spec
+    if isinstance(spec, MultiInstanceTask):
+        return (spec.data_output is not None and spec.data_output.bpmn_id in task.data
+                and task.state in (TaskState.STARTED, TaskState.COMPLETED))
+    if task.state != TaskState.COMPLETED or task.parent is None:
+        return False
+    if isinstance(spec, CatchingEvent):
+        return _carries_message(spec.event_definition)
+    return spec.manual or isinstance(spec, (ScriptEngineTask, BusinessRuleTaskMixin))
