@@ -22,8 +22,6 @@ branch decided. Lotse does not use those copies as the case's data. Instead:
 The hooks are stateless between calls except for the snapshot `will_run` returns, so the
 engine's own steps (`EngineSteps`) and a person's completion (`run_task`) share them.
 """
-from copy import deepcopy
-
 from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
@@ -40,7 +38,14 @@ FORMAT = 1                           # stored with the state; cases saved before
 
 
 def _copy(value):
-    return deepcopy(value) if isinstance(value, (dict, list, set)) else value
+    """A deep copy of JSON-like data (dates and other scalars are immutable); several times faster than deepcopy."""
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    if isinstance(value, (set, tuple)):
+        return type(value)(_copy(item) for item in value)
+    return value
 
 
 def _copied(data: dict) -> dict:
