@@ -8,7 +8,7 @@ delivery) to the job runner. A failing script leaves its task in ERROR with an i
 the case is saved in that state and can be retried.
 """
 from contextlib import contextmanager
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -228,7 +228,7 @@ def start_case(definition_key_or_row, *, center, employer=None, subject="", data
 
 
 def _task_for_change(change, task_id):
-    task = change.workflow.get_task_from_id(UUID(str(task_id)))
+    task = state.find_task(change.workflow, task_id)
     if task is None:
         raise NotFound(f"task {task_id} is not part of case {change.case.reference}")
     return task

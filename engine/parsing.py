@@ -22,10 +22,13 @@ from xml.etree import ElementTree
 from lxml import etree
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.parser import BpmnValidator
+from SpiffWorkflow.bpmn.specs import control
 from SpiffWorkflow.bpmn.specs.event_definitions.base import EventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
+from SpiffWorkflow.util.task import TaskState
 
 USER_TASK_ATTRIBUTES = ("candidateGroups", "candidateUsers", "assignee", "dueDate", "followUpDate",
                         "priority", "formRef", "formKey")
@@ -118,6 +121,31 @@ class CorrelatedMessageEventDefinition(CamundaMessageEventDefinition):
         if event is not None:
             my_task.workflow.correlations.update(self._correlations(my_task, event.payload.get("payload")))
         EventDefinition.catch(self, my_task, event)
+
+
+class BoundaryEventJoin(control.BoundaryEventJoin):
+    """Ends a task's boundary events when the task ends; the paths they started run on.
+
+    A non-interrupting boundary event's path is its own token (BPMN 2.0, 10.5.3): it outlives
+    the activity. SpiffWorkflow keeps that for events that fire once, but a repeating timer
+    waits on while its reminders run, and cancelling it drops the reminders it spawned (their
+    open tasks vanished from under the task list). Here a repeating timer whose task ends stops
+    repeating, and what it started stays. Restored in place of the library's class for every
+    stored spec (same serialized name, see `engine.state`).
+    """
+
+    def _check_threshold_structured(self, my_task):
+        finished, cancel = super()._check_threshold_structured(my_task)
+        for task in [t for t in cancel if _repeats(t.task_spec)]:
+            cancel.remove(task)
+            task._set_state(TaskState.CANCELLED)       # without dropping the paths it spawned
+            task.task_spec._on_cancel(task)            # leaves the event manager: no more repetitions
+        return finished, cancel
+
+
+def _repeats(spec) -> bool:
+    return not getattr(spec, "cancel_activity", True) and \
+        isinstance(getattr(spec, "event_definition", None), CycleTimerEventDefinition)
 
 
 def _with_camunda_extensions(parser_class):

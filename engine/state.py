@@ -17,8 +17,10 @@ from uuid import UUID
 from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.task_spec import EventJoinConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDefinition,
                                                               DurationTimerEventDefinition,
                                                               TimeDateEventDefinition, TimerEventDefinition)
@@ -30,6 +32,7 @@ from sqlalchemy.exc import DBAPIError
 from engine import clock, notifications, sandbox, task_counts
 from engine.db import db
 from engine.errors import InvalidData
+from engine import parsing
 from engine.parsing import CorrelatedMessageEventDefinition
 from engine.models import (CaseEvent, HumanTask, HumanTaskGroup, MessageSubscription, ProcessDefinition, User,
                            WaitingTimer)
@@ -111,6 +114,7 @@ def _registry(config):
 _config = dict(DEFAULT_CONFIG)          # never mutate the library's module-level config
 _config[BpmnWorkflow] = SpecByReferenceConverter
 _config[CorrelatedMessageEventDefinition] = MessageEventDefinitionConverter
+_config[parsing.BoundaryEventJoin] = EventJoinConverter   # after the library's: restores stored specs as Lotse's
 registry = _registry(_config)
 serializer = BpmnWorkflowSerializer(registry)
 SERIALIZER_VERSION = serializer.VERSION
@@ -143,6 +147,20 @@ def load(case) -> BpmnWorkflow:
 
 def dump(workflow) -> str:
     return serializer.serialize_json(workflow)
+
+
+def find_task(workflow, task_id):
+    """The task with this id in the workflow or any of its subprocesses, or None if the engine dropped it.
+
+    SpiffWorkflow's `get_task_from_id` raises instead, and in 3.2.0 stops at the first subprocess
+    that does not hold the task. A task can vanish: cancelling a repeating timer removes the
+    reminder tasks it spawned.
+    """
+    task_id = task_id if isinstance(task_id, UUID) else UUID(str(task_id))
+    for candidate in (workflow, *workflow.subprocesses.values()):
+        if task_id in candidate.tasks:
+            return candidate.tasks[task_id]
+    return None
 
 
 def check_storable(data: dict, path="") -> None:
@@ -247,6 +265,12 @@ def _open_human_task(case, task, definition, now) -> HumanTask:
     return row
 
 
+def _awaited(event) -> list:
+    """The event definitions a waiting task listens for: an event-based gateway (or a multiple
+    event) holds one per outgoing event, each of which may be a timer or a message."""
+    return list(event.event_definitions) if isinstance(event, MultipleEventDefinition) else [event]
+
+
 def waiting(workflow) -> list[tuple]:
     """What the case waits for, as comparable rows: timers with their due time, message subscriptions.
 
@@ -257,19 +281,20 @@ def waiting(workflow) -> list[tuple]:
     rows = []
     for task in workflow.event_manager.tasks.values():
         spec = task.task_spec
-        event = spec.event_definition
         element_id = spec.bpmn_id or spec.name
-        if isinstance(event, TimerEventDefinition):
-            pending = event.details(task)
-            if isinstance(pending.value, str):
-                cycle = task._get_internal_data("event_value") if isinstance(event, CycleTimerEventDefinition) else None
-                rows.append(("timer", str(task.id), element_id, spec.bpmn_name or element_id,
-                             TIMER_KINDS.get(type(event), "timer"), properties(spec).get("actor"),
-                             TimerEventDefinition.get_datetime(pending.value),
-                             cycle["cycles"] if cycle else None))
-        elif isinstance(event, MessageEventDefinition):
-            correlations = task.workflow.correlations or workflow.correlations or {}
-            rows.append(("message", event.name, element_id, copy.deepcopy(correlations)))
+        for event in _awaited(spec.event_definition):
+            if isinstance(event, TimerEventDefinition):
+                pending = event.details(task)
+                if isinstance(pending.value, str):
+                    cycle = task._get_internal_data("event_value") \
+                        if isinstance(event, CycleTimerEventDefinition) else None
+                    rows.append(("timer", str(task.id), element_id, spec.bpmn_name or element_id,
+                                 TIMER_KINDS.get(type(event), "timer"), properties(spec).get("actor"),
+                                 TimerEventDefinition.get_datetime(pending.value),
+                                 cycle["cycles"] if cycle else None))
+            elif isinstance(event, MessageEventDefinition):
+                correlations = task.workflow.correlations or workflow.correlations or {}
+                rows.append(("message", event.name, element_id, copy.deepcopy(correlations)))
     return rows
 
 
@@ -369,7 +394,7 @@ def _sync(case, workflow, waiting_before, open_rows, writes):
         if task_id in ready:
             continue
         if row.state == "open":
-            spiff_task = workflow.get_task_from_id(UUID(task_id))
+            spiff_task = find_task(workflow, task_id)
             done = spiff_task is not None and spiff_task.state == TaskState.COMPLETED
             row.state = "completed" if done else "cancelled"
         row.completed_at = row.completed_at or now
