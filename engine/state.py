@@ -17,7 +17,7 @@ from uuid import UUID
 from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.task_spec import EventJoinConverter
+from SpiffWorkflow.bpmn.serializer.default.task_spec import EventJoinConverter, MultiInstanceTaskConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
@@ -114,7 +114,10 @@ def _registry(config):
 _config = dict(DEFAULT_CONFIG)          # never mutate the library's module-level config
 _config[BpmnWorkflow] = SpecByReferenceConverter
 _config[CorrelatedMessageEventDefinition] = MessageEventDefinitionConverter
-_config[parsing.BoundaryEventJoin] = EventJoinConverter   # after the library's: restores stored specs as Lotse's
+# After the library's classes of the same names: stored specs are restored as Lotse's (engine.parsing).
+_config[parsing.BoundaryEventJoin] = EventJoinConverter
+_config[parsing.ParallelMultiInstanceTask] = MultiInstanceTaskConverter
+_config[parsing.SequentialMultiInstanceTask] = MultiInstanceTaskConverter
 registry = _registry(_config)
 serializer = BpmnWorkflowSerializer(registry)
 SERIALIZER_VERSION = serializer.VERSION
@@ -128,8 +131,11 @@ def dump_specs(spec, subprocess_specs) -> str:
 
 def restore_specs(spec_json: str):
     dct = json.loads(spec_json)
-    return (registry.restore(dct["spec"]),
-            {k: registry.restore(v) for k, v in dct["subprocess_specs"].items()})
+    spec = registry.restore(dct["spec"])
+    subprocess_specs = {k: registry.restore(v) for k, v in dct["subprocess_specs"].items()}
+    for process_spec in (spec, *subprocess_specs.values()):
+        parsing.link_event_subprocesses(process_spec)
+    return spec, subprocess_specs
 
 
 def new_workflow(definition: ProcessDefinition) -> BpmnWorkflow:

@@ -97,3 +97,69 @@ def test_event_based_gateway_waits_for_the_message_and_schedules_its_timer(peopl
     assert [t.element_id for t in open_tasks(case_id)] == ["chase"]
     assert db.session.scalars(select(MessageSubscription)
                               .where(MessageSubscription.case_id == case_id)).all() == []
+
+
+# --- item 4: the same result whichever process runs a step ------------------------------------------
+
+def task_data(case_id, task_id):
+    return state.find_task(state.load(db.session.get(Case, case_id)), task_id).data
+
+
+def test_multi_instance_collections_are_the_same_whichever_process_runs_each_step(people, deploy_fixture, step):
+    """Two cases side by side, each step loaded anew: a parallel collection of three stays three, a
+    collection doubled item by item in place is doubled, a loopCardinality naming a list runs once
+    per item (and the first case's run does not change how the second reads it)."""
+    deploy_fixture("mi_documents.bpmn")
+    first, second = (start("mi_documents", people) for _ in range(2))
+    for case_id in (first, second):
+        step()
+        complete(case_id, "prepare", people, {"documents": ["passport", "cv", "diploma"], "amounts": [1, 2, 3],
+                                             "people": ["Ana", "Bo"]})
+    for case_id in (first, second):
+        for task in open_tasks(case_id, "check"):
+            step()
+            document = task_data(case_id, task.id)["document"]
+            cases.complete_task(task.id, {"document": document.upper()}, actor=people["anna"])
+    for case_id in (first, second):
+        while open_tasks(case_id, "double"):            # sequential: one instance at a time
+            step()
+            [task] = open_tasks(case_id, "double")
+            cases.complete_task(task.id, {"amount": task_data(case_id, task.id)["amount"] * 2}, actor=people["anna"])
+    for case_id in (first, second):
+        reviews = open_tasks(case_id, "review")
+        assert len(reviews) == 2
+        for task, grade in zip(reviews, ("good", "fair")):
+            step()
+            assert task_data(case_id, task.id)["rating"] in ("Ana", "Bo")
+            cases.complete_task(task.id, {"rating": grade}, actor=people["anna"])
+    for case_id in (first, second):
+        step()
+        case = db.session.get(Case, case_id)
+        assert (case.status, case.has_incident) == ("completed", False)
+        data = state.load(case).data
+        assert data["documents"] == ["PASSPORT", "CV", "DIPLOMA"]
+        assert data["amounts"] == [2, 4, 6]
+        assert sorted(data["ratings"]) == ["fair", "good"]
+
+
+def test_signal_triggered_event_subprocess_finishes_whichever_process_runs_it(people, deploy_fixture, step):
+    deploy_fixture("signal_event_subprocess.bpmn")
+    first, second = (start("signal_event_subprocess", people) for _ in range(2))
+    step()
+    complete(first, "record_withdrawal", people)      # the signal starts the event subprocess
+    step()
+    assert sorted(t.element_id for t in open_tasks(first)) == ["advise", "close_file"]
+    # Another case of the same version is not touched by the first one's trigger.
+    assert sorted(t.element_id for t in open_tasks(second)) == ["advise", "record_withdrawal"]
+    step()
+    complete(first, "close_file", people)
+    step()
+    complete(first, "advise", people)
+    step()
+    assert db.session.get(Case, first).status == "completed"
+    assert db.session.scalars(select(Incident)).all() == []
+    for element_id in ("advise", "record_withdrawal", "close_file"):   # the second case, in another order
+        step()
+        complete(second, element_id, people)
+    step()
+    assert db.session.get(Case, second).status == "completed"
