@@ -21,6 +21,7 @@ import defusedxml.ElementTree
 from xml.etree import ElementTree
 from lxml import etree
 from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn.exceptions import WorkflowDataException
 from SpiffWorkflow.bpmn.parser import BpmnValidator
 from SpiffWorkflow.bpmn.specs import control, defaults as bpmn_specs
 from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
@@ -201,7 +202,15 @@ class _CamundaMultiInstance:
         if my_task.state != TaskState.WAITING:       # what the library's update_task_spec does besides rewriting
             BpmnSpecMixin._update_hook(self, my_task)
             my_task._set_state(TaskState.WAITING)
-        return self.LIBRARY._update_hook(self._reading(my_task), my_task)
+        spec = self._reading(my_task)
+        if spec.data_input is not None:              # the library would fail on it with a bare TypeError
+            items = my_task.data.get(spec.data_input.bpmn_id)
+            if not isinstance(items, (list, dict)):
+                problem = "is missing from the case data" if items is None else \
+                    f"must be a list or a mapping, not {type(items).__name__}"
+                raise WorkflowDataException(f"the collection {spec.data_input.bpmn_id!r} of this multi-instance "
+                                            f"{problem}", my_task, data_input=spec.data_input)
+        return self.LIBRARY._update_hook(spec, my_task)
 
     def merge_child(self, workflow, child):
         return self.LIBRARY.merge_child(self._reading(child.parent), workflow, child)
