@@ -555,8 +555,10 @@ def deliver_message(case_id, event, message_id) -> bool:
                 raise _NotMine()
             try:
                 change.workflow.send_event(event)
-            except WorkflowException as exc:
+            except WorkflowException as exc:    # not (or no longer) waiting for it: the message stays pending
                 raise Conflict(str(exc))
+            except Exception as exc:            # caught, but catching it failed: the case shows why
+                change._record_incident(exc)
             change.log("message_received", details={"message": event.event_definition.name,
                                                     "from_case": outbox_row.source_case_id})
             outbox_row.status, outbox_row.target_case_id = "delivered", case_id
