@@ -130,8 +130,8 @@ class CorrelatedMessageEventDefinition(CamundaMessageEventDefinition):
 class BoundaryEventJoin(control.BoundaryEventJoin):
     """Ends a task's boundary events when the task ends; the paths they started run on.
 
-    A non-interrupting boundary event's path is its own token (BPMN 2.0, 10.5.3): it outlives
-    the activity. SpiffWorkflow keeps that for events that fire once, but a repeating timer
+    A non-interrupting boundary event's path runs beside the activity (BPMN 2.0) and outlives
+    it. SpiffWorkflow keeps that for events that fire once, but a repeating timer
     waits on while its reminders run, and cancelling it drops the reminders it spawned (their
     open tasks vanished from under the task list). Here a repeating timer whose task ends stops
     repeating, and what it started stays. Restored in place of the library's class for every

@@ -29,10 +29,9 @@ from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefini
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import DBAPIError
 
-from engine import clock, notifications, sandbox, task_counts
+from engine import clock, notifications, parsing, sandbox, task_counts
 from engine.db import db
 from engine.errors import InvalidData
-from engine import parsing
 from engine.parsing import CorrelatedMessageEventDefinition
 from engine.models import (CaseEvent, HumanTask, HumanTaskGroup, MessageSubscription, ProcessDefinition, User,
                            WaitingTimer)
@@ -252,7 +251,8 @@ def _open_human_task(case, task, definition, now) -> HumanTask:
     spec = task.task_spec
     ext = getattr(spec, "extensions", None) or {}
     data = task.data
-    groups = _attribute(task, "candidateGroups", lambda: resolve_expression(ext.get("candidateGroups", []), data)) or []
+    groups = _attribute(task, "candidateGroups",
+                        lambda: resolve_expression(ext.get("candidateGroups", []), data)) or []
     users = _attribute(task, "candidateUsers", lambda: resolve_expression(ext.get("candidateUsers", []), data)) or []
     if isinstance(groups, str):
         groups = [g.strip() for g in groups.split(",") if g.strip()]
