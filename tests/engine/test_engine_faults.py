@@ -1,8 +1,10 @@
 """Engine faults that diagrams written elsewhere exposed (issue 13, items 2 and 4).
 
-Every step here goes through the engine API, and `step()` forgets the session and (where a
-test says so) the spec cache between steps, as a new process would: a case must give the
-same result whichever process loads it.
+Every step goes through the engine API, which loads the case from the database; `step()`
+also forgets what the session holds and, in the "new process per step" run of each test, the
+spec cache, as another process would: a case must give the same result whichever process
+loads it. Diagrams use the shapes of SpiffWorkflow's own Camunda test diagrams (written anew
+here, not copied).
 """
 from datetime import timedelta
 
