@@ -5,7 +5,7 @@ be computed, an engine error) was recorded as an incident while the case looked 
 now keeps the flag with the incidents; this sets it for the cases stored before.
 
 Revision ID: e7a41c2d9b13
-Revises: c3f19a7d2b60
+Revises: e7a41c09d2f3
 Create Date: 2026-12-06 13:45:00.000000
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e7a41c2d9b13'
-down_revision = 'c3f19a7d2b60'
+down_revision = 'e7a41c09d2f3'
 branch_labels = None
 depends_on = None
 

@@ -90,7 +90,7 @@ def test_the_has_incident_migration_flags_cases_with_an_open_incident(empty_data
         db.session.execute(text('UPDATE "case" SET has_incident = false'))   # as the old meaning left them
         db.session.commit()
         db.session.remove()
-        downgrade(revision="c3f19a7d2b60")
+        downgrade(revision="e7a41c09d2f3")
         upgrade()
         flags = dict(db.session.execute(text('SELECT id, has_incident FROM "case"')).all())
         assert (bool(flags[failed]), bool(flags[fine])) == (True, False)
