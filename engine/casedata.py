@@ -220,12 +220,14 @@ def _collect(task) -> None:
 class EngineSteps:
     """`do_engine_steps` hooks: each step runs on the current data and writes back only its changes."""
 
-    def __init__(self, did_complete=None):
-        self.did_complete = did_complete
+    def __init__(self, will_complete=None, did_complete=None):
+        self.will_complete, self.did_complete = will_complete, did_complete
         self.before = {}
         self.subprocesses = set()
 
     def will_complete_task(self, task):
+        if self.will_complete is not None:
+            self.will_complete(task)
         self.subprocesses = set(task.workflow.top_workflow.subprocesses)
         self.before[task.id] = will_run(task)
 
@@ -249,9 +251,13 @@ def run_task(task, data: dict) -> dict:
     known = set(task.workflow.top_workflow.subprocesses)
     before = will_run(task)
     task.data.update(_copied(data))      # replace top-level keys only: never mutate nested data in place
-    task.run()
-    did_run(task, before)
-    _enter_new_calls(task.workflow.top_workflow, known)
+    try:
+        task.run()
+    finally:
+        # The task may complete and what it sets off fail after (an incident): its writes still count.
+        if task.has_state(TaskState.COMPLETED):
+            did_run(task, before)
+            _enter_new_calls(task.workflow.top_workflow, known)
     return {key: {"old": before.get(key), "new": value} for key, value in data.items() if before.get(key) != value}
 
 

@@ -8,16 +8,19 @@ delivery) to the job runner. A failing script leaves its task in ERROR with an i
 the case is saved in that state and can be retried.
 """
 from contextlib import contextmanager
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 from SpiffWorkflow import TaskState
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import access, casedata, clock, jobs, messages, state
+from engine import access, casedata, clock, jobs, messages, sandbox, state
 from engine.db import JSONText, db
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.models import Case, CaseMilestone, HumanTask, Incident, Organisation, ProcessDefinition
@@ -34,6 +37,9 @@ class CaseChange:
         self.events = []           # rows for case_event, see log()
         self.messaging = False     # set by _save: something to route after commit
         self.next_timer_at = None  # set by _save: the case's earliest waiting timer
+        self.has_incident = case.has_incident   # an unresolved incident; written to the case by _save
+        self._running = None       # the task the engine is running, to name it if something fails
+        sandbox.take_printed()     # what an earlier change in this thread left unread is not ours
 
     def task_row(self, task_id) -> HumanTask:
         """An open task of this case; Conflict, saying who closed it, if it is no longer open."""
@@ -62,7 +68,14 @@ class CaseChange:
 
     # --- engine steps ----------------------------------------------------------------------------
 
+    def _log_printed(self, task):
+        """What the task's scripts printed, as one entry of the case log."""
+        lines = sandbox.take_printed()
+        if lines:
+            self.log("script_output", task, {"output": "\n".join(lines)[:4000]})
+
     def _did_complete(self, task):
+        self._log_printed(task)
         spec = task.task_spec
         props = state.properties(spec)
         event = getattr(spec, "event_definition", None)
@@ -76,28 +89,74 @@ class CaseChange:
                                          element_id=spec.bpmn_id, reached_at=clock.now()))
             self.log("milestone", task, {"milestone": props["milestone"]})
 
+    def _will_run(self, task):
+        self._running = task
+
     def run_engine(self):
-        """Fire due timers and run every automatic step; a failure becomes an incident."""
-        steps = casedata.EngineSteps(did_complete=self._did_complete)
+        """Fire due timers and run every automatic step; any failure becomes an incident."""
+        steps = casedata.EngineSteps(will_complete=self._will_run, did_complete=self._did_complete)
         try:
             self.workflow.refresh_timers()
             self.workflow.do_engine_steps(will_complete_task=steps.will_complete_task,
                                           did_complete_task=steps.did_complete_task)
-        except SpiffWorkflowException as exc:
+        except Exception as exc:       # whatever a diagram makes the engine do: never past this point
             self._record_incident(exc)
+        self._running = None
+
+    def run_task(self, task, data):
+        """Complete a user task with form data: (what it changed, None), or (…, the failure) when
+        what its completion sets off failed, which is then an incident."""
+        self._running = task
+        changes = {}
+        try:
+            changes = casedata.run_task(task, data)
+        except Exception as exc:
+            self._record_incident(exc)
+            return changes, exc
+        finally:
+            self._running = None
+        return changes, None
 
     def _record_incident(self, exc):
-        task = getattr(exc, "task", None)
+        """Store the failure as an incident and leave its task in ERROR, so it shows and can be retried."""
+        task = getattr(exc, "task", None) or _task_in_traceback(exc) or self._running
+        self._log_printed(task)                 # what a failing script printed helps to find why
+        if task is not None and not task.has_state(TaskState.FINISHED_MASK | TaskState.ERROR):
+            task._set_state(TaskState.ERROR)                              # retry resets it
+            task.workflow.top_workflow.event_manager.remove_task(task)    # a failing timer is not refreshed again
         spec = task.task_spec if task is not None else None
-        original = exc.__context__ or exc
+        # SpiffWorkflow wraps the diagram's own error (a script's ZeroDivisionError): report that one.
+        original = (exc.__context__ or exc) if isinstance(exc, SpiffWorkflowException) else exc
         message = str(original) if original is not exc else str(exc).split("\n")[0]
-        db.session.add(Incident(
-            case_id=self.case.id, task_id=str(task.id) if task is not None else "",
+        self.add_incident(
+            task_id=str(task.id) if task is not None else "",
             element_id=(spec.bpmn_id or spec.name) if spec is not None else "",
             element_name=spec.bpmn_name if spec is not None else None,
-            error_type=getattr(exc, "error_type", None) or type(original).__name__, message=message[:2000],
-            line_number=getattr(exc, "line_number", None) or None, error_line=getattr(exc, "error_line", None)))
-        self.log("incident", task, {"error": message[:500]})
+            error_type=getattr(exc, "error_type", None) or type(original).__name__,
+            message=message or type(original).__name__,
+            line_number=getattr(exc, "line_number", None) or None, error_line=getattr(exc, "error_line", None),
+            task=task)
+
+    def add_incident(self, *, message, task=None, element_id="", **columns):
+        db.session.add(Incident(case_id=self.case.id, message=message[:2000], element_id=element_id[:128],
+                                **columns))
+        self.has_incident = True
+        self.log("incident", task, {"error": message[:500]}, element_id=element_id or None)
+
+
+def _task_in_traceback(exc):
+    """The innermost SpiffWorkflow task an error passed through (its spec methods call it `my_task`).
+
+    A plain Python error inside the library (a timer date that is no date) names no task; the
+    task being updated when it happened is the one to mark and retry.
+    """
+    found, frame = None, exc.__traceback__
+    while frame is not None:
+        candidate = frame.tb_frame.f_locals.get("my_task")
+        if isinstance(candidate, Task):
+            found = candidate
+        frame = frame.tb_next
+    return found
 
 
 class _NotMine(Exception):
@@ -181,10 +240,24 @@ def _save(change, writes):
         if row.state == "cancelled":
             change.log("task_cancelled", element_id=row.element_id, element_name=row.title,
                        details={"task_id": row.id})
+    for failure in outcome["failed"]:
+        change._record_incident(failure)
+    if change.case.status == "active" and not outcome["moves"] and not change.has_incident:
+        _record_stall(change)
+    change.case.has_incident = change.has_incident
     change.messaging = bool(thrown or outcome["new_subscriptions"])
     if change.case.status != status_before:     # the engine ended the case in this change
         change.log(f"case_{change.case.status}")
     change.next_timer_at = change.case.next_timer_at
+
+
+def _record_stall(change):
+    """An active case with no open task that waits for nothing can never move on by itself: say so."""
+    stopped_at = state.stopped_at(change.workflow)
+    change.add_incident(
+        error_type="Stalled", element_id=stopped_at[0] if stopped_at else "",
+        message="the case cannot continue: no task is open and it waits for no timer or message "
+                f"(stopped at: {', '.join(stopped_at) or 'no element'})", task_id="")
 
 
 def _data_diff(before: dict, after: dict) -> dict:
@@ -195,14 +268,34 @@ def _data_diff(before: dict, after: dict) -> dict:
 
 # --- operations ----------------------------------------------------------------------------------
 
+def _refuse_start_by_hand(definition):
+    """A process whose start events all wait for a message or a timer is started by that event, not by a person."""
+    spec, _ = state.spec_cache.get(definition.id)
+    events = [t.event_definition for t in spec.task_specs.values() if isinstance(t, StartEvent)]
+    if not events or any(isinstance(e, NoneEventDefinition) for e in events):
+        return
+    triggers = sorted({f"the message {e.name!r} arrives" if isinstance(e, MessageEventDefinition)
+                       else "its timer fires" if isinstance(e, TimerEventDefinition)
+                       else f"its {type(e).__name__.removesuffix('EventDefinition').lower()} event occurs"
+                       for e in events})
+    raise InvalidData(f"process {definition.key!r} starts only when {' or '.join(triggers)}; "
+                      "it cannot be started by hand")
+
+
 def start_case(definition_key_or_row, *, center, employer=None, subject="", data=None, actor=None,
-               responsible=None, parent_case=None):
-    """Start a case on the newest version of a process (or the given version row)."""
+               responsible=None, parent_case=None, by_message=False):
+    """Start a case on the newest version of a process (or the given version row).
+
+    Only a process with a plain start event is started by hand; `by_message` is the message
+    router starting one at its message start event.
+    """
     from engine.deploy import latest_definition
     definition = definition_key_or_row if isinstance(definition_key_or_row, ProcessDefinition) \
         else latest_definition(definition_key_or_row)
     if definition is None:
         raise NotFound(f"no process {definition_key_or_row!r} is deployed")
+    if not by_message:
+        _refuse_start_by_hand(definition)
     data = dict(data or {})
     state.check_storable(data)
     center_row = center if isinstance(center, Organisation) else db.session.get(Organisation, center)
@@ -230,7 +323,7 @@ def start_case(definition_key_or_row, *, center, employer=None, subject="", data
 
 
 def _task_for_change(change, task_id):
-    task = change.workflow.get_task_from_id(UUID(str(task_id)))
+    task = state.find_task(change.workflow, task_id)
     if task is None:
         raise NotFound(f"task {task_id} is not part of case {change.case.reference}")
     return task
@@ -264,7 +357,9 @@ def complete_task(task_id, data=None, actor=None):
         task = _task_for_change(change, task_id)
         if task.state != TaskState.READY:
             raise Conflict(f"“{row.title}” is not ready to be completed (state {TaskState.get_name(task.state)}).")
-        changes = casedata.run_task(task, data)
+        changes, failure = change.run_task(task, data)
+        if failure is not None and task.state != TaskState.COMPLETED:   # the task itself failed: nothing is kept
+            raise InvalidData(f"“{row.title}” could not be completed: {str(failure).splitlines()[0]}")
         row.state, row.completed_at, row.completed_by_id, row.draft = "completed", clock.now(), change.actor_id, None
         if row.assignee_id is None and actor is not None:
             row.assignee_id = actor.id
@@ -341,29 +436,51 @@ def cancel_case(case_id, actor=None, reason=""):
         if change.case.status != "active":
             raise Conflict(f"case {change.case.reference} is already {change.case.status}.")
         change.workflow.cancel()
+        _resolve_incidents(change)              # nothing of a cancelled case is retried
         change.case.status, change.case.ended_at = "cancelled", clock.now()
         change.log("case_cancelled", details={"reason": reason})
         return change.case
 
 
+def _resolve_incidents(change):
+    for incident in db.session.scalars(select(Incident).where(Incident.case_id == change.case.id,
+                                                              Incident.resolved_at.is_(None))):
+        incident.resolved_at, incident.resolved_by_id = clock.now(), change.actor_id
+    change.has_incident = False
+
+
 def retry_task(case_id, task_id=None, data=None, actor=None):
-    """Run a task in ERROR again, after optionally fixing case data (written as the task would)."""
+    """Run the failed steps of a case again, after optionally correcting case data.
+
+    A task in ERROR is reset and runs with the corrections; a failure that left no task in
+    ERROR (or a stalled case) runs the engine again with the corrections on the tasks where the
+    case stands. What fails again is a new incident.
+    """
     data = dict(data or {})
     state.check_storable(data)
     with _changing(case_id, actor) as change:
         errored = [t for t in change.workflow.get_tasks(state=TaskState.ERROR)
                    if task_id is None or str(t.id) == str(task_id)]
-        if not errored:
+        if not errored and not change.has_incident:
             raise Conflict(f"case {change.case.reference} has no failed step to retry.")
+        _resolve_incidents(change)
         for task in errored:
-            change.workflow.reset_from_task_id(task.id)
-            task = change.workflow.get_task_from_id(task.id)
+            # Corrections go into the case data, and where the reset task inherits from: it may
+            # evaluate them at once as it restarts (a timer's expression).
             casedata.write(task, data)
+            task.parent.data.update(data)
+            try:
+                change.workflow.reset_from_task_id(task.id)
+            except Exception as exc:        # the step fails again as it restarts
+                change._record_incident(exc)
             change.log("task_retried", task, {"changes": _data_diff({}, data)})
-        open_incidents = db.session.scalars(select(Incident).where(
-            Incident.case_id == change.case.id, Incident.resolved_at.is_(None))).all()
-        for incident in open_incidents:
-            incident.resolved_at, incident.resolved_by_id = clock.now(), change.actor_id
+        if not errored and data:
+            waiting = change.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED)
+            if waiting:
+                casedata.write(waiting[0], data)
+            for task in waiting:
+                task.data.update(data)
+            change.log("task_retried", details={"changes": _data_diff({}, data)})
         change.run_engine()
         return change.case
 
@@ -444,8 +561,10 @@ def deliver_message(case_id, event, message_id) -> bool:
                 raise _NotMine()
             try:
                 change.workflow.send_event(event)
-            except WorkflowException as exc:
+            except WorkflowException as exc:    # not (or no longer) waiting for it: the message stays pending
                 raise Conflict(str(exc))
+            except Exception as exc:            # caught, but catching it failed: the case shows why
+                change._record_incident(exc)
             change.log("message_received", details={"message": event.event_definition.name,
                                                     "from_case": outbox_row.source_case_id})
             outbox_row.status, outbox_row.target_case_id = "delivered", case_id

@@ -145,6 +145,23 @@ def _too_long(spec):
             yield f"{what} is {len(value)} characters long; at most {limit} can be stored ({value[:40]!r}…)"
 
 
+_RESERVED_IDS = {"Start", "End", "Root"}     # SpiffWorkflow names its own task specs so
+
+
+def _reserved_ids(file, doc) -> list[Problem]:
+    """Elements whose id collides with a task SpiffWorkflow adds to every process (the run would fail)."""
+    problems = []
+    for process in doc.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}process"):
+        reserved = _RESERVED_IDS | {f"{process.get('id')}.EndJoin"}
+        for element in process.iter():
+            element_id = element.get("id") if isinstance(element.tag, str) else None
+            if element_id in reserved:
+                problems.append(Problem(file, f"the id {element_id!r} is reserved by the engine; give this element "
+                                              f"another id (for example {element_id.replace('.', '_')}Event)",
+                                        element_id=element_id, line=element.sourceline))
+    return problems
+
+
 def validate(files: list[tuple[str, bytes]]):
     """Parse and check a file set. Returns (parser, {process id: file name}, forms) or raises."""
     from engine.forms import FormDefinition, FormDefinitionError   # form-js rules live in engine.forms
@@ -194,6 +211,7 @@ def validate(files: list[tuple[str, bytes]]):
         except Exception as exc:      # the library raises assorted errors on malformed models
             problems.append(Problem(name, f"{type(exc).__name__}: {exc}"))
     for name, doc in bpmn_docs:
+        problems += _reserved_ids(name, doc)
         for process in doc.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}process"):
             pid = process.get("id")
             if pid in process_files:

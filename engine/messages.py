@@ -76,7 +76,7 @@ def deliver_pending(limit=100) -> int:
             if starters:
                 source = db.session.get(Case, message.source_case_id)
                 new_case = cases.start_case(starters[0], center=source.center_id, employer=source.employer_id,
-                                            subject=source.subject, parent_case=source.id)
+                                            subject=source.subject, parent_case=source.id, by_message=True)
                 target = new_case.id
         if target is None:
             message.attempts += 1

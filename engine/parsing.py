@@ -15,17 +15,24 @@ XML is parsed with a hardened parser: no DTDs, no entities, no network.
 import sys
 from contextlib import contextmanager
 
-from copy import deepcopy
+from copy import copy, deepcopy
 
 import defusedxml.ElementTree
 from xml.etree import ElementTree
 from lxml import etree
 from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn.exceptions import WorkflowDataException
 from SpiffWorkflow.bpmn.parser import BpmnValidator
+from SpiffWorkflow.bpmn.specs import control, defaults as bpmn_specs
+from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
+from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.bpmn.specs.event_definitions.base import EventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS
+from SpiffWorkflow.camunda.specs import multiinstance_task as camunda_mi
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
+from SpiffWorkflow.util.task import TaskState
 
 USER_TASK_ATTRIBUTES = ("candidateGroups", "candidateUsers", "assignee", "dueDate", "followUpDate",
                         "priority", "formRef", "formKey")
@@ -118,6 +125,123 @@ class CorrelatedMessageEventDefinition(CamundaMessageEventDefinition):
         if event is not None:
             my_task.workflow.correlations.update(self._correlations(my_task, event.payload.get("payload")))
         EventDefinition.catch(self, my_task, event)
+
+
+class BoundaryEventJoin(control.BoundaryEventJoin):
+    """Ends a task's boundary events when the task ends; the paths they started run on.
+
+    A non-interrupting boundary event's path runs beside the activity (BPMN 2.0) and outlives
+    it. SpiffWorkflow keeps that for events that fire once, but a repeating timer
+    waits on while its reminders run, and cancelling it drops the reminders it spawned (their
+    open tasks vanished from under the task list). Here a repeating timer whose task ends stops
+    repeating, and what it started stays. Restored in place of the library's class for every
+    stored spec (same serialized name, see `engine.state`).
+    """
+
+    def _check_threshold_structured(self, my_task):
+        finished, cancel = super()._check_threshold_structured(my_task)
+        for task in [t for t in cancel if _repeats(t.task_spec)]:
+            cancel.remove(task)
+            task._set_state(TaskState.CANCELLED)       # without dropping the paths it spawned
+            task.task_spec._on_cancel(task)            # leaves the event manager: no more repetitions
+        return finished, cancel
+
+
+def _repeats(spec) -> bool:
+    return not getattr(spec, "cancel_activity", True) and \
+        isinstance(getattr(spec, "event_definition", None), CycleTimerEventDefinition)
+
+
+# --- specs that never change while a case runs ----------------------------------------------------
+#
+# A version's specs are restored once per process and shared by every case of that version
+# (`engine.state.spec_cache`), and a case is loaded anew by each operation, in whichever process
+# runs it. So nothing about a case may live in a spec: SpiffWorkflow 3.2.0 keeps some run-time
+# state there, which one long-lived process remembers and a fresh one does not. The classes below
+# replace the library's (same serialized names, see `engine.state`) so that every stored spec is
+# restored without that.
+
+class _CamundaMultiInstance:
+    """Camunda's multi-instance, read the same way in every process.
+
+    The library rewrites the shared spec when an instance starts (`update_task_spec`: the
+    collection becomes the input, the element variable the input item, and a loopCardinality
+    that names a list becomes the input). A process that restored the spec afterwards saw none
+    of it: a collection used in place got the results appended ([1, 2, 3] doubled became
+    [1, 2, 3, 2, 4, 6]), a sequential one stopped after its first item. Here what does not
+    depend on data is set when the spec is restored; whether a loopCardinality names a list
+    is decided per task and kept in the task's internal data.
+    """
+    LIBRARY = None          # the plain BPMN class whose behaviour this reads
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.output_item is not None:
+            self.input_item = TaskDataReference(self.output_item.bpmn_id)
+        if self.cardinality is None and self.data_output is not None:
+            self.data_input = TaskDataReference(self.data_output.bpmn_id)   # one collection, updated in place
+        self._over_list = None
+
+    def _reading(self, my_task):
+        """This spec, or (a loopCardinality naming a list) a view of it that takes the list as its input."""
+        if self.cardinality is None:
+            return self
+        if "cardinality_is_list" not in my_task.internal_data:
+            value = my_task.workflow.script_engine.evaluate(my_task, self.cardinality)
+            my_task.internal_data["cardinality_is_list"] = not isinstance(value, int)
+        if not my_task.internal_data["cardinality_is_list"]:
+            return self
+        if self._over_list is None:
+            view = copy(self)
+            view.data_input, view.cardinality = TaskDataReference(self.cardinality), None
+            view.merge_child = self.merge_child     # children stay connected to this spec's merge
+            self._over_list = view
+        return self._over_list
+
+    def _update_hook(self, my_task):
+        if my_task.state != TaskState.WAITING:       # what the library's update_task_spec does besides rewriting
+            BpmnSpecMixin._update_hook(self, my_task)
+            my_task._set_state(TaskState.WAITING)
+        spec = self._reading(my_task)
+        if spec.data_input is not None:              # the library would fail on it with a bare TypeError
+            items = my_task.data.get(spec.data_input.bpmn_id)
+            if not isinstance(items, (list, dict)):
+                problem = "is missing from the case data" if items is None else \
+                    f"must be a list or a mapping, not {type(items).__name__}"
+                raise WorkflowDataException(f"the collection {spec.data_input.bpmn_id!r} of this multi-instance "
+                                            f"{problem}", my_task, data_input=spec.data_input)
+        return self.LIBRARY._update_hook(spec, my_task)
+
+    def merge_child(self, workflow, child):
+        return self.LIBRARY.merge_child(self._reading(child.parent), workflow, child)
+
+    def task_info(self, my_task):
+        return self.LIBRARY.task_info(self._reading(my_task), my_task)
+
+
+class ParallelMultiInstanceTask(_CamundaMultiInstance, camunda_mi.ParallelMultiInstanceTask):
+    LIBRARY = bpmn_specs.ParallelMultiInstanceTask
+
+
+class SequentialMultiInstanceTask(_CamundaMultiInstance, camunda_mi.SequentialMultiInstanceTask):
+    LIBRARY = bpmn_specs.SequentialMultiInstanceTask
+
+
+def link_event_subprocesses(spec):
+    """Connect the event subprocesses of a restored process spec as their first trigger would.
+
+    The library connects an event subprocess to the process's start and end only when its
+    event first arrives, in the shared spec: a process that restored the spec later could not
+    finish the subprocess ("No input task connected"), and other cases' starts saw the link.
+    Giving it its input here (not an output of the start: it must not start with the case) and
+    its way to the end makes the first trigger find it connected.
+    """
+    start = spec.start
+    for name in getattr(start, "trigger_specs", ()):
+        subprocess = spec.task_specs.get(name)
+        if subprocess is not None and start.name not in subprocess._inputs:
+            subprocess._inputs.append(start.name)
+            subprocess.connect(spec.end)
 
 
 def _with_camunda_extensions(parser_class):

@@ -11,6 +11,7 @@ otherwise rewrite the data of earlier, completed tasks.
 """
 import copy
 import operator
+import threading
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 
@@ -107,6 +108,35 @@ HELPERS = {
     "is_business_day": is_business_day, "days_between": days_between,
 }
 
+# --- print() in scripts: into the case log ------------------------------------------------------
+
+_printed = threading.local()
+
+
+class ScriptPrint:
+    """What RestrictedPython calls for `print(...)` in a script (`_print_`): the text is kept for the
+    case log (`take_printed`), never written to the server's output."""
+
+    def __init__(self, _getattr=None):
+        self.lines = []
+
+    def _call_print(self, *objects, sep=" ", end="\n", **_ignored):
+        line = str(sep).join(str(obj) for obj in objects)
+        self.lines.append(line)
+        if not hasattr(_printed, "lines"):
+            _printed.lines = []
+        _printed.lines.append(line[:2000])
+
+    def __call__(self):                      # a script reading `printed` gets what it printed so far
+        return "\n".join(self.lines) + ("\n" if self.lines else "")
+
+
+def take_printed() -> list[str]:
+    """The lines scripts printed in this thread since the last call (the case log takes them)."""
+    lines, _printed.lines = getattr(_printed, "lines", []), []
+    return lines
+
+
 # --- the environment ----------------------------------------------------------------------------
 
 _INPLACE = {"+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
@@ -122,6 +152,7 @@ GUARDS = {
     "_getattr_": safer_getattr, "_getitem_": default_guarded_getitem, "_getiter_": default_guarded_getiter,
     "_write_": full_write_guard, "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
     "_unpack_sequence_": guarded_unpack_sequence, "_inplacevar_": lambda op, x, y: _INPLACE[op](x, y),
+    "_print_": ScriptPrint,
 }
 _RESERVED = set(BUILTINS) | set(GUARDS) | set(HELPERS) | {"__builtins__"}
 

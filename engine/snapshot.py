@@ -4,7 +4,6 @@ These load the case's workflow, so pages of one case use them; lists never do (t
 the derived tables). A state that cannot be loaded yields empty results rather than
 hiding the rest of the page.
 """
-from uuid import UUID
 from xml.etree.ElementTree import ParseError
 
 from defusedxml import ElementTree as SafeET
@@ -28,7 +27,7 @@ def diagram_and_data(case, xml: str) -> tuple[dict, dict]:
 def task_data(case, task_id) -> dict:
     """The data an open task sees."""
     try:
-        task = state.load(case).get_task_from_id(UUID(str(task_id)))
+        task = state.find_task(state.load(case), task_id)
     except Exception:                      # a case that cannot be loaded still shows its task page
         return {}
     return casedata.visible(task) if task is not None else {}

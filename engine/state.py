@@ -17,8 +17,10 @@ from uuid import UUID
 from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.task_spec import EventJoinConverter, MultiInstanceTaskConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDefinition,
                                                               DurationTimerEventDefinition,
                                                               TimeDateEventDefinition, TimerEventDefinition)
@@ -27,7 +29,7 @@ from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefini
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import DBAPIError
 
-from engine import casedata, clock, notifications, sandbox, task_counts
+from engine import casedata, clock, notifications, parsing, sandbox, task_counts
 from engine.db import db
 from engine.errors import InvalidData
 from engine.parsing import CorrelatedMessageEventDefinition
@@ -113,6 +115,10 @@ def _registry(config):
 _config = dict(DEFAULT_CONFIG)          # never mutate the library's module-level config
 _config[BpmnWorkflow] = SpecByReferenceConverter
 _config[CorrelatedMessageEventDefinition] = MessageEventDefinitionConverter
+# After the library's classes of the same names: stored specs are restored as Lotse's (engine.parsing).
+_config[parsing.BoundaryEventJoin] = EventJoinConverter
+_config[parsing.ParallelMultiInstanceTask] = MultiInstanceTaskConverter
+_config[parsing.SequentialMultiInstanceTask] = MultiInstanceTaskConverter
 registry = _registry(_config)
 serializer = BpmnWorkflowSerializer(registry)
 SERIALIZER_VERSION = serializer.VERSION
@@ -126,8 +132,11 @@ def dump_specs(spec, subprocess_specs) -> str:
 
 def restore_specs(spec_json: str):
     dct = json.loads(spec_json)
-    return (registry.restore(dct["spec"]),
-            {k: registry.restore(v) for k, v in dct["subprocess_specs"].items()})
+    spec = registry.restore(dct["spec"])
+    subprocess_specs = {k: registry.restore(v) for k, v in dct["subprocess_specs"].items()}
+    for process_spec in (spec, *subprocess_specs.values()):
+        parsing.link_event_subprocesses(process_spec)
+    return spec, subprocess_specs
 
 
 def new_workflow(definition: ProcessDefinition) -> BpmnWorkflow:
@@ -147,6 +156,20 @@ def load(case) -> BpmnWorkflow:
 
 def dump(workflow) -> str:
     return serializer.serialize_json(workflow)
+
+
+def find_task(workflow, task_id):
+    """The task with this id in the workflow or any of its subprocesses, or None if the engine dropped it.
+
+    SpiffWorkflow's `get_task_from_id` raises instead, and in 3.2.0 stops at the first subprocess
+    that does not hold the task. A task can vanish: cancelling a repeating timer removes the
+    reminder tasks it spawned.
+    """
+    task_id = task_id if isinstance(task_id, UUID) else UUID(str(task_id))
+    for candidate in (workflow, *workflow.subprocesses.values()):
+        if task_id in candidate.tasks:
+            return candidate.tasks[task_id]
+    return None
 
 
 def check_storable(data: dict, path="") -> None:
@@ -208,31 +231,55 @@ def properties(task_spec) -> dict:
     return (getattr(task_spec, "extensions", None) or {}).get("properties", {})
 
 
+class TaskAttributeError(Exception):
+    """A user task's attribute (candidate groups, assignee, due date, …) could not be resolved from case data."""
+
+    def __init__(self, task, attribute, cause):
+        self.task, self.error_type = task, type(cause).__name__
+        super().__init__(f"camunda:{attribute} of “{task.task_spec.bpmn_name or task.task_spec.bpmn_id}” "
+                         f"could not be resolved: {cause}")
+
+
+def _attribute(task, attribute, resolve):
+    try:
+        return resolve()
+    except Exception as exc:        # any failure of a diagram's expression over case data
+        raise TaskAttributeError(task, attribute, exc) from exc
+
+
 def _open_human_task(case, task, definition, now) -> HumanTask:
-    """The row of a task that opened: a transient object (never added to the session), see DerivedWrites."""
+    """The row of a task that opened: a transient object (never added to the session), see DerivedWrites.
+
+    Raises TaskAttributeError if an attribute cannot be resolved from the task's data.
+    """
     spec = task.task_spec
     ext = getattr(spec, "extensions", None) or {}
     data = casedata.visible(task)
-    groups = resolve_expression(ext.get("candidateGroups", []), data) or []
-    users = resolve_expression(ext.get("candidateUsers", []), data) or []
+    groups = _attribute(task, "candidateGroups",
+                        lambda: resolve_expression(ext.get("candidateGroups", []), data)) or []
+    users = _attribute(task, "candidateUsers", lambda: resolve_expression(ext.get("candidateUsers", []), data)) or []
     if isinstance(groups, str):
         groups = [g.strip() for g in groups.split(",") if g.strip()]
     if isinstance(users, str):
         users = [u.strip() for u in users.split(",") if u.strip()]
+    if not isinstance(groups, (list, tuple, set)) or not isinstance(users, (list, tuple, set)):
+        raise TaskAttributeError(task, "candidateGroups", TypeError("expected a list or comma-separated text"))
     groups, users = [str(g) for g in groups], [str(u) for u in users]
     limit = HumanTaskGroup.group_name.type.length      # literal names are checked at deploy, these came from data
     for name in groups + [f"user:{u}" for u in users]:
         if len(name) > limit:
-            raise InvalidData(f"{spec.bpmn_id}: the candidate group or user {name[:40]!r}… from case data is longer "
-                              f"than {limit} characters")
-    assignee_name = resolve_expression(ext.get("assignee"), data)
+            raise TaskAttributeError(task, "candidateGroups", ValueError(
+                f"the candidate group or user {name[:40]!r}… is longer than {limit} characters"))
+    assignee_name = _attribute(task, "assignee", lambda: resolve_expression(ext.get("assignee"), data))
     assignee_id = None
     if assignee_name:
         assignee_id = db.session.scalar(select(User.id).where(User.username == str(assignee_name)))
     try:
-        priority = int(resolve_expression(ext.get("priority", 50), data))
+        priority = int(_attribute(task, "priority", lambda: resolve_expression(ext.get("priority", 50), data)))
     except (TypeError, ValueError):
         priority = 50
+    due_at = _attribute(task, "dueDate", lambda: resolve_date(ext.get("dueDate"), data, now))
+    follow_up_at = _attribute(task, "followUpDate", lambda: resolve_date(ext.get("followUpDate"), data, now))
     form_key = ext.get("formRef")
     row = HumanTask(
         id=str(task.id), case_id=case.id, center_id=case.center_id, employer_id=case.employer_id,
@@ -241,14 +288,19 @@ def _open_human_task(case, task, definition, now) -> HumanTask:
         title=spec.bpmn_name or spec.bpmn_id or spec.name, documentation=spec.documentation,
         lane=spec.lane, actor=properties(spec).get("actor"), candidate_groups=list(groups),
         candidate_users=list(users), assignee_id=assignee_id,
-        due_at=resolve_date(ext.get("dueDate"), data, now),
-        follow_up_at=resolve_date(ext.get("followUpDate"), data, now),
+        due_at=due_at, follow_up_at=follow_up_at,
         priority=priority, form_key=form_key,
         form_version_id=(definition.forms or {}).get(form_key) if form_key else None,
         state="open", created_at=now, notices_sent=[],
     )
     notifications.update_next_notice(row)      # what the mapper hook does for rows the session writes
     return row
+
+
+def _awaited(event) -> list:
+    """The event definitions a waiting task listens for: an event-based gateway (or a multiple
+    event) holds one per outgoing event, each of which may be a timer or a message."""
+    return list(event.event_definitions) if isinstance(event, MultipleEventDefinition) else [event]
 
 
 def waiting(workflow) -> list[tuple]:
@@ -261,20 +313,27 @@ def waiting(workflow) -> list[tuple]:
     rows = []
     for task in workflow.event_manager.tasks.values():
         spec = task.task_spec
-        event = spec.event_definition
         element_id = spec.bpmn_id or spec.name
-        if isinstance(event, TimerEventDefinition):
-            pending = event.details(task)
-            if isinstance(pending.value, str):
-                cycle = task._get_internal_data("event_value") if isinstance(event, CycleTimerEventDefinition) else None
-                rows.append(("timer", str(task.id), element_id, spec.bpmn_name or element_id,
-                             TIMER_KINDS.get(type(event), "timer"), properties(spec).get("actor"),
-                             TimerEventDefinition.get_datetime(pending.value),
-                             cycle["cycles"] if cycle else None))
-        elif isinstance(event, MessageEventDefinition):
-            correlations = task.workflow.correlations or workflow.correlations or {}
-            rows.append(("message", event.name, element_id, copy.deepcopy(correlations)))
+        for event in _awaited(spec.event_definition):
+            if isinstance(event, TimerEventDefinition):
+                pending = event.details(task)
+                if isinstance(pending.value, str):
+                    cycle = task._get_internal_data("event_value") \
+                        if isinstance(event, CycleTimerEventDefinition) else None
+                    rows.append(("timer", str(task.id), element_id, spec.bpmn_name or element_id,
+                                 TIMER_KINDS.get(type(event), "timer"), properties(spec).get("actor"),
+                                 TimerEventDefinition.get_datetime(pending.value),
+                                 cycle["cycles"] if cycle else None))
+            elif isinstance(event, MessageEventDefinition):
+                correlations = task.workflow.correlations or workflow.correlations or {}
+                rows.append(("message", event.name, element_id, copy.deepcopy(correlations)))
     return rows
+
+
+def stopped_at(workflow) -> list[str]:
+    """Elements where an unfinished workflow stands (joins waiting for a path, running activities)."""
+    return sorted({task.task_spec.bpmn_id for task in workflow.get_tasks(state=TaskState.WAITING | TaskState.STARTED)
+                   if task.task_spec.bpmn_id})
 
 
 class DerivedWrites:
@@ -361,10 +420,16 @@ def _sync(case, workflow, waiting_before, open_rows, writes):
     facts = spec_cache.facts(case.definition_id)
     ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
 
-    opened, closed = [], []
-    for task_id, task in ready.items():
+    opened, closed, failed = [], [], []
+    for task_id, task in list(ready.items()):
         if task_id not in open_rows:
-            row = _open_human_task(case, task, facts, now)
+            try:
+                row = _open_human_task(case, task, facts, now)
+            except TaskAttributeError as exc:    # the task waits in ERROR (an incident) until data is corrected
+                task._set_state(TaskState.ERROR)
+                del ready[task_id]
+                failed.append(exc)
+                continue
             writes.tasks.append(_row(row))
             writes.task_groups += [dict(task_id=row.id, group_name=group, center_id=case.center_id)
                                    for group in row.group_index_names]
@@ -373,7 +438,7 @@ def _sync(case, workflow, waiting_before, open_rows, writes):
         if task_id in ready:
             continue
         if row.state == "open":
-            spiff_task = workflow.get_task_from_id(UUID(task_id))
+            spiff_task = find_task(workflow, task_id)
             done = spiff_task is not None and spiff_task.state == TaskState.COMPLETED
             row.state = "completed" if done else "cancelled"
         row.completed_at = row.completed_at or now
@@ -386,7 +451,6 @@ def _sync(case, workflow, waiting_before, open_rows, writes):
     subscribed_before = {row[1] for row in waiting_before if row[0] == "message"}
     subscribed = {row[1] for row in waiting_now if row[0] == "message"}
     case.next_timer_at = min((row[6] for row in waiting_now if row[0] == "timer"), default=None)
-    case.has_incident = any(True for _ in workflow.get_tasks(state=TaskState.ERROR))
     if workflow.completed and case.status == "active":
         case.status = "completed" if workflow.success else "cancelled"
         case.ended_at = now
@@ -395,7 +459,8 @@ def _sync(case, workflow, waiting_before, open_rows, writes):
     case.serializer_version = SERIALIZER_VERSION
     case.library_version = LIBRARY_VERSION
     return {"opened": opened, "closed": closed, "new_subscriptions": subscribed - subscribed_before,
-            "cycles_fired": _cycles_fired(waiting_before, waiting_now, now)}
+            "cycles_fired": _cycles_fired(waiting_before, waiting_now, now), "failed": failed,
+            "moves": bool(ready) or bool(waiting_now)}
 
 
 def _cycles_fired(before, after, now) -> list[tuple]:

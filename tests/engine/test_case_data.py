@@ -118,10 +118,7 @@ def test_a_called_process_sees_the_callers_data_and_its_writes_show_while_it_run
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_multi_instance_results_are_collected_and_the_item_stays_local(people, deploy_fixture, seed, monkeypatch):
-    # A Camunda multi-instance spec restored from its JSON lacks the collection SpiffWorkflow sets on
-    # its first run, so its items would be appended (issue 13, item 4): keep the spec in memory here.
-    monkeypatch.setattr(state.spec_cache, "clear", lambda: None)
+def test_multi_instance_results_are_collected_and_the_item_stays_local(people, deploy_fixture, seed):
     deploy_fixture("data_multi.bpmn")
     verdicts = {"passport": "ok", "degree": "missing", "contract": "ok"}
     case = start("data_multi", people, {"document_names": list(verdicts)})

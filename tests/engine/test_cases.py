@@ -238,17 +238,20 @@ def test_a_save_the_database_refuses_changes_nothing(onboarding, people, monkeyp
     assert "task_completed" in events(onboarding)
 
 
-def test_candidate_group_from_case_data_too_long_to_store_is_refused_clearly(people, deploy_fixture):
+def test_candidate_group_from_case_data_too_long_to_store_is_an_incident(people, deploy_fixture):
     """Literal groups are checked at deploy; one computed from case data is checked when the task opens:
-    the change is refused with the element named, and nothing of it is stored."""
+    the task waits in ERROR with an incident naming it, and a retry with corrected data opens it."""
     deploy_fixture("candidate_expression.bpmn")
-    with pytest.raises(InvalidData, match="advise: the candidate group"):
-        cases.start_case("candidate_expression", center=people["center"], data={"team": "t" * 81},
-                         actor=people["anna"])
-    assert db.session.scalar(select(Case.id)) is None
-    case = cases.start_case("candidate_expression", center=people["center"], data={"team": "advisor"},
+    case = cases.start_case("candidate_expression", center=people["center"], data={"team": "t" * 81},
                             actor=people["anna"])
+    assert case.has_incident and open_tasks(case) == []
+    incident = db.session.scalar(select(Incident).where(Incident.case_id == case.id))
+    assert incident.element_id == "advise" and "camunda:candidateGroups" in incident.message
+    assert "longer than" in incident.message
+    case = cases.retry_task(case.id, data={"team": "advisor"}, actor=people["sara"])
     [task] = open_tasks(case)
-    assert task.candidate_groups == ["advisor"]
+    assert task.candidate_groups == ["advisor"] and not case.has_incident
+    assert db.session.scalars(select(HumanTaskGroup.group_name).where(HumanTaskGroup.task_id == task.id)).all() \
+        == ["advisor"]
     assert db.session.scalars(select(HumanTaskGroup.group_name).where(HumanTaskGroup.task_id == task.id)).all() \
         == ["advisor"]

@@ -63,10 +63,37 @@ def test_the_group_task_count_migration_counts_the_open_tasks(empty_database):
         kept = db.session.execute(rows).all()
         assert sum(n for _c, candidates, name, n in kept if name == candidates.split("\n")[0]) == 4
         db.session.remove()
-        downgrade(revision="-1")
+        downgrade(revision="5d2c8e41f0a7")      # before the group task counts
         upgrade()
         assert db.session.execute(rows).all() == kept
         assert db.session.query(GroupTaskCount).count() == len(kept)
+        db.session.remove()
+        db.engine.dispose()
+    state.spec_cache.clear()
+
+
+def test_the_has_incident_migration_flags_cases_with_an_open_incident(empty_database):
+    from flask_migrate import downgrade
+
+    from engine import cases, deploy, state, users
+    from tests.conftest import fixture_files
+    from web import create_app
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "TESTING": True})
+    state.spec_cache.clear()
+    with app.app_context():
+        upgrade()
+        center = users.get_organisation("center", "Welcome Center Aachen", code="AC")
+        deploy.deploy(fixture_files("divide.bpmn"))
+        db.session.commit()
+        failed = cases.start_case("divide", center=center, data={"total": 1, "parts": 0}).id
+        fine = cases.start_case("divide", center=center, data={"total": 1, "parts": 1}).id
+        db.session.execute(text('UPDATE "case" SET has_incident = false'))   # as the old meaning left them
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="e7a41c09d2f3")
+        upgrade()
+        flags = dict(db.session.execute(text('SELECT id, has_incident FROM "case"')).all())
+        assert (bool(flags[failed]), bool(flags[fine])) == (True, False)
         db.session.remove()
         db.engine.dispose()
     state.spec_cache.clear()

@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from engine import access, cases, clock, inbox as queries, snapshot
+from engine import access, cases, clock, health, inbox as queries, snapshot
 from engine.db import db
 from engine.deploy import latest_definitions
 from engine.errors import Conflict, InvalidData, LotseError, NotFound
@@ -59,6 +59,8 @@ def _timeline(case, labels):
             note = details.get("assignee", "")
         elif event.kind == "case_cancelled":
             note = details.get("reason", "")
+        elif event.kind == "script_output":
+            note = details.get("output", "")
         out.append({"event": event, "changes": changes, "note": note})
     return out
 
@@ -93,6 +95,7 @@ def case(reference):
         data_rows=labelled(data, labels), raw_data=json.dumps(data, ensure_ascii=False, indent=2, default=str,
                                                               sort_keys=True),
         timeline=_timeline(case, labels), comments=comments, incidents=incidents, milestones=milestones,
+        stalled=health.is_stalled(case.id),
         deadlines=queries.deadlines(current_user, now, weeks=0, case_id=case.id), now=now,
         last_activity=max(filter(None, [case.updated_at, last_event])), staff=staff,
         comment_error=None)

@@ -41,6 +41,7 @@ EVENT_LABELS = {
     "message_received": _l("Nachricht empfangen"),
     "milestone": _l("Meilenstein erreicht"),
     "incident": _l("Fehler im Ablauf"),
+    "script_output": _l("Ausgabe eines Skripts"),
     "reminder_sent": _l("Erinnerung an die Frist verschickt"),
     "overdue_notice": _l("Frist überschritten: Hinweis verschickt"),
     "escalated": _l("An die Leitung eskaliert"),
