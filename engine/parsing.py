@@ -22,10 +22,14 @@ from xml.etree import ElementTree
 from lxml import etree
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.parser import BpmnValidator
+from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
 from SpiffWorkflow.bpmn.specs.event_definitions.base import EventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
+
+from engine import clock
 
 USER_TASK_ATTRIBUTES = ("candidateGroups", "candidateUsers", "assignee", "dueDate", "followUpDate",
                         "priority", "formRef", "formKey")
@@ -120,6 +124,40 @@ class CorrelatedMessageEventDefinition(CamundaMessageEventDefinition):
         EventDefinition.catch(self, my_task, event)
 
 
+class DeadlineTimeDateEventDefinition(TimeDateEventDefinition):
+    """A `timeDate` timer read as a deadline: a date without a time fires after the end of that day in
+    Berlin, a date-time without an offset is Berlin time (`clock.deadline_instant`).
+
+    The library reads both as server-local time, so "register by 20 December" fired at 00:00 UTC
+    of the 20th, about a day early. The value is kept as an aware UTC time once evaluated, so
+    what the case waits for (`state.waiting`) and when it fires are the same moment. It is stored
+    under the library's type name: specs deployed before this class existed load as it too.
+    """
+
+    def has_fired(self, my_task):
+        event_value = my_task._get_internal_data("event_value")
+        if event_value is None:
+            value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            event_value = clock.deadline_instant(value).isoformat()
+            my_task._set_internal_data(event_value=event_value)
+        if clock.deadline_instant(event_value) < clock.now():
+            my_task._set_internal_data(event_fired=True)
+        return my_task._get_internal_data("event_fired", False)
+
+
+def _collection_as_input(task_spec) -> None:
+    """A Camunda multi-instance over `camunda:collection` reads and writes that one collection.
+
+    SpiffWorkflow sets that up when the task first runs, by changing the spec in memory; a
+    process that restores the spec from its JSON later has no input and appends each result
+    to the collection (three referrals became six). Set here, the stored spec already has it.
+    """
+    if getattr(task_spec, "cardinality", "") is None and task_spec.data_output is not None:
+        task_spec.data_input = TaskDataReference(task_spec.data_output.bpmn_id)
+        if task_spec.output_item is not None:
+            task_spec.input_item = TaskDataReference(task_spec.output_item.bpmn_id)
+
+
 def _with_camunda_extensions(parser_class):
     def parse_extensions(self, node=None):
         return _camunda_extensions(self, node if node is not None else self.node)
@@ -131,6 +169,18 @@ def _with_camunda_extensions(parser_class):
             return CorrelatedMessageEventDefinition(base.name, base.correlation_properties, base.expression,
                                                     base.result_var)
         members["parse_message_event"] = parse_message_event
+    if hasattr(parser_class, "_add_multiinstance_task"):
+        def _add_multiinstance_task(self, loop_characteristics):
+            parser_class._add_multiinstance_task(self, loop_characteristics)
+            _collection_as_input(self.task)
+        members["_add_multiinstance_task"] = _add_multiinstance_task
+    if hasattr(parser_class, "parse_timer_event"):
+        def parse_timer_event(self, event):
+            base = parser_class.parse_timer_event(self, event)
+            if type(base) is TimeDateEventDefinition:
+                return DeadlineTimeDateEventDefinition(base.name, base.expression, description=base.description)
+            return base
+        members["parse_timer_event"] = parse_timer_event
     return type(f"Lotse{parser_class.__name__}", (parser_class,), members)
 
 
