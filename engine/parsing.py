@@ -22,6 +22,7 @@ from xml.etree import ElementTree
 from lxml import etree
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.parser import BpmnValidator
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
 from SpiffWorkflow.bpmn.specs.event_definitions.base import EventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition
@@ -75,7 +76,25 @@ def _camunda_extensions(parser, node):
             if attr in LIST_ATTRIBUTES and not value.startswith("${"):
                 value = [part.strip() for part in value.split(",") if part.strip()]
             extensions["formRef" if attr == "formKey" else attr] = value
+        if "notices" in properties:
+            extensions["notices"] = _notice_kinds(properties["notices"], node, parser)
     return extensions
+
+
+NOTICE_KINDS = ("reminder", "overdue", "escalation")
+
+
+def _notice_kinds(text, node, parser) -> list[str]:
+    """Property `notices` of a user task: the deadline notices Lotse sends for it ("reminder, overdue",
+    or "none" when its diagram models all of them); without it, all three."""
+    kinds = [part.strip() for part in (text or "").split(",") if part.strip()]
+    if kinds == ["none"]:
+        return []
+    unknown = [kind for kind in kinds if kind not in NOTICE_KINDS]
+    if unknown or not kinds:
+        raise ValidationException(f"property notices {text!r}: list some of {', '.join(NOTICE_KINDS)}, or none",
+                                  node=node, file_name=getattr(parser, "filename", None))
+    return [kind for kind in NOTICE_KINDS if kind in kinds]
 
 
 DEFAULT_CORRELATION_KEY = "MainCorrelationKey"

@@ -231,7 +231,7 @@ def _open_human_task(case, task, definition, now) -> HumanTask:
         candidate_users=list(users), assignee_id=assignee_id,
         due_at=resolve_date(ext.get("dueDate"), data, now),
         follow_up_at=resolve_date(ext.get("followUpDate"), data, now),
-        priority=priority, form_key=form_key,
+        priority=priority, form_key=form_key, notice_kinds=ext.get("notices"),
         form_version_id=(definition.forms or {}).get(form_key) if form_key else None,
         state="open", created_at=now, notices_sent=[],
     )
