@@ -15,7 +15,8 @@ from sqlalchemy import select
 from engine import deploy, sandbox, state
 from engine.db import db
 from engine.forms import FormDefinition
-from engine.models import FormVersion, ProcessDefinition
+from engine.models import FormVersion
+from engine.parsing import NOTICE_KINDS
 from tests.scenarios.driver import ROOT, Journey, iso
 
 PATH_BASE = dict(nationality_group="third_country", has_job_offer=True, qualification_type="academic",
@@ -50,7 +51,8 @@ def decide(bundle, decision_id, **data):
 
 def test_diagrams_parse_and_every_task_is_complete(bundle):
     # element ids unique across processes; user tasks: groups, due date, a deployed form, actor;
-    # catch events: actor; milestones: label; every form is used by a user task
+    # catch events: actor; milestones: label; every form is used by a user task; a boundary timer's
+    # helper task leaves the escalation to the task it watches
     problems, seen, used_forms = [], {}, set()
     for key, (definition, spec) in bundle.items():
         for task_spec in spec.task_specs.values():
@@ -75,6 +77,10 @@ def test_diagrams_parse_and_every_task_is_complete(bundle):
                 problems.append(f"{element}: catch event without actor")
             if props.get("milestone") and not props.get("milestone_label"):
                 problems.append(f"{element}: milestone without label")
+            if isinstance(task_spec, BoundaryEvent):      # its helper task is a notice: it does not escalate itself
+                for helper in task_spec.outputs:
+                    if isinstance(helper, UserTask) and "escalation" in helper.extensions.get("notices", NOTICE_KINDS):
+                        problems.append(f"{helper.bpmn_id}: a helper task of {element} escalates itself")
     problems += [f"form {name} is not used by any user task" for name in FORM_FILES if name not in used_forms]
     assert problems == []
 
