@@ -21,6 +21,7 @@ import defusedxml.ElementTree
 from xml.etree import ElementTree
 from lxml import etree
 from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.parser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
@@ -157,7 +158,13 @@ class DeadlineTimeDateEventDefinition(TimeDateEventDefinition):
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:
             value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            event_value = clock.deadline_instant(value).isoformat()
+            try:
+                event_value = clock.deadline_instant(value).isoformat()
+            except (TypeError, ValueError):
+                event_value = None
+            if event_value is None:      # raised outside the except: the incident shows this message
+                raise WorkflowTaskException(f"timer {self.name!r}: {value!r} (from {self.expression!r}) is neither "
+                                            "a date (2026-12-20) nor a date-time", task=my_task)
             my_task._set_internal_data(event_value=event_value)
         if clock.deadline_instant(event_value) < clock.now():
             my_task._set_internal_data(event_fired=True)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from engine import cases, clock, deploy, sandbox, state, timers
 from engine.db import db
 from engine.errors import DeploymentRejected
-from engine.models import Case, CaseEvent, HumanTask, ProcessDefinition, WaitingTimer
+from engine.models import Case, CaseEvent, HumanTask, Incident, ProcessDefinition, WaitingTimer
 from engine.parsing import DeadlineTimeDateEventDefinition
 from tests.conftest import fixture_files
 
@@ -119,3 +119,13 @@ def test_script_helpers_count_days_in_berlin(ctx):
     assert sandbox.parse_date(clock.now().isoformat()) == "2026-12-20"
     assert sandbox.days_between("2026-12-19T23:30:00+00:00", "2026-12-21") == 1
     assert sandbox.add_duration(sandbox.today(), "P14D") == "2027-01-03"
+
+
+def test_a_timer_date_that_is_no_date_is_an_incident_naming_the_timer(people, deploy_fixture):
+    deploy_fixture("timer_date.bpmn")
+    case_id = cases.start_case("timer_date", center=people["center"], employer=people["firm"], subject="Ana Lima",
+                               data={"register_by": "bald"}, actor=people["anna"]).id
+    reload()
+    [incident] = db.session.scalars(select(Incident).where(Incident.case_id == case_id)).all()
+    assert "'Bis zum Stichtag warten'" in incident.message and "'bald'" in incident.message
+    assert db.session.get(Case, case_id).status == "active"
