@@ -5,7 +5,7 @@ existing task, means all three. A diagram that models a reminder, an overdue fol
 escalation of a task itself lists the others in the task's property `notices`.
 
 Revision ID: e1d4b7a9c2f3
-Revises: c3f19a7d2b60
+Revises: e7a41c09d2f3
 Create Date: 2026-12-06 14:00:00.000000
 
 """
@@ -17,7 +17,7 @@ import engine.db
 
 # revision identifiers, used by Alembic.
 revision = 'e1d4b7a9c2f3'
-down_revision = 'c3f19a7d2b60'
+down_revision = 'e7a41c09d2f3'
 branch_labels = None
 depends_on = None
 
