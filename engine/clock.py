@@ -8,7 +8,8 @@ and the sweeper all agree on what time it is.
 the clock shifted: tests use it to tell a worker subprocess what time it is ("a day later")
 without sleeping.
 """
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as _spiff_timer
 
@@ -61,3 +62,38 @@ class _ClockDatetime(datetime):
 
 
 _spiff_timer.datetime = _ClockDatetime
+
+
+# --- reading a deadline ------------------------------------------------------------------------------
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def local_date(value: datetime) -> date:
+    """The calendar day `value` falls on in Berlin (a naive value is taken as Berlin time)."""
+    return (value if value.tzinfo else value.replace(tzinfo=BERLIN)).astimezone(BERLIN).date()
+
+
+def end_of_day(day: date) -> datetime:
+    """The last moment of `day` in Berlin, in UTC: "register by 20 December" is due then."""
+    return datetime.combine(day, time.max, BERLIN).astimezone(timezone.utc)
+
+
+def deadline_instant(value) -> datetime:
+    """The moment a deadline or timer value means, aware UTC.
+
+    A date without a time ('2026-12-20', a `date`) is due at the end of that day in Berlin;
+    a date-time without an offset is Berlin time. Due dates, timers and notices all read
+    values through here, so they agree.
+    """
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        return end_of_day(value)
+    else:
+        text = str(value).strip()
+        try:
+            return end_of_day(date.fromisoformat(text))
+        except ValueError:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=BERLIN)).astimezone(timezone.utc)

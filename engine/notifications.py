@@ -13,6 +13,9 @@ For an open task with a due date:
 - **escalation** at `due + LOTSE_ESCALATION_AFTER` (default P2D) to the supervisors (group
   `supervisor`) of the task's center.
 
+A user task's property `notices` limits these to the kinds its diagram does not model itself (a
+reminder helper task, an escalation timer): one mechanism per notice (`human_task.notice_kinds`).
+
 Each goes out once: `human_task.notices_sent` lists what went out, `human_task.next_notice_at`
 (recomputed on every insert/update of the row) is the sweeper's index. A notice is recorded
 in the case's event log (`reminder_sent`, `overdue_notice`, `escalated`), as an in-app
@@ -50,7 +53,11 @@ def schedule(task: HumanTask) -> list[tuple[str, object]]:
     """[(kind, when)] of the deadline notices this task gets, in order."""
     if task.state != "open" or task.due_at is None:
         return []
-    due = task.due_at
+    return [(kind, at) for kind, at in _all_notices(task, task.due_at)
+            if task.notice_kinds is None or kind in task.notice_kinds]
+
+
+def _all_notices(task, due):
     plan = []
     reminder_at = _before(due, setting("REMINDER_BEFORE"))
     if task.follow_up_at is not None and task.follow_up_at > reminder_at:

@@ -21,18 +21,21 @@ import defusedxml.ElementTree
 from xml.etree import ElementTree
 from lxml import etree
 from SpiffWorkflow.bpmn import BpmnEvent
-from SpiffWorkflow.bpmn.exceptions import WorkflowDataException
+from SpiffWorkflow.bpmn.exceptions import WorkflowDataException, WorkflowTaskException
 from SpiffWorkflow.bpmn.parser import BpmnValidator
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs import control, defaults as bpmn_specs
 from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.bpmn.specs.event_definitions.base import EventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimeDateEventDefinition
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS
 from SpiffWorkflow.camunda.specs import multiinstance_task as camunda_mi
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
+
+from engine import clock
 
 USER_TASK_ATTRIBUTES = ("candidateGroups", "candidateUsers", "assignee", "dueDate", "followUpDate",
                         "priority", "formRef", "formKey")
@@ -78,7 +81,25 @@ def _camunda_extensions(parser, node):
             if attr in LIST_ATTRIBUTES and not value.startswith("${"):
                 value = [part.strip() for part in value.split(",") if part.strip()]
             extensions["formRef" if attr == "formKey" else attr] = value
+        if "notices" in properties:
+            extensions["notices"] = _notice_kinds(properties["notices"], node, parser)
     return extensions
+
+
+NOTICE_KINDS = ("reminder", "overdue", "escalation")
+
+
+def _notice_kinds(text, node, parser) -> list[str]:
+    """Property `notices` of a user task: the deadline notices Lotse sends for it ("reminder, overdue",
+    or "none" when its diagram models all of them); without it, all three."""
+    kinds = [part.strip() for part in (text or "").split(",") if part.strip()]
+    if kinds == ["none"]:
+        return []
+    unknown = [kind for kind in kinds if kind not in NOTICE_KINDS]
+    if unknown or not kinds:
+        raise ValidationException(f"property notices {text!r}: list some of {', '.join(NOTICE_KINDS)}, or none",
+                                  node=node, file_name=getattr(parser, "filename", None))
+    return [kind for kind in NOTICE_KINDS if kind in kinds]
 
 
 DEFAULT_CORRELATION_KEY = "MainCorrelationKey"
@@ -244,6 +265,34 @@ def link_event_subprocesses(spec):
             subprocess.connect(spec.end)
 
 
+class DeadlineTimeDateEventDefinition(TimeDateEventDefinition):
+    """A `timeDate` timer read as a deadline: a date without a time fires after the end of that day in
+    Berlin, a date-time without an offset is Berlin time (`clock.deadline_instant`).
+
+    The library reads both as server-local time, so "register by 20 December" fired at 00:00 UTC
+    of the 20th, about a day early. The value is kept as an aware UTC time once evaluated, so
+    what the case waits for (`state.waiting`) and when it fires are the same moment. It is stored
+    under the library's type name: specs deployed before this class existed load as it too.
+    """
+
+    def has_fired(self, my_task):
+        event_value = my_task._get_internal_data("event_value")
+        if event_value is None:
+            value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            try:
+                event_value = clock.deadline_instant(value).isoformat()
+            except (TypeError, ValueError):
+                event_value = None
+            if event_value is None:      # raised outside the except: the incident shows this message
+                raise WorkflowTaskException(f"timer {self.name!r}: {value!r} (from {self.expression!r}) is neither "
+                                            "a date (2026-12-20) nor a date-time", task=my_task)
+            my_task._set_internal_data(event_value=event_value)
+        if clock.deadline_instant(event_value) < clock.now():
+            my_task._set_internal_data(event_fired=True)
+        return my_task._get_internal_data("event_fired", False)
+
+
+
 def _with_camunda_extensions(parser_class):
     def parse_extensions(self, node=None):
         return _camunda_extensions(self, node if node is not None else self.node)
@@ -255,6 +304,13 @@ def _with_camunda_extensions(parser_class):
             return CorrelatedMessageEventDefinition(base.name, base.correlation_properties, base.expression,
                                                     base.result_var)
         members["parse_message_event"] = parse_message_event
+    if hasattr(parser_class, "parse_timer_event"):
+        def parse_timer_event(self, event):
+            base = parser_class.parse_timer_event(self, event)
+            if type(base) is TimeDateEventDefinition:
+                return DeadlineTimeDateEventDefinition(base.name, base.expression, description=base.description)
+            return base
+        members["parse_timer_event"] = parse_timer_event
     return type(f"Lotse{parser_class.__name__}", (parser_class,), members)
 
 

@@ -12,7 +12,7 @@ otherwise rewrite the data of earlier, completed tasks.
 import copy
 import operator
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 import holidays
@@ -34,20 +34,25 @@ class SandboxViolation(Exception):
 # --- helpers available to every diagram expression -------------------------------------------
 
 def _as_datetime(value) -> datetime:
+    """A date or date-time value as an aware time: a date is the start of that day in Berlin, a
+    date-time without an offset is Berlin time (what people enter; `clock.deadline_instant` agrees)."""
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
-    text = str(value)
-    if len(text) == 10:
-        return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
-    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime(value.year, value.month, value.day)
+    else:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=clock.BERLIN)
+
+
+def _day(value) -> date:
+    """The calendar day a value falls on in Berlin."""
+    return clock.local_date(_as_datetime(value))
 
 
 def today() -> str:
-    """Today's date (Europe/Berlin is close enough to UTC for day arithmetic here) as 'YYYY-MM-DD'."""
-    return clock.now().date().isoformat()
+    """Today's date in Berlin as 'YYYY-MM-DD' (at 00:30 in Berlin it is already the next day there, not in UTC)."""
+    return clock.local_date(clock.now()).isoformat()
 
 
 def now() -> str:
@@ -55,8 +60,8 @@ def now() -> str:
 
 
 def parse_date(value) -> str:
-    """Normalise a date or date-time text to 'YYYY-MM-DD'."""
-    return _as_datetime(value).date().isoformat()
+    """Normalise a date or date-time text to the Berlin day 'YYYY-MM-DD'."""
+    return _day(value).isoformat()
 
 
 def add_duration(start, duration: str) -> str:
@@ -82,13 +87,13 @@ _NRW_HOLIDAYS = holidays.Germany(subdiv="NW")
 
 
 def is_business_day(value) -> bool:
-    day = _as_datetime(value).date()
+    day = _day(value)
     return day.weekday() < 5 and day not in _NRW_HOLIDAYS
 
 
 def add_business_days(start, days: int) -> str:
     """Working days in North Rhine-Westphalia (weekends and public holidays skipped)."""
-    day = _as_datetime(start).date()
+    day = _day(start)
     step = 1 if days >= 0 else -1
     remaining = abs(int(days))
     while remaining:
@@ -99,7 +104,7 @@ def add_business_days(start, days: int) -> str:
 
 
 def days_between(first, second) -> int:
-    return (_as_datetime(second).date() - _as_datetime(first).date()).days
+    return (_day(second) - _day(first)).days
 
 
 HELPERS = {

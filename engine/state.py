@@ -9,7 +9,7 @@ import copy
 import json
 from collections import OrderedDict
 from contextlib import nullcontext
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from importlib.metadata import version as package_version
 from typing import NamedTuple
 from uuid import UUID
@@ -25,6 +25,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDef
                                                               DurationTimerEventDefinition,
                                                               TimeDateEventDefinition, TimerEventDefinition)
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG
+from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
 from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefinitionConverter
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import DBAPIError
@@ -32,13 +33,13 @@ from sqlalchemy.exc import DBAPIError
 from engine import casedata, clock, notifications, parsing, sandbox, task_counts
 from engine.db import db
 from engine.errors import InvalidData
-from engine.parsing import CorrelatedMessageEventDefinition
+from engine.parsing import CorrelatedMessageEventDefinition, DeadlineTimeDateEventDefinition
 from engine.models import (CaseEvent, HumanTask, HumanTaskGroup, MessageSubscription, ProcessDefinition, User,
                            WaitingTimer)
 
 LIBRARY_VERSION = package_version("SpiffWorkflow")
-TIMER_KINDS = {TimeDateEventDefinition: "date", DurationTimerEventDefinition: "duration",
-               CycleTimerEventDefinition: "cycle"}
+TIMER_KINDS = {TimeDateEventDefinition: "date", DeadlineTimeDateEventDefinition: "date",
+               DurationTimerEventDefinition: "duration", CycleTimerEventDefinition: "cycle"}
 
 
 # --- serialization ------------------------------------------------------------------------------
@@ -120,6 +121,8 @@ _config[parsing.BoundaryEventJoin] = EventJoinConverter
 _config[parsing.ParallelMultiInstanceTask] = MultiInstanceTaskConverter
 _config[parsing.SequentialMultiInstanceTask] = MultiInstanceTaskConverter
 registry = _registry(_config)
+# A timeDate timer is restored as a deadline (end of day in Berlin), the specs of earlier deployments too.
+TimerConditionalEventDefinitionConverter(DeadlineTimeDateEventDefinition, registry, typename="TimeDateEventDefinition")
 serializer = BpmnWorkflowSerializer(registry)
 SERIALIZER_VERSION = serializer.VERSION
 
@@ -191,16 +194,6 @@ def check_storable(data: dict, path="") -> None:
 
 # --- deadlines on user tasks ---------------------------------------------------------------------
 
-def _as_utc(value) -> datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
-    return None
-
-
 def resolve_expression(value, data):
     """A camunda attribute value: `${python expression}` over task data, or the literal text."""
     if isinstance(value, str) and value.startswith("${") and value.endswith("}"):
@@ -209,20 +202,15 @@ def resolve_expression(value, data):
 
 
 def resolve_date(value, data, created: datetime) -> datetime | None:
-    """camunda:dueDate/followUpDate: an ISO duration from task creation, an ISO date(-time), or `${expr}`."""
+    """camunda:dueDate/followUpDate: an ISO duration from task creation, an ISO date(-time), or `${expr}`.
+    A date is due at the end of that day in Berlin, as a timer on it fires (`clock.deadline_instant`)."""
     value = resolve_expression(value, data)
     if value is None or value == "":
         return None
-    if isinstance(value, (datetime, date)):
-        return _as_utc(value)
-    text = str(value).strip()
-    if text.startswith("P"):
-        duration = TimerEventDefinition.parse_iso_duration(text)
+    if isinstance(value, str) and value.strip().startswith("P"):
+        duration = TimerEventDefinition.parse_iso_duration(value.strip())
         return created + TimerEventDefinition.get_timedelta_from_start(duration, created)
-    if len(text) == 10:       # a date: due at the end of that day (Berlin is UTC+1/+2; keep it simple)
-        return datetime.fromisoformat(text).replace(tzinfo=timezone.utc) + timedelta(hours=22)
-    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return clock.deadline_instant(value)
 
 
 # --- keeping the derived tables in step -----------------------------------------------------------
@@ -289,7 +277,7 @@ def _open_human_task(case, task, definition, now) -> HumanTask:
         lane=spec.lane, actor=properties(spec).get("actor"), candidate_groups=list(groups),
         candidate_users=list(users), assignee_id=assignee_id,
         due_at=due_at, follow_up_at=follow_up_at,
-        priority=priority, form_key=form_key,
+        priority=priority, form_key=form_key, notice_kinds=ext.get("notices"),
         form_version_id=(definition.forms or {}).get(form_key) if form_key else None,
         state="open", created_at=now, notices_sent=[],
     )
@@ -322,7 +310,7 @@ def waiting(workflow) -> list[tuple]:
                         if isinstance(event, CycleTimerEventDefinition) else None
                     rows.append(("timer", str(task.id), element_id, spec.bpmn_name or element_id,
                                  TIMER_KINDS.get(type(event), "timer"), properties(spec).get("actor"),
-                                 TimerEventDefinition.get_datetime(pending.value),
+                                 clock.deadline_instant(pending.value),
                                  cycle["cycles"] if cycle else None))
             elif isinstance(event, MessageEventDefinition):
                 correlations = task.workflow.correlations or workflow.correlations or {}

@@ -51,6 +51,9 @@ class HumanTask(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # Which deadline notices Lotse sends for this task (None: all three); the diagram sends the others itself
+    # (user-task property `notices`), so a task never gets a reminder both from a helper task and from here.
+    notice_kinds: Mapped[list | None] = mapped_column(JSONText)
     # Deadline notices already sent ('reminder', 'overdue', 'escalation'): each goes out once.
     notices_sent: Mapped[list] = mapped_column(JSONText, default=list)
     # When the next of those notices is due (None: none left, or the task is closed): the sweeper's index.

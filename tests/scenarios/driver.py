@@ -36,8 +36,15 @@ class Journey:
         clock.advance(timedelta(days=days, hours=hours))
         self.sweep()
 
+    def reload(self):
+        """Forget what this process holds (loaded rows, restored specs): the next step reads the case
+        from the database as another worker process would."""
+        db.session.expire_all()
+        state.spec_cache.clear()
+
     def sweep(self):
         """What the timer sweeper does: wake every active case whose next timer is due."""
+        self.reload()
         for _ in range(50):
             due = db.session.scalars(select(Case.id).where(Case.status == "active", Case.next_timer_at.is_not(None),
                                                            Case.next_timer_at <= clock.now())).all()
@@ -75,6 +82,7 @@ class Journey:
         return found[index]
 
     def complete(self, case, element_id, data=None, actor="anna", index=0):
+        self.reload()
         task = self.task(case, element_id, index)
         cases.complete_task(task.id, data or {}, actor=self.people[actor])
         messages.deliver_pending()

@@ -25,8 +25,10 @@ def test_eu_citizen_takes_the_short_path(people):
     assert "task_permit_apply" not in j.open_ids(case)
     assert j.outbox() == []                      # not linked to an employer case: no arrival message
 
-    # the non-interrupting reminder fires after 10 days, the task stays open
+    # the non-interrupting reminder fires when four days are left (day 10 is over), the task stays open
     j.advance(days=10, hours=1)
+    assert "task_registration_reminder" not in j.open_ids(case)
+    j.advance(days=1)
     assert "task_registration_reminder" in j.open_ids(case)
     assert "task_registration" in j.open_ids(case)
     j.complete(case, "task_registration_reminder", dict(registration_reminder_channel="phone"))

@@ -1,6 +1,7 @@
 """§ 81a AufenthG: an electrician via the accelerated procedure; the agency stays silent; a late visa appointment."""
 from datetime import date, timedelta
 
+from engine import clock
 from tests.scenarios.driver import (Journey, confirm_path, enter, first_steps, intake, iso,
                                     recognition_until_decision, settle)
 
@@ -35,15 +36,19 @@ def test_electrician_via_fast_track_with_approval_fiction(people):
     j.complete(case, "task_recognition_decision", dict(recognition_result="full",
                                                        recognition_decision_date=iso(j.today())))
 
-    # agency approval: nobody answers within a week -> approval deemed given (§ 36 (2) BeschV)
-    j.complete(case, "task_ba_forwarded", dict(ba_request_date=iso(j.today())))
+    # agency approval: nobody answers within a week of receiving the request -> approval deemed given
+    # (§ 36 (2) BeschV). The week runs from the request, not from when the advisor recorded it.
+    requested = j.today()
+    j.advance(days=3)
+    j.complete(case, "task_ba_forwarded", dict(ba_request_date=iso(requested)))
     answer = j.task(case, "task_ba_answer")
-    assert answer.actor == "authority" and answer.due_at == answer.created_at + timedelta(days=7)
-    j.advance(days=6)
+    assert answer.actor == "authority" and answer.due_at == clock.end_of_day(requested + timedelta(days=7))
+    j.advance(days=4)                                  # the request's 7th day, 08:00 UTC
     assert "task_ba_answer" in j.open_ids(case)
-    j.advance(days=1, hours=1)
+    j.advance(days=1)
     assert "task_ba_answer" not in j.open_ids(case)
     assert j.value(case, "ba_approval") == "fiction"
+    assert j.value(case, "ba_approval_date") == iso(requested + timedelta(days=7))
     assert j.ever(case, "task_ba_answer")[0].state == "cancelled"
 
     j.complete(case, "task_preapproval", dict(preapproval_date=iso(j.today()), preapproval_sent_to_worker=True))
