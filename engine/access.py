@@ -166,6 +166,10 @@ def visible_task(user, task_id) -> HumanTask | None:
 
 
 def is_candidate(user, task: HumanTask) -> bool:
+    """Named by the task (by group or by name) and of the organisation it belongs to."""
+    own = task.center_id if is_center_staff(user) else task.employer_id
+    if user.organisation_id is None or user.organisation_id != own:
+        return False
     if user.username in (task.candidate_users or []):
         return True
     groups = set(task.candidate_groups or [])
@@ -224,22 +228,25 @@ def visible_mail(user, mail_id) -> MailMessage | None:
 
 # --------------------------------------------------------------------------- redirects
 
-# C0 controls, DEL and the backslash: browsers drop tab, CR and LF from a URL and read `\` as `/`,
-# so `/\t/evil.example` and `/\evil.example` both lead to another host.
-_UNSAFE_IN_TARGET = re.compile(r"[\x00-\x1f\x7f\\]")
+# C0 controls and DEL: browsers drop tab, CR and LF from a URL (`/\t/evil.example` becomes `//evil.example`),
+# and CR or LF in a Location header would split it.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def safe_next(target: str | None, default: str | None = None) -> str | None:
-    """`target` if it is a path on this site (starts with one `/`), else `default`.
+    """`target` if it is a path on this site, else `default`: the one check for every `next=`.
 
-    Checked as given and after each round of percent-decoding, so that encoded variants
-    (`/%09/evil.example`, `%2F%2Fevil.example`, `/%5Cevil.example`) are refused too."""
-    if not target or len(target) > 2000:
+    Its path (before `?` or `#`) must start with exactly one `/` and hold no backslash (read as `/`
+    by browsers) or control character, as given and after each round of percent-decoding, so that
+    encoded variants (`/%09/evil.example`, `%2F%2Fevil.example`, `/%5Cevil.example`) are refused too."""
+    if not target or len(target) > 2000 or _CONTROL.search(target):
         return default
     candidate = target
     for _round in range(4):
-        if (_UNSAFE_IN_TARGET.search(candidate) or not candidate.startswith("/") or candidate.startswith("//")
-                or urlsplit(candidate).scheme or urlsplit(candidate).netloc):
+        path = re.split(r"[?#]", candidate, maxsplit=1)[0]
+        parts = urlsplit(candidate)
+        if (not path.startswith("/") or path.startswith("//") or "\\" in path or _CONTROL.search(path)
+                or parts.scheme or parts.netloc):
             return default
         decoded = unquote(candidate)
         if decoded == candidate:
