@@ -88,17 +88,3 @@ def test_the_language_switch_never_redirects_to_another_site(people, client_for)
     client = client_for("anna")
     for payload in PAYLOADS:
         assert_stays(client.post("/language", {"language": "de", "next": payload}), "/")
-
-
-def test_paths_of_the_site_are_kept(waiting, client_for):
-    anna = client_for("anna")
-    task = waiting[0]
-    here = "/?view=group&q=Fall%200&sort=-due"
-    anna.get(here)
-    assert_stays(anna.post(f"/tasks/{task.id}/claim", {"next": here}), here)
-    assert_stays(anna.post("/language", {"language": "de", "next": f"/tasks/{task.id}?next=%2F"}),
-                 f"/tasks/{task.id}?next=%2F")
-    client = client_for()
-    client.get("/login")
-    assert_stays(client.post(f"/login?next={quote('/deadlines?weeks=8', safe='')}",
-                             {"username": "anna", "password": "pw-anna"}), "/deadlines?weeks=8")

@@ -74,6 +74,23 @@ def test_other_roles_get_a_clear_403_and_a_start_page_of_their_own(ws, client_fo
     assert jansen.post(f"/cases/{ws['cases'][0].reference}/comments", {"body": "x"}).status_code == 403
 
 
+def test_next_keeps_paths_of_the_site(ws, client_for):
+    """The redirect check (engine.access.safe_next; attacks in tests/security/test_redirects.py) keeps the
+    user's own pages, with their queries."""
+    task = open_task(ws["cases"][0])
+    anna = client_for("anna")
+    here = "/?view=group&q=Ravi%20Kumar&sort=-due"
+    anna.get(here)
+    response = anna.post(f"/tasks/{task.id}/claim", {"next": here})
+    assert response.status_code == 302 and response.headers["Location"] == here
+    response = anna.post("/language", {"language": "de", "next": f"/tasks/{task.id}?next=%2F"})
+    assert response.headers["Location"] == f"/tasks/{task.id}?next=%2F"
+    client = client_for()
+    client.get("/login")
+    response = client.post("/login?next=%2Fdeadlines%3Fweeks%3D8", {"username": "anna", "password": "pw-anna"})
+    assert response.headers["Location"] == "/deadlines?weeks=8"
+
+
 def test_every_form_carries_a_csrf_token_and_posts_without_one_fail(ws, client_for):
     client = client_for("anna")
     task = open_task(ws["cases"][0])
