@@ -89,8 +89,8 @@ def case_page(user, reference: str, now: datetime | None = None) -> CasePage | N
     tasks = select(HumanTask).where(HumanTask.case_id == case.id)
     if not view.all_tasks:
         tasks = tasks.where(access.task_filter(user))
-    last_event = db.session.scalar(select(func.max(CaseEvent.at)).where(CaseEvent.case_id == case.id)) \
-        if view.timeline else None
+    last_event = db.session.scalar(select(CaseEvent.at).where(CaseEvent.case_id == case.id)
+                                   .order_by(CaseEvent.id.desc()).limit(1)) if view.timeline else None
     page = CasePage(
         case=case, definition=definition, view=view,
         tasks=db.session.scalars(tasks.options(joinedload(HumanTask.assignee)).where(HumanTask.state == "open")

@@ -1,8 +1,10 @@
 """The case view (header, tasks, deadlines, diagram, timeline, data, notes, incidents) and starting cases.
 
-The case page asks `engine.snapshot` for the diagram's markers and the current data (it
-loads this one case's workflow; lists never do). The diagram's XML comes from a route that checks the user may see
-the case, like every other object here: a case of another organisation is a 404.
+The case page renders `engine.pages.case_page`: the parts of the case the user's role may see
+(`engine.access.case_view`; an employer user gets the subject, milestones and their own tasks), with
+the diagram's markers and the current data from this one case's workflow (lists never load one). The
+diagram's XML comes from a route that checks the user may see the case and its diagram, like every
+other object here: a case of another organisation is a 404.
 """
 from __future__ import annotations
 
