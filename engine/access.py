@@ -1,36 +1,91 @@
-"""Who may see and act on what. Every view and the API ask here; a `None` means 404.
+"""Who may see and act on what: every permission decision of Lotse, in one place.
 
-- Welcome Center staff see the cases of their own center; employer users only the cases
-  of their own firm. Nobody sees another organisation's objects, whatever the URL.
+Views, the CLI and the engine ask here; a `None` from a `visible_*` function means 404.
+
+Roles are groups; the organisation a user belongs to bounds everything they see:
+
+- Welcome Center staff (advisor, supervisor, admin) see the cases, tasks, deadlines and mails of
+  their own center, never another's. Supervisors (and only they) see all open tasks of their
+  center and (re)assign them; admins and supervisors read their center's mail outbox.
+- Employer users see their own firm's cases, and of a case only what the process marks for them:
+  the case's subject (the worker's name), its milestones and their own tasks (candidate group
+  `employer`, or naming them). Never the other tasks, the timeline, the case data, notes, incidents
+  or the diagram.
+- Process owners (without another role) have no workspace yet: they see no case and no task.
 - A user may work a task if it is assigned to them, or if it is unassigned and they are a
   candidate (by group or by name) in the organisation the task belongs to.
-- Supervisors may (re)assign any open task of their center.
+- Notifications are their recipient's only.
+
+`safe_next` decides where a `next=` parameter may send the browser (same origin, a path only).
 """
-from sqlalchemy import false, select
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+from sqlalchemy import Text, false, or_, select, type_coerce
 
 from engine.db import db
-from engine.models import Case, HumanTask
+from engine.models import Case, HumanTask, MailMessage, Notification, Organisation, User, WaitingTimer
 
+# Groups of center staff that work cases (start cases, write notes, retry failed steps).
+STAFF_GROUPS = frozenset({"advisor", "supervisor", "admin"})
+EMPLOYER_GROUP = "employer"
+
+
+# --------------------------------------------------------------------------- roles
 
 def is_center_staff(user) -> bool:
+    """The user belongs to a Welcome Center (whatever their groups)."""
     return user.organisation is not None and user.organisation.kind == "center"
 
 
+def is_employer_user(user) -> bool:
+    return user.organisation is not None and user.organisation.kind == "employer"
+
+
+def may_use_workspace(user) -> bool:
+    """Center staff and employer users with a workspace role; others (process owners only) have none yet."""
+    if is_center_staff(user):
+        return bool(user.group_names & STAFF_GROUPS)
+    return is_employer_user(user) and EMPLOYER_GROUP in user.group_names
+
+
+def is_staff(user) -> bool:
+    """Welcome Center staff working cases: may start cases, write notes and retry failed steps."""
+    return is_center_staff(user) and bool(user.group_names & STAFF_GROUPS)
+
+
+def scope(user) -> str:
+    """Whose objects the user's role reaches: "center" (staff of a center: their center's), "employer"
+    (people of a firm: their firm's), or "" (nothing, e.g. a process owner without another role)."""
+    if is_staff(user):
+        return "center"
+    return "employer" if is_employer_user(user) else ""
+
+
+def can_see_all_tasks(user) -> bool:
+    """The inbox's "all" tab: every open task of the supervisor's own center."""
+    return is_center_staff(user) and user.in_group("supervisor")
+
+
+def may_see_outbox(user) -> bool:
+    """Admins and supervisors read their own center's mail outbox."""
+    return is_center_staff(user) and user.in_group("admin", "supervisor")
+
+
+# --------------------------------------------------------------------------- cases
+
 def case_filter(user):
     """A WHERE clause limiting `Case` rows to what `user` may see."""
-    if user.organisation_id is None:
-        return false()
-    if is_center_staff(user):
+    reach = scope(user)
+    if reach == "center":
         return Case.center_id == user.organisation_id
-    return Case.employer_id == user.organisation_id
-
-
-def task_filter(user):
-    if user.organisation_id is None:
-        return false()
-    if is_center_staff(user):
-        return HumanTask.center_id == user.organisation_id
-    return HumanTask.employer_id == user.organisation_id
+    if reach == "employer":
+        return Case.employer_id == user.organisation_id
+    return false()
 
 
 def visible_case(user, case_id) -> Case | None:
@@ -41,18 +96,87 @@ def visible_case_by_reference(user, reference) -> Case | None:
     return db.session.scalar(select(Case).where(Case.reference == reference, case_filter(user)))
 
 
+@dataclass(frozen=True)
+class CaseView:
+    """Which parts of a visible case's page a user sees."""
+    all_tasks: bool        # False: only the tasks the user acts on (`task_filter`)
+    timeline: bool
+    case_data: bool        # the labelled data and the raw (JSON) view
+    incidents: bool
+    notes: bool            # read and write internal notes
+    diagram: bool
+    retry: bool            # retry a failed step
+
+    @property
+    def reduced(self) -> bool:
+        return not self.all_tasks
+
+
+FULL_VIEW = CaseView(all_tasks=True, timeline=True, case_data=True, incidents=True, notes=True, diagram=True,
+                     retry=True)
+# What the process marks for an employer: subject, milestones, their own tasks.
+EMPLOYER_VIEW = CaseView(all_tasks=False, timeline=False, case_data=False, incidents=False, notes=False,
+                         diagram=False, retry=False)
+
+
+def case_view(user) -> CaseView:
+    """What of a case (one `visible_case` returned) the user sees on its page."""
+    if is_staff(user):
+        return FULL_VIEW
+    return EMPLOYER_VIEW
+
+
+# --------------------------------------------------------------------------- tasks
+
+def _employer_task_clause(user):
+    """Tasks an employer user acts on: candidate group `employer`, or naming them; or theirs already.
+
+    The candidate lists are JSON text (`engine.db.JSONText`), matched as text so that closed tasks
+    (which have left the group index) are found too."""
+    groups, users_ = type_coerce(HumanTask.candidate_groups, Text), type_coerce(HumanTask.candidate_users, Text)
+    name = _escape_like(json.dumps(user.username, ensure_ascii=False))
+    return or_(groups.like(f'%"{EMPLOYER_GROUP}"%'), users_.like(f"%{name}%", escape="\\"),
+               HumanTask.assignee_id == user.id, HumanTask.completed_by_id == user.id)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def task_filter(user):
+    """A WHERE clause limiting `HumanTask` rows to what `user` may see."""
+    reach = scope(user)
+    if reach == "center":
+        return HumanTask.center_id == user.organisation_id
+    if reach == "employer":
+        return (HumanTask.employer_id == user.organisation_id) & _employer_task_clause(user)
+    return false()
+
+
+def timer_filter(user):
+    """A WHERE clause limiting `WaitingTimer` rows (joined with their `Case`) to what `user` may see:
+    an employer user sees only what the process marks as theirs to act on (actor `employer`)."""
+    if is_employer_user(user):
+        return case_filter(user) & (WaitingTimer.actor == EMPLOYER_GROUP)
+    return case_filter(user) & (WaitingTimer.center_id == user.organisation_id)
+
+
 def visible_task(user, task_id) -> HumanTask | None:
     return db.session.scalar(select(HumanTask).where(HumanTask.id == str(task_id), task_filter(user)))
 
 
 def is_candidate(user, task: HumanTask) -> bool:
+    """Named by the task (by group or by name) and of the organisation it belongs to."""
+    own = task.center_id if is_center_staff(user) else task.employer_id
+    if user.organisation_id is None or user.organisation_id != own:
+        return False
     if user.username in (task.candidate_users or []):
         return True
     groups = set(task.candidate_groups or [])
     if not groups.intersection(user.group_names):
         return False
     # Employer users act on employer tasks only; center staff on the rest.
-    return is_center_staff(user) or "employer" in groups
+    return is_center_staff(user) or EMPLOYER_GROUP in groups
 
 
 def can_claim(user, task: HumanTask) -> bool:
@@ -68,6 +192,64 @@ def can_work(user, task: HumanTask) -> bool:
 
 
 def can_assign(user, task: HumanTask) -> bool:
-    return task.is_open and is_center_staff(user) and user.in_group("supervisor") \
-        and task.center_id == user.organisation_id
+    return task.is_open and can_see_all_tasks(user) and task.center_id == user.organisation_id
 
+
+def may_be_assigned(assignee: User | None, by) -> bool:
+    """A supervisor assigns tasks to active people of their own center only."""
+    return assignee is not None and assignee.active and assignee.organisation_id == by.organisation_id
+
+
+# --------------------------------------------------------------------------- notifications and mail
+
+def notification_filter(user):
+    return Notification.user_id == user.id
+
+
+def visible_notification(user, notification_id) -> Notification | None:
+    return db.session.scalar(select(Notification).where(Notification.id == notification_id,
+                                                        notification_filter(user)))
+
+
+def outbox_filter(user):
+    """A WHERE clause limiting `MailMessage` rows to mails to people of the user's center and of the
+    employers it serves (admins included: nobody reads another center's mail)."""
+    if not may_see_outbox(user):
+        return false()
+    served = select(Organisation.id).where(Organisation.center_id == user.organisation_id)
+    recipients = select(User.id).where(or_(User.organisation_id == user.organisation_id,
+                                           User.organisation_id.in_(served)))
+    return MailMessage.user_id.in_(recipients)
+
+
+def visible_mail(user, mail_id) -> MailMessage | None:
+    return db.session.scalar(select(MailMessage).where(MailMessage.id == mail_id, outbox_filter(user)))
+
+
+# --------------------------------------------------------------------------- redirects
+
+# C0 controls and DEL: browsers drop tab, CR and LF from a URL (`/\t/evil.example` becomes `//evil.example`),
+# and CR or LF in a Location header would split it.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def safe_next(target: str | None, default: str | None = None) -> str | None:
+    """`target` if it is a path on this site, else `default`: the one check for every `next=`.
+
+    Its path (before `?` or `#`) must start with exactly one `/` and hold no backslash (read as `/`
+    by browsers) or control character, as given and after each round of percent-decoding, so that
+    encoded variants (`/%09/evil.example`, `%2F%2Fevil.example`, `/%5Cevil.example`) are refused too."""
+    if not target or len(target) > 2000 or _CONTROL.search(target):
+        return default
+    candidate = target
+    for _round in range(4):
+        path = re.split(r"[?#]", candidate, maxsplit=1)[0]
+        parts = urlsplit(candidate)
+        if (not path.startswith("/") or path.startswith("//") or "\\" in path or _CONTROL.search(path)
+                or parts.scheme or parts.netloc):
+            return default
+        decoded = unquote(candidate)
+        if decoded == candidate:
+            return target
+        candidate = decoded
+    return default

@@ -157,12 +157,8 @@ def _group_names(user) -> list[str]:
     return sorted(user.group_names) + [f"user:{user.username}"]
 
 
-def can_see_all(user) -> bool:
-    return access.is_center_staff(user) and user.in_group("supervisor")
-
-
 def tab_views(user) -> list[str]:
-    return ["mine", "group"] + (["all"] if can_see_all(user) else [])
+    return ["mine", "group"] + (["all"] if access.can_see_all_tasks(user) else [])
 
 
 # --------------------------------------------------------------------------- statements
@@ -201,11 +197,8 @@ class _Shape(NamedTuple):
 
 
 def _shape(user) -> _Shape:
-    if user.organisation_id is None:
-        scope = ""
-    else:
-        scope = "center" if access.is_center_staff(user) else "employer"
-    return _Shape(scope, bool(_group_names(user)), can_see_all(user),
+    scope = access.scope(user)         # the scopes of engine.access.task_filter, in statements built once per shape
+    return _Shape(scope, bool(_group_names(user)), access.can_see_all_tasks(user),
                   scope == "employer" and "employer" in user.group_names)
 
 
@@ -526,10 +519,8 @@ def deadlines(user, now: datetime | None = None, weeks: int = 4, case_id: int | 
     now = now or clock.now()
     horizon = now + timedelta(weeks=weeks) if weeks else None
 
-    timer_conds = [access.case_filter(user)]
+    timer_conds = [access.timer_filter(user)]
     task_conds = [HumanTask.state == "open", HumanTask.due_at.is_not(None), access.task_filter(user)]
-    if access.is_center_staff(user):
-        timer_conds.append(WaitingTimer.center_id == user.organisation_id)
     if horizon is not None:
         timer_conds.append(WaitingTimer.due_at < horizon)
         task_conds.append(HumanTask.due_at < horizon)

@@ -224,3 +224,22 @@ def unread_count(user, cap=UNREAD_CAP) -> int:
     another way. The statement is built once and runs as a Core statement.
     """
     return db.session.connection().execute(_UNREAD, {"user_id": user.id, "cap": cap}).scalar() or 0
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+def mark_read(user, notification_id) -> bool:
+    """Mark one of the user's own notifications read; False if they have none with that id."""
+    note = access.visible_notification(user, notification_id)
+    if note is None:
+        return False
+    if note.read_at is None:
+        note.read_at = clock.now()
+        db.session.commit()
+    return True
+
+
+def mark_all_read(user) -> None:
+    db.session.execute(update(Notification).where(access.notification_filter(user), Notification.read_at.is_(None))
+                       .values(read_at=clock.now()))
+    db.session.commit()

@@ -85,7 +85,7 @@ def test_low_salary_takes_the_default_branch_and_completes(onboarding, people):
 
 def test_claim_conflicts_and_authorization(onboarding, people):
     [task] = open_tasks(onboarding)
-    with pytest.raises(Forbidden):                                  # own firm, but not a candidate
+    with pytest.raises(NotFound):                # own firm, but an advisor task: employers do not see it
         cases.claim_task(task.id, people["jansen"])
     cases.claim_task(task.id, people["anna"])
     with pytest.raises(Conflict, match="Anna Berger"):

@@ -53,18 +53,42 @@ def test_session_cookie_is_httponly_and_samesite(ws, client_for):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_other_roles_get_a_clear_403(ws, client_for):
+def test_other_roles_get_a_clear_403_and_a_start_page_of_their_own(ws, client_for):
     users.ensure_user("paul", "Paul Prozess", organisation=ws["center"], groups=["process_owner"], password="pw-paul")
     db.session.commit()
     client = client_for("paul")
-    response = client.get("/")
+    response = client.get("/deadlines")
     assert response.status_code == 403
     assert "Nicht erlaubt" in text(response) and "Prozessverantwortliche" in text(response)
+    # the 403 page's link to the start page leads to a page for their role, not back to a 403
+    start = re.search(r'<a href="([^"]+)">Zur Startseite</a>', text(response)).group(1)
+    response = client.get(start)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/welcome")
+    welcome = client.get(response.headers["Location"])
+    assert welcome.status_code == 200 and "Willkommen, Paul Prozess" in text(welcome)
+    assert "Prozessverantwortliche" in text(welcome) and "/notifications/" in text(welcome)
     # employers may use the workspace, but not start cases
     jansen = client_for("jansen")
     assert jansen.get("/").status_code == 200
     assert jansen.get("/cases/new").status_code == 403
     assert jansen.post(f"/cases/{ws['cases'][0].reference}/comments", {"body": "x"}).status_code == 403
+
+
+def test_next_keeps_paths_of_the_site(ws, client_for):
+    """The redirect check (engine.access.safe_next; attacks in tests/security/test_redirects.py) keeps the
+    user's own pages, with their queries."""
+    task = open_task(ws["cases"][0])
+    anna = client_for("anna")
+    here = "/?view=group&q=Ravi%20Kumar&sort=-due"
+    anna.get(here)
+    response = anna.post(f"/tasks/{task.id}/claim", {"next": here})
+    assert response.status_code == 302 and response.headers["Location"] == here
+    response = anna.post("/language", {"language": "de", "next": f"/tasks/{task.id}?next=%2F"})
+    assert response.headers["Location"] == f"/tasks/{task.id}?next=%2F"
+    client = client_for()
+    client.get("/login")
+    response = client.post("/login?next=%2Fdeadlines%3Fweeks%3D8", {"username": "anna", "password": "pw-anna"})
+    assert response.headers["Location"] == "/deadlines?weeks=8"
 
 
 def test_every_form_carries_a_csrf_token_and_posts_without_one_fail(ws, client_for):

@@ -1,8 +1,10 @@
 """The case view (header, tasks, deadlines, diagram, timeline, data, notes, incidents) and starting cases.
 
-The case page asks `engine.snapshot` for the diagram's markers and the current data (it
-loads this one case's workflow; lists never do). The diagram's XML comes from a route that checks the user may see
-the case, like every other object here: a case of another organisation is a 404.
+The case page renders `engine.pages.case_page`: the parts of the case the user's role may see
+(`engine.access.case_view`; an employer user gets the subject, milestones and their own tasks), with
+the diagram's markers and the current data from this one case's workflow (lists never load one). The
+diagram's XML comes from a route that checks the user may see the case and its diagram, like every
+other object here: a case of another organisation is a 404.
 """
 from __future__ import annotations
 
@@ -10,20 +12,18 @@ import json
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
-from engine import access, cases, clock, health, inbox as queries, snapshot
+from engine import access, cases, clock, pages
 from engine.db import db
 from engine.deploy import latest_definitions
 from engine.errors import Conflict, InvalidData, LotseError, NotFound
 from engine.forms import validate_submission
-from engine.models import (CaseComment, CaseEvent, CaseMilestone, HumanTask, Incident, Organisation,
-                           ProcessDefinition, User)
+from engine.models import ProcessDefinition
 from web.advisor import bp
-from web.advisor.helpers import (field_labels, humanize_key, display_value, labelled, load_form, is_staff,
-                                 staff_required, translate_label, workspace_required)
+from web.advisor.helpers import humanize_key, display_value, labelled, translate_label
 from web.forms_html import render_form
+from web.permissions import diagram_required, staff_required, workspace_required
+
 
 def _case_or_404(reference):
     case = access.visible_case_by_reference(current_user, reference)
@@ -32,9 +32,8 @@ def _case_or_404(reference):
     return case
 
 
-def _timeline(case, labels):
-    events = db.session.scalars(select(CaseEvent).options(joinedload(CaseEvent.actor))
-                                .where(CaseEvent.case_id == case.id).order_by(CaseEvent.id.desc()).limit(500)).all()
+def _timeline(events, labels):
+    """The case's events in plain words, with the fields each changed."""
     out = []
     for event in events:
         details = event.details or {}
@@ -68,41 +67,22 @@ def _timeline(case, labels):
 @bp.route("/cases/<reference>")
 @workspace_required
 def case(reference):
-    case = _case_or_404(reference)
     now = clock.now()
-    definition = db.session.get(ProcessDefinition, case.definition_id)
-    xml = definition.source_file.content if definition.source_file else ""
-    markers, data = snapshot.diagram_and_data(case, xml)
-    labels = field_labels((definition.forms or {}).values())
-    tasks = db.session.scalars(select(HumanTask).options(joinedload(HumanTask.assignee))
-                               .where(HumanTask.case_id == case.id, HumanTask.state == "open")
-                               .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)).all()
-    done = db.session.scalars(select(HumanTask).options(joinedload(HumanTask.completed_by))
-                              .where(HumanTask.case_id == case.id, HumanTask.state != "open")
-                              .order_by(HumanTask.completed_at.desc()).limit(50)).all()
-    staff = is_staff(current_user)
-    comments = db.session.scalars(select(CaseComment).options(joinedload(CaseComment.author))
-                                  .where(CaseComment.case_id == case.id).order_by(CaseComment.id.desc())).all() \
-        if staff else []
-    incidents = db.session.scalars(select(Incident).where(Incident.case_id == case.id, Incident.resolved_at.is_(None))
-                                   .order_by(Incident.id)).all()
-    milestones = db.session.scalars(select(CaseMilestone).where(CaseMilestone.case_id == case.id)
-                                    .order_by(CaseMilestone.reached_at)).all()
-    last_event = db.session.scalar(select(CaseEvent.at).where(CaseEvent.case_id == case.id)
-                                   .order_by(CaseEvent.id.desc()).limit(1))
+    page = pages.case_page(current_user, reference, now)
+    if page is None:
+        abort(404)
     return render_template(
-        "advisor/case.html", case=case, definition=definition, tasks=tasks, done=done, markers=markers,
-        data_rows=labelled(data, labels), raw_data=json.dumps(data, ensure_ascii=False, indent=2, default=str,
-                                                              sort_keys=True),
-        timeline=_timeline(case, labels), comments=comments, incidents=incidents, milestones=milestones,
-        stalled=health.is_stalled(case.id),
-        deadlines=queries.deadlines(current_user, now, weeks=0, case_id=case.id), now=now,
-        last_activity=max(filter(None, [case.updated_at, last_event])), staff=staff,
+        "advisor/case.html", case=page.case, definition=page.definition, view=page.view, tasks=page.tasks,
+        done=page.done, markers=page.markers, data_rows=labelled(page.data, page.labels),
+        raw_data=json.dumps(page.data, ensure_ascii=False, indent=2, default=str, sort_keys=True),
+        timeline=_timeline(page.events, page.labels), comments=page.comments, incidents=page.incidents,
+        milestones=page.milestones, deadlines=page.deadlines, now=now, last_activity=page.last_activity,
+        stalled=page.stalled,
         comment_error=None)
 
 
 @bp.route("/cases/<reference>/diagram.bpmn")
-@workspace_required
+@diagram_required
 def case_diagram(reference):
     case = _case_or_404(reference)
     definition = db.session.get(ProcessDefinition, case.definition_id)
@@ -133,9 +113,9 @@ def case_retry(reference):
     except (Conflict, NotFound) as exc:
         flash(_("Erneuter Versuch nicht möglich: %(reason)s", reason=str(exc)), "error")
         return redirect(url_for("advisor.case", reference=case.reference))
-    incident = db.session.scalar(select(Incident).where(Incident.case_id == case.id, Incident.resolved_at.is_(None)))
-    if incident is not None:
-        flash(_("Der Schritt ist erneut fehlgeschlagen: %(reason)s", reason=incident.message), "error")
+    incidents = pages.open_incidents(case)
+    if incidents:
+        flash(_("Der Schritt ist erneut fehlgeschlagen: %(reason)s", reason=incidents[0].message), "error")
     else:
         flash(_("Der Schritt wurde erneut ausgeführt; der Fall läuft weiter."), "success")
     return redirect(url_for("advisor.case", reference=case.reference))
@@ -153,22 +133,15 @@ def case_new():
     return render_template("advisor/case_new.html", definitions=_startable())
 
 
-def _employers(user):
-    return db.session.scalars(select(Organisation).where(Organisation.kind == "employer",
-                                                         Organisation.center_id == user.organisation_id)
-                              .order_by(Organisation.name)).all()
-
-
 @bp.route("/cases/new/<key>", methods=["GET", "POST"])
 @staff_required
 def case_start(key):
     definition = next((d for d in _startable() if d.key == key), None)
     if definition is None:
         abort(404)
-    form_def = load_form((definition.forms or {}).get(definition.start_form)) if definition.start_form else None
-    employers = _employers(current_user)
-    team = db.session.scalars(select(User).where(User.organisation_id == current_user.organisation_id,
-                                                 User.active.is_(True)).order_by(User.display_name)).all()
+    form_def = pages.load_form((definition.forms or {}).get(definition.start_form)) if definition.start_form else None
+    choices = pages.start_choices(current_user)
+    employers, team = choices.employers, choices.team
     values = {"subject": "", "employer": "", "responsible": str(current_user.id)}
     errors, form_errors, status = {}, None, 200
     if request.method == "POST":
@@ -188,8 +161,7 @@ def case_start(key):
                 case = cases.start_case(definition, center=current_user.organisation, employer=employer,
                                         subject=values["subject"], data=data, actor=current_user,
                                         responsible=responsible)
-            except LotseError as exc:
-                db.session.rollback()
+            except LotseError as exc:          # nothing was stored (engine.cases rolls back)
                 errors["_form"] = str(exc)
             else:
                 flash(_("Fall %(ref)s wurde angelegt.", ref=case.reference), "success")

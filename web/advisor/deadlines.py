@@ -4,7 +4,7 @@ from flask_login import current_user
 
 from engine import clock, inbox as queries
 from web.advisor import bp
-from web.advisor.helpers import workspace_required
+from web.permissions import workspace_required
 
 WEEKS = (1, 2, 4, 8, 12)
 

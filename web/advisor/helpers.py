@@ -1,22 +1,17 @@
-"""Shared pieces of the advisor workspace: who may use it, labels in plain words, value display."""
+"""Shared pieces of the advisor workspace: labels in plain words, value display.
+
+Who may use which page is decided in `engine.access` (the decorators are in `web.permissions`)."""
 from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from functools import wraps
 
-from flask import abort, request, url_for
+from flask import url_for
 from flask_babel import format_date, lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from engine import access
-from engine.db import db
-from engine.forms import FormDefinition, FormDefinitionError
-from engine.models import FormVersion
 from web.advisor import bp
-
-# Groups that use the workspace; others (e.g. process owners only) get a clear 403 page.
-WORKSPACE_GROUPS = {"advisor", "supervisor", "employer", "admin"}
 
 ACTOR_LABELS = {
     "center": _l("Welcome Center"),
@@ -61,77 +56,6 @@ GROUP_LABELS = {
     "process_owner": _l("Prozessverantwortliche"),
     "admin": _l("Administration"),
 }
-
-
-def may_use_workspace(user) -> bool:
-    return user.organisation_id is not None and bool(user.group_names & WORKSPACE_GROUPS)
-
-
-def is_staff(user) -> bool:
-    """Welcome Center staff working cases (may start cases, write notes, retry failed steps)."""
-    return access.is_center_staff(user) and user.in_group("advisor", "supervisor", "admin")
-
-
-def workspace_required(view):
-    """Login, then a 403 page for users whose role has no business in the workspace."""
-    @login_required
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        if not may_use_workspace(current_user):
-            abort(403)
-        return view(*args, **kwargs)
-    return wrapper
-
-
-def staff_required(view):
-    @login_required
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        if not is_staff(current_user):
-            abort(403)
-        return view(*args, **kwargs)
-    return wrapper
-
-
-def safe_next(target: str | None, default: str) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
-
-
-def current_path() -> str:
-    return request.full_path.rstrip("?")
-
-
-def load_form(form_version_id: int | None) -> FormDefinition | None:
-    if form_version_id is None:
-        return None
-    row = db.session.get(FormVersion, form_version_id)
-    if row is None:
-        return None
-    try:
-        return FormDefinition.from_json(row.schema)
-    except FormDefinitionError:
-        return None
-
-
-def field_labels(form_ids) -> dict[str, dict]:
-    """key -> {"label", "options": {token: label}} from the given form versions (one query)."""
-    ids = [i for i in form_ids if i is not None]
-    if not ids:
-        return {}
-    out: dict[str, dict] = {}
-    for row in db.session.query(FormVersion).filter(FormVersion.id.in_(ids)).order_by(FormVersion.id):
-        try:
-            definition = FormDefinition.from_json(row.schema)
-        except FormDefinitionError:
-            continue
-        for key, comp in definition.fields.items():
-            options = {}
-            for opt in comp.options or []:
-                options[json.dumps(opt.value, sort_keys=True, default=str)] = opt.label
-            out.setdefault(key, {"label": comp.label or comp.key, "options": options, "type": comp.type})
-    return out
 
 
 def translate_label(text: str) -> str:
@@ -194,8 +118,8 @@ def workspace_globals():
             "status_label": lambda s: STATUS_LABELS.get(s, s),
             "group_label": lambda g: GROUP_LABELS.get(g, g),
             "capped": capped,
-            "is_staff": lambda: current_user.is_authenticated and is_staff(current_user),
-            "may_use_workspace": lambda: current_user.is_authenticated and may_use_workspace(current_user)}
+            "is_staff": lambda: current_user.is_authenticated and access.is_staff(current_user),
+            "may_use_workspace": lambda: current_user.is_authenticated and access.may_use_workspace(current_user)}
 
 
 def task_url(task_id, **kw):

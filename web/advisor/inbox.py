@@ -4,27 +4,19 @@ Filters, sort and page live in the URL (`engine.inbox.InboxQuery`), so every vie
 bookmarked. Claim, release and assign are plain POST forms that work without JavaScript;
 htmx only swaps the result list in place.
 """
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
-from sqlalchemy import select
 
-from engine import access, cases, clock, inbox as queries
-from engine.db import db
+from engine import access, cases, clock, inbox as queries, pages
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
-from engine.models import HumanTask, User
+from engine.models import HumanTask
 from web.advisor import bp
 from web.advisor.display import dates
 from web.advisor.filters import priority_class
-from web.advisor.helpers import safe_next, workspace_required
-
-
-def colleagues(user) -> list[User]:
-    """Active users of the supervisor's center (one query), for 'assign to'."""
-    return db.session.scalars(select(User).where(User.organisation_id == user.organisation_id,
-                                                 User.active.is_(True)).order_by(User.display_name)).all()
+from web.permissions import workspace_required
 
 
 def N_(text: str) -> str:
@@ -130,8 +122,11 @@ def render_rows(rows, now, here: str, user_id: int, team=(), assign: bool = Fals
 
 
 @bp.route("/")
-@workspace_required
+@login_required
 def inbox():
+    if not access.may_use_workspace(current_user):
+        # the start page of every role: those without a workspace learn what exists for them (no 403 loop)
+        return redirect(url_for("advisor.welcome"))
     query = queries.InboxQuery.from_args(request.args)
     now = clock.now()
     user = current_user._get_current_object()        # one proxy lookup, not one per use
@@ -139,8 +134,8 @@ def inbox():
     query = page.query                      # e.g. "all" falls back to "mine" for non-supervisors
     if not page.rows and query.page > 1:
         return redirect(url_for("advisor.inbox", **query.args(page=1)))
-    can_see_all = queries.can_see_all(user)
-    team = colleagues(user) if query.view == "all" and can_see_all else []
+    can_see_all = access.can_see_all_tasks(user)
+    team = pages.colleagues(user) if query.view == "all" and can_see_all else []
     here = url_for("advisor.inbox", **query.args())
     rows = render_rows(page.rows, now, here, user.id, team=team, assign=can_see_all and query.view == "all",
                        all_view=query.view == "all")
@@ -153,14 +148,13 @@ def inbox():
 def _task_or_404(task_id) -> HumanTask:
     row = access.visible_task(current_user, task_id)
     if row is None:
-        from flask import abort
         abort(404)
     return row
 
 
 def conflict_message(row: HumanTask, fallback: str = "") -> str:
     """Why an action on a task did not happen, in the user's language."""
-    db.session.refresh(row)
+    row = pages.fresh_task(row)
     if row.state == "completed":
         who = row.completed_by.display_name if row.completed_by is not None else _("jemand anderes")
         from web.advisor.filters import dt as local_datetime
@@ -175,11 +169,10 @@ def conflict_message(row: HumanTask, fallback: str = "") -> str:
 
 def _act(task_id, action):
     row = _task_or_404(task_id)
-    back = safe_next(request.form.get("next"), url_for("advisor.inbox"))
+    back = access.safe_next(request.form.get("next"), url_for("advisor.inbox"))
     try:
         action(row)
     except NotFound:
-        from flask import abort
         abort(404)
     except Conflict as exc:
         flash(conflict_message(row, str(exc)), "error")
@@ -220,11 +213,20 @@ def assign(task_id):
             assignee_id = int(request.form.get("assignee", ""))
         except ValueError:
             raise InvalidData(_("Bitte wählen Sie eine Person aus."))
-        assignee = db.session.get(User, assignee_id)
-        if assignee is None or assignee.organisation_id != current_user.organisation_id:
+        assignee = pages.colleague(current_user, assignee_id)
+        if assignee is None:
             raise InvalidData(_("Bitte wählen Sie eine Person aus Ihrem Welcome Center."))
         if not access.can_assign(current_user, row):
             raise Forbidden("")
         cases.assign_task(row.id, assignee, actor=current_user)
         flash(_("„%(title)s“ ist jetzt %(who)s zugewiesen.", title=_(row.title), who=assignee.display_name), "success")
     return _act(task_id, do)
+
+
+@bp.route("/welcome")
+@login_required
+def welcome():
+    """The start page of a user without a workspace role (process owners for now): what exists for them."""
+    if access.may_use_workspace(current_user):
+        return redirect(url_for("advisor.inbox"))
+    return render_template("advisor/welcome.html")

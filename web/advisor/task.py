@@ -8,17 +8,15 @@ someone else re-renders with a clear message and the typed values kept (HTTP 409
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
-from engine import access, cases, clock, snapshot
-from engine.db import db
+from engine import access, cases, clock, pages, snapshot
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.forms import submission_values, validate_submission
-from engine.models import Case, CaseEvent, HumanTask
+from engine.models import Case, HumanTask
 from web.advisor import bp
-from web.advisor.helpers import load_form, safe_next, workspace_required
-from web.advisor.inbox import colleagues, conflict_message
+from web.advisor.inbox import conflict_message
 from web.forms_html import render_form, render_markdown
+from web.permissions import workspace_required
 
 
 def task_data(case: Case, row: HumanTask) -> dict:
@@ -26,17 +24,8 @@ def task_data(case: Case, row: HumanTask) -> dict:
     return snapshot.task_data(case, row.id) if row.is_open else {}
 
 
-def completed_values(row: HumanTask) -> dict:
-    """What was entered when the task was completed (from the event log)."""
-    event = db.session.scalar(select(CaseEvent).where(CaseEvent.case_id == row.case_id,
-                                                      CaseEvent.kind == "task_completed",
-                                                      CaseEvent.task_id == row.id).limit(1))
-    changes = (event.details or {}).get("changes", {}) if event is not None else {}
-    return {k: v.get("new") for k, v in changes.items() if isinstance(v, dict)}
-
-
 def _page(row, case, *, values=None, errors=None, submitted=None, message=None, status=200, comment=""):
-    definition = load_form(row.form_version_id)
+    definition = pages.load_form(row.form_version_id)
     context = task_data(case, row)
     can_work = access.can_work(current_user, row)
     form_html = None
@@ -47,12 +36,12 @@ def _page(row, case, *, values=None, errors=None, submitted=None, message=None, 
             elif row.is_open:
                 values, submitted = context, False
             else:
-                values, submitted = completed_values(row), False
+                values, submitted = pages.completed_values(row), False
         form_html = render_form(definition, values, errors, readonly=not can_work, context=context,
                                 submitted=submitted)
     documentation = render_markdown(_(row.documentation.strip()), context) if row.documentation else None
-    team = colleagues(current_user) if access.can_assign(current_user, row) else []
-    back = safe_next(request.values.get("next"), url_for("advisor.inbox"))
+    team = pages.colleagues(current_user) if access.can_assign(current_user, row) else []
+    back = access.safe_next(request.values.get("next"), url_for("advisor.inbox"))
     return render_template("advisor/task.html", task=row, case=case, form_html=form_html, has_form=definition is not None,
                            documentation=documentation, can_work=can_work, can_claim=access.can_claim(current_user, row),
                            can_assign=access.can_assign(current_user, row), team=team, message=message,
@@ -60,10 +49,10 @@ def _page(row, case, *, values=None, errors=None, submitted=None, message=None, 
 
 
 def _visible(task_id):
-    row = access.visible_task(current_user, task_id)
-    if row is None:
+    found = pages.visible_task_and_case(current_user, task_id)
+    if found is None:
         abort(404)
-    return row, db.session.get(Case, row.case_id)
+    return found
 
 
 @bp.route("/tasks/<task_id>", methods=["GET"])
@@ -78,8 +67,8 @@ def task(task_id):
 def task_submit(task_id):
     row, case = _visible(task_id)
     action = request.form.get("_action", "complete")
-    back = safe_next(request.form.get("next"), url_for("advisor.inbox"))
-    definition = load_form(row.form_version_id)
+    back = access.safe_next(request.form.get("next"), url_for("advisor.inbox"))
+    definition = pages.load_form(row.form_version_id)
     comment = (request.form.get("_comment") or "").strip()
 
     if not row.is_open or not access.can_work(current_user, row):
@@ -91,8 +80,7 @@ def task_submit(task_id):
             return redirect(url_for("advisor.task", task_id=row.id, next=back))
         try:
             cases.save_draft(row.id, submission_values(definition, request.form), current_user)
-        except (Conflict, Forbidden) as exc:
-            db.session.rollback()
+        except (Conflict, Forbidden) as exc:       # refused before anything was changed
             return _page(row, case, values=request.form, submitted=True, message=conflict_message(row, str(exc)),
                          status=409)
         flash(_("Entwurf gespeichert. Sie können später weitermachen."), "success")

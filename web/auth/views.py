@@ -5,7 +5,6 @@ user's id and the session's random token, and every request checks the token in 
 logout, a new password and deactivation end a session even where a copy of the cookie lives on.
 """
 import math
-from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _, ngettext
@@ -13,7 +12,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, with_expression
 
-from engine import notifications, user_sessions, users
+from engine import access, notifications, user_sessions, users
 from engine.db import db
 from engine.login_throttle import Throttled
 from engine.models import User, UserSession
@@ -50,9 +49,7 @@ def load_user(user_id):
 
 
 def _safe_next(target):
-    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
-        return target
-    return None
+    return access.safe_next(target)         # the one rule for every redirect target (engine.access)
 
 
 def _client_address() -> str:

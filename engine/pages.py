@@ -1,0 +1,216 @@
+"""What the workspace's pages read: one function per page (or part), limited by `engine.access`.
+
+Views check their input, call one of these (or an operation in `engine.cases`) and render the
+result; they never query the database themselves. Nothing here writes.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from engine import access, clock, health, inbox as queries, snapshot
+from engine.db import db
+from engine.forms import FormDefinition, FormDefinitionError
+from engine.models import (Case, CaseComment, CaseEvent, CaseMilestone, FormVersion, HumanTask, Incident,
+                           MailMessage, Notification, Organisation, ProcessDefinition, User)
+
+TIMELINE_LIMIT = 500
+DONE_LIMIT = 50
+NOTIFICATION_LIMIT = 200
+OUTBOX_PAGE_SIZE = 50
+MAX_OUTBOX_PAGE = 10_000
+MAIL_STATUSES = ("pending", "sent", "failed", "local")
+
+
+# --------------------------------------------------------------------------- forms
+
+def load_form(form_version_id: int | None) -> FormDefinition | None:
+    if form_version_id is None:
+        return None
+    row = db.session.get(FormVersion, form_version_id)
+    if row is None:
+        return None
+    try:
+        return FormDefinition.from_json(row.schema)
+    except FormDefinitionError:
+        return None
+
+
+def field_labels(form_ids) -> dict[str, dict]:
+    """key -> {"label", "options": {token: label}, "type"} from the given form versions (one query)."""
+    ids = [i for i in form_ids if i is not None]
+    if not ids:
+        return {}
+    out: dict[str, dict] = {}
+    for row in db.session.scalars(select(FormVersion).where(FormVersion.id.in_(ids)).order_by(FormVersion.id)):
+        try:
+            definition = FormDefinition.from_json(row.schema)
+        except FormDefinitionError:
+            continue
+        for key, comp in definition.fields.items():
+            options = {json.dumps(opt.value, sort_keys=True, default=str): opt.label for opt in comp.options or []}
+            out.setdefault(key, {"label": comp.label or comp.key, "options": options, "type": comp.type})
+    return out
+
+
+# --------------------------------------------------------------------------- the case page
+
+@dataclass
+class CasePage:
+    """One case as `user` may see it: parts the user's `view` leaves out are empty."""
+    case: Case
+    definition: ProcessDefinition
+    view: access.CaseView
+    tasks: list[HumanTask]                  # open tasks
+    done: list[HumanTask]                   # closed tasks, newest first
+    milestones: list[CaseMilestone]
+    deadlines: list
+    last_activity: datetime
+    labels: dict = field(default_factory=dict)      # field labels of the process's forms
+    data: dict = field(default_factory=dict)
+    markers: dict = field(default_factory=dict)
+    events: list[CaseEvent] = field(default_factory=list)
+    comments: list[CaseComment] = field(default_factory=list)
+    incidents: list[Incident] = field(default_factory=list)
+    stalled: bool = False                   # active with nothing open and nothing awaited (engine.health)
+
+
+def case_page(user, reference: str, now: datetime | None = None) -> CasePage | None:
+    """The case page's content, or None if `user` may not see the case."""
+    case = access.visible_case_by_reference(user, reference)
+    if case is None:
+        return None
+    now = now or clock.now()
+    view = access.case_view(user)
+    definition = db.session.get(ProcessDefinition, case.definition_id)
+    tasks = select(HumanTask).where(HumanTask.case_id == case.id)
+    if not view.all_tasks:
+        tasks = tasks.where(access.task_filter(user))
+    last_event = db.session.scalar(select(CaseEvent.at).where(CaseEvent.case_id == case.id)
+                                   .order_by(CaseEvent.id.desc()).limit(1)) if view.timeline else None
+    page = CasePage(
+        case=case, definition=definition, view=view,
+        tasks=db.session.scalars(tasks.options(joinedload(HumanTask.assignee)).where(HumanTask.state == "open")
+                                 .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)).all(),
+        done=db.session.scalars(tasks.options(joinedload(HumanTask.completed_by)).where(HumanTask.state != "open")
+                                .order_by(HumanTask.completed_at.desc()).limit(DONE_LIMIT)).all(),
+        milestones=db.session.scalars(select(CaseMilestone).where(CaseMilestone.case_id == case.id)
+                                      .order_by(CaseMilestone.reached_at)).all(),
+        deadlines=queries.deadlines(user, now, weeks=0, case_id=case.id),
+        last_activity=max(filter(None, [case.updated_at, last_event])))
+    if view.case_data or view.timeline:
+        page.labels = field_labels((definition.forms or {}).values())
+    if view.case_data or view.diagram:
+        xml = definition.source_file.content if definition.source_file else ""
+        markers, data = snapshot.diagram_and_data(case, xml)
+        page.markers = markers if view.diagram else {}
+        page.data = data if view.case_data else {}
+    if view.timeline:
+        page.events = db.session.scalars(select(CaseEvent).options(joinedload(CaseEvent.actor))
+                                         .where(CaseEvent.case_id == case.id).order_by(CaseEvent.id.desc())
+                                         .limit(TIMELINE_LIMIT)).all()
+    if view.notes:
+        page.comments = db.session.scalars(select(CaseComment).options(joinedload(CaseComment.author))
+                                           .where(CaseComment.case_id == case.id)
+                                           .order_by(CaseComment.id.desc())).all()
+    if view.incidents:
+        page.incidents = open_incidents(case)
+        page.stalled = health.is_stalled(case.id)
+    return page
+
+
+def open_incidents(case: Case) -> list[Incident]:
+    return db.session.scalars(select(Incident).where(Incident.case_id == case.id, Incident.resolved_at.is_(None))
+                              .order_by(Incident.id)).all()
+
+
+@dataclass
+class StartChoices:
+    """Who a new case of the user's center can be for and who can be responsible."""
+    employers: list[Organisation]
+    team: list[User]
+
+
+def start_choices(user) -> StartChoices:
+    """The employers the user's center serves and its active people."""
+    employers = db.session.scalars(select(Organisation).where(Organisation.kind == "employer",
+                                                              Organisation.center_id == user.organisation_id)
+                                   .order_by(Organisation.name)).all()
+    return StartChoices(employers=employers, team=colleagues(user))
+
+
+def colleagues(user) -> list[User]:
+    """Active people of the user's own organisation (one query), e.g. for 'assign to'."""
+    return db.session.scalars(select(User).where(User.organisation_id == user.organisation_id,
+                                                 User.active.is_(True)).order_by(User.display_name)).all()
+
+
+def colleague(user, user_id) -> User | None:
+    """An active person of the user's own organisation, by id; None for anyone else."""
+    candidate = db.session.get(User, user_id)
+    return candidate if access.may_be_assigned(candidate, user) else None
+
+
+# --------------------------------------------------------------------------- the task page
+
+def visible_task_and_case(user, task_id) -> tuple[HumanTask, Case] | None:
+    row = access.visible_task(user, task_id)
+    if row is None:
+        return None
+    return row, db.session.get(Case, row.case_id)
+
+
+def fresh_task(row: HumanTask) -> HumanTask:
+    """The task as stored now (after someone else may have changed it)."""
+    db.session.refresh(row)
+    return row
+
+
+def completed_values(row: HumanTask) -> dict:
+    """What was entered when the task was completed (from the event log)."""
+    event = db.session.scalar(select(CaseEvent).where(CaseEvent.case_id == row.case_id,
+                                                      CaseEvent.kind == "task_completed",
+                                                      CaseEvent.task_id == row.id).limit(1))
+    changes = (event.details or {}).get("changes", {}) if event is not None else {}
+    return {k: v.get("new") for k, v in changes.items() if isinstance(v, dict)}
+
+
+# --------------------------------------------------------------------------- notifications and outbox
+
+@dataclass
+class NotificationList:
+    notes: list[Notification]
+    unread: int
+
+
+def notification_list(user, unread_only: bool = False) -> NotificationList:
+    query = select(Notification).where(access.notification_filter(user))
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    notes = db.session.scalars(query.order_by(Notification.created_at.desc(), Notification.id.desc())
+                               .limit(NOTIFICATION_LIMIT)).all()
+    unread = db.session.scalar(select(func.count()).select_from(Notification)
+                               .where(access.notification_filter(user), Notification.read_at.is_(None))) or 0
+    return NotificationList(notes=notes, unread=unread)
+
+
+@dataclass
+class OutboxPage:
+    mails: list[MailMessage]
+    page: int
+    has_next: bool
+
+
+def outbox_page(user, status: str = "", page: int = 1) -> OutboxPage:
+    """One page of the mails `user` may read (`access.outbox_filter`), newest first."""
+    page = max(1, min(page, MAX_OUTBOX_PAGE))
+    query = select(MailMessage).where(access.outbox_filter(user))
+    if status in MAIL_STATUSES:
+        query = query.where(MailMessage.status == status)
+    mails = db.session.scalars(query.order_by(MailMessage.created_at.desc(), MailMessage.id.desc())
+                               .offset((page - 1) * OUTBOX_PAGE_SIZE).limit(OUTBOX_PAGE_SIZE + 1)).all()
+    return OutboxPage(mails=mails[:OUTBOX_PAGE_SIZE], page=page, has_next=len(mails) > OUTBOX_PAGE_SIZE)

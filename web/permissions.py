@@ -1,0 +1,31 @@
+"""The view decorators: log in, then ask `engine.access` whether the user's role may use the page.
+
+Objects are checked by the views themselves (an object the user may not see is a 404); these only
+decide whether a page exists for the user's role at all.
+"""
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user, login_required
+
+from engine import access
+
+
+def requires(allowed, refusal: int = 403):
+    """Login, then `refusal` (403: a clear page; 404: the page does not exist for them) unless
+    `allowed(user)`."""
+    def decorate(view):
+        @login_required
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not allowed(current_user):
+                abort(refusal)
+            return view(*args, **kwargs)
+        return wrapper
+    return decorate
+
+
+workspace_required = requires(access.may_use_workspace)
+staff_required = requires(access.is_staff)
+outbox_required = requires(access.may_see_outbox, refusal=404)
+diagram_required = requires(lambda user: access.case_view(user).diagram, refusal=404)
