@@ -9,6 +9,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -24,7 +25,7 @@ from engine.db import db
 from engine.errors import DeploymentRejected, Problem
 from engine.models import (CaseMilestone, Deployment, DeployedFile, FormVersion, HumanTask, HumanTaskGroup,
                            MessageSubscription, ProcessDefinition)
-from engine.parsing import LotseParser, UnsafeXML, deep_recursion, parse_xml
+from engine.parsing import LotseParser, UnsafeXML, active_content, deep_recursion, parse_xml
 
 KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".form": "form"}
 
@@ -96,9 +97,39 @@ def _expressions(spec):
             if column.expression:
                 yield f"{element} → {table.id}/{column.id}", "DMN input", column.expression, "eval"
         for rule in table.rules:
+            for entry in rule.inputEntries:
+                for test in entry.lhs:
+                    if test is not None:
+                        for source in _dmn_test_expressions(engine, entry, test):
+                            yield f"{element} → {table.id}/{rule.id}", "DMN input entry", source, "eval"
             for entry in rule.outputEntries:
                 if entry.text:
                     yield f"{element} → {table.id}/{rule.id}", "DMN output", entry.text, "eval"
+
+
+class _RecordingScriptEngine:
+    """Stands in for the script engine while SpiffWorkflow's DMNEngine turns an input entry into
+    the expressions it evaluates, so a deployment checks exactly the code a decision will run."""
+
+    def __init__(self):
+        self.expressions = []
+
+    def validate(self, text):
+        sandbox.script_engine.validate(text)
+
+    def evaluate(self, task, expression, external_context=None):
+        self.expressions.append(expression)
+
+
+def _dmn_test_expressions(engine, entry, test) -> list[str]:
+    """The expressions an input entry's test (`>= 48300`, `"a", "b"`, `4 < ? < 6`) evaluates."""
+    recorder = _RecordingScriptEngine()
+    task = SimpleNamespace(workflow=SimpleNamespace(script_engine=recorder))
+    try:
+        engine.evaluate(entry.input.expression or entry.input.label or "None", test, task)
+    except SyntaxError:
+        return [test]               # not Python in any reading: check_code reports the syntax error
+    return recorder.expressions
 
 
 def _check_literal_dates(element, ext):
@@ -200,6 +231,11 @@ def validate(files: list[tuple[str, bytes]]):
         except etree.XMLSyntaxError as exc:
             problems.append(Problem(name, f"not well-formed XML: {exc.msg}", line=exc.lineno))
             continue
+        foreign = [Problem(name, f"{what} is not allowed in a diagram (active content a browser could run)",
+                           element_id=element, line=line) for element, line, what in active_content(doc)]
+        if foreign:
+            problems += foreign
+            continue
         try:
             if kind == "bpmn":
                 parser.add_bpmn_xml(doc, name)
@@ -232,33 +268,46 @@ def validate(files: list[tuple[str, bytes]]):
                 problems.append(_element_problem(name, exc))
             except RecursionError:
                 problems.append(Problem(name, "the process is too deeply nested to parse", element_id=pid))
-    for pid, (spec, _subs) in specs.items():
+    checked = set()
+    for pid, (spec, subprocess_specs) in specs.items():
         name = process_files[pid]
         for what, value, limit in (("process id", pid, _limit(ProcessDefinition.key)),
                                    ("process name", spec.description, _limit(ProcessDefinition.name))):
             if value and len(value) > limit:
                 problems.append(Problem(name, f"{what} is {len(value)} characters long; at most {limit} can be "
                                               f"stored", element_id=pid))
-        for task_spec in spec.task_specs.values():
-            for message in _too_long(task_spec):
-                problems.append(Problem(name, message, element_id=task_spec.bpmn_id))
-            ext = getattr(task_spec, "extensions", None) or {}
-            for element, kind, source, mode in _expressions(task_spec):
-                if not source or not str(source).strip():
-                    problems.append(Problem(name, f"empty {kind}", element_id=element))
-                    continue
-                reason = sandbox.check_code(str(source), mode)
-                if reason:
-                    problems.append(Problem(name, f"{kind} {source!r} cannot run: {reason}", element_id=element))
-            form_ref = ext.get("formRef")
-            if form_ref and form_ref not in known_forms:
-                problems.append(Problem(name, f"form {form_ref!r} (camunda:formRef) is not deployed and not in this "
-                                              f"deployment", element_id=task_spec.bpmn_id))
-            for message in _check_literal_dates(task_spec.bpmn_id, ext):
-                problems.append(Problem(name, message, element_id=task_spec.bpmn_id))
+        # The process and its embedded subprocesses, at every depth; a called process is checked as its own.
+        for process in [spec, *subprocess_specs.values()]:
+            if process is None or process.name in checked or (process is not spec and process.name in process_files):
+                continue
+            checked.add(process.name)
+            problems += _task_problems(getattr(process, "file", None) or name, process, known_forms)
     if problems:
         raise DeploymentRejected(problems)
     return specs, process_files, startable, forms
+
+
+def _task_problems(name, process, known_forms) -> list[Problem]:
+    """What is wrong with the elements of one process or embedded subprocess (file `name`)."""
+    problems = []
+    for task_spec in process.task_specs.values():
+        for message in _too_long(task_spec):
+            problems.append(Problem(name, message, element_id=task_spec.bpmn_id))
+        ext = getattr(task_spec, "extensions", None) or {}
+        for element, kind, source, mode in _expressions(task_spec):
+            if not source or not str(source).strip():
+                problems.append(Problem(name, f"empty {kind}", element_id=element))
+                continue
+            reason = sandbox.check_code(str(source), mode)
+            if reason:
+                problems.append(Problem(name, f"{kind} {source!r} cannot run: {reason}", element_id=element))
+        form_ref = ext.get("formRef")
+        if form_ref and form_ref not in known_forms:
+            problems.append(Problem(name, f"form {form_ref!r} (camunda:formRef) is not deployed and not in this "
+                                          f"deployment", element_id=task_spec.bpmn_id))
+        for message in _check_literal_dates(task_spec.bpmn_id, ext):
+            problems.append(Problem(name, message, element_id=task_spec.bpmn_id))
+    return problems
 
 
 def _forms_used(spec, subprocess_specs) -> set[str]:

@@ -62,6 +62,41 @@ def parse_xml(content: bytes, filename: str):
     return etree.fromstring(content, parser=_SAFE_XML)
 
 
+ACTIVE_NAMESPACES = {"http://www.w3.org/1999/xhtml": "XHTML", "http://www.w3.org/2000/svg": "SVG",
+                     "http://www.w3.org/1998/Math/MathML": "MathML"}
+
+
+def active_content(doc):
+    """(element id, line, what) for markup a browser would run if it ever rendered the file.
+
+    A diagram is data: XHTML, SVG or MathML elements, a `script` element outside BPMN
+    (bpmn:script is a script task's code), event-handler attributes (`onload`), `javascript:`
+    URLs and processing instructions (`<?xml-stylesheet?>` applies XSLT) have no place in it.
+    The element id is that of the nearest enclosing element that has one.
+    """
+    def owner(node):
+        return next((n.get("id") for n in [node, *node.iterancestors()] if n.get("id")), None)
+
+    tree = doc.getroottree()
+    for node in [*doc.itersiblings(preceding=True), *tree.getroot().iter(), *doc.itersiblings()]:
+        if isinstance(node, etree._ProcessingInstruction):
+            yield None, node.sourceline, f"processing instruction <?{node.target} …?>"
+            continue
+        if not isinstance(node.tag, str):
+            continue                  # a comment
+        name = etree.QName(node)
+        if name.namespace in ACTIVE_NAMESPACES:
+            yield owner(node), node.sourceline, f"{ACTIVE_NAMESPACES[name.namespace]} element <{name.localname}>"
+        elif name.localname.lower() == "script" and name.namespace != BPMN_NS:
+            yield owner(node), node.sourceline, f"<script> element in namespace {name.namespace or '(none)'}"
+        for attr, value in node.attrib.items():
+            local = etree.QName(attr).localname
+            if local.lower().startswith("on"):
+                yield owner(node), node.sourceline, f"event-handler attribute {local}"
+            elif value.strip().lower().startswith(("javascript:", "vbscript:", "data:text/html")):
+                yield owner(node), node.sourceline, f"attribute {local} holds a {value.strip()[:11]!r} URL"
+
+
 def _camunda_extensions(parser, node):
     """What every Lotse task spec carries in `extensions` (see module docstring)."""
     properties = {}

@@ -9,14 +9,22 @@ sees a module. Values are deep-copied before a script runs: SpiffWorkflow 3.2.0 
 nested data between tasks by shallow copy, and a script mutating a nested dict would
 otherwise rewrite the data of earlier, completed tasks.
 """
+import ast
 import copy
+import json
 import operator
+import os
+import re
+import sys
 import threading
+import time
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 import holidays
-from RestrictedPython import compile_restricted_eval, compile_restricted_exec, limited_builtins, safe_builtins
+from RestrictedPython import (RestrictingNodeTransformer, compile_restricted_eval, compile_restricted_exec,
+                             limited_builtins, safe_builtins)
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
 from RestrictedPython.Guards import (full_write_guard, guarded_iter_unpack_sequence, guarded_unpack_sequence,
                                      safer_getattr)
@@ -24,6 +32,7 @@ from SpiffWorkflow.bpmn.script_engine import BasePythonScriptEngineEnvironment, 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from engine import clock
+from engine.settings import setting
 
 
 class SandboxViolation(Exception):
@@ -142,31 +151,245 @@ def take_printed() -> list[str]:
     return lines
 
 
-# --- the environment ----------------------------------------------------------------------------
+# --- limits ---------------------------------------------------------------------------------------
 
+
+class ScriptLimitExceeded(Exception):
+    """A script went past its CPU time, its memory or the size of a case's data."""
+
+
+class ScriptAborted(Exception):
+    """A script raised SystemExit or another BaseException: reported like any failing script."""
+
+
+class ScriptResultError(Exception):
+    """A script left a value in the case data that cannot be stored (not JSON, or a reserved key)."""
+
+
+class _Stop(BaseException):
+    """Raised inside a script that went past a limit. Not an Exception, and scripts may only catch
+    named built-in Exceptions (see `_Policy`), so no script can catch it and carry on."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    cpu_seconds: float = 2.0
+    memory_mb: int = 256
+    case_data_kb: int = 1024
+
+    @property
+    def memory_bytes(self) -> int:
+        return self.memory_mb * 2**20
+
+
+def current_limits() -> Limits:
+    """The deployment's limits (engine/settings.py)."""
+    return Limits(setting("SCRIPT_CPU_SECONDS"), setting("SCRIPT_MEMORY_MB"), setting("CASE_DATA_KB"))
+
+
+MAX_INT_BITS = 2**16          # C-level big-integer work a single operation may do
+MAX_FORMAT_WIDTH = 10_000     # widths and precisions in f-strings and %-formatting
+CHECK_EVERY = 0.01            # seconds (wall clock) between the CPU and memory checks of a running script
+_local = threading.local()
+
+
+def _memory_limit() -> int:
+    run = getattr(_local, "run", None)
+    return (run.limits if run is not None else current_limits()).memory_bytes
+
+
+def _allocation(nbytes: int):
+    """Refuse, before it happens, one operation that would allocate more than a script may use."""
+    limit = _memory_limit()
+    if nbytes > limit:
+        raise _Stop(f"memory limit: one operation would allocate about {nbytes // 2**20} MB; a script may use "
+                    f"at most {limit // 2**20} MB")
+
+
+def _int_bits(bits: int):
+    if bits > MAX_INT_BITS:
+        raise _Stop(f"an integer of about {bits} bits is too large (at most {MAX_INT_BITS} bits)")
+
+
+def _payload(value) -> int | None:
+    """Approximate bytes of a str, bytes, list or tuple's contents; None for other values."""
+    if isinstance(value, str):
+        return len(value) * (1 if value.isascii() else 4)
+    if isinstance(value, bytes):
+        return len(value)
+    if isinstance(value, (list, tuple)):
+        return 8 * len(value)
+    return None
+
+
+_PRINTF_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
+
+
+def _check_widths(numbers, where):
+    for number in numbers:
+        if number == "*" or (number and int(number) > MAX_FORMAT_WIDTH):
+            raise _Stop(f"memory limit: a {where} width or precision of {number} is too large "
+                        f"(at most {MAX_FORMAT_WIDTH})")
+
+
+def _format_spec(spec: str) -> str:
+    """An f-string's format spec, checked (f'{x:>1000000000}' would allocate a gigabyte)."""
+    _check_widths(re.findall(r"\d+", spec), "format")
+    return spec
+
+
+def _check_operation(op, a, b):
+    """Refuse a `*`, `+`, `**`, `<<` or `%` whose result would be too large to compute or hold."""
+    if op == "*":
+        if isinstance(a, int) and isinstance(b, int):
+            _int_bits(a.bit_length() + b.bit_length())
+        elif isinstance(b, int) and _payload(a) is not None:
+            _allocation(_payload(a) * b)
+        elif isinstance(a, int) and _payload(b) is not None:
+            _allocation(_payload(b) * a)
+    elif op == "+":
+        if _payload(a) is not None and _payload(b) is not None:
+            _allocation(_payload(a) + _payload(b))
+    elif op == "**":
+        if isinstance(a, int) and isinstance(b, int) and b > 0 and abs(a) > 1:
+            _int_bits(a.bit_length() * b)
+    elif op == "<<":
+        if isinstance(a, int) and isinstance(b, int) and b > 0:
+            _int_bits(a.bit_length() + b)
+    elif op == "%" and isinstance(a, (str, bytes)):
+        text = a if isinstance(a, str) else a.decode("latin-1")
+        _check_widths([n for spec in _PRINTF_SPEC.findall(text) for n in spec], "%-format")
+
+
+_BINARY = {"*": operator.mul, "+": operator.add, "**": operator.pow, "<<": operator.lshift, "%": operator.mod}
 _INPLACE = {"+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
-            "//=": operator.ifloordiv, "%=": operator.imod, "**=": operator.ipow}
+            "//=": operator.ifloordiv, "%=": operator.imod, "**=": operator.ipow, "<<=": operator.ilshift,
+            ">>=": operator.irshift, "&=": operator.iand, "|=": operator.ior, "^=": operator.ixor}
+
+
+def _operate(op, a, b):
+    _check_operation(op, a, b)
+    return _BINARY[op](a, b)
+
+
+def _inplace(op, a, b):
+    _check_operation(op[:-1], a, b)
+    return _INPLACE[op](a, b)
+
+
+def _pow(base, exp, mod=None):
+    if mod is None:
+        _check_operation("**", base, exp)
+    return pow(base, exp, mod)
+
+
+def _sized_result(obj, name, args, kwargs) -> int:
+    """Bytes a str/bytes/int method that is given a size (or builds one string from many) would return."""
+    width = 1 if not isinstance(obj, str) or obj.isascii() else 4
+    if name in ("center", "ljust", "rjust", "zfill"):
+        return int(args[0] if args else kwargs.get("width", 0)) * width
+    if name == "expandtabs":
+        return (len(obj) + obj.count("\t" if isinstance(obj, str) else b"\t")
+                * int(args[0] if args else kwargs.get("tabsize", 8))) * width
+    if name == "replace":
+        old, new = args[0], args[1]
+        count = args[2] if len(args) > 2 else kwargs.get("count", -1)
+        found = len(obj) + 1 if not old else obj.count(old)
+        found = found if count < 0 else min(found, count)
+        return (len(obj) + found * max(0, len(new) - len(old))) * width
+    if name == "translate":
+        table = args[0] if args else None
+        longest = max((len(v) for v in table.values() if isinstance(v, (str, bytes))), default=1) \
+            if isinstance(table, dict) else 1
+        return len(obj) * max(1, longest) * width
+    if name == "to_bytes":
+        return int(args[0] if args else kwargs.get("length", 1))
+    return 0
+
+
+_SIZED_METHODS = {"center", "ljust", "rjust", "zfill", "expandtabs", "replace", "translate", "to_bytes", "join"}
+
+
+def _getattr(obj, name, *default):
+    value = safer_getattr(obj, name, *default)
+    if name in _SIZED_METHODS and isinstance(obj, (str, bytes, int)) and callable(value):
+        if name == "join":
+            def join(items):
+                items = list(items)
+                _allocation(sum(_payload(i) or 0 for i in items) + (_payload(obj) or 0) * len(items))
+                return value(items)
+            return join
+
+        def sized(*args, **kwargs):
+            _allocation(_sized_result(obj, name, args, kwargs))
+            return value(*args, **kwargs)
+        return sized
+    return value
+
+
+# --- the environment ----------------------------------------------------------------------------
 
 BUILTINS = {
     **safe_builtins, **limited_builtins,
     "dict": dict, "list": list, "set": set, "frozenset": frozenset, "sum": sum, "min": min, "max": max,
     "any": any, "all": all, "enumerate": enumerate, "sorted": sorted, "map": map, "filter": filter,
-    "reversed": reversed,
+    "reversed": reversed, "pow": _pow,
 }
+del BUILTINS["KeyboardInterrupt"]     # so a KeyboardInterrupt is always the operator's Ctrl-C, never a script's
 GUARDS = {
-    "_getattr_": safer_getattr, "_getitem_": default_guarded_getitem, "_getiter_": default_guarded_getiter,
+    "_getattr_": _getattr, "_getitem_": default_guarded_getitem, "_getiter_": default_guarded_getiter,
     "_write_": full_write_guard, "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
-    "_unpack_sequence_": guarded_unpack_sequence, "_inplacevar_": lambda op, x, y: _INPLACE[op](x, y),
-    "_print_": ScriptPrint,
+    "_unpack_sequence_": guarded_unpack_sequence, "_inplacevar_": _inplace, "_operate_": _operate,
+    "_format_spec_": _format_spec, "_print_": ScriptPrint,
 }
 _RESERVED = set(BUILTINS) | set(GUARDS) | set(HELPERS) | {"__builtins__"}
+CATCHABLE = sorted(name for name, value in BUILTINS.items()
+                   if isinstance(value, type) and issubclass(value, Exception))
+_GUARDED_OPS = {ast.Mult: "*", ast.Add: "+", ast.Pow: "**", ast.LShift: "<<", ast.Mod: "%"}
+
+
+class _Policy(RestrictingNodeTransformer):
+    """RestrictedPython's rules, plus what keeps a script inside its limits.
+
+    Operators that can build a huge value in one step go through `_operate_`, and f-string
+    format specs through `_format_spec_`. A script may only catch named built-in exceptions and
+    has no `finally`: then nothing in it can catch or outlast the `_Stop` that ends it.
+    """
+
+    def visit_BinOp(self, node):
+        node = self.node_contents_visit(node)
+        op = _GUARDED_OPS.get(type(node.op))
+        if op is None:
+            return node
+        call = ast.Call(func=ast.Name("_operate_", ast.Load()), args=[ast.Constant(op), node.left, node.right],
+                        keywords=[])
+        return ast.fix_missing_locations(ast.copy_location(call, node))
+
+    def visit_FormattedValue(self, node):
+        node = self.node_contents_visit(node)
+        if node.format_spec is not None:
+            checked = ast.Call(func=ast.Name("_format_spec_", ast.Load()), args=[node.format_spec], keywords=[])
+            node.format_spec = ast.JoinedStr(values=[ast.FormattedValue(value=checked, conversion=-1)])
+            ast.fix_missing_locations(ast.copy_location(node.format_spec, node))
+        return node
+
+    def visit_Try(self, node):
+        node = self.node_contents_visit(node)
+        if node.finalbody:
+            self.error(node, "try … finally is not allowed in diagram scripts")
+        for handler in node.handlers:
+            names = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+            if not all(isinstance(name, ast.Name) and name.id in CATCHABLE for name in names):
+                self.error(handler, "except must name built-in exceptions (for example `except (KeyError, "
+                                    "ValueError):`); a bare except, BaseException or other names are not allowed")
+        return node
 
 
 @lru_cache(maxsize=4096)
 def compile_code(source: str, mode: str):
     """Compile `source` ('exec' for scripts, 'eval' for expressions) or raise SandboxViolation."""
     compiler = compile_restricted_exec if mode == "exec" else compile_restricted_eval
-    result = compiler(source)
+    result = compiler(source, policy=_Policy)
     if result.errors:
         raise SandboxViolation("; ".join(result.errors))
     return result.code
@@ -181,6 +404,120 @@ def check_code(source: str, mode: str) -> str | None:
     return None
 
 
+def _rss() -> int | None:
+    """The process's resident memory in bytes (Linux); None where /proc is missing."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * _PAGE
+    except OSError:
+        return None
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+class _Run:
+    """One script or expression under its limits.
+
+    Its trace function sees every instruction of the code and every line of the helpers it calls and, every
+    CHECK_EVERY seconds, compares the thread's CPU time and the growth of the process's
+    memory with the limits. Tracing works in any thread, unlike signals. What one line can
+    do in C is bounded by the guards above. The memory baseline is taken at the first check,
+    so a run shorter than that never reads it.
+    """
+
+    def __init__(self, scope, limits: Limits):
+        self.scope, self.limits = scope, limits
+        self.cpu_start = time.thread_time()
+        self.rss_start = None
+        self.next_check = time.perf_counter() + CHECK_EVERY
+
+    def trace(self, frame, event, arg):
+        if event == "call" and frame.f_globals is self.scope:
+            frame.f_trace_opcodes = True      # a loop on one line (`while True: pass`) has no line events
+        if time.perf_counter() >= self.next_check:
+            self.check()
+        return self.trace
+
+    def check(self):
+        used = time.thread_time() - self.cpu_start
+        if used > self.limits.cpu_seconds:
+            raise _Stop(f"CPU time limit: the script ran for more than {self.limits.cpu_seconds:g} s")
+        rss = _rss()
+        if rss is not None and self.rss_start is None:
+            self.rss_start = rss
+        elif rss is not None and rss - self.rss_start > self.limits.memory_bytes:
+            raise _Stop(f"memory limit: the script used more than {self.limits.memory_mb} MB")
+        self.next_check = time.perf_counter() + CHECK_EVERY
+
+
+def _raised_by_script(exc, scope) -> bool:
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and tb.tb_frame.f_globals is scope
+
+
+def _run(code, scope):
+    """Run compiled code under the limits. Whatever the code raises reaches the caller as an Exception."""
+    if getattr(_local, "run", None) is not None:       # already inside a run on this thread
+        return eval(code, scope)
+    run = _local.run = _Run(scope, current_limits())
+    previous = sys.gettrace()
+    sys.settrace(run.trace)
+    try:
+        return eval(code, scope)
+    except _Stop as stop:
+        raise ScriptLimitExceeded(str(stop)).with_traceback(stop.__traceback__) from None
+    except Exception:
+        raise
+    except BaseException as exc:
+        if not _raised_by_script(exc, scope):
+            raise                     # a signal (gunicorn's SIGINT, Ctrl-C) or the job timeout: not the script's
+        raise ScriptAborted(f"the script raised {type(exc).__name__}{': ' if str(exc) else ''}{exc}") \
+            .with_traceback(exc.__traceback__) from None
+    finally:
+        sys.settrace(previous)
+        _local.run = None
+
+
+def _storable_problem(value, path):
+    """Where in `value` something is that the case data cannot store, and what, or None."""
+    if value is None or isinstance(value, (str, int, float, bool, date, datetime, timedelta)):
+        return None
+    if isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            problem = _storable_problem(item, f"{path}[{index}]")
+            if problem:
+                return problem
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "typename":
+                return f"{path}: the key 'typename' is reserved"
+            if not isinstance(key, (str, int, float, bool)):
+                return f"{path}: a key of type {type(key).__name__} cannot be stored"
+            problem = _storable_problem(item, f"{path}[{key!r}]")
+            if problem:
+                return problem
+        return None
+    return f"{path} is a {type(value).__name__}, which cannot be stored in the case data"
+
+
+def _check_storable(values: dict):
+    """Every value a script leaves must be storable, and the data at most CASE_DATA_KB large."""
+    for key, value in values.items():
+        problem = _storable_problem(value, key)
+        if problem:
+            raise ScriptResultError(problem)
+    limits = current_limits()
+    size = len(json.dumps(values, default=str))
+    if size > limits.case_data_kb * 1024:
+        biggest = max(values, key=lambda k: len(json.dumps(values[k], default=str)))
+        raise ScriptLimitExceeded(f"case data limit: the data would be {size // 1024} KB (largest: {biggest!r}); "
+                                  f"a case's data may be at most {limits.case_data_kb} KB")
+
+
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     def __init__(self, helpers=None):
         super().__init__({**HELPERS, **(helpers or {})})
@@ -189,19 +526,19 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         return {"__builtins__": BUILTINS, **GUARDS, **self.globals, **(external_context or {}), **context}
 
     def evaluate(self, expression, context, external_context=None):
-        return eval(compile_code(expression, "eval"), self._globals(copy.deepcopy(context), external_context))
+        return _run(compile_code(expression, "eval"), self._globals(copy.deepcopy(context), external_context))
 
     def execute(self, script, context, external_context=None):
         fresh = copy.deepcopy(context)          # protect earlier tasks' nested data (3.2.0 shallow copy)
         scope = self._globals(fresh, external_context)
-        exec(compile_code(script, "exec"), scope)
+        _run(compile_code(script, "exec"), scope)
         skip = _RESERVED | set(self.globals) | set(external_context or {})
+        results = {key: value for key, value in scope.items() if key not in skip and not callable(value)}
+        _check_storable(results)
         for key in list(context):
             if key not in scope:
                 del context[key]
-        for key, value in scope.items():
-            if key not in skip and not callable(value):
-                context[key] = value
+        context.update(results)
         return True
 
 

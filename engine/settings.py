@@ -73,6 +73,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOTSE_MAIL_RETRY_MAX", "3600", float),
     Setting("LOTSE_MAIL_TIMEOUT", "30", float),
     Setting("LOTSE_CLOCK_OFFSET_SECONDS", "0", float),
+    # limits of diagram scripts and expressions (engine/sandbox.py)
+    Setting("LOTSE_SCRIPT_CPU_SECONDS", "2", float),
+    Setting("LOTSE_SCRIPT_MEMORY_MB", "256", int),
+    Setting("LOTSE_CASE_DATA_KB", "1024", int),
 )
 _BY_KEY = {s.key: s for s in SETTINGS}
 

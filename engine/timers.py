@@ -171,12 +171,13 @@ def sweep_job(limit=None):
     with in_app_context():
         limit = limit or setting("SWEEP_LIMIT")
         budget = setting("JOB_TIMEOUT") / 2
-        result = sweep(limit=limit, time_budget=budget)
-        q = queue()
-        if q is not None:
-            if result["more"]:
-                q.enqueue(sweep_job, result_ttl=600)
-            schedule_next_sweep()
+        try:
+            result = sweep(limit=limit, time_budget=budget)
+        finally:
+            if queue() is not None:
+                schedule_next_sweep()      # whatever this sweep did (or the job timeout), the chain goes on
+        if result["more"] and queue() is not None:
+            queue().enqueue(sweep_job, result_ttl=600)
         return result
 
 
@@ -243,22 +244,27 @@ class EmbeddedSweeper(threading.Thread):
         interval = max(0.05, setting("SWEEP_INTERVAL", self.app))
         while not self._stop_requested.is_set():
             wait = interval
-            with self.app.app_context():
-                try:
-                    result = sweep(limit=setting("SWEEP_LIMIT"))
-                    self.rounds += 1
-                    if result["more"]:
-                        wait = 0
-                    else:
-                        upcoming = next_due_at()
-                        if upcoming is not None:
-                            wait = min(wait, max(0.0, (upcoming - clock.now()).total_seconds()) + 0.05)
-                except Exception:
-                    log.exception("embedded sweep failed")
-                finally:
-                    end_session()
+            try:
+                with self.app.app_context():
+                    try:
+                        wait = self._round(interval)
+                    finally:
+                        end_session()
+            except BaseException:          # nothing a round meets (even a SystemExit) may end the thread
+                log.exception("embedded sweep failed")
             self.kick.wait(timeout=wait)
             self.kick.clear()
+
+    def _round(self, interval) -> float:
+        """One sweep; returns how long to wait before the next."""
+        result = sweep(limit=setting("SWEEP_LIMIT"))
+        self.rounds += 1
+        if result["more"]:
+            return 0
+        upcoming = next_due_at()
+        if upcoming is None:
+            return interval
+        return min(interval, max(0.0, (upcoming - clock.now()).total_seconds()) + 0.05)
 
     def stop(self, timeout=10):
         self._stop_requested.set()

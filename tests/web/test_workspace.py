@@ -442,7 +442,7 @@ def test_case_page_shows_header_data_timeline_diagram_and_notes(ws, client_for):
     assert {"start", "check_docs", "f1", "f2"} <= set(completed)
     assert active == ["inform_employer"] and waiting == ["wait_ba"]
     xml = client.get(f"/cases/{ravi.reference}/diagram.bpmn")
-    assert xml.status_code == 200 and xml.mimetype == "application/xml" and b"ws_permit" in xml.data
+    assert xml.status_code == 200 and xml.mimetype == "text/plain" and b"ws_permit" in xml.data
     # notes
     client.post(f"/cases/{ravi.reference}/comments", {"body": "Rückruf am Montag"})
     assert "Rückruf am Montag" in text(client.get(f"/cases/{ravi.reference}"))

@@ -88,8 +88,11 @@ def case_diagram(reference):
     definition = db.session.get(ProcessDefinition, case.definition_id)
     if definition is None or definition.source_file is None:
         abort(404)
-    return Response(definition.source_file.content, mimetype="application/xml",
-                    headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"})
+    # The viewer only reads the text: served as text/plain, in a sandbox, a stored file can never run as a page.
+    return Response(definition.source_file.content, mimetype="text/plain",
+                    headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff",
+                             "Content-Security-Policy": "default-src 'none'; sandbox",
+                             "Content-Disposition": "inline; filename=diagram.bpmn"})
 
 
 @bp.route("/cases/<reference>/comments", methods=["POST"])
