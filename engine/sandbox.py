@@ -8,6 +8,11 @@ starting with `_` are rejected at compile time, attribute access goes through
 sees a module. Values are deep-copied before a script runs: SpiffWorkflow 3.2.0 passes
 nested data between tasks by shallow copy, and a script mutating a nested dict would
 otherwise rewrite the data of earlier, completed tasks.
+
+Code runs under limits (`Limits`: CPU time, memory, size of the data it leaves), enforced by
+a trace function (`_Run`) and guards on the operations that can build a huge value at once.
+Whatever it raises, even SystemExit, reaches SpiffWorkflow as an ordinary exception, so a
+script's failure is its case's incident and nothing more.
 """
 import ast
 import copy
@@ -504,18 +509,30 @@ def _storable_problem(value, path):
     return f"{path} is a {type(value).__name__}, which cannot be stored in the case data"
 
 
+def _as_json(value):
+    if isinstance(value, (date, datetime, timedelta)):
+        return str(value)
+    raise TypeError(type(value).__name__)
+
+
 def _check_storable(values: dict):
-    """Every value a script leaves must be storable, and the data at most CASE_DATA_KB large."""
-    for key, value in values.items():
-        problem = _storable_problem(value, key)
-        if problem:
-            raise ScriptResultError(problem)
+    """Every value a script leaves must be storable, and the data at most CASE_DATA_KB large as JSON."""
+    try:
+        text = json.dumps(values, default=_as_json)
+    except ValueError:
+        raise ScriptResultError("the data contains a value that contains itself") from None
+    except TypeError:
+        text = None
+    if text is None or '"typename"' in text:       # only then look for what and where
+        for key, value in values.items():
+            problem = _storable_problem(value, key)
+            if problem:
+                raise ScriptResultError(problem)
     limits = current_limits()
-    size = len(json.dumps(values, default=str))
-    if size > limits.case_data_kb * 1024:
-        biggest = max(values, key=lambda k: len(json.dumps(values[k], default=str)))
-        raise ScriptLimitExceeded(f"case data limit: the data would be {size // 1024} KB (largest: {biggest!r}); "
-                                  f"a case's data may be at most {limits.case_data_kb} KB")
+    if len(text) > limits.case_data_kb * 1024:
+        biggest = max(values, key=lambda k: len(json.dumps(values[k], default=_as_json)))
+        raise ScriptLimitExceeded(f"case data limit: the data would be {len(text) // 1024} KB (largest: "
+                                  f"{biggest!r}); a case's data may be at most {limits.case_data_kb} KB")
 
 
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
