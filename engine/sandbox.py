@@ -424,11 +424,13 @@ _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 class _Run:
     """One script or expression under its limits.
 
-    Its trace function sees every instruction of the code and every line of the helpers it calls and, every
-    CHECK_EVERY seconds, compares the thread's CPU time and the growth of the process's
-    memory with the limits. Tracing works in any thread, unlike signals. What one line can
-    do in C is bounded by the guards above. The memory baseline is taken at the first check,
-    so a run shorter than that never reads it.
+    Its trace function sees every instruction of the code (a loop on one line has no line
+    events) and every line of the helpers it calls; every CHECK_EVERY seconds it compares the
+    thread's CPU time and the growth of the process's memory with the limits. Tracing works in
+    any thread, unlike signals. What one instruction can do in C is bounded by the guards
+    above. The memory baseline is taken at the first check, so a short run never reads it.
+    Memory is the process's: in a threaded server, another thread's growth during a run
+    counts too (rare at this size).
     """
 
     def __init__(self, scope, limits: Limits):
@@ -439,7 +441,7 @@ class _Run:
 
     def trace(self, frame, event, arg):
         if event == "call" and frame.f_globals is self.scope:
-            frame.f_trace_opcodes = True      # a loop on one line (`while True: pass`) has no line events
+            frame.f_trace_opcodes = True
         if time.perf_counter() >= self.next_check:
             self.check()
         return self.trace
