@@ -70,3 +70,44 @@ def test_an_rq_worker_survives_a_poison_script_and_keeps_the_sweep_chain(poisone
                    for job in ScheduledJobRegistry(queue=workers.queue).get_job_ids())
     finally:
         workers.cleanup()
+
+
+def _failing_once(real):
+    """`timers.sweep` that raises SystemExit on its first call, then sweeps as usual."""
+    calls = []
+
+    def sweep(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise SystemExit("a round that fails in any way")
+        return real(*args, **kwargs)
+    return sweep
+
+
+def test_the_embedded_sweeper_thread_outlives_any_failing_round(people, ctx, monkeypatch):
+    monkeypatch.setitem(ctx.config, "SWEEP_INTERVAL", 0.1)
+    monkeypatch.setattr(timers, "sweep", _failing_once(timers.sweep))
+    thread = timers.start_embedded_sweeper(ctx)
+    try:
+        deadline = time.monotonic() + 20
+        while thread.rounds < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert thread.is_alive() and thread.rounds >= 2
+    finally:
+        timers.stop_embedded_sweeper()
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="needs REDIS_URL (CI always sets it)")
+def test_a_failing_rq_sweep_still_schedules_the_next(ctx, monkeypatch, tmp_path):
+    from rq.registry import ScheduledJobRegistry
+    workers = Workers(ctx, tmp_path)              # a private queue, cleaned up after
+    monkeypatch.setitem(ctx.config, "REDIS_URL", REDIS_URL)
+    monkeypatch.setitem(ctx.config, "RQ_QUEUE", workers.name)
+    monkeypatch.setattr(timers, "sweep", _failing_once(timers.sweep))
+    try:
+        with pytest.raises(SystemExit):
+            timers.sweep_job()
+        assert [job for job in ScheduledJobRegistry(queue=workers.queue).get_job_ids()
+                if job.startswith(f"{workers.name}-sweep-")]
+    finally:
+        workers.cleanup()
