@@ -91,7 +91,7 @@ def case_diagram(reference):
     # The viewer only reads the text: served as text/plain, in a sandbox, a stored file can never run as a page.
     return Response(definition.source_file.content, mimetype="text/plain",
                     headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff",
-                             "Content-Security-Policy": "default-src 'none'; sandbox",
+                             "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; sandbox",
                              "Content-Disposition": "inline; filename=diagram.bpmn"})
 
 
