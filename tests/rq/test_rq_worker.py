@@ -223,18 +223,26 @@ def test_a_worker_stopped_for_a_day_catches_up(processes, workers):
 
 def test_a_wake_job_is_scheduled_at_the_due_time(processes, workers, ctx):
     from rq.job import Job
-    from rq.registry import ScheduledJobRegistry
+    from rq.registry import FinishedJobRegistry
+    # The worker sweeps once as it starts; the case is started only after that sweep, so its timer
+    # can be fired by nothing but its own wake job, however slowly the worker came up.
+    proc = workers.start("--with-scheduler")               # periodic sweeps hourly: the wake job does it
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None and not any(
+            job_id.startswith(f"{workers.name}-sweep-start-")
+            for job_id in FinishedJobRegistry(queue=workers.queue).get_job_ids()):
+        time.sleep(0.2)
+    assert proc.poll() is None, Path(proc.log_path).read_text()[-2000:]
     ctx.config.update(REDIS_URL=REDIS_URL, RQ_QUEUE=workers.name)
     try:
         due = clock.now() + timedelta(seconds=3)
         case_id = start("timer_date", processes, register_by=due.isoformat())
-        scheduled = ScheduledJobRegistry(queue=workers.queue).get_job_ids()
+        scheduled = wake_jobs(workers)
         assert scheduled == [f"{workers.name}-wake-{case_id}-{int(due.timestamp())}"]
         cases.wake(case_id)                                # saved again, same due time: no second job
-        assert ScheduledJobRegistry(queue=workers.queue).get_job_ids() == scheduled
+        assert wake_jobs(workers) == scheduled
     finally:
         ctx.config.update(REDIS_URL=None, RQ_QUEUE="lotse")
-    proc = workers.start("--with-scheduler")               # periodic sweeps hourly: the wake job does it
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
         db.session.rollback()
@@ -245,6 +253,12 @@ def test_a_wake_job_is_scheduled_at_the_due_time(processes, workers, ctx):
     assert kinds(case_id, "timer_fired") == ["timer_fired:until"], Path(proc.log_path).read_text()[-2000:]
     job = Job.fetch(scheduled[0], connection=workers.redis)
     assert job.is_finished and job.return_value() == 1
+
+
+def wake_jobs(workers):
+    """The scheduled wake jobs (the worker's next periodic sweep is scheduled beside them)."""
+    from rq.registry import ScheduledJobRegistry
+    return [job_id for job_id in ScheduledJobRegistry(queue=workers.queue).get_job_ids() if "-wake-" in job_id]
 
 
 def test_a_runaway_job_is_stopped_by_its_timeout(workers):
