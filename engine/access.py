@@ -253,3 +253,24 @@ def safe_next(target: str | None, default: str | None = None) -> str | None:
             return target
         candidate = decoded
     return default
+
+
+# --- administration (engine/organisations.py, engine/people.py) ----------------------------------
+
+def administered_center_id(user) -> int | None:
+    """The center whose record, firms and people `user` administers: an admin's own center only."""
+    if user.in_group("admin") and is_center_staff(user):
+        return user.organisation_id
+    return None
+
+
+def administers(user, obj) -> bool:
+    """Whether `user` administers a center, firm or person (elsewhere: 404, not even its existence)."""
+    from engine.audit import center_of
+    center_id = administered_center_id(user)
+    return center_id is not None and center_of(obj) == center_id
+
+
+def may_read_audit(user) -> bool:
+    """Admins and supervisors read the audit log of their own center."""
+    return is_center_staff(user) and user.in_group("admin", "supervisor")

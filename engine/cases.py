@@ -394,6 +394,20 @@ def unclaim_task(task_id, actor):
     return row
 
 
+def release_task(task_id, actor, reason: str):
+    """Hand a claimed open task back to its candidate groups, whoever holds it (an administrator
+    deactivating its assignee); the case log names the reason."""
+    with _changing(actor=actor, task_id=task_id) as change:
+        row = change.task_row(task_id)
+        if row.assignee_id is None:
+            return row
+        previous = row.assignee.username if row.assignee else None
+        row.assignee_id = None
+        change.log("task_unclaimed", element_id=row.element_id, element_name=row.title,
+                   details={"task_id": row.id, "from": previous, "reason": reason})
+    return row
+
+
 def assign_task(task_id, assignee, actor):
     """A supervisor hands an open task to a colleague of the same center."""
     with _changing(actor=actor, task_id=task_id) as change:

@@ -47,3 +47,14 @@ class DeploymentRejected(LotseError):
     def __init__(self, problems):
         self.problems = list(problems)
         super().__init__("deployment rejected: " + "; ".join(str(p) for p in self.problems))
+
+
+class InvalidFields(InvalidData):
+    """Input with one or more wrong fields: {field: message}, each naming what is wrong."""
+
+    def __init__(self, errors: dict):
+        self.errors = dict(errors)     # messages may be lazy: translated when shown, in the reader's language
+        super().__init__("", field=next(iter(self.errors), None))
+
+    def __str__(self):
+        return "; ".join(f"{field}: {message}" for field, message in self.errors.items())

@@ -2,7 +2,7 @@
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 
 from engine.db import end_read_only, end_session, read_without_transaction
@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _select_locale():
+    if not has_request_context():       # a command or a job: German, the source language
+        return "de"
     choice = session.get("language")
     if choice in ("de", "en"):
         return choice
@@ -54,6 +56,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from web.auth.views import load_user
     from web.advisor import bp as advisor_bp
     from web.notifications import bp as notifications_bp
+    from web.admin import bp as admin_bp
 
     errors.init_app(app)
     login_manager.user_loader(load_user)
@@ -62,6 +65,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(advisor_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(admin_bp)
 
     from web import filters
     filters.register(app)

@@ -248,13 +248,238 @@ def password(username, password):
 @click.argument("username")
 @with_appcontext
 def deactivate(username):
-    """Deactivate a user: no more logins, and every session of the user ends now."""
-    from engine import users
-    from engine.db import db
+    """Deactivate a user: no more logins, every session ends now, claimed tasks go back to the group."""
+    from engine import people
     user = _user(username)
-    users.deactivate(user)
+    responsible = people.deactivate(user)
+    click.echo(f"{user.username}: deactivated, all sessions ended, claimed tasks back in their groups")
+    for case in responsible:
+        click.echo(f"  still responsible for {case.reference} ({case.subject}): reassign it")
+
+
+# --- administration (engine/organisations.py, engine/people.py, engine/csv_import.py) ------------
+# Engine messages are German with English catalog entries; the command line speaks English.
+
+def _english(problem) -> str:
+    from flask_babel import force_locale
+    with force_locale("en"):
+        return str(problem)
+
+
+def _invalid(exc):
+    for field, message in exc.errors.items():
+        click.echo(f"  {field}: {_english(message)}", err=True)
+    _fail("nothing was stored")
+
+
+def _center(code):
+    from engine import organisations
+    center = organisations.center_by_code(code)
+    if center is None:
+        _fail(f"no Welcome Center with the code {code!r}")
+    return center
+
+
+def _send_mail():
+    from engine import jobs
+    jobs.after_commit_send_mail()
+
+
+@cli.command("first-admin")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="the admin's full name")
+@click.option("--email", default="", help="the admin's e-mail address")
+@click.option("--center-name", required=True, help="the Welcome Center's name")
+@click.option("--center-code", required=True, help="the center's code in case references, e.g. AC")
+@click.password_option(prompt="Password")
+@with_appcontext
+def first_admin(username, display_name, email, center_name, center_code, password):
+    """Create the first Welcome Center and its admin on an empty database."""
+    from engine import organisations, passwords, people, users
+    from engine.db import db
+    from engine.errors import InvalidFields
+    from engine.models import User
+    if db.session.scalar(select(User.id).limit(1)) is not None:
+        _fail("the database has users already; add more with `lotse add-user` or in the browser")
+    problem = passwords.problem(password)
+    if problem:
+        _fail(_english(problem))
+    try:
+        center = organisations.create_center({"name": center_name, "code": center_code})
+        db.session.flush()
+        person = people.create_person({"username": username, "display_name": display_name, "email": email,
+                                       "organisation_id": str(center.id), "groups": ["admin", "supervisor"]},
+                                      {center.id: center}, invite=False)
+    except InvalidFields as exc:
+        db.session.rollback()
+        _invalid(exc)
+    users.set_password(person, password)
     db.session.commit()
-    click.echo(f"{user.username}: deactivated, all sessions ended")
+    click.echo(f"created center {center.code} ({center.name}) and admin {person.username}")
+
+
+@cli.command("add-center")
+@click.option("--name", required=True)
+@click.option("--code", required=True, help="code in case references, e.g. AC")
+@click.option("--areas", default="", help="Kreise / kreisfreie Städte served, separated by ';'")
+@click.option("--email", default="")
+@click.option("--phone", default="")
+@with_appcontext
+def add_center(name, code, areas, email, phone):
+    """Add a Welcome Center."""
+    from engine import organisations
+    from engine.db import db
+    from engine.errors import InvalidFields
+    try:
+        center = organisations.create_center({"name": name, "code": code, "areas": areas, "email": email,
+                                              "phone": phone})
+        db.session.commit()
+    except InvalidFields as exc:
+        db.session.rollback()
+        _invalid(exc)
+    click.echo(f"created center {center.code} ({center.name})")
+
+
+@cli.command("centers")
+@with_appcontext
+def list_centers():
+    """List the Welcome Centers."""
+    from engine import organisations
+    for center in organisations.centers():
+        click.echo(f"{center.code}\t{center.name}\t{'; '.join(center.areas or [])}")
+
+
+@cli.command("add-firm")
+@click.option("--center", "center_code", required=True, help="code of the serving center")
+@click.option("--name", required=True)
+@click.option("--legal-form", default="")
+@click.option("--kreis", default="", help="Kreis or kreisfreie Stadt in NRW")
+@click.option("--city", default="")
+@click.option("--sector", default="")
+@click.option("--employees", default="")
+@with_appcontext
+def add_firm(center_code, name, legal_form, kreis, city, sector, employees):
+    """Add an employer firm served by a center."""
+    from engine import organisations
+    from engine.db import db
+    from engine.errors import InvalidFields
+    center = _center(center_code)
+    try:
+        firm = organisations.create_firm({"name": name, "legal_form": legal_form, "kreis": kreis, "city": city,
+                                          "sector": sector, "employees": employees}, center)
+        db.session.commit()
+    except InvalidFields as exc:
+        db.session.rollback()
+        _invalid(exc)
+    click.echo(f"created firm {firm.id} ({firm.name}) served by {center.code}")
+
+
+@cli.command("firms")
+@click.option("--center", "center_code", default=None, help="only the firms of this center")
+@with_appcontext
+def list_firms(center_code):
+    """List employer firms."""
+    from engine import organisations
+    from engine.db import db
+    center_id = _center(center_code).id if center_code else None
+    for firm in db.session.scalars(organisations.firms_query(center_id)):
+        click.echo(f"{firm.id}\t{firm.name}\t{firm.kreis or '-'}\t{firm.size_class or '-'}\t"
+                   f"{firm.center.code if firm.center else '-'}")
+
+
+@cli.command("add-user")
+@click.argument("username")
+@click.option("--name", "display_name", required=True)
+@click.option("--email", default="")
+@click.option("--center", "center_code", required=True, help="code of the person's center")
+@click.option("--firm", "firm_id", type=int, default=None, help="id of a firm of that center (employer people)")
+@click.option("--groups", default="", help="roles and groups separated by ','")
+@click.option("--language", default="de")
+@click.option("--no-invite", is_flag=True, help="send no invitation mail")
+@with_appcontext
+def add_user(username, display_name, email, center_code, firm_id, groups, language, no_invite):
+    """Add a person; with an e-mail address they get an invitation to set their password."""
+    from engine import organisations, people
+    from engine.db import db
+    from engine.errors import InvalidFields
+    center = _center(center_code)
+    orgs = {center.id: center, **{f.id: f for f in db.session.scalars(organisations.firms_query(center.id))}}
+    try:
+        person = people.create_person(
+            {"username": username, "display_name": display_name, "email": email, "language": language,
+             "organisation_id": str(firm_id or center.id), "groups": [g for g in groups.split(",") if g]},
+            orgs, invite=not no_invite)
+        db.session.commit()
+    except InvalidFields as exc:
+        db.session.rollback()
+        _invalid(exc)
+    _send_mail()
+    invited = " (invitation sent)" if person.email and not no_invite else ""
+    click.echo(f"created user {person.username} at {person.organisation.name}{invited}")
+
+
+@cli.command("users")
+@click.option("--center", "center_code", default=None, help="only the people of this center and its firms")
+@with_appcontext
+def list_users(center_code):
+    """List people."""
+    from engine.db import db
+    from engine.models import Organisation, User
+    query = select(User).order_by(User.username)
+    if center_code:
+        center = _center(center_code)
+        firms = select(Organisation.id).where(Organisation.center_id == center.id)
+        query = query.where((User.organisation_id == center.id) | User.organisation_id.in_(firms))
+    for user in db.session.scalars(query):
+        state = "active" if user.active else "inactive"
+        click.echo(f"{user.username}\t{user.display_name}\t{user.email or '-'}\t"
+                   f"{','.join(sorted(user.group_names)) or '-'}\t{state}\t"
+                   f"{user.organisation.name if user.organisation else '-'}")
+
+
+def _import(kind, path, center_code, dry_run):
+    from engine import csv_import
+    from engine.db import db
+    center = _center(center_code)
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"cannot read {path}: {exc}")
+    importer = csv_import.import_firms if kind == "firms" else csv_import.import_users
+    try:
+        count = importer(text, center, dry_run=dry_run)
+    except csv_import.ImportRejected as exc:
+        for problem in exc.problems:
+            click.echo(f"  {path}: {_english(problem)}", err=True)
+        _fail(str(exc))
+    if dry_run:
+        click.echo(f"dry run: all {count} lines are good; nothing was imported")
+        return
+    db.session.commit()
+    _send_mail()
+    click.echo(f"imported {count} {kind} for {center.code}")
+
+
+@cli.command("import-firms")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--center", "center_code", required=True, help="code of the serving center")
+@click.option("--dry-run", is_flag=True, help="check every line, import nothing")
+@with_appcontext
+def import_firms(path, center_code, dry_run):
+    """Import firms from CSV (columns: name, legal_form, street, postcode, city, kreis, sector, employees, email,
+    phone); all or nothing."""
+    _import("firms", path, center_code, dry_run)
+
+
+@cli.command("import-users")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--center", "center_code", required=True, help="code of the people's center")
+@click.option("--dry-run", is_flag=True, help="check every line, import nothing")
+@with_appcontext
+def import_users(path, center_code, dry_run):
+    """Import people from CSV (columns: username, display_name, email, firm, groups, language); all or nothing."""
+    _import("users", path, center_code, dry_run)
 
 
 @cli.command()

@@ -38,7 +38,7 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    organisation = relationship("Organisation")
+    organisation = relationship("Organisation", foreign_keys=[organisation_id])
     groups = relationship("Group", secondary="membership", lazy="selectin", order_by="Group.name")
     # Unread notifications (capped), read with the session's user for every page's header
     # (web.auth.views.load_user); None where a user is loaded otherwise.

@@ -1,0 +1,44 @@
+"""Setting a password through a link (invitation or reset) and asking for a reset link. Public pages:
+the link is the credential. The answer to "forgot password" is the same whether or not the name exists."""
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from engine import invitations, jobs
+from engine.db import db
+from engine.errors import InvalidFields
+from web.admin import bp
+
+
+@bp.route("/password/set/<token>", methods=["GET", "POST"])
+def set_password(token):
+    try:
+        link = invitations.valid(token)
+    except InvalidFields as exc:
+        return render_template("admin/link_refused.html", message=exc.errors["token"]), 410
+    errors = {}
+    if request.method == "POST":
+        try:
+            invitations.redeem(token, request.form.get("password", ""), request.form.get("password_repeat", ""))
+        except InvalidFields as exc:
+            db.session.rollback()
+            if "token" in exc.errors:
+                return render_template("admin/link_refused.html", message=exc.errors["token"]), 410
+            errors = exc.errors
+        else:
+            db.session.commit()
+            flash(_("Ihr Passwort ist gespeichert. Bitte melden Sie sich an."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("admin/set_password.html", user=link.user, purpose=link.purpose,
+                           errors=errors), 422 if errors else 200
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    if request.method == "POST":
+        invitations.request_reset(request.form.get("login", ""))
+        db.session.commit()
+        jobs.after_commit_send_mail()
+        flash(_("Wenn es zu dieser Angabe einen Zugang mit E-Mail-Adresse gibt, ist ein Link für ein neues "
+                "Passwort unterwegs."), "success")
+        return redirect(url_for("auth.login"))
+    return render_template("admin/forgot_password.html")

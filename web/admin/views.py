@@ -1,0 +1,284 @@
+"""Admin pages. Thin: each asks engine/access.py who may act, calls one engine operation and commits.
+A person or firm of another center is a 404, as if it did not exist."""
+from functools import wraps
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from engine import access, audit, jobs, kreise, organisations, people
+from engine.db import db
+from engine.errors import InvalidFields
+from engine.models import Organisation, User
+from web.admin import bp
+
+
+def admin_required(view):
+    @login_required
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if access.administered_center_id(current_user) is None:
+            abort(403)
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def _center() -> Organisation:
+    return db.session.get(Organisation, access.administered_center_id(current_user))
+
+
+def _firm(firm_id) -> Organisation:
+    firm = db.session.get(Organisation, firm_id)
+    if firm is None or firm.kind != "employer" or not access.administers(current_user, firm):
+        abort(404)
+    return firm
+
+
+def _person(user_id) -> User:
+    person = db.session.get(User, user_id)
+    if person is None or not access.administers(current_user, person):
+        abort(404)
+    return person
+
+
+def _organisations() -> dict[int, Organisation]:
+    """The organisations the admin may put people in: their center and the firms it serves."""
+    center = _center()
+    firms = db.session.scalars(organisations.firms_query(center.id)).all()
+    return {org.id: org for org in [center, *firms]}
+
+
+def _page() -> int:
+    return max(1, request.args.get("page", 1, type=int))
+
+
+def _saved(message):
+    db.session.commit()
+    jobs.after_commit_send_mail()
+    flash(message, "success")
+
+
+SIZE_LABELS = {"micro": _l("Kleinstunternehmen"), "small": _l("Kleines Unternehmen"),
+               "medium": _l("Mittleres Unternehmen"), "large": _l("Großunternehmen")}
+AUDIT_ACTIONS = {"created": _l("Angelegt"), "updated": _l("Geändert"), "merged": _l("Zusammengeführt"),
+                 "deactivated": _l("Deaktiviert"), "reactivated": _l("Wieder aktiviert"),
+                 "invited": _l("Eingeladen"), "reset_link_sent": _l("Link für neues Passwort verschickt"),
+                 "password_set": _l("Passwort festgelegt")}
+
+
+@bp.app_context_processor
+def _admin_globals():
+    return {"size_label": lambda key: SIZE_LABELS.get(key, "—"),
+            "audit_action": lambda key: AUDIT_ACTIONS.get(key, key),
+            "may_administer": lambda: current_user.is_authenticated
+            and access.administered_center_id(current_user) is not None,
+            "may_read_audit": lambda: current_user.is_authenticated and access.may_read_audit(current_user)}
+
+
+# --- the center ----------------------------------------------------------------------------------
+
+@bp.route("/admin/center", methods=["GET", "POST"])
+@admin_required
+def center():
+    center, errors = _center(), {}
+    if request.method == "POST":
+        data = {**request.form, "areas": request.form.getlist("areas")}
+        try:
+            organisations.update_center(center, data, current_user)
+        except InvalidFields as exc:
+            db.session.rollback()
+            errors = exc.errors
+        else:
+            _saved(_("Die Angaben des Welcome Centers sind gespeichert."))
+            return redirect(url_for("admin.center"))
+    return render_template("admin/center.html", center=center, form=request.form if errors else None,
+                           errors=errors, kreise=kreise.ALL), 422 if errors else 200
+
+
+# --- firms ---------------------------------------------------------------------------------------
+
+@bp.route("/admin/firms")
+@admin_required
+def firms():
+    search = request.args.get("q", "")
+    rows, has_next = organisations.firms_page(_center().id, search, _page())
+    return render_template("admin/firms.html", firms=rows, has_next=has_next, page=_page(), q=search)
+
+
+@bp.route("/admin/firms/new", methods=["GET", "POST"])
+@admin_required
+def firm_new():
+    errors = {}
+    if request.method == "POST":
+        try:
+            firm = organisations.create_firm(request.form, _center(), current_user)
+        except InvalidFields as exc:
+            db.session.rollback()
+            errors = exc.errors
+        else:
+            _saved(_("Die Firma %(name)s ist angelegt.", name=firm.name))
+            return redirect(url_for("admin.firm", firm_id=firm.id))
+    return render_template("admin/firm.html", firm=None, form=request.form, errors=errors,
+                           kreise=kreise.ALL), 422 if errors else 200
+
+
+@bp.route("/admin/firms/<int:firm_id>", methods=["GET", "POST"])
+@admin_required
+def firm(firm_id):
+    firm, errors = _firm(firm_id), {}
+    if request.method == "POST":
+        try:
+            organisations.update_firm(firm, request.form, current_user)
+        except InvalidFields as exc:
+            db.session.rollback()
+            errors = exc.errors
+        else:
+            _saved(_("Die Angaben der Firma sind gespeichert."))
+            return redirect(url_for("admin.firm", firm_id=firm.id))
+    staff = db.session.scalars(people.people_query([firm.id])).all()
+    return render_template("admin/firm.html", firm=firm, form=request.form if errors else None, errors=errors,
+                           kreise=kreise.ALL, people=staff, cases=organisations.case_count(firm)), \
+        422 if errors else 200
+
+
+@bp.route("/admin/firms/<int:firm_id>/merge", methods=["POST"])
+@admin_required
+def firm_merge(firm_id):
+    keep = _firm(firm_id)
+    duplicate_id = request.form.get("duplicate_id", type=int)
+    duplicate = _firm(duplicate_id) if duplicate_id else None
+    try:
+        if duplicate is None:
+            raise InvalidFields({"duplicate": _("Bitte wählen Sie die doppelte Firma aus.")})
+        name = duplicate.name
+        moved = organisations.merge_firms(keep, duplicate, current_user)
+    except InvalidFields as exc:
+        db.session.rollback()
+        for message in exc.errors.values():
+            flash(str(message), "error")
+        return redirect(url_for("admin.firm", firm_id=keep.id))
+    _saved(_("%(name)s ist mit dieser Firma zusammengeführt; %(count)s Fälle gehören jetzt hierher.",
+             name=name, count=moved))
+    return redirect(url_for("admin.firm", firm_id=keep.id))
+
+
+# --- people --------------------------------------------------------------------------------------
+
+@bp.route("/admin/people")
+@admin_required
+def people_list():
+    search = request.args.get("q", "")
+    orgs = _organisations()
+    rows = db.session.scalars(people.people_query(list(orgs), search).offset((_page() - 1) * people.PAGE_SIZE)
+                              .limit(people.PAGE_SIZE + 1)).all()
+    return render_template("admin/people.html", people=rows[:people.PAGE_SIZE],
+                           has_next=len(rows) > people.PAGE_SIZE, page=_page(), q=search)
+
+
+def _person_form(person, errors):
+    return render_template("admin/person.html", person=person, errors=errors,
+                           form=request.values if errors or person is None else None,
+                           organisations=list(_organisations().values()), roles=people.ROLES,
+                           groups=people.candidate_groups(),
+                           responsible=people.responsible_cases(person) if person else []), 422 if errors else 200
+
+
+@bp.route("/admin/people/new", methods=["GET", "POST"])
+@admin_required
+def person_new():
+    errors = {}
+    if request.method == "POST":
+        data = {**request.form, "groups": request.form.getlist("groups")}
+        try:
+            person = people.create_person(data, _organisations(), current_user)
+        except InvalidFields as exc:
+            db.session.rollback()
+            errors = exc.errors
+        else:
+            _saved(_("%(name)s ist angelegt.", name=person.display_name) + " " +
+                   (_("Die Einladung ist verschickt.") if person.email else ""))
+            return redirect(url_for("admin.person", user_id=person.id))
+    return _person_form(None, errors)
+
+
+@bp.route("/admin/people/<int:user_id>", methods=["GET", "POST"])
+@admin_required
+def person(user_id):
+    person, errors = _person(user_id), {}
+    if request.method == "POST":
+        data = {**request.form, "groups": request.form.getlist("groups")}
+        try:
+            people.update_person(person, data, _organisations(), current_user)
+        except InvalidFields as exc:
+            db.session.rollback()
+            errors = exc.errors
+        else:
+            _saved(_("Die Angaben sind gespeichert."))
+            return redirect(url_for("admin.person", user_id=person.id))
+    return _person_form(person, errors)
+
+
+@bp.route("/admin/people/<int:user_id>/deactivate", methods=["POST"])
+@admin_required
+def person_deactivate(user_id):
+    person = _person(user_id)
+    try:
+        people.deactivate(person, current_user)
+    except InvalidFields as exc:
+        db.session.rollback()
+        flash(str(exc.errors.get("user", exc)), "error")
+    else:
+        flash(_("%(name)s ist deaktiviert; alle Anmeldungen sind beendet und übernommene Aufgaben "
+                "zurück in der Gruppe.", name=person.display_name), "success")
+    return redirect(url_for("admin.person", user_id=person.id))
+
+
+@bp.route("/admin/people/<int:user_id>/reactivate", methods=["POST"])
+@admin_required
+def person_reactivate(user_id):
+    person = _person(user_id)
+    people.reactivate(person, current_user)
+    _saved(_("%(name)s ist wieder aktiv.", name=person.display_name))
+    return redirect(url_for("admin.person", user_id=person.id))
+
+
+@bp.route("/admin/people/<int:user_id>/reset", methods=["POST"])
+@admin_required
+def person_reset(user_id):
+    person = _person(user_id)
+    try:
+        people.reset_password(person, current_user)
+    except InvalidFields as exc:
+        db.session.rollback()
+        flash(str(next(iter(exc.errors.values()))), "error")
+    else:
+        _saved(_("Das Passwort ist zurückgesetzt; %(name)s hat einen Link für ein neues bekommen.",
+                 name=person.display_name))
+    return redirect(url_for("admin.person", user_id=person.id))
+
+
+@bp.route("/admin/people/<int:user_id>/invite", methods=["POST"])
+@admin_required
+def person_invite(user_id):
+    person = _person(user_id)
+    try:
+        from engine import invitations
+        invitations.issue(person, "invitation", current_user)
+    except InvalidFields as exc:
+        db.session.rollback()
+        flash(str(next(iter(exc.errors.values()))), "error")
+    else:
+        _saved(_("Die Einladung ist verschickt."))
+    return redirect(url_for("admin.person", user_id=person.id))
+
+
+# --- the audit log -------------------------------------------------------------------------------
+
+@bp.route("/admin/audit")
+@login_required
+def audit_log():
+    if not access.may_read_audit(current_user):
+        abort(403)
+    rows, has_next = audit.entries(current_user.organisation_id, _page())
+    return render_template("admin/audit.html", entries=rows, has_next=has_next, page=_page())
