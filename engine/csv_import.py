@@ -20,7 +20,9 @@ REQUIRED = {"firms": ("name",), "users": ("username", "display_name")}
 
 
 class ImportRejected(LotseError):
-    def __init__(self, problems: list[str], bad_lines: int = 1):
+    """`problems`: (line, field or None, message) triples; messages may be lazy (translated when shown)."""
+
+    def __init__(self, problems: list[tuple], bad_lines: int = 1):
         self.problems = problems
         super().__init__(f"{bad_lines} bad line(s); nothing was imported")
 
@@ -31,8 +33,8 @@ def _rows(text: str, allowed: tuple, required: tuple):
     header = [name.strip() for name in reader.fieldnames or []]
     unknown = [name for name in header if name not in allowed]
     missing = [name for name in required if name not in header]
-    problems = [f"line 1: unknown column {name!r} (allowed: {', '.join(allowed)})" for name in unknown]
-    problems += [f"line 1: column {name!r} is missing" for name in missing]
+    problems = [(1, name, f"unknown column (allowed: {', '.join(allowed)})") for name in unknown]
+    problems += [(1, name, "column is missing") for name in missing]
     if problems:
         raise ImportRejected(problems)
     reader.fieldnames = header
@@ -52,15 +54,14 @@ def _run(rows, create, dry_run: bool) -> int:
     problems, count, bad_lines = [], 0, 0
     for line, row in rows:
         if row is None:
-            problems.append(f"line {line}: more cells than columns")
+            problems.append((line, None, "more cells than columns"))
             bad_lines += 1
             continue
         try:
-            with db.session.begin_nested():
-                create(row)
+            create(row)         # checks the whole line before it adds anything
             count += 1
         except InvalidFields as exc:
-            problems += [f"line {line}: {field}: {message}" for field, message in exc.errors.items()]
+            problems += [(line, field, message) for field, message in exc.errors.items()]
             bad_lines += 1
     if problems or dry_run:
         db.session.rollback()

@@ -450,8 +450,8 @@ def _import(kind, path, center_code, dry_run):
     try:
         count = importer(text, center, dry_run=dry_run)
     except csv_import.ImportRejected as exc:
-        for problem in exc.problems:
-            click.echo(f"  {path}: {_english(problem)}", err=True)
+        for line, field, message in exc.problems:
+            click.echo(f"  {path}: line {line}: {field + ': ' if field else ''}{_english(message)}", err=True)
         _fail(str(exc))
     if dry_run:
         click.echo(f"dry run: all {count} lines are good; nothing was imported")
