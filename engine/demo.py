@@ -30,10 +30,22 @@ def load() -> list[str]:
         "jansen": users.get_organisation("employer", "Elektro Jansen GmbH", center=aachen, region="Stadt Aachen"),
         "schmitz": users.get_organisation("employer", "Pflegedienst Schmitz", center=aachen, region="Kreis Heinsberg"),
     }
+    # The administration's fields (engine/organisations.py), set once: an admin may change them later.
+    for org, values in ((aachen, {"areas": ["StädteRegion Aachen", "Kreis Heinsberg", "Kreis Euskirchen"]}),
+                        (dueren, {"areas": ["Kreis Düren"]}),
+                        (orgs["jansen"], {"kreis": "StädteRegion Aachen", "legal_form": "GmbH",
+                                          "sector": "Elektrotechnik", "employees": 24, "city": "Aachen"}),
+                        (orgs["schmitz"], {"kreis": "Kreis Heinsberg", "sector": "Pflege", "employees": 8,
+                                           "city": "Heinsberg"})):
+        if org.areas is None and org.kreis is None:
+            for field, value in values.items():
+                setattr(org, field, value)
     created = {}
     for username, name, org, groups in PEOPLE:
         created[username] = users.ensure_user(username, name, organisation=orgs[org], groups=groups,
                                               password=PASSWORD, email=f"{username}@example.org")
+    for key in ("jansen", "schmitz"):          # each firm's own contact is its Kümmerer:in
+        orgs[key].kuemmerer_id = orgs[key].kuemmerer_id or created[key].id
     db.session.commit()
 
     lines = [f"demo login: {u:<9} password: {PASSWORD}  ({n}, {', '.join(g)})" for u, n, _o, g in PEOPLE]

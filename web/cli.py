@@ -236,9 +236,12 @@ def serve(host, port):
 @with_appcontext
 def password(username, password):
     """Set a user's password; every session of the user ends."""
-    from engine import users
+    from engine import passwords, users
     from engine.db import db
     user = _user(username)
+    problem = passwords.problem(password)
+    if problem:
+        _fail(_english(problem))
     users.set_password(user, password)
     db.session.commit()
     click.echo(f"{user.username}: password set, all sessions ended")

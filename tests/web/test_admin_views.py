@@ -93,3 +93,12 @@ def test_forgot_password_answers_the_same_for_unknown_names(admins, client_for):
 def test_a_wrong_link_is_refused_with_a_message(client_for):
     response = client_for().get("/password/set/not-a-token")
     assert response.status_code == 410 and "ungültig" in response.get_data(as_text=True)
+
+
+def test_the_own_password_change_refuses_a_common_password(people, client_for):
+    anna = client_for("anna")
+    anna.get("/password")
+    response = anna.post("/password", {"current_password": "pw-anna", "new_password": "qwertyuiop123",
+                                       "new_password_repeat": "qwertyuiop123"})
+    assert response.status_code == 422 and "häufig benutzter Passwörter" in response.get_data(as_text=True)
+    assert users.authenticate("anna", "pw-anna") is not None

@@ -12,14 +12,13 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, with_expression
 
-from engine import access, notifications, user_sessions, users
+from engine import access, notifications, passwords, user_sessions, users
 from engine.db import db
 from engine.login_throttle import Throttled
 from engine.models import User, UserSession
 from web.auth import bp
 
 SESSION_TOKEN = "session_token"       # the key of the login session's token in Flask's cookie
-MIN_PASSWORD_LENGTH = 12
 
 # The session's user with organisation, groups and unread notifications, and the login session that
 # vouches for it, in one statement (every page needs all of them); built once, so SQLAlchemy keeps
@@ -112,8 +111,8 @@ def password():
     new = request.form.get("new_password", "")
     if new != request.form.get("new_password_repeat", ""):
         error = _("Die beiden neuen Passwörter stimmen nicht überein.")
-    elif len(new) < MIN_PASSWORD_LENGTH:
-        error = _("Das neue Passwort muss mindestens %(count)s Zeichen lang sein.", count=MIN_PASSWORD_LENGTH)
+    elif passwords.problem(new) is not None:
+        error = passwords.problem(new)
     else:
         try:
             token = users.change_password(current_user._get_current_object(),
