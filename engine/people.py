@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from engine import audit, cases, invitations, user_sessions, users
 from engine.db import db
-from engine.errors import InvalidFields
+from engine.errors import Conflict, InvalidFields, NotFound
 from engine.models import Case, Group, HumanTask, Organisation, User
 
 # The built-in roles; any other group is a candidate group that diagrams name (camunda:candidateGroups).
@@ -138,7 +138,10 @@ def deactivate(person: User, actor=None) -> list[Case]:
     claimed = db.session.scalars(select(HumanTask.id).where(HumanTask.assignee_id == person.id,
                                                             HumanTask.state == "open")).all()
     for task_id in claimed:       # one transaction per case, as every case change
-        cases.release_task(task_id, actor, reason="deactivated")
+        try:
+            cases.release_task(task_id, actor, reason="deactivated")
+        except (Conflict, NotFound):  # completed or gone meanwhile: nothing to hand back
+            pass
     return responsible_cases(person)
 
 
@@ -164,3 +167,28 @@ def people_query(organisation_ids, search: str = ""):
                             | func.lower(User.username).like(pattern, escape="\\")
                             | func.lower(User.email).like(pattern, escape="\\"))
     return query.order_by(User.active.desc(), func.lower(User.display_name), User.id)
+
+
+def named_groups(definition) -> set[str]:
+    """The candidate groups that a deployed definition's user tasks name literally (not by expression)."""
+    from engine.state import restore_specs
+    spec, subprocess_specs = restore_specs(definition.spec_json)
+    names = set()
+    for process in [spec, *subprocess_specs.values()]:
+        for task_spec in process.task_specs.values():
+            value = (getattr(task_spec, "extensions", None) or {}).get("candidateGroups") or []
+            if isinstance(value, str):
+                value = [] if value.startswith("${") else value.split(",")
+            names.update(name.strip() for name in value if name.strip() and not name.strip().startswith("${"))
+    return names
+
+
+def groups_without_members(names, center_id: int) -> list[str]:
+    """Those of `names` that no active person of the center (or of a firm it serves) belongs to."""
+    from engine.models import Membership
+    firms = select(Organisation.id).where(Organisation.center_id == center_id)
+    staffed = set(db.session.scalars(
+        select(Group.name).join(Membership, Membership.group_id == Group.id).join(User, User.id == Membership.user_id)
+        .where(Group.name.in_(list(names)), User.active.is_(True),
+               (User.organisation_id == center_id) | User.organisation_id.in_(firms))))
+    return sorted(set(names) - staffed)

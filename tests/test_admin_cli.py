@@ -68,3 +68,18 @@ def test_csv_import_of_500_firms_with_one_bad_line_imports_nothing(lotse, cli_en
     wrong.write_text("username,name\nx,y\n", encoding="utf-8")
     result = lotse("import-users", str(wrong), "--center", "AC", ok=False)
     assert "line 1: name: unknown column" in result.stderr and "line 1: display_name: column is missing" in result.stderr
+
+
+def test_deploy_warns_of_a_candidate_group_without_active_member(lotse, cli_env, tmp_path):
+    from tests.conftest import FIXTURES
+    _run_with_input(cli_env, "first-admin", "ada", "--name", "Ada Admin", "--center-name", "WC Aachen",
+                    "--center-code", "AC", text=PASSWORD)
+    lotse("add-user", "anna", "--name", "Anna", "--center", "AC", "--groups", "advisor")
+    diagram = (FIXTURES / "bpmn" / "onboarding.bpmn").read_text(encoding="utf-8")
+    (tmp_path / "onboarding.bpmn").write_text(diagram.replace('"supervisor"', '"recognition_team"'),
+                                              encoding="utf-8")
+    result = lotse("deploy", str(tmp_path / "onboarding.bpmn"), str(FIXTURES / "forms"), "--as", "ada")
+    assert "deployed onboarding v1" in result.stdout
+    warnings = [line for line in result.stderr.splitlines() if "warning" in line]
+    assert "'recognition_team', which has no active member at AC" in warnings[0]
+    assert not any("'advisor'" in line for line in warnings)      # anna is an advisor

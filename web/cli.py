@@ -68,10 +68,23 @@ def deploy(paths, username):
         _fail(f"deployment rejected ({len(exc.problems)} problem(s)); nothing was stored")
     for definition in result.created:
         click.echo(f"deployed {definition.key} v{definition.version}")
+        _warn_unstaffed_groups(definition, _user(username))
     for definition in result.unchanged:
         click.echo(f"unchanged {definition.key} v{definition.version}")
     for form in result.forms:
         click.echo(f"deployed form {form.key} v{form.version}")
+
+
+def _warn_unstaffed_groups(definition, user):
+    """The deployer's center (or, without --as, every center) should have someone in each group a diagram names."""
+    from engine import organisations, people
+    centers = [user.organisation] if user is not None and user.organisation is not None \
+        and user.organisation.kind == "center" else organisations.centers()
+    names = people.named_groups(definition)
+    for center in centers:
+        for name in people.groups_without_members(names, center.id):
+            click.echo(f"  warning: {definition.key} names the candidate group {name!r}, which has no active "
+                       f"member at {center.code}", err=True)
 
 
 @cli.command()

@@ -3,9 +3,11 @@ the link is the credential. The answer to "forgot password" is the same whether 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import invitations, jobs
+from engine import invitations, jobs, login_throttle
 from engine.db import db
 from engine.errors import InvalidFields
+from engine.login_throttle import Throttled
+from web.auth.views import _throttled_page as throttled_page
 from web.admin import bp
 
 
@@ -35,7 +37,12 @@ def set_password(token):
 @bp.route("/password/forgot", methods=["GET", "POST"])
 def forgot_password():
     if request.method == "POST":
-        invitations.request_reset(request.form.get("login", ""))
+        login = request.form.get("login", "")
+        try:        # counted like a login try: no flood of reset mails to one person or from one address
+            login_throttle.begin(login, request.remote_addr or "")
+        except Throttled as error:
+            return throttled_page("admin/forgot_password.html", error)
+        invitations.request_reset(login)
         db.session.commit()
         jobs.after_commit_send_mail()
         flash(_("Wenn es zu dieser Angabe einen Zugang mit E-Mail-Adresse gibt, ist ein Link für ein neues "
