@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from engine import cases, users
+from engine import cases, organisations, users
 from engine.db import db
 from engine.models import HumanTask
 from tests.engine.test_mail import SmtpServer
@@ -100,6 +100,10 @@ def test_an_admin_gets_404_for_another_centers_person_and_firm(ada, ws, new_page
 
 @pytest.mark.parametrize("width, height, size", [(1280, 900, "desktop"), (390, 844, "phone")])
 def test_admin_pages_fit_desktop_and_phone(ada, ws, new_page, shot, width, height, size):
+    organisations.update_firm(ws["firm"], {"name": ws["firm"].name, "legal_form": "GmbH", "kreis": "StädteRegion Aachen",
+                                           "employees": "24", "street": "Jülicher Straße 112", "postcode": "52070",
+                                           "city": "Aachen", "email": "info@elektro-jansen.example"}, actor=ada)
+    db.session.commit()
     page = new_page("ada")
     page.set_viewport_size({"width": width, "height": height})
     pages = {"people": "/admin/people", "person": f"/admin/people/{ws['anna'].id}", "firms": "/admin/firms",
@@ -107,6 +111,8 @@ def test_admin_pages_fit_desktop_and_phone(ada, ws, new_page, shot, width, heigh
              "forgot": "/password/forgot"}
     for name, url in pages.items():
         assert page.goto(url).status == 200, url
+        if name == "audit":
+            expect(page.locator("table")).to_contain_text("Beschäftigte")
         shot(page, f"admin-{name}-{size}")
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{url} is {overflow}px wider than the {size} screen"

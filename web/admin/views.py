@@ -66,11 +66,31 @@ AUDIT_ACTIONS = {"created": _l("Angelegt"), "updated": _l("Geändert"), "merged"
                  "invited": _l("Eingeladen"), "reset_link_sent": _l("Link für neues Passwort verschickt"),
                  "password_set": _l("Passwort festgelegt")}
 
+FIELD_LABELS = {"name": _l("Name"), "code": _l("Kürzel"), "areas": _l("Betreute Kreise und kreisfreie Städte"),
+                "legal_form": _l("Rechtsform"), "kreis": _l("Kreis"), "sector": _l("Branche"),
+                "employees": _l("Beschäftigte"), "street": _l("Straße und Hausnummer"), "postcode": _l("PLZ"),
+                "city": _l("Ort"), "email": _l("E-Mail"), "phone": _l("Telefon"), "kuemmerer_id": _l("Kümmerer:in"),
+                "username": _l("Benutzername"), "display_name": _l("Name"), "language": _l("Sprache"),
+                "organisation_id": _l("Organisation"), "groups": _l("Rollen und Gruppen"), "active": _l("Aktiv"),
+                "merged": _l("Zusammengeführt"), "cases": _l("Fälle")}
+
+
+def _audit_value(value) -> str:
+    if value in (None, "", []):
+        return "—"
+    if isinstance(value, bool):
+        return _("Ja") if value else _("Nein")
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)
+
 
 @bp.app_context_processor
 def _admin_globals():
     return {"size_label": lambda key: SIZE_LABELS.get(key, "—"),
             "audit_action": lambda key: AUDIT_ACTIONS.get(key, key),
+            "audit_field": lambda key: FIELD_LABELS.get(key, key),
+            "audit_value": _audit_value,
             "may_administer": lambda: current_user.is_authenticated
             and access.administered_center_id(current_user) is not None,
             "may_read_audit": lambda: current_user.is_authenticated and access.may_read_audit(current_user)}
