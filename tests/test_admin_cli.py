@@ -1,15 +1,19 @@
-"""Scripted setup with `lotse`, run as a real process: the first admin on an empty database, centers,
-firms and users, and the all-or-nothing CSV import."""
-from tests.test_cli import cli_env, lotse  # noqa: F401  (a fresh SQLite database per test)
+"""Scripted setup with `lotse` (click's runner, as tests/test_cli.py): the first admin on an empty
+database, centers, firms and users, the all-or-nothing CSV import and the deploy warning."""
+from click.testing import CliRunner
+
+from tests.test_cli import Result, cli_env, lotse  # noqa: F401  (a fresh SQLite database per test)
+from web.cli import cli
 
 PASSWORD = "Rheinufer-bei-Nacht\nRheinufer-bei-Nacht\n"
 
 
 def _run_with_input(lotse_env, *args, text):
-    import subprocess
-    from tests.test_cli import LOTSE, ROOT
-    return subprocess.run([LOTSE, *args], cwd=ROOT, env=lotse_env, input=text, capture_output=True, text=True,
-                          timeout=120)
+    """A command that asks for a password twice, answered by `text`."""
+    outcome = CliRunner().invoke(cli, list(args), env=lotse_env, input=text, prog_name="lotse")
+    if outcome.exception is not None and not isinstance(outcome.exception, SystemExit):
+        raise outcome.exception
+    return Result(outcome.exit_code, outcome.stdout, outcome.stderr)
 
 
 def test_first_admin_then_centers_firms_users(lotse, cli_env):
