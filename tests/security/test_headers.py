@@ -29,7 +29,8 @@ def samples(ws):
     db.session.add(mail)
     db.session.commit()
     return {"reference": ravi.reference, "task_id": task.id, "key": "ws_permit", "notification_id": note.id,
-            "mail_id": mail.id, "filename": "css/lotse.css"}
+            "mail_id": mail.id, "filename": "css/lotse.css",
+            "firm_id": ws["firm"].id, "user_id": ws["ben"].id, "token": "no-such-link"}
 
 
 def assert_security_headers(response, where):

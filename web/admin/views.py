@@ -7,7 +7,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from engine import access, audit, jobs, kreise, organisations, people
+from engine import access, audit, invitations, jobs, kreise, organisations, people
 from engine.db import db
 from engine.errors import InvalidFields
 from engine.models import Organisation, User
@@ -216,8 +216,8 @@ def person_new():
             db.session.rollback()
             errors = exc.errors
         else:
-            _saved(_("%(name)s ist angelegt.", name=person.display_name) + " " +
-                   (_("Die Einladung ist verschickt.") if person.email else ""))
+            created = _("%(name)s ist angelegt.", name=person.display_name)
+            _saved(f"{created} {_('Die Einladung ist verschickt.')}" if person.email else created)
             return redirect(url_for("admin.person", user_id=person.id))
     return _person_form(None, errors)
 
@@ -283,7 +283,6 @@ def person_reset(user_id):
 def person_invite(user_id):
     person = _person(user_id)
     try:
-        from engine import invitations
         invitations.issue(person, "invitation", current_user)
     except InvalidFields as exc:
         db.session.rollback()
