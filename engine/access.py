@@ -264,6 +264,10 @@ def administered_center_id(user) -> int | None:
     return None
 
 
+def may_administer(user) -> bool:
+    return administered_center_id(user) is not None
+
+
 def administers(user, obj) -> bool:
     """Whether `user` administers a center, firm or person (elsewhere: 404, not even its existence)."""
     from engine.audit import center_of

@@ -1,27 +1,20 @@
-"""Admin pages. Thin: each asks engine/access.py who may act, calls one engine operation and commits.
+"""Admin pages. Thin: web/permissions.py and engine/access.py decide who may act; each view calls one
+engine operation and commits.
 A person or firm of another center is a 404, as if it did not exist."""
-from functools import wraps
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
-from flask_login import current_user, login_required
-from sqlalchemy import select
+from flask_login import current_user
 
 from engine import access, audit, invitations, jobs, kreise, organisations, people
 from engine.db import db
 from engine.errors import InvalidFields
 from engine.models import Organisation, User
 from web.admin import bp
+from web.permissions import requires
 
 
-def admin_required(view):
-    @login_required
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        if access.administered_center_id(current_user) is None:
-            abort(403)
-        return view(*args, **kwargs)
-    return wrapper
+admin_required = requires(access.may_administer)
+audit_required = requires(access.may_read_audit)
 
 
 def _center() -> Organisation:
@@ -295,9 +288,7 @@ def person_invite(user_id):
 # --- the audit log -------------------------------------------------------------------------------
 
 @bp.route("/admin/audit")
-@login_required
+@audit_required
 def audit_log():
-    if not access.may_read_audit(current_user):
-        abort(403)
     rows, has_next = audit.entries(current_user.organisation_id, _page())
     return render_template("admin/audit.html", entries=rows, has_next=has_next, page=_page())
