@@ -5,7 +5,7 @@ address and contact data, and the firm's Kümmerer:in; existing rows keep their 
 columns are empty). New tables: audit_entry (engine/audit.py), user_token (engine/invitations.py).
 
 Revision ID: f1d3a5c7e9b2
-Revises: e7a41c2d9b13
+Revises: e1d4b7a9c2f3
 Create Date: 2026-12-06 14:45:00
 
 """
@@ -16,7 +16,7 @@ import engine.db
 
 
 revision = 'f1d3a5c7e9b2'
-down_revision = 'e7a41c2d9b13'
+down_revision = 'e1d4b7a9c2f3'
 branch_labels = None
 depends_on = None
 
