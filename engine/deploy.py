@@ -176,13 +176,14 @@ def _too_long(spec):
             yield f"{what} is {len(value)} characters long; at most {limit} can be stored ({value[:40]!r}…)"
 
 
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 _RESERVED_IDS = {"Start", "End", "Root"}     # SpiffWorkflow names its own task specs so
 
 
 def _reserved_ids(file, doc) -> list[Problem]:
     """Elements whose id collides with a task SpiffWorkflow adds to every process (the run would fail)."""
     problems = []
-    for process in doc.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}process"):
+    for process in doc.iter(f"{{{BPMN_NS}}}process"):
         reserved = _RESERVED_IDS | {f"{process.get('id')}.EndJoin"}
         for element in process.iter():
             element_id = element.get("id") if isinstance(element.tag, str) else None
@@ -193,13 +194,20 @@ def _reserved_ids(file, doc) -> list[Problem]:
     return problems
 
 
+@dataclass(frozen=True)
+class Offer:
+    """How a process is offered to people: whether they may start it, and what it is for."""
+    startable: bool
+    documentation: str | None
+
+
 def validate(files: list[tuple[str, bytes]]):
-    """Parse and check a file set. Returns (parser, {process id: file name}, forms) or raises."""
+    """Parse and check a file set. Returns (specs, {process id: file name}, {process id: Offer}, forms) or raises."""
     from engine.forms import FormDefinition, FormDefinitionError   # form-js rules live in engine.forms
 
     problems, forms, names = [], {}, set()
     parser = LotseParser()
-    process_files, startable = {}, {}
+    process_files, offered = {}, {}
     bpmn_docs = []
     for name, content in files:
         if name in names:
@@ -248,13 +256,18 @@ def validate(files: list[tuple[str, bytes]]):
             problems.append(Problem(name, f"{type(exc).__name__}: {exc}"))
     for name, doc in bpmn_docs:
         problems += _reserved_ids(name, doc)
-        for process in doc.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}process"):
+        for process in doc.iter(f"{{{BPMN_NS}}}process"):
             pid = process.get("id")
             if pid in process_files:
                 problems.append(Problem(name, f"process id {pid!r} is also defined in {process_files[pid]}",
                                         element_id=pid))
             process_files[pid] = name
-            startable[pid] = process.get(f"{{{CAMUNDA_MODEL_NS}}}isStartableInTasklist", "true") != "false"
+            # Camunda 7's attribute (default true): false for parts of a journey that only a caller or a message
+            # starts, so "Neuer Fall" does not offer them. The documentation says what the process is for.
+            offered[pid] = Offer(
+                startable=process.get(f"{{{CAMUNDA_MODEL_NS}}}isStartableInTasklist", "true") != "false",
+                documentation=next((child.text.strip() for child in process if child.tag == f"{{{BPMN_NS}}}documentation"
+                                    and child.text and child.text.strip()), None))
     if problems:
         raise DeploymentRejected(problems)
 
@@ -284,7 +297,7 @@ def validate(files: list[tuple[str, bytes]]):
             problems += _task_problems(getattr(process, "file", None) or name, process, known_forms)
     if problems:
         raise DeploymentRejected(problems)
-    return specs, process_files, startable, forms
+    return specs, process_files, offered, forms
 
 
 def _task_problems(name, process, known_forms) -> list[Problem]:
@@ -328,7 +341,7 @@ def deploy(files: list[tuple[str, bytes]], user=None) -> DeployResult:
     """Validate `files` as a whole and store what changed. Raises DeploymentRejected, storing nothing."""
     if not files:
         raise DeploymentRejected([Problem("(none)", "no .bpmn, .dmn or .form files given")])
-    specs, process_files, startable, forms = validate(files)
+    specs, process_files, offered, forms = validate(files)
     checksums = {name: sha256(content) for name, content in files}
 
     deployment = Deployment(created_by_id=getattr(user, "id", None),
@@ -376,7 +389,8 @@ def deploy(files: list[tuple[str, bytes]], user=None) -> DeployResult:
             key=pid, version=(latest.version + 1) if latest else 1, name=spec.description or pid,
             checksum=checksum, deployment_id=deployment.id, source_file_id=stored_files[process_files[pid]].id,
             spec_json=spec_json, forms=form_map, message_starts=message_starts,
-            startable=startable[pid] and plain_start is not None,
+            startable=offered[pid].startable and plain_start is not None,
+            documentation=offered[pid].documentation,
             start_form=((plain_start.extensions or {}).get("formRef") if plain_start is not None else None))
         db.session.add(row)
         result.created.append(row)

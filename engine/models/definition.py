@@ -50,7 +50,9 @@ class ProcessDefinition(db.Model):
     forms: Mapped[dict] = mapped_column(JSONText, default=dict)
     # Message names that start this process (message start events).
     message_starts: Mapped[list] = mapped_column(JSONText, default=list)
-    startable: Mapped[bool] = mapped_column(default=True)        # has a plain start event
+    # Offered under "Neuer Fall": a plain start event and not camunda:isStartableInTasklist="false".
+    startable: Mapped[bool] = mapped_column(default=True)
+    documentation: Mapped[str | None] = mapped_column(Text)       # the process's bpmn:documentation
     start_form: Mapped[str | None] = mapped_column(String(128))    # formRef of the start event
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

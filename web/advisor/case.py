@@ -21,7 +21,7 @@ from engine.forms import validate_submission
 from engine.models import ProcessDefinition
 from web.advisor import bp
 from web.advisor.helpers import humanize_key, display_value, labelled, translate_label
-from web.forms_html import render_form
+from web.forms_html import render_form, render_markdown
 from web.permissions import diagram_required, staff_required, workspace_required
 
 
@@ -127,13 +127,20 @@ def case_retry(reference):
 # --------------------------------------------------------------------------- new case
 
 def _startable():
+    """The processes people may start (camunda:isStartableInTasklist, see engine.deploy)."""
     return [d for d in latest_definitions() if d.startable]
+
+
+def _purpose(definition):
+    """What a process is for: its documentation, translated like a task's instructions."""
+    return render_markdown(_(definition.documentation)) if definition.documentation else None
 
 
 @bp.route("/cases/new")
 @staff_required
 def case_new():
-    return render_template("advisor/case_new.html", definitions=_startable())
+    return render_template("advisor/case_new.html",
+                           offers=[(d, _purpose(d)) for d in _startable()])
 
 
 @bp.route("/cases/new/<key>", methods=["GET", "POST"])
@@ -167,12 +174,17 @@ def case_start(key):
             except LotseError as exc:          # nothing was stored (engine.cases rolls back)
                 errors["_form"] = str(exc)
             else:
-                flash(_("Fall %(ref)s wurde angelegt.", ref=case.reference), "success")
+                if case.has_incident:     # a step after the start failed: say so, not "created" in green
+                    flash(_("Fall %(ref)s wurde angelegt, aber ein Schritt ist fehlgeschlagen. Details stehen "
+                            "auf der Fallseite.", ref=case.reference), "error")
+                else:
+                    flash(_("Fall %(ref)s wurde angelegt.", ref=case.reference), "success")
                 return redirect(url_for("advisor.case", reference=case.reference))
         status = 422
     form_html = None
     if form_def is not None:
         form_html = render_form(form_def, request.form if request.method == "POST" else None, form_errors,
                                 submitted=request.method == "POST")
-    return render_template("advisor/case_start.html", definition=definition, form_html=form_html,
+    return render_template("advisor/case_start.html", definition=definition, purpose=_purpose(definition),
+                           form_html=form_html,
                            employers=employers, team=team, values=values, errors=errors), status
