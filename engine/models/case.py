@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, DDL, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import UTCDateTime, db, utcnow
@@ -46,6 +46,24 @@ class Case(db.Model):
     @property
     def is_active(self) -> bool:
         return self.status == "active"
+
+
+# The case list (engine.case_list) reads a page as the first rows of one of these, in its order: the center's
+# cases of a status (or of every status) by last activity or by id (the order they started), a responsible
+# advisor's cases by status and activity, and the few cases in error by activity.
+_in_error = Case.has_incident.is_(True)
+Index("ix_case_center_status_updated", Case.center_id, Case.status, Case.updated_at, Case.id)
+Index("ix_case_center_status_id", Case.center_id, Case.status, Case.id)
+Index("ix_case_center_updated", Case.center_id, Case.updated_at, Case.id)
+Index("ix_case_responsible_status_updated", Case.responsible_id, Case.status, Case.updated_at, Case.id)
+Index("ix_case_center_in_error", Case.center_id, Case.updated_at, Case.id,
+      postgresql_where=_in_error, sqlite_where=_in_error)
+# Its search (a part of the reference or the name) reads trigram indexes on PostgreSQL, as the inbox's does
+# (see engine/models/human_task.py); on SQLite they are plain indexes its search doesn't use.
+Index("ix_case_reference_trgm", Case.reference, postgresql_using="gin", postgresql_ops={"reference": "gin_trgm_ops"})
+Index("ix_case_subject_trgm", Case.subject, postgresql_using="gin", postgresql_ops={"subject": "gin_trgm_ops"})
+event.listen(Case.__table__, "before_create",
+             DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
 
 
 class CaseMilestone(db.Model):
