@@ -20,7 +20,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import access, casedata, clock, jobs, messages, sandbox, state
+from engine import access, casedata, clock, jobs, messages, notifications, sandbox, state
 from engine.db import JSONText, db
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.models import Case, CaseMilestone, HumanTask, Incident, Organisation, ProcessDefinition
@@ -38,6 +38,7 @@ class CaseChange:
         self.messaging = False     # set by _save: something to route after commit
         self.next_timer_at = None  # set by _save: the case's earliest waiting timer
         self.has_incident = case.has_incident   # an unresolved incident; written to the case by _save
+        self.new_incidents = []    # incidents recorded in this change: their people are told (_saving)
         self._running = None       # the task the engine is running, to name it if something fails
         sandbox.take_printed()     # what an earlier change in this thread left unread is not ours
 
@@ -138,8 +139,9 @@ class CaseChange:
             task=task)
 
     def add_incident(self, *, message, task=None, element_id="", **columns):
-        db.session.add(Incident(case_id=self.case.id, message=message[:2000], element_id=element_id[:128],
-                                **columns))
+        incident = Incident(case_id=self.case.id, message=message[:2000], element_id=element_id[:128], **columns)
+        db.session.add(incident)
+        self.new_incidents.append(incident)
         self.has_incident = True
         self.log("incident", task, {"error": message[:500]}, element_id=element_id or None)
 
@@ -211,6 +213,10 @@ def _saving(changes):
             _save(change, writes)
             writes.events += change.events     # append-only: nobody reads them back in this transaction
         writes.execute()
+        mails = False
+        for change in changes:     # a failed step reaches people: the responsible advisor, the supervisors
+            for incident in change.new_incidents:
+                mails = bool(notifications.notify_incident(change.case, incident)) or mails
         db.session.commit()                        # the unit of work: the case rows, tasks that closed
     except StaleDataError:
         db.session.rollback()
@@ -221,6 +227,8 @@ def _saving(changes):
         raise
     if any(change.messaging for change in changes):
         jobs.after_commit_deliver()
+    if mails:
+        jobs.after_commit_send_mail()
 
 
 def _save(change, writes):

@@ -1,4 +1,9 @@
-"""Deadlines of human tasks: a reminder before the due date, an overdue notice at it, an escalation after.
+"""Notices to people: deadlines of human tasks, and failed steps.
+
+A failed step (an incident, engine.cases) goes, in the transaction that records it, to the case's
+responsible advisor and the supervisors of its center, in the app and by mail (`notify_incident`).
+
+Deadlines of human tasks: a reminder before the due date, an overdue notice at it, an escalation after.
 
 For an open task with a due date:
 
@@ -147,6 +152,42 @@ def notify(task: HumanTask, kind: str, now) -> list[int]:
                              details={"due_at": task.due_at.isoformat(),
                                       "recipients": [u.username for u in users]}))
     return [u.id for u in users]
+
+
+# --- failed steps --------------------------------------------------------------------------------
+
+def incident_recipients(case) -> list[User]:
+    """Who must hear of a failed step: the case's responsible advisor and the supervisors of its center."""
+    people = list(db.session.scalars(
+        select(User).join(Membership, Membership.user_id == User.id).join(Group, Group.id == Membership.group_id)
+        .where(Group.name == "supervisor", User.organisation_id == case.center_id, User.active.is_(True))
+        .order_by(User.id)))
+    responsible = db.session.get(User, case.responsible_id) if case.responsible_id else None
+    if responsible is not None and responsible.active and responsible not in people:
+        people.insert(0, responsible)
+    return people
+
+
+def notify_incident(case, incident, now=None) -> int:
+    """Tell the incident's people in the app and, where they have an address, by mail (in their language).
+    Called in the transaction that records the incident; returns how many mails were queued."""
+    now = now or clock.now()
+    mails = 0
+    for user in incident_recipients(case):
+        language = user.language if user.language in mail.LANGUAGES else "de"
+        text = mail.render("incident", language, name=user.display_name, case=case.reference,
+                           subject=case.subject, step=incident.element_name or incident.element_id or "",
+                           error=incident.message[:300], responsible=user.id == case.responsible_id,
+                           center=case.center.name.removeprefix("Welcome Center ") if case.center else "")
+        note = Notification(user_id=user.id, case_id=case.id, task_id=incident.task_id or None, kind="incident",
+                            title=text["subject"][:255], body=text["summary"], created_at=now)
+        db.session.add(note)
+        if user.email:
+            db.session.flush()
+            mail.queue(user.email, text["subject"], text["body"], language, user_id=user.id,
+                       notification_id=note.id)
+            mails += 1
+    return mails
 
 
 def send_due_notices(now=None, limit=500) -> int:
