@@ -39,6 +39,7 @@ class CaseChange:
         self.next_timer_at = None  # set by _save: the case's earliest waiting timer
         self.has_incident = case.has_incident   # an unresolved incident; written to the case by _save
         self.new_incidents = []    # incidents recorded in this change: their people are told (_saving)
+        self.keep_with = None      # the person the next step stays with (property keep_assignee), see state.sync
         self._running = None       # the task the engine is running, to name it if something fails
         sandbox.take_printed()     # what an earlier change in this thread left unread is not ours
 
@@ -235,7 +236,8 @@ def _save(change, writes):
     """Bring the derived tables in line with the workflow and complete the change's event log."""
     thrown = messages.collect(change.case, change.workflow)   # before sync serializes: get_events() drains
     status_before = change.case.status
-    outcome = state.sync(change.case, change.workflow, change.waiting_before, change.open_rows, writes)
+    outcome = state.sync(change.case, change.workflow, change.waiting_before, change.open_rows, writes,
+                         keep_with=change.keep_with)
     for row in outcome["opened"]:
         change.log("task_created", task_id=row.id, element_id=row.element_id, element_name=row.title,
                    by_engine=True, details={"due_at": row.due_at.isoformat() if row.due_at else None,
@@ -372,6 +374,8 @@ def complete_task(task_id, data=None, actor=None):
         if row.assignee_id is None and actor is not None:
             row.assignee_id = actor.id
         change.log("task_completed", task, {"changes": changes})
+        if actor is not None and str(state.properties(task.task_spec).get("keep_assignee", "")).lower() == "true":
+            change.keep_with = actor        # as Camunda's Tasklist can: the next step stays with this person
         if task.task_spec.bpmn_id and state.properties(task.task_spec).get("milestone"):
             change._did_complete(task)
         change.run_engine()

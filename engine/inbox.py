@@ -489,6 +489,18 @@ def process_choices() -> list[tuple[str, str]]:
     return [(k, n) for k, n in db.session.connection().execute(stmt)]
 
 
+# --------------------------------------------------------------------------- the next task of a case
+
+def next_task_for(user, case_id) -> HumanTask | None:
+    """The open task of a case that `user` would do next ("weiter mit …" after a completion): theirs first,
+    then the most urgent they may work (priority, due date). A case has a few open tasks at most."""
+    rows = db.session.scalars(select(HumanTask).where(HumanTask.case_id == case_id, HumanTask.state == _OPEN)
+                              .order_by(HumanTask.priority.desc(), HumanTask.due_at.asc().nulls_last(),
+                                        HumanTask.created_at, HumanTask.id)).all()
+    workable = [row for row in rows if access.can_work(user, row)]
+    return next((row for row in workable if row.assignee_id == user.id), workable[0] if workable else None)
+
+
 # --------------------------------------------------------------------------- deadlines
 
 @dataclass

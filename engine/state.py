@@ -30,7 +30,7 @@ from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefini
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import DBAPIError
 
-from engine import casedata, clock, notifications, parsing, sandbox, task_counts
+from engine import access, casedata, clock, notifications, parsing, sandbox, task_counts
 from engine.db import db
 from engine.errors import InvalidData
 from engine.parsing import CorrelatedMessageEventDefinition, DeadlineTimeDateEventDefinition
@@ -390,7 +390,8 @@ def _rewrite_waiting(case, before, rows, writes) -> None:
                                              element_id=element_id, correlations=correlations))
 
 
-def sync(case, workflow, waiting_before: list[tuple], open_rows: dict, writes: DerivedWrites) -> dict:
+def sync(case, workflow, waiting_before: list[tuple], open_rows: dict, writes: DerivedWrites,
+         keep_with=None) -> dict:
     """Bring the case row and its derived tables in line with `workflow`. Returns what changed.
 
     `waiting_before` is `waiting()` of the workflow as it was loaded (the derived tables
@@ -398,12 +399,16 @@ def sync(case, workflow, waiting_before: list[tuple], open_rows: dict, writes: D
     that were open when it was loaded (task id -> row; some may have been closed since).
     New and retired derived rows go to `writes`, which the caller executes; the case row and
     the rows in `open_rows` are updated by the flush at commit. Runs without autoflush.
+
+    `keep_with`: a person whose completed task says the next step stays with them (property
+    `keep_assignee`): each task that opens without an assignee of its own and has them as a candidate
+    is theirs.
     """
     with db.session.no_autoflush:
-        return _sync(case, workflow, waiting_before, open_rows, writes)
+        return _sync(case, workflow, waiting_before, open_rows, writes, keep_with)
 
 
-def _sync(case, workflow, waiting_before, open_rows, writes):
+def _sync(case, workflow, waiting_before, open_rows, writes, keep_with=None):
     now = clock.now()
     facts = spec_cache.facts(case.definition_id)
     ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
@@ -418,6 +423,8 @@ def _sync(case, workflow, waiting_before, open_rows, writes):
                 del ready[task_id]
                 failed.append(exc)
                 continue
+            if keep_with is not None and row.assignee_id is None and access.is_candidate(keep_with, row):
+                row.assignee_id = keep_with.id
             writes.tasks.append(_row(row))
             writes.task_groups += [dict(task_id=row.id, group_name=group, center_id=case.center_id)
                                    for group in row.group_index_names]

@@ -8,8 +8,9 @@ someone else re-renders with a clear message and the typed values kept (HTTP 409
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
-from engine import access, cases, clock, pages, snapshot
+from engine import access, cases, clock, inbox as queries, pages, snapshot
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.forms import submission_values, validate_submission
 from engine.models import Case, HumanTask
@@ -104,5 +105,17 @@ def task_submit(task_id):
                      message=str(exc), status=422, comment=comment)
     if comment:
         cases.add_comment(row.case_id, comment, current_user)
-    flash(_("„%(title)s“ ist erledigt (Fall %(ref)s).", title=_(title), ref=case_ref), "success")
+    flash(_completed_message(title, case_ref, queries.next_task_for(current_user, row.case_id), back), "success")
     return redirect(back)
+
+
+def _completed_message(title, case_ref, following, back) -> Markup:
+    """"Done", the case as a link and, as Camunda's Tasklist offers, the case's next task for this person."""
+    case_link = Markup('<a href="%s">%s</a>') % (url_for("advisor.case", reference=case_ref), case_ref)
+    # the translated text is ours; Markup's % escapes the title and keeps the link
+    message = Markup(_("„%(title)s“ ist erledigt (Fall %(ref)s).")) % {"title": _(title), "ref": case_link}
+    if following is not None:
+        message += Markup(' <a class="flash__next" href="%s">%s</a>') % (
+            url_for("advisor.task", task_id=following.id, next=back),
+            _("Weiter mit „%(title)s“ →", title=_(following.title)))
+    return message
