@@ -191,6 +191,13 @@ def can_work(user, task: HumanTask) -> bool:
     return is_candidate(user, task)
 
 
+def can_be_assigned(user, task) -> bool:
+    """Whether `task` may be handed to `user`: an active candidate, and staff of the task's own center."""
+    if not user.active or not is_candidate(user, task):
+        return False
+    return not is_center_staff(user) or user.organisation_id == task.center_id
+
+
 def can_assign(user, task: HumanTask) -> bool:
     return task.is_open and can_see_all_tasks(user) and task.center_id == user.organisation_id
 

@@ -39,6 +39,7 @@ class CaseChange:
         self.next_timer_at = None  # set by _save: the case's earliest waiting timer
         self.has_incident = case.has_incident   # an unresolved incident; written to the case by _save
         self.new_incidents = []    # incidents recorded in this change: their people are told (_saving)
+        self.assignments = []      # (task row, person) handed on by someone else: the person is told (_saving)
         self.keep_with = None      # the person the next step stays with (property keep_assignee), see state.sync
         self._running = None       # the task the engine is running, to name it if something fails
         sandbox.take_printed()     # what an earlier change in this thread left unread is not ours
@@ -214,10 +215,12 @@ def _saving(changes):
             _save(change, writes)
             writes.events += change.events     # append-only: nobody reads them back in this transaction
         writes.execute()
-        mails = False
-        for change in changes:     # a failed step reaches people: the responsible advisor, the supervisors
-            for incident in change.new_incidents:
-                mails = bool(notifications.notify_incident(change.case, incident)) or mails
+        mails = 0
+        for change in changes:     # people are told in the same transaction
+            for incident in change.new_incidents:       # the responsible advisor, the supervisors
+                mails += notifications.notify_incident(change.case, incident)
+            for row, assignee in change.assignments:
+                mails += notifications.notify_assigned(row, assignee, change.actor)
         db.session.commit()                        # the unit of work: the case rows, tasks that closed
     except StaleDataError:
         db.session.rollback()
@@ -426,11 +429,14 @@ def assign_task(task_id, assignee, actor):
         row = change.task_row(task_id)
         if actor is not None and not access.can_assign(actor, row):
             raise Forbidden("only supervisors of this center can assign tasks.")
-        if assignee.organisation_id != row.center_id and not access.is_candidate(assignee, row):
-            raise InvalidData(f"{assignee.display_name} does not work for this case's organisation.")
+        if not access.can_be_assigned(assignee, row):
+            raise InvalidData(f"{assignee.display_name} cannot work on “{row.title}”: only its candidates can "
+                              f"({', '.join(row.group_index_names) or 'none'}).")
         row.assignee_id = assignee.id
         change.log("task_assigned", element_id=row.element_id, element_name=row.title,
                    details={"task_id": row.id, "assignee": assignee.username})
+        if assignee.id != getattr(actor, "id", None):
+            change.assignments.append((row, assignee))
     return row
 
 

@@ -104,6 +104,9 @@ class InboxRow:
     assignee_name: str | None
     actor: str | None
     has_draft: bool
+    candidate_groups: list      # who may be assigned the task (engine.access.can_be_assigned)
+    candidate_users: list
+    center_id: int
 
 
 @dataclass
@@ -373,7 +376,8 @@ def _page_select(shape: _Shape, view: str, sort: str, followup: bool, filters: _
     t = _task.c
     stmt = (select(t.id, t.title, t.case_id, t.case_reference, t.case_subject, t.process_key, t.process_name,
                    t.due_at, t.follow_up_at, t.priority, t.created_at, t.assignee_id,
-                   _user.c.display_name.label("assignee_name"), t.actor, t.draft.is_not(None).label("has_draft"))
+                   _user.c.display_name.label("assignee_name"), t.actor, t.draft.is_not(None).label("has_draft"),
+                   t.candidate_groups, t.candidate_users, t.center_id)
             .select_from(_task.outerjoin(_user, _user.c.id == t.assignee_id))
             .where(*view_conditions(shape, view, followup), *filter_conditions(filters))
             .order_by(*_order(sort))

@@ -190,6 +190,25 @@ def notify_incident(case, incident, now=None) -> int:
     return mails
 
 
+# --- assignments -----------------------------------------------------------------------------------
+
+def notify_assigned(task: HumanTask, assignee: User, actor=None, now=None) -> int:
+    """Tell the person a task was handed to: in the app and, with an address, by mail. Returns mails queued."""
+    language = assignee.language if assignee.language in mail.LANGUAGES else "de"
+    text = mail.render("assigned", language, name=assignee.display_name, task=task.title, case=task.case_reference,
+                       subject=task.case_subject, process=task.process_name, due=_format(task.due_at, language),
+                       by=getattr(actor, "display_name", "") or "",
+                       center=task.case.center.name.removeprefix("Welcome Center ") if task.case else "")
+    note = Notification(user_id=assignee.id, case_id=task.case_id, task_id=task.id, kind="assigned",
+                        title=text["subject"][:255], body=text["summary"], created_at=now or clock.now())
+    db.session.add(note)
+    if not assignee.email:
+        return 0
+    db.session.flush()
+    mail.queue(assignee.email, text["subject"], text["body"], language, user_id=assignee.id, notification_id=note.id)
+    return 1
+
+
 def send_due_notices(now=None, limit=500) -> int:
     """Send every deadline notice that is due; returns how many notices (not recipients) went out."""
     from engine import jobs

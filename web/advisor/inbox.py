@@ -60,7 +60,7 @@ def render_rows(rows, now, here: str, user_id: int, team=(), assign: bool = Fals
             ("advisor.assign", {"task_id": "__ID__"})))
     csrf = (f'<input type="hidden" name="csrf_token" value="{escape(generate_csrf())}">'
             f'<input type="hidden" name="next" value="{escape(here)}">')
-    choices = [(u.id, escape(u.display_name)) for u in team] if assign else []
+    people = [(u, escape(u.display_name)) for u in team] if assign else []
     out = []
     for t in rows:
         task_id, reference, title = escape(t.id), escape(t.case_reference), tr(t.title)
@@ -90,6 +90,8 @@ def render_rows(rows, now, here: str, user_id: int, team=(), assign: bool = Fals
             action = (f'\n        <form method="post" action="{href}" class="inline-form">{csrf}<button type="submit" '
                       f'class="{button}" aria-label="{aria}">{label[which]}</button></form>')
         assign_form = ""
+        # only the task's candidates are offered (and whoever holds it now)
+        choices = [(u.id, name) for u, name in people if u.id == t.assignee_id or access.can_be_assigned(u, t)]
         if choices:
             options = "".join(f'<option value="{uid}" {"selected" if uid == t.assignee_id else ""}>{name}</option>'
                               for uid, name in choices)
@@ -218,6 +220,10 @@ def assign(task_id):
             raise InvalidData(_("Bitte wählen Sie eine Person aus Ihrem Welcome Center."))
         if not access.can_assign(current_user, row):
             raise Forbidden("")
+        if not access.can_be_assigned(assignee, row):
+            raise InvalidData(_("%(who)s kann „%(title)s“ nicht bearbeiten: zuweisen lässt sich eine Aufgabe nur "
+                                "Personen aus ihren Kandidatengruppen.", who=assignee.display_name,
+                                title=_(row.title)))
         cases.assign_task(row.id, assignee, actor=current_user)
         flash(_("„%(title)s“ ist jetzt %(who)s zugewiesen.", title=_(row.title), who=assignee.display_name), "success")
     return _act(task_id, do)

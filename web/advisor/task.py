@@ -41,7 +41,8 @@ def _page(row, case, *, values=None, errors=None, submitted=None, message=None, 
         form_html = render_form(definition, values, errors, readonly=not can_work, context=context,
                                 submitted=submitted)
     documentation = render_markdown(_(row.documentation.strip()), context) if row.documentation else None
-    team = pages.colleagues(current_user) if access.can_assign(current_user, row) else []
+    team = [u for u in pages.colleagues(current_user) if u.id == row.assignee_id or access.can_be_assigned(u, row)] \
+        if access.can_assign(current_user, row) else []        # only the task's candidates are offered
     back = access.safe_next(request.values.get("next"), url_for("advisor.inbox"))
     return render_template("advisor/task.html", task=row, case=case, form_html=form_html, has_form=definition is not None,
                            documentation=documentation, can_work=can_work, can_claim=access.can_claim(current_user, row),
