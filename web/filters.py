@@ -2,7 +2,7 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask_babel import format_datetime, format_timedelta, get_translations
+from flask_babel import format_date, format_time, format_timedelta, get_translations
 from jinja2 import pass_context
 from markupsafe import Markup
 
@@ -11,10 +11,13 @@ from engine import clock
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
-def local_datetime(value: datetime | None, fmt="short"):
+def local_datetime(value: datetime | None):
+    """Berlin time with a 4-digit year and no seconds: '06.12.2026, 15:00' (de), 'Dec 6, 2026, 3:00 PM' (en).
+    (Babel's "short" has a 2-digit year, its "medium" the seconds.)"""
     if value is None:
         return ""
-    return format_datetime(value.astimezone(BERLIN).replace(tzinfo=None), fmt)
+    local = value.astimezone(BERLIN).replace(tzinfo=None)
+    return f"{format_date(local, 'medium')}, {format_time(local, 'short')}"
 
 
 def relative(value: datetime | None):

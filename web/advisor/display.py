@@ -17,8 +17,10 @@ from web.filters import BERLIN
 
 _UNITS = (("year", 365 * 86400), ("month", 30 * 86400), ("week", 7 * 86400), ("day", 86400),
           ("hour", 3600), ("minute", 60))
-# A unit is used from 1.1 of it on (Babel's threshold); the minute always.
-_THRESHOLDS = tuple((unit, size, size * 1.1 if unit != "minute" else 0) for unit, size in _UNITS)
+# A unit is used from 1.1 of it on (Babel's threshold), the minute always; weeks, months and years from 2 of
+# them on, so that a count of them is never a gap rounded down by days ("in 1 Woche" for 10 days).
+_THRESHOLDS = tuple((unit, size, 0 if unit == "minute" else size * (2 if unit in ("year", "month", "week") else 1.1))
+                    for unit, size in _UNITS)
 # English month abbreviations as Babel's "d MMM yyyy" writes them; spelled out rather than `%b`, which
 # follows the server's LC_TIME.
 _MONTHS_EN = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -74,7 +76,8 @@ class Dates:
         return f"{local.day:02d}.{local.month:02d}.{local.year}, {local.hour:02d}:{local.minute:02d}"
 
     def relative(self, value: datetime | None) -> str:
-        """As Babel's format_timedelta(threshold=1.1, add_direction=True), rounded the same way."""
+        """As Babel's format_timedelta(threshold=1.1, add_direction=True), rounded the same way, except that
+        weeks, months and years start at 2 of them (see _THRESHOLDS)."""
         if value is None:
             return ""
         seconds = (value - self.now).total_seconds()
