@@ -215,7 +215,7 @@ def _values(user, query: CaseQuery, shape: _Shape, now: datetime) -> dict:
 
 def may_list_cases(user) -> bool:
     """Welcome Center staff list their center's cases; employers see their cases through their tasks."""
-    return user.organisation_id is not None and access.is_center_staff(user)
+    return access.scope(user) == "center"
 
 
 def case_page(user, query: CaseQuery, now: datetime | None = None) -> CasePage:

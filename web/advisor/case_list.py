@@ -9,7 +9,7 @@ from flask_login import current_user
 from engine import case_list
 from web.advisor import bp
 from web.advisor.display import dates
-from web.advisor.helpers import staff_required
+from web.permissions import staff_required
 
 
 @bp.route("/cases")
