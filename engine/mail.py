@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "mail"
 LANGUAGES = ("de", "en")
+DEFAULT_BASE_URL = "http://localhost:5000"     # links in mails when LOTSE_BASE_URL is unset (see engine.settings)
 LEASE = timedelta(minutes=5)      # a sender that dies mid-send gives the row back after this
 
 templates = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=False,
@@ -45,7 +46,7 @@ def render(kind: str, language: str, **context) -> dict:
     """{'subject', 'summary', 'body'} of template `kind` in `language` (German when unknown)."""
     language = language if language in LANGUAGES else "de"
     template = templates.get_template(f"{kind}.{language}.txt")
-    context.setdefault("base_url", setting("BASE_URL").rstrip("/"))
+    context.setdefault("base_url", (setting("BASE_URL") or DEFAULT_BASE_URL).rstrip("/"))
     ctx = template.new_context(context)
     parts = {name: "".join(template.blocks[name](ctx)).strip() for name in ("subject", "summary")}
     parts["body"] = template.render(context).strip() + "\n"

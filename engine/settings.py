@@ -46,7 +46,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REDIS_URL", None),
     Setting("MAIL_URL", None),
     Setting("MAIL_FROM", "Lotse <lotse@localhost>"),
-    Setting("LOTSE_BASE_URL", "http://localhost:5000"),
+    # unset (None): `lotse serve` on a loopback address uses its own address (web/cli.py), else DEFAULT_BASE_URL
+    Setting("LOTSE_BASE_URL", None, shown_default="unset: `lotse serve`'s own address on loopback, else `http://localhost:5000`"),
     # logins and requests (web/security.py, engine/users.py, engine/user_sessions.py, engine/login_throttle.py)
     Setting("LOTSE_SECRET_KEY", None, key="SECRET_KEY", shown_default="random key, kept in `instance/secret_key`"),
     # HSTS and Secure cookies; unset (None): on unless the app runs for development (web.security.init_app)

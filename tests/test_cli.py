@@ -133,3 +133,9 @@ def test_recount_finds_the_counts_the_engine_kept(lotse, cli_env):
     out = lotse("recount").stdout
     assert out.startswith("counted ") and int(out.split()[1]) > 0
     assert kept() == before
+
+
+def test_mail_links_follow_the_local_servers_port_when_no_base_url_is_set():
+    from web.cli import local_base_url
+    assert local_base_url("127.0.0.1", 5077) == "http://127.0.0.1:5077"
+    assert local_base_url("::1", 8000) == "http://[::1]:8000"

@@ -221,6 +221,11 @@ def _is_loopback(host: str) -> bool:
             return False
 
 
+def local_base_url(host: str, port: int) -> str:
+    """The address `lotse serve` answers on, for links in mails during development."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
@@ -234,6 +239,9 @@ def serve(host, port):
     if settings.environment_value("SECURE_TRANSPORT") is None and _is_loopback(host):
         # `make run`'s local default: plain http on this machine, so no HSTS and no Secure cookies
         security.set_secure_transport(app, False)
+    if settings.environment_value("BASE_URL") is None and _is_loopback(host):
+        # links in mails point at this server, whatever its port (the default names port 5000)
+        app.config["BASE_URL"] = local_base_url(host, port)
     if not app.config.get("REDIS_URL"):
         timers.start_embedded_sweeper(app)
         click.echo("jobs: in-process (no REDIS_URL); timers swept every "
