@@ -9,6 +9,7 @@ from engine.db import db
 from engine.models import HumanTask
 
 from tests.conftest import fixture_files
+from tests.engine.test_task_counts import assert_counts_agree
 
 
 def text(response):
@@ -29,6 +30,7 @@ def test_keep_assignee_hands_the_next_step_to_the_same_person_if_a_candidate(peo
     after = open_tasks(case.id)
     assert after["Unterlagen prüfen"].assignee_id == people["anna"].id     # a candidate: stays with her
     assert after["Freigeben"].assignee_id is None                          # supervisors' task: to the pool
+    assert_counts_agree(people, "after a keep_assignee completion")         # the group tab's kept count
     cases.complete_task(after["Unterlagen prüfen"].id, {}, actor=people["anna"])
     assert open_tasks(case.id)["Abschluss prüfen"].assignee_id is None      # no keep_assignee there: the pool
 
