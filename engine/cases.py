@@ -20,7 +20,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import access, casedata, clock, jobs, messages, sandbox, state
+from engine import access, casedata, clock, jobs, sandbox, state
 from engine.db import JSONText, db
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.models import Case, CaseMilestone, HumanTask, Incident, Organisation, ProcessDefinition
@@ -225,7 +225,7 @@ def _saving(changes):
 
 def _save(change, writes):
     """Bring the derived tables in line with the workflow and complete the change's event log."""
-    thrown = messages.collect(change.case, change.workflow)   # before sync serializes: get_events() drains
+    thrown = state.collect_thrown_messages(change.case, change.workflow)   # before sync serializes: get_events() drains
     status_before = change.case.status
     outcome = state.sync(change.case, change.workflow, change.waiting_before, change.open_rows, writes)
     for row in outcome["opened"]:

@@ -9,24 +9,8 @@ case starts waiting (or by the sweeper).
 """
 from sqlalchemy import select
 
-from engine import clock
 from engine.db import db
 from engine.models import Case, MessageSubscription, OutboxMessage
-from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-
-
-def collect(case, workflow):
-    """Move thrown, uncaught messages from the workflow into the outbox (same transaction)."""
-    from engine.state import registry
-    count = 0
-    for event in workflow.get_events():
-        if not isinstance(event.event_definition, MessageEventDefinition):
-            continue
-        db.session.add(OutboxMessage(source_case_id=case.id, name=event.event_definition.name,
-                                     event=registry.convert(event), correlations=event.correlations or {},
-                                     status="pending", created_at=clock.now()))
-        count += 1
-    return count
 
 
 def _compatible(waiting: dict, sent: dict) -> bool:
