@@ -220,7 +220,7 @@ def _saving(changes):
         db.session.rollback()
         raise
     if any(change.messaging for change in changes):
-        jobs.after_commit_deliver()
+        jobs.after_commit("deliver_messages")
 
 
 def _save(change, writes):

@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlsplit
 import jinja2
 from sqlalchemy import select, update
 
-from engine import clock
+from engine import clock, jobs
 from engine.db import db
 from engine.models import MailMessage
 from engine.settings import setting
@@ -189,6 +189,22 @@ def next_attempt_at():
 
 def send_job():
     """rq job: send what is pending."""
-    from engine.jobs import in_app_context
-    with in_app_context():
+    with jobs.in_app_context():
         return send_pending()
+
+
+def after_commit_send_mail():
+    """Send pending mail: a job on rq; inline otherwise (errors stay on the rows, the sweeper retries)."""
+    q = jobs.queue()
+    if q is not None:
+        try:
+            q.enqueue(send_job)
+        except Exception:          # Redis down: the periodic sweep sends it
+            log.exception("could not enqueue the mail job; the sweeper will send the mail")
+        return
+    if not setting("MAIL_URL"):
+        return
+    try:
+        send_pending()
+    except Exception:
+        log.exception("sending mail inline failed; the sweeper will retry")

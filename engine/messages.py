@@ -7,10 +7,16 @@ whose correlations agree gets it; failing that, a process with a matching messag
 event is started. A message nobody waits for yet stays pending and is retried whenever a
 case starts waiting (or by the sweeper).
 """
+import threading
+
 from sqlalchemy import select
+
+from engine import jobs
 
 from engine.db import db
 from engine.models import Case, MessageSubscription, OutboxMessage
+
+_local = threading.local()
 
 
 def _compatible(waiting: dict, sent: dict) -> bool:
@@ -74,3 +80,25 @@ def deliver_pending(limit=100) -> int:
             message.error = str(exc)[:1000]
             db.session.commit()
     return delivered
+
+
+# --- after commit -----------------------------------------------------------------------------------
+
+def deliver_messages_job():
+    with jobs.in_app_context():
+        return deliver_pending()
+
+
+def after_commit_deliver():
+    """Route pending outbox messages, now (inline) or on a worker (rq)."""
+    q = jobs.queue()
+    if q is not None:
+        q.enqueue(deliver_messages_job)
+        return
+    if getattr(_local, "delivering", False):    # delivery starts and wakes cases, which call back here
+        return
+    _local.delivering = True
+    try:
+        deliver_messages_job()
+    finally:
+        _local.delivering = False
