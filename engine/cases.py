@@ -22,8 +22,10 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine import access, casedata, clock, jobs, sandbox, state
 from engine.db import JSONText, db
+from engine.deploy import latest_definition
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
-from engine.models import Case, CaseMilestone, HumanTask, Incident, Organisation, ProcessDefinition
+from engine.models import (Case, CaseComment, CaseMilestone, HumanTask, Incident, Organisation, OutboxMessage,
+                           ProcessDefinition)
 from engine.settings import setting
 
 
@@ -289,7 +291,6 @@ def start_case(definition_key_or_row, *, center, employer=None, subject="", data
     Only a process with a plain start event is started by hand; `by_message` is the message
     router starting one at its message start event.
     """
-    from engine.deploy import latest_definition
     definition = definition_key_or_row if isinstance(definition_key_or_row, ProcessDefinition) \
         else latest_definition(definition_key_or_row)
     if definition is None:
@@ -500,7 +501,6 @@ def retry_task(case_id, task_id=None, data=None, actor=None):
 
 
 def add_comment(case_id, body, actor):
-    from engine.models import CaseComment
     body = (body or "").strip()
     if not body:
         raise InvalidData("a note needs some text", field="body")
@@ -565,7 +565,6 @@ def deliver_message(case_id, event, message_id) -> bool:
     (and so released the row) before delivery, and then another worker may be delivering
     it. Returns False, changing nothing, when the message is taken or already delivered.
     """
-    from engine.models import OutboxMessage
     try:
         with _changing(case_id) as change:
             outbox_row = db.session.scalar(

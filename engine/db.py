@@ -7,6 +7,8 @@ from sqlalchemy import MetaData, types
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase
 
+from engine import clock
+
 # Stable constraint names, so Alembic autogenerate produces the same migration on
 # SQLite and PostgreSQL.
 NAMING = {
@@ -155,5 +157,4 @@ def _to_json(value):
 
 
 def utcnow() -> datetime:
-    from engine import clock
     return clock.now()

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 
 from flask import current_app, has_app_context
 
+from engine.db import db, end_session
 from engine.settings import setting
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,6 @@ def in_app_context():
     if app is None:
         raise RuntimeError("a Lotse job ran outside an app context: run jobs with `lotse worker`")
     with app.app_context():
-        from engine.db import end_session
         try:
             yield app
         finally:
@@ -96,7 +96,6 @@ def _worker_class():
             global _job_app
             _job_app = self.app
             with self.app.app_context():
-                from engine.db import db
                 db.engine.dispose(close=False)    # never share the parent's connections across fork
                 return super().main_work_horse(job, queue)
 

@@ -11,10 +11,13 @@ import threading
 
 from sqlalchemy import select
 
-from engine import jobs
+from engine import cases, jobs
 
 from engine.db import db
+from engine.deploy import latest_definitions
+from engine.errors import Conflict
 from engine.models import Case, MessageSubscription, OutboxMessage
+from engine.state import registry
 
 _local = threading.local()
 
@@ -44,10 +47,6 @@ def find_receiver(message: OutboxMessage) -> int | None:
 
 def deliver_pending(limit=100) -> int:
     """Deliver what can be delivered now. Returns the number delivered."""
-    from engine import cases
-    from engine.deploy import latest_definitions
-    from engine.errors import Conflict
-    from engine.state import registry
 
     delivered = 0
     pending = db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.status == "pending")

@@ -35,10 +35,10 @@ from flask import has_app_context
 from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import OperationalError
 
-from engine import clock, jobs
+from engine import cases, clock, jobs, mail, messages, notifications
 from engine.db import db, end_session
 from engine.errors import Conflict, NotFound
-from engine.models import Case
+from engine.models import Case, HumanTask
 from engine.settings import setting
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,6 @@ WAKE_BATCH = 20           # cases woken per transaction by the sweeper
 
 def wake_if_due(case_id, now=None, skip_locked=True) -> int:
     """Wake one case while its timers are due. Returns how many times it was woken (0: nothing due)."""
-    from engine import cases
     woken = 0
     while woken < MAX_CATCH_UP:
         try:
@@ -75,7 +74,6 @@ def wake_due_cases(now=None, limit=500, deadline=None) -> int:
     for the next sweep. A batch that fails is rolled back and its cases are woken one by one,
     so one broken case neither blocks the others nor fires anything twice.
     """
-    from engine import cases
     now = now or clock.now()
     woken, wakes_per_case, skip = 0, {}, set()
     while woken < limit and (deadline is None or time.monotonic() < deadline):
@@ -100,7 +98,6 @@ def wake_due_cases(now=None, limit=500, deadline=None) -> int:
 
 def _wake_singly(now, count, skip) -> dict:
     """Wake the next `count` due cases one transaction each; a failing one maps to (None, None)."""
-    from engine import cases
     result = {}
     for case_id in cases.due_case_ids(now, count, skip):
         try:
@@ -115,7 +112,6 @@ def _wake_singly(now, count, skip) -> dict:
 
 def sweep(now=None, limit=500, time_budget=None) -> dict:
     """One round over everything due. Idempotent: what is not due, or already done, is left alone."""
-    from engine import mail, messages, notifications
     deadline = time.monotonic() + time_budget if time_budget else None
     result = {"woken": wake_due_cases(now, limit, deadline)}
     try:
@@ -141,8 +137,6 @@ def sweep(now=None, limit=500, time_budget=None) -> dict:
 
 def next_due_at():
     """The earliest moment anything will be due (for the embedded sweeper's sleep)."""
-    from engine import mail
-    from engine.models import HumanTask
     times = [db.session.scalar(select(func.min(Case.next_timer_at)).where(Case.status == "active")),
              db.session.scalar(select(func.min(HumanTask.next_notice_at)).where(HumanTask.state == "open")),
              mail.next_attempt_at()]
@@ -158,7 +152,6 @@ def wake_job(case_id):
     with jobs.in_app_context():
         woken = wake_if_due(case_id, skip_locked=False)
         if woken:
-            from engine import notifications
             notifications.send_due_notices()
         return woken
 
