@@ -18,6 +18,7 @@ connections and an app context of the app the CLI built. Every job has a timeout
 """
 import logging
 from contextlib import contextmanager
+from datetime import timedelta
 
 from flask import current_app, has_app_context
 
@@ -42,6 +43,45 @@ def queue():
         from rq import Queue
         ext[key] = Queue(name, connection=Redis.from_url(url), default_timeout=timeout)
     return ext[key]
+
+
+class InlineRunner:
+    """No REDIS_URL: a job runs in this process at once; timed work is left to the embedded sweeper."""
+
+    inline = True
+
+    def submit(self, job, *args):
+        return job(*args)
+
+    def submit_in(self, delay: timedelta, job, *args, key: str, description: str = ""):
+        return None
+
+
+class RqRunner:
+    """REDIS_URL set: a job is enqueued on Lotse's rq queue and runs on a `lotse worker`."""
+
+    inline = False
+
+    def __init__(self, rq_queue):
+        self.queue = rq_queue
+
+    def submit(self, job, *args):
+        return self.queue.enqueue(job, *args)
+
+    def submit_in(self, delay: timedelta, job, *args, key: str, description: str = ""):
+        """Run `job` after `delay`, once per `key` (a job with the same key already waiting is kept)."""
+        from rq.job import Job
+        job_id = f"{self.queue.name}-{key}"
+        if Job.exists(job_id, connection=self.queue.connection):
+            return None
+        return self.queue.enqueue_in(delay, job, *args, job_id=job_id, result_ttl=600, failure_ttl=86400,
+                                     description=description)
+
+
+def runner() -> InlineRunner | RqRunner:
+    """Where background work runs in this app: on rq when REDIS_URL is set, else inline."""
+    q = queue()
+    return InlineRunner() if q is None else RqRunner(q)
 
 
 @contextmanager

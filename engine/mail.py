@@ -195,16 +195,10 @@ def send_job():
 
 def after_commit_send_mail():
     """Send pending mail: a job on rq; inline otherwise (errors stay on the rows, the sweeper retries)."""
-    q = jobs.queue()
-    if q is not None:
-        try:
-            q.enqueue(send_job)
-        except Exception:          # Redis down: the periodic sweep sends it
-            log.exception("could not enqueue the mail job; the sweeper will send the mail")
-        return
-    if not setting("MAIL_URL"):
+    run = jobs.runner()
+    if run.inline and not setting("MAIL_URL"):
         return
     try:
-        send_pending()
-    except Exception:
-        log.exception("sending mail inline failed; the sweeper will retry")
+        run.submit(send_job)
+    except Exception:          # Redis down, or the mail server: the periodic sweep sends it
+        log.exception("could not send or hand off the pending mail; the sweeper will send it")

@@ -84,20 +84,18 @@ def deliver_pending(limit=100) -> int:
 # --- after commit -----------------------------------------------------------------------------------
 
 def deliver_messages_job():
-    with jobs.in_app_context():
-        return deliver_pending()
+    """Route pending outbox messages. Delivery starts and wakes cases, which hand off again: inline, that
+    nested call does nothing (this one is still running); on rq it enqueues the next job."""
+    if getattr(_local, "delivering", False):
+        return 0
+    _local.delivering = True
+    try:
+        with jobs.in_app_context():
+            return deliver_pending()
+    finally:
+        _local.delivering = False
 
 
 def after_commit_deliver():
     """Route pending outbox messages, now (inline) or on a worker (rq)."""
-    q = jobs.queue()
-    if q is not None:
-        q.enqueue(deliver_messages_job)
-        return
-    if getattr(_local, "delivering", False):    # delivery starts and wakes cases, which call back here
-        return
-    _local.delivering = True
-    try:
-        deliver_messages_job()
-    finally:
-        _local.delivering = False
+    jobs.runner().submit(deliver_messages_job)

@@ -203,23 +203,17 @@ def schedule_next_sweep():
 def schedule_wakes(due_by_case: dict):
     """After a commit that set cases' next_timer_at: a wake job at each due time (rq only).
 
-    The job id is per case and due time, so saving a case again with the same due time
+    The job key is per case and due time, so saving a case again with the same due time
     does not add a job. The clock may run ahead of the wall clock (tests, demos): the
     delay is counted on the engine's clock.
     """
-    q = jobs.queue()
-    if q is None or not due_by_case:
-        return
-    from rq.job import Job
     now = clock.now()
+    run = jobs.runner()
     try:
         for case_id, due in due_by_case.items():
-            job_id = f"{q.name}-wake-{case_id}-{int(due.timestamp())}"
-            if Job.exists(job_id, connection=q.connection):
-                continue
             delay = max(timedelta(0), due - now) + timedelta(seconds=1)   # spiff fires strictly after due
-            q.enqueue_in(delay, wake_job, case_id, job_id=job_id,
-                         result_ttl=600, failure_ttl=86400, description=f"wake case {case_id} at {due.isoformat()}")
+            run.submit_in(delay, wake_job, case_id, key=f"wake-{case_id}-{int(due.timestamp())}",
+                          description=f"wake case {case_id} at {due.isoformat()}")
     except Exception:
         log.exception("could not schedule wake jobs; the periodic sweep will wake the cases")
 
