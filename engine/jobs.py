@@ -26,6 +26,8 @@ from engine.db import db, end_session
 from engine.settings import setting
 
 log = logging.getLogger(__name__)
+_job_app = None        # the worker's app, set by run_worker
+
 
 def queue():
     """The rq queue, or None in the embedded default."""
@@ -98,9 +100,6 @@ def in_app_context():
             yield app
         finally:
             end_session()
-
-
-_job_app = None        # the worker's app, set by run_worker
 
 
 # --- after-commit hand-offs registered by engine.wiring ----------------------------------------------
