@@ -160,3 +160,29 @@ print("ok")
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True,
                             env={"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path}/probe.db"})
     assert result.stdout.strip() == "ok", result.stderr
+
+
+def _missing_module_attributes(path: Path, modules: dict) -> list[str]:
+    """`x.name` where `x` is an engine module imported by `from engine import x` and the module has no `name`."""
+    import importlib
+    tree = ast.parse(path.read_text(), str(path))
+    bound = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "engine" and not node.level:
+            for alias in node.names:
+                if f"engine.{alias.name}" in modules:
+                    bound[alias.asname or alias.name] = f"engine.{alias.name}"
+    missing = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in bound:
+            module = importlib.import_module(bound[node.value.id])
+            if not hasattr(module, node.attr):
+                missing.append(f"{path.relative_to(ROOT)}:{node.lineno}: {bound[node.value.id]}.{node.attr}")
+    return missing
+
+
+def test_every_engine_function_called_through_its_module_exists():
+    """Moving a function between modules must not leave a caller behind (such a caller fails only when it runs)."""
+    modules = _modules()
+    missing = [m for path in modules.values() for m in _missing_module_attributes(path, modules)]
+    assert not missing, "no such engine function:\n" + "\n".join(missing)

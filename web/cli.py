@@ -297,8 +297,8 @@ def _center(code):
 
 
 def _send_mail():
-    from engine import jobs
-    jobs.after_commit_send_mail()
+    from engine import mail
+    mail.after_commit_send_mail()
 
 
 @cli.command("first-admin")
