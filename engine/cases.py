@@ -20,10 +20,12 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import access, casedata, clock, jobs, messages, notifications, sandbox, state
+from engine import access, casedata, clock, jobs, mail, notifications, sandbox, state
 from engine.db import JSONText, db
+from engine.deploy import latest_definition
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
-from engine.models import Case, CaseMilestone, HumanTask, Incident, Organisation, ProcessDefinition
+from engine.models import (Case, CaseComment, CaseMilestone, HumanTask, Incident, Organisation, OutboxMessage,
+                           ProcessDefinition)
 from engine.settings import setting
 
 
@@ -230,14 +232,14 @@ def _saving(changes):
         db.session.rollback()
         raise
     if any(change.messaging for change in changes):
-        jobs.after_commit_deliver()
+        jobs.after_commit("deliver_messages")
     if mails:
-        jobs.after_commit_send_mail()
+        mail.after_commit_send_mail()
 
 
 def _save(change, writes):
     """Bring the derived tables in line with the workflow and complete the change's event log."""
-    thrown = messages.collect(change.case, change.workflow)   # before sync serializes: get_events() drains
+    thrown = state.collect_thrown_messages(change.case, change.workflow)   # before sync serializes: get_events() drains
     status_before = change.case.status
     outcome = state.sync(change.case, change.workflow, change.waiting_before, change.open_rows, writes,
                          keep_with=change.keep_with)
@@ -302,7 +304,6 @@ def start_case(definition_key_or_row, *, center, employer=None, subject="", data
     Only a process with a plain start event is started by hand; `by_message` is the message
     router starting one at its message start event.
     """
-    from engine.deploy import latest_definition
     definition = definition_key_or_row if isinstance(definition_key_or_row, ProcessDefinition) \
         else latest_definition(definition_key_or_row)
     if definition is None:
@@ -518,7 +519,6 @@ def retry_task(case_id, task_id=None, data=None, actor=None):
 
 
 def add_comment(case_id, body, actor):
-    from engine.models import CaseComment
     body = (body or "").strip()
     if not body:
         raise InvalidData("a note needs some text", field="body")
@@ -583,7 +583,6 @@ def deliver_message(case_id, event, message_id) -> bool:
     (and so released the row) before delivery, and then another worker may be delivering
     it. Returns False, changing nothing, when the message is taken or already delivered.
     """
-    from engine.models import OutboxMessage
     try:
         with _changing(case_id) as change:
             outbox_row = db.session.scalar(

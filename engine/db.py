@@ -3,10 +3,11 @@ import logging
 from datetime import datetime, timezone
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, event, types
-from sqlalchemy.engine import Engine
+from sqlalchemy import MetaData, types
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase
+
+from engine import clock
 
 # Stable constraint names, so Alembic autogenerate produces the same migration on
 # SQLite and PostgreSQL.
@@ -76,16 +77,14 @@ def end_read_only() -> None:
     db.session.rollback()
 
 
-@event.listens_for(Engine, "before_cursor_execute")
-def _note_writes(conn, cursor, statement, parameters, context, executemany):
+def note_writes(conn, cursor, statement, parameters, context, executemany):
     if statement[:6].upper() != "SELECT":
         if conn.get_execution_options().get("lotse_read_only"):
             raise WriteInReadOnlySession(f"a read-only session tried to write: {statement[:80]!r}")
         conn.info["lotse_wrote"] = True     # per pooled connection, until its transaction ends
 
 
-@event.listens_for(Engine, "do_execute")
-def _plan_each_time(cursor, statement, parameters, context):
+def plan_each_time(cursor, statement, parameters, context):
     """Run a statement marked `execution_options(plan_each_time=True)` unprepared on psycopg, so PostgreSQL
     plans it with its values. For free-text searches: no single prepared plan suits both a rare pattern
     (read the trigram index's few matches) and a common one (read the page's index in order until a
@@ -96,9 +95,7 @@ def _plan_each_time(cursor, statement, parameters, context):
     return False
 
 
-@event.listens_for(Engine, "commit")
-@event.listens_for(Engine, "rollback")
-def _transaction_ended(conn):
+def transaction_ended(conn):
     conn.info.pop("lotse_wrote", None)
 
 
@@ -160,5 +157,4 @@ def _to_json(value):
 
 
 def utcnow() -> datetime:
-    from engine import clock
     return clock.now()

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from engine import sandbox, state
 from engine.db import db
 from engine.errors import DeploymentRejected, Problem
+from engine.forms import FormDefinition, FormDefinitionError
 from engine.models import (CaseMilestone, Deployment, DeployedFile, FormVersion, HumanTask, HumanTaskGroup,
                            MessageSubscription, ProcessDefinition)
 from engine.parsing import LotseParser, UnsafeXML, active_content, deep_recursion, parse_xml
@@ -203,7 +204,6 @@ class Offer:
 
 def validate(files: list[tuple[str, bytes]]):
     """Parse and check a file set. Returns (specs, {process id: file name}, {process id: Offer}, forms) or raises."""
-    from engine.forms import FormDefinition, FormDefinitionError   # form-js rules live in engine.forms
 
     problems, forms, names = [], {}, set()
     parser = LotseParser()

@@ -446,7 +446,7 @@ def _inbox_statement(shape: _Shape, view: str, sort: str, followup: bool, filter
     both = union_all(page_rows, processes).subquery("inbox")
     stmt = select(both).order_by(both.c.part, *_order(sort, both.c), both.c.name)
     if filters.q:
-        stmt = stmt.execution_options(plan_each_time=True)      # see engine.db._plan_each_time
+        stmt = stmt.execution_options(plan_each_time=True)      # see engine.db.plan_each_time
     return stmt
 
 

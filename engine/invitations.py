@@ -23,7 +23,7 @@ def link_path(token: str) -> str:
 
 def issue(user: User, purpose: str, actor=None) -> str:
     """A new link for `user` (earlier ones stop working) and its mail; returns the token. The caller
-    commits, then calls `engine.jobs.after_commit_send_mail()`."""
+    commits, then calls `engine.mail.after_commit_send_mail()`."""
     if not user.email:
         raise InvalidFields({"email": _l("Ohne E-Mail-Adresse kann keine Einladung verschickt werden.")})
     now = clock.now()

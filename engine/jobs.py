@@ -5,23 +5,29 @@ a worker never sees state that could still roll back. Redis is never the truth: 
 re-reads the database and does nothing when there is nothing to do, so a lost, duplicated
 or stale job cannot fire anything twice or miss anything (the periodic sweep catches up).
 
-`lotse worker [--with-scheduler] [--burst]` runs `run_worker`: an rq worker on the `lotse`
-queue whose work-horse (the forked process that runs one job) gets its own database
-connections and a Flask app context. Every job has a timeout (`JOB_TIMEOUT`), so a runaway
-script in a diagram cannot hang a worker.
+This module knows no job by name: the module that owns a piece of work defines its job
+function (`timers.wake_job`, `mail.send_job`, ...) and its after-commit hand-off, and hands
+them here. The one hand-off a lower module triggers without importing its owner (a case that
+threw messages asks for delivery, which starts and wakes cases) is registered by
+`engine.wiring.init_app` and run with `after_commit(name)`.
+
+`lotse worker [--with-scheduler] [--burst]` runs `run_worker(app, ...)`: an rq worker on the
+`lotse` queue whose work-horse (the forked process that runs one job) gets its own database
+connections and an app context of the app the CLI built. Every job has a timeout
+(`JOB_TIMEOUT`), so a runaway script in a diagram cannot hang a worker.
 """
 import logging
-import threading
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from flask import current_app, has_app_context
 
-from engine import timers  # noqa: F401  (registers the after-commit hooks that schedule wake jobs)
+from engine.db import db, end_session
 from engine.settings import setting
 
 log = logging.getLogger(__name__)
-_local = threading.local()
+_job_app = None        # the worker's app, set by run_worker
+
 
 def queue():
     """The rq queue, or None in the embedded default."""
@@ -41,93 +47,77 @@ def queue():
     return ext[key]
 
 
+class InlineRunner:
+    """No REDIS_URL: a job runs in this process at once; timed work is left to the embedded sweeper."""
+
+    inline = True
+
+    def submit(self, job, *args):
+        return job(*args)
+
+    def submit_in(self, delay: timedelta, job, *args, key: str, description: str = ""):
+        return None
+
+
+class RqRunner:
+    """REDIS_URL set: a job is enqueued on Lotse's rq queue and runs on a `lotse worker`."""
+
+    inline = False
+
+    def __init__(self, rq_queue):
+        self.queue = rq_queue
+
+    def submit(self, job, *args):
+        return self.queue.enqueue(job, *args)
+
+    def submit_in(self, delay: timedelta, job, *args, key: str, description: str = ""):
+        """Run `job` after `delay`, once per `key` (a job with the same key already waiting is kept)."""
+        from rq.job import Job
+        job_id = f"{self.queue.name}-{key}"
+        if Job.exists(job_id, connection=self.queue.connection):
+            return None
+        return self.queue.enqueue_in(delay, job, *args, job_id=job_id, result_ttl=600, failure_ttl=86400,
+                                     description=description)
+
+
+def runner() -> InlineRunner | RqRunner:
+    """Where background work runs in this app: on rq when REDIS_URL is set, else inline."""
+    q = queue()
+    return InlineRunner() if q is None else RqRunner(q)
+
+
 @contextmanager
 def in_app_context():
     """Run a job body inside a Flask app context (reusing one if there is one) and clean the session up."""
     if has_app_context():
         yield current_app._get_current_object()
         return
-    from web import create_app
-    app = current_app_for_jobs() or create_app()
+    app = _job_app
+    if app is None:
+        raise RuntimeError("a Lotse job ran outside an app context: run jobs with `lotse worker`")
     with app.app_context():
-        from engine.db import end_session
         try:
             yield app
         finally:
             end_session()
 
 
-_job_app = None
+# --- after-commit hand-offs registered by engine.wiring ----------------------------------------------
+
+_after_commit = {}
 
 
-def current_app_for_jobs():
-    return _job_app
+def register_after_commit(name, hand_off):
+    _after_commit[name] = hand_off
 
 
-# --- after-commit hand-offs ------------------------------------------------------------------------
-
-def deliver_messages_job():
-    from engine import messages
-    with in_app_context():
-        return messages.deliver_pending()
-
-
-def after_commit_deliver():
-    """Route pending outbox messages, now (inline) or on a worker (rq)."""
-    q = queue()
-    if q is not None:
-        q.enqueue(deliver_messages_job)
-        return
-    if getattr(_local, "delivering", False):    # delivery starts and wakes cases, which call back here
-        return
-    _local.delivering = True
+def after_commit(name):
+    """Run the hand-off registered under `name` (inline it does the work, on rq it enqueues a job)."""
     try:
-        deliver_messages_job()
-    finally:
-        _local.delivering = False
-
-
-def after_commit_send_mail():
-    """Send pending mail: a job on rq; inline otherwise (errors stay on the rows, the sweeper retries)."""
-    from engine import mail
-    q = queue()
-    if q is not None:
-        try:
-            q.enqueue(mail.send_job)
-        except Exception:          # Redis down: the periodic sweep sends it
-            log.exception("could not enqueue the mail job; the sweeper will send the mail")
-        return
-    if not setting("MAIL_URL"):
-        return
-    try:
-        mail.send_pending()
-    except Exception:
-        log.exception("sending mail inline failed; the sweeper will retry")
-
-
-def schedule_wakes(due_by_case: dict):
-    """After a commit that set cases' next_timer_at: a wake job at each due time (rq only).
-
-    The job id is per case and due time, so saving a case again with the same due time
-    does not add a job. The clock may run ahead of the wall clock (tests, demos): the
-    delay is counted on the engine's clock.
-    """
-    q = queue()
-    if q is None or not due_by_case:
-        return
-    from rq.job import Job
-    from engine import clock, timers
-    now = clock.now()
-    try:
-        for case_id, due in due_by_case.items():
-            job_id = f"{q.name}-wake-{case_id}-{int(due.timestamp())}"
-            if Job.exists(job_id, connection=q.connection):
-                continue
-            delay = max(timedelta(0), due - now) + timedelta(seconds=1)   # spiff fires strictly after due
-            q.enqueue_in(delay, timers.wake_job, case_id, job_id=job_id,
-                         result_ttl=600, failure_ttl=86400, description=f"wake case {case_id} at {due.isoformat()}")
-    except Exception:
-        log.exception("could not schedule wake jobs; the periodic sweep will wake the cases")
+        hand_off = _after_commit[name]
+    except KeyError:
+        raise RuntimeError(f"no after-commit hand-off {name!r}: engine.wiring.init_app(app) was not called") from None
+    hand_off()
 
 
 # --- the worker ------------------------------------------------------------------------------------
@@ -139,44 +129,47 @@ def _worker_class():
         """An rq worker whose forked work-horse starts with its own DB pool and an app context."""
 
         app = None
+        maintenance = ()
 
         def main_work_horse(self, job, queue):
             global _job_app
             _job_app = self.app
             with self.app.app_context():
-                from engine.db import db
                 db.engine.dispose(close=False)    # never share the parent's connections across fork
                 return super().main_work_horse(job, queue)
 
         def run_maintenance_tasks(self):
             super().run_maintenance_tasks()
-            try:
-                with self.app.app_context():
-                    from engine import timers
-                    timers.schedule_next_sweep()     # re-establish the sweep chain if Redis lost it
-            except Exception:
-                self.log.exception("could not schedule the next sweep")
+            for task in self.maintenance:
+                try:
+                    with self.app.app_context():
+                        task()
+                except Exception:
+                    self.log.exception("maintenance task %s failed", getattr(task, "__name__", task))
 
     return LotseWorker
 
 
-def run_worker(with_scheduler=False, burst=False):
-    """Run an rq worker on Lotse's queue (called by `lotse worker` inside an app context)."""
+def run_worker(app, *, on_start=(), maintenance=(), with_scheduler=False, burst=False):
+    """Run an rq worker on Lotse's queue with `app` (built by the CLI's app factory).
+
+    `on_start` callables run once before the first job (the timers' catch-up sweep), `maintenance`
+    callables at each of rq's maintenance rounds (re-establishing the periodic sweep), both in an
+    app context.
+    """
     global _job_app
-    from engine import timers
-    app = current_app._get_current_object()
-    q = queue()
-    if q is None:
-        raise RuntimeError("REDIS_URL is not set")
-    _job_app = app
-    worker_class = _worker_class()
-    worker_class.app = app
-    # Catch up at once (after downtime, or on first start), then keep the periodic sweep scheduled.
-    q.enqueue(timers.sweep_job, job_id=f"{q.name}-sweep-start-{datetime.now(timezone.utc):%Y%m%d%H%M%S%f}",
-              result_ttl=3600)
-    timers.schedule_next_sweep()
-    if not with_scheduler:
-        log.warning("worker runs without --with-scheduler: timed jobs (wakes, periodic sweeps) need a "
-                    "worker with the scheduler somewhere")
-    worker = worker_class([q], connection=q.connection)
-    worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="INFO")
+    with app.app_context():
+        q = queue()
+        if q is None:
+            raise RuntimeError("REDIS_URL is not set")
+        _job_app = app
+        worker_class = _worker_class()
+        worker_class.app = app
+        worker_class.maintenance = tuple(maintenance)
+        for task in on_start:
+            task()
+        if not with_scheduler:
+            log.warning("worker runs without --with-scheduler: timed jobs (wakes, periodic sweeps) need a "
+                        "worker with the scheduler somewhere")
+        worker = worker_class([q], connection=q.connection)
+        worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="INFO")

@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlsplit
 import jinja2
 from sqlalchemy import select, update
 
-from engine import clock
+from engine import clock, jobs
 from engine.db import db
 from engine.models import MailMessage
 from engine.settings import setting
@@ -190,6 +190,16 @@ def next_attempt_at():
 
 def send_job():
     """rq job: send what is pending."""
-    from engine.jobs import in_app_context
-    with in_app_context():
+    with jobs.in_app_context():
         return send_pending()
+
+
+def after_commit_send_mail():
+    """Send pending mail: a job on rq; inline otherwise (errors stay on the rows, the sweeper retries)."""
+    run = jobs.runner()
+    if run.inline and not setting("MAIL_URL"):
+        return
+    try:
+        run.submit(send_job)
+    except Exception:          # Redis down, or the mail server: the periodic sweep sends it
+        log.exception("could not send or hand off the pending mail; the sweeper will send it")

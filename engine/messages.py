@@ -7,26 +7,19 @@ whose correlations agree gets it; failing that, a process with a matching messag
 event is started. A message nobody waits for yet stays pending and is retried whenever a
 case starts waiting (or by the sweeper).
 """
+import threading
+
 from sqlalchemy import select
 
-from engine import clock
+from engine import cases, jobs
+
 from engine.db import db
+from engine.deploy import latest_definitions
+from engine.errors import Conflict
 from engine.models import Case, MessageSubscription, OutboxMessage
-from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from engine.state import registry
 
-
-def collect(case, workflow):
-    """Move thrown, uncaught messages from the workflow into the outbox (same transaction)."""
-    from engine.state import registry
-    count = 0
-    for event in workflow.get_events():
-        if not isinstance(event.event_definition, MessageEventDefinition):
-            continue
-        db.session.add(OutboxMessage(source_case_id=case.id, name=event.event_definition.name,
-                                     event=registry.convert(event), correlations=event.correlations or {},
-                                     status="pending", created_at=clock.now()))
-        count += 1
-    return count
+_local = threading.local()
 
 
 def _compatible(waiting: dict, sent: dict) -> bool:
@@ -54,10 +47,6 @@ def find_receiver(message: OutboxMessage) -> int | None:
 
 def deliver_pending(limit=100) -> int:
     """Deliver what can be delivered now. Returns the number delivered."""
-    from engine import cases
-    from engine.deploy import latest_definitions
-    from engine.errors import Conflict
-    from engine.state import registry
 
     delivered = 0
     pending = db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.status == "pending")
@@ -90,3 +79,23 @@ def deliver_pending(limit=100) -> int:
             message.error = str(exc)[:1000]
             db.session.commit()
     return delivered
+
+
+# --- after commit -----------------------------------------------------------------------------------
+
+def deliver_messages_job():
+    """Route pending outbox messages. Delivery starts and wakes cases, which hand off again: inline, that
+    nested call does nothing (this one is still running); on rq it enqueues the next job."""
+    if getattr(_local, "delivering", False):
+        return 0
+    _local.delivering = True
+    try:
+        with jobs.in_app_context():
+            return deliver_pending()
+    finally:
+        _local.delivering = False
+
+
+def after_commit_deliver():
+    """Route pending outbox messages, now (inline) or on a worker (rq)."""
+    jobs.runner().submit(deliver_messages_job)

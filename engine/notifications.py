@@ -82,6 +82,11 @@ def update_next_notice(task: HumanTask) -> None:
     task.next_notice_at = min(pending) if pending else None
 
 
+def schedule_notices(mapper, connection, target):
+    """Mapper hook: every insert or update of a human task recomputes when its next notice is due."""
+    update_next_notice(target)
+
+
 # --- recipients ------------------------------------------------------------------------------------
 
 def candidates(task: HumanTask) -> list[User]:
@@ -211,7 +216,6 @@ def notify_assigned(task: HumanTask, assignee: User, actor=None, now=None) -> in
 
 def send_due_notices(now=None, limit=500) -> int:
     """Send every deadline notice that is due; returns how many notices (not recipients) went out."""
-    from engine import jobs
     now = now or clock.now()
     sent_count, mails = 0, False
     ids = db.session.scalars(select(HumanTask.id).where(HumanTask.state == "open", HumanTask.next_notice_at <= now)
@@ -255,7 +259,7 @@ def send_due_notices(now=None, limit=500) -> int:
             db.session.rollback()
             log.exception("deadline notice for task %s failed", task_id)
     if mails:
-        jobs.after_commit_send_mail()
+        mail.after_commit_send_mail()
     return sent_count
 
 

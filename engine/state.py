@@ -34,8 +34,8 @@ from engine import access, casedata, clock, notifications, parsing, sandbox, tas
 from engine.db import db
 from engine.errors import InvalidData
 from engine.parsing import CorrelatedMessageEventDefinition, DeadlineTimeDateEventDefinition
-from engine.models import (CaseEvent, HumanTask, HumanTaskGroup, MessageSubscription, ProcessDefinition, User,
-                           WaitingTimer)
+from engine.models import (CaseEvent, HumanTask, HumanTaskGroup, MessageSubscription, OutboxMessage,
+                           ProcessDefinition, User, WaitingTimer)
 
 LIBRARY_VERSION = package_version("SpiffWorkflow")
 TIMER_KINDS = {TimeDateEventDefinition: "date", DeadlineTimeDateEventDefinition: "date",
@@ -479,3 +479,16 @@ def _cycles_fired(before, after, now) -> list[tuple]:
         if count > 0:
             fired.append((row, count))
     return fired
+
+
+def collect_thrown_messages(case, workflow):
+    """Move thrown, uncaught messages from the workflow into the outbox (same transaction)."""
+    count = 0
+    for event in workflow.get_events():
+        if not isinstance(event.event_definition, MessageEventDefinition):
+            continue
+        db.session.add(OutboxMessage(source_case_id=case.id, name=event.event_definition.name,
+                                     event=registry.convert(event), correlations=event.correlations or {},
+                                     status="pending", created_at=clock.now()))
+        count += 1
+    return count

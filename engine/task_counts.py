@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sqlalchemy import delete, event, inspect, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, inspect, select
 from sqlalchemy.orm import Session
+from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.db import db
 from engine.models import GroupTaskCount, HumanTask, HumanTaskGroup
@@ -67,8 +67,7 @@ def _old(obj, attribute: str):
     return history.unchanged[0] if history.unchanged else getattr(obj, attribute)
 
 
-@event.listens_for(Session, "before_flush")
-def _note_task_changes(session, _flush_context, _instances):
+def note_task_changes(session, _flush_context, _instances):
     for obj in session.new:
         if isinstance(obj, HumanTask) and counted(obj.state or "open", obj.assignee_id, obj.follow_up_at):
             note(session, obj.center_id, obj.group_index_names, +1)
@@ -84,8 +83,7 @@ def _note_task_changes(session, _flush_context, _instances):
             note(session, obj.center_id, obj.group_index_names, -1)
 
 
-@event.listens_for(Session, "before_commit")
-def _apply_notes(session):
+def apply_notes(session):
     if session.new or session.dirty or session.deleted:
         session.flush()              # what commit would flush next: its changes are noted too
     notes = session.info.pop(_NOTES, None)
@@ -93,8 +91,7 @@ def _apply_notes(session):
         apply(session.connection(), notes)
 
 
-@event.listens_for(Session, "after_rollback")
-def _discard_notes(session):
+def discard_notes(session):
     session.info.pop(_NOTES, None)
 
 

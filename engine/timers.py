@@ -29,17 +29,16 @@ Without `REDIS_URL`, `start_embedded_sweeper` runs the same `sweep` in a daemon 
 import logging
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from flask import has_app_context
-from sqlalchemy import event, func, inspect, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
-from engine import clock
+from engine import cases, clock, jobs, mail, messages, notifications
 from engine.db import db, end_session
 from engine.errors import Conflict, NotFound
-from engine.models import Case
+from engine.models import Case, HumanTask
 from engine.settings import setting
 
 log = logging.getLogger(__name__)
@@ -50,7 +49,6 @@ WAKE_BATCH = 20           # cases woken per transaction by the sweeper
 
 def wake_if_due(case_id, now=None, skip_locked=True) -> int:
     """Wake one case while its timers are due. Returns how many times it was woken (0: nothing due)."""
-    from engine import cases
     woken = 0
     while woken < MAX_CATCH_UP:
         try:
@@ -76,7 +74,6 @@ def wake_due_cases(now=None, limit=500, deadline=None) -> int:
     for the next sweep. A batch that fails is rolled back and its cases are woken one by one,
     so one broken case neither blocks the others nor fires anything twice.
     """
-    from engine import cases
     now = now or clock.now()
     woken, wakes_per_case, skip = 0, {}, set()
     while woken < limit and (deadline is None or time.monotonic() < deadline):
@@ -101,7 +98,6 @@ def wake_due_cases(now=None, limit=500, deadline=None) -> int:
 
 def _wake_singly(now, count, skip) -> dict:
     """Wake the next `count` due cases one transaction each; a failing one maps to (None, None)."""
-    from engine import cases
     result = {}
     for case_id in cases.due_case_ids(now, count, skip):
         try:
@@ -116,7 +112,6 @@ def _wake_singly(now, count, skip) -> dict:
 
 def sweep(now=None, limit=500, time_budget=None) -> dict:
     """One round over everything due. Idempotent: what is not due, or already done, is left alone."""
-    from engine import mail, messages, notifications
     deadline = time.monotonic() + time_budget if time_budget else None
     result = {"woken": wake_due_cases(now, limit, deadline)}
     try:
@@ -142,8 +137,6 @@ def sweep(now=None, limit=500, time_budget=None) -> dict:
 
 def next_due_at():
     """The earliest moment anything will be due (for the embedded sweeper's sleep)."""
-    from engine import mail
-    from engine.models import HumanTask
     times = [db.session.scalar(select(func.min(Case.next_timer_at)).where(Case.status == "active")),
              db.session.scalar(select(func.min(HumanTask.next_notice_at)).where(HumanTask.state == "open")),
              mail.next_attempt_at()]
@@ -156,36 +149,41 @@ def next_due_at():
 
 def wake_job(case_id):
     """rq job at a case's due time. Stale (already woken, case gone) or early: does nothing."""
-    from engine.jobs import in_app_context
-    with in_app_context():
+    with jobs.in_app_context():
         woken = wake_if_due(case_id, skip_locked=False)
         if woken:
-            from engine import notifications
             notifications.send_due_notices()
         return woken
 
 
 def sweep_job(limit=None):
     """rq job: one sweep; schedules the next one, and a follow-up at once if it stopped at its limit."""
-    from engine.jobs import in_app_context, queue
-    with in_app_context():
+    with jobs.in_app_context():
         limit = limit or setting("SWEEP_LIMIT")
         budget = setting("JOB_TIMEOUT") / 2
         try:
             result = sweep(limit=limit, time_budget=budget)
         finally:
-            if queue() is not None:
+            if jobs.queue() is not None:
                 schedule_next_sweep()      # whatever this sweep did (or the job timeout), the chain goes on
-        if result["more"] and queue() is not None:
-            queue().enqueue(sweep_job, result_ttl=600)
+        if result["more"] and jobs.queue() is not None:
+            jobs.queue().enqueue(sweep_job, result_ttl=600)
         return result
+
+
+def start_worker_sweeps():
+    """When an rq worker starts: catch up at once (after downtime, or on first start), then keep the
+    periodic sweep scheduled."""
+    q = jobs.queue()
+    q.enqueue(sweep_job, job_id=f"{q.name}-sweep-start-{datetime.now(timezone.utc):%Y%m%d%H%M%S%f}",
+              result_ttl=3600)
+    schedule_next_sweep()
 
 
 def schedule_next_sweep():
     """Schedule the periodic sweep at the next multiple of SWEEP_INTERVAL (once, whoever asks)."""
     from rq.job import Job
-    from engine.jobs import queue
-    q = queue()
+    q = jobs.queue()
     if q is None:
         return None
     interval = max(1.0, setting("SWEEP_INTERVAL"))
@@ -202,8 +200,25 @@ def schedule_next_sweep():
 
 # --- precise wake jobs after commit ----------------------------------------------------------------
 
-@event.listens_for(Session, "after_flush")
-def _note_timer_changes(session, flush_context):
+def schedule_wakes(due_by_case: dict):
+    """After a commit that set cases' next_timer_at: a wake job at each due time (rq only).
+
+    The job key is per case and due time, so saving a case again with the same due time
+    does not add a job. The clock may run ahead of the wall clock (tests, demos): the
+    delay is counted on the engine's clock.
+    """
+    now = clock.now()
+    run = jobs.runner()
+    try:
+        for case_id, due in due_by_case.items():
+            delay = max(timedelta(0), due - now) + timedelta(seconds=1)   # spiff fires strictly after due
+            run.submit_in(delay, wake_job, case_id, key=f"wake-{case_id}-{int(due.timestamp())}",
+                          description=f"wake case {case_id} at {due.isoformat()}")
+    except Exception:
+        log.exception("could not schedule wake jobs; the periodic sweep will wake the cases")
+
+
+def note_timer_changes(session, flush_context):
     for obj in list(session.new) + list(session.dirty):
         if isinstance(obj, Case):
             history = inspect(obj).attrs.next_timer_at.history
@@ -211,20 +226,17 @@ def _note_timer_changes(session, flush_context):
                 session.info.setdefault("lotse_wakes", {})[obj.id] = history.added[0]
 
 
-@event.listens_for(Session, "after_commit")
-def _after_commit(session):
+def schedule_wakes_after_commit(session):
     wakes = session.info.pop("lotse_wakes", None)
     if not wakes or not has_app_context():
         return
     if setting("REDIS_URL"):
-        from engine import jobs
-        jobs.schedule_wakes(wakes)
+        schedule_wakes(wakes)
     elif _embedded is not None:
         _embedded.kick.set()
 
 
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session):
+def forget_wakes(session):
     session.info.pop("lotse_wakes", None)
 
 

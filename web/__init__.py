@@ -51,13 +51,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=_select_locale,
                    default_translation_directories=str(ROOT / "web" / "translations"))
 
-    from engine import models, task_counts  # noqa: F401  (register every table; keep the group counts)
+    from engine import wiring
     from web.auth import bp as auth_bp
     from web.auth.views import load_user
     from web.advisor import bp as advisor_bp
     from web.notifications import bp as notifications_bp
     from web.admin import bp as admin_bp
 
+    wiring.init_app(app)                # the engine's listeners and after-commit hand-offs
     errors.init_app(app)
     login_manager.user_loader(load_user)
     login_manager.login_view = "auth.login"

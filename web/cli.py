@@ -305,8 +305,8 @@ def _center(code):
 
 
 def _send_mail():
-    from engine import jobs
-    jobs.after_commit_send_mail()
+    from engine import mail
+    mail.after_commit_send_mail()
 
 
 @cli.command("first-admin")
@@ -513,10 +513,11 @@ def import_users(path, center_code, dry_run):
 def worker(with_scheduler, burst):
     """Run an rq worker for Lotse's jobs (needs REDIS_URL)."""
     from flask import current_app
-    from engine import jobs
+    from engine import jobs, timers
     if not current_app.config.get("REDIS_URL"):
         _fail("REDIS_URL is not set; without it jobs run inside `lotse serve`")
-    jobs.run_worker(with_scheduler=with_scheduler, burst=burst)
+    jobs.run_worker(current_app._get_current_object(), on_start=[timers.start_worker_sweeps],
+                    maintenance=[timers.schedule_next_sweep], with_scheduler=with_scheduler, burst=burst)
 
 
 def main():

@@ -52,15 +52,3 @@ class MailMessage(db.Model):
 
     user = relationship("User")
 
-
-def _schedule_notices(mapper, connection, target):
-    from engine.notifications import update_next_notice
-    update_next_notice(target)
-
-
-# Every insert or update of a human task recomputes when its next deadline notice is due.
-from sqlalchemy import event  # noqa: E402
-from engine.models.human_task import HumanTask  # noqa: E402
-
-event.listen(HumanTask, "before_insert", _schedule_notices)
-event.listen(HumanTask, "before_update", _schedule_notices)

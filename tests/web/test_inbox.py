@@ -123,7 +123,7 @@ def test_employer_group_tab_shows_open_unassigned_employer_tasks_of_the_firm(ws,
 def test_a_search_is_planned_with_its_pattern_and_finds_a_part_of_a_name_or_reference(ws):
     # PostgreSQL keeps one plan for a prepared statement, which cannot suit both a rare pattern (the
     # trigram index's few matches) and a common one (the page's index read in order), so search pages
-    # run unprepared (engine.db._plan_each_time) while the other pages' statements are prepared.
+    # run unprepared (engine.db.plan_each_time) while the other pages' statements are prepared.
     anna, ravi = ws["anna"], ws["cases"][0]
     search = inbox.InboxQuery.from_args({"view": "group", "q": "kuma"})
     for _ in range(7):          # psycopg prepares a statement from its fifth execution on

@@ -3,7 +3,7 @@ the link is the credential. The answer to "forgot password" is the same whether 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import invitations, jobs, login_throttle
+from engine import invitations, login_throttle, mail
 from engine.db import db
 from engine.errors import InvalidFields
 from engine.login_throttle import Throttled
@@ -44,7 +44,7 @@ def forgot_password():
             return throttled_page("admin/forgot_password.html", error)
         invitations.request_reset(login)
         db.session.commit()
-        jobs.after_commit_send_mail()
+        mail.after_commit_send_mail()
         flash(_("Wenn es zu dieser Angabe einen Zugang mit E-Mail-Adresse gibt, ist ein Link für ein neues "
                 "Passwort unterwegs."), "success")
         return redirect(url_for("auth.login"))

@@ -5,7 +5,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
-from engine import access, audit, invitations, jobs, kreise, organisations, people
+from engine import access, audit, invitations, kreise, mail, organisations, people
 from engine.db import db
 from engine.errors import InvalidFields
 from engine.models import Organisation, User
@@ -48,7 +48,7 @@ def _page() -> int:
 
 def _saved(message):
     db.session.commit()
-    jobs.after_commit_send_mail()
+    mail.after_commit_send_mail()
     flash(message, "success")
 
 
