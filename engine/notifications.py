@@ -139,19 +139,28 @@ def _context(task: HumanTask, user: User, kind: str) -> dict:
             "center": task.case.center.name.removeprefix("Welcome Center ") if task.case else ""}
 
 
+def _language(user) -> str:
+    return user.language if user.language in mail.LANGUAGES else "de"
+
+
+def _tell(user, kind: str, text: dict, now, case_id, task_id=None) -> bool:
+    """One notification in the app and, where the user has an address, the mail; True if a mail was queued."""
+    note = Notification(user_id=user.id, case_id=case_id, task_id=task_id, kind=kind,
+                        title=text["subject"][:255], body=text["summary"], created_at=now)
+    db.session.add(note)
+    if not user.email:
+        return False
+    db.session.flush()                  # the mail names its notification
+    mail.queue(user.email, text["subject"], text["body"], _language(user), user_id=user.id, notification_id=note.id)
+    return True
+
+
 def notify(task: HumanTask, kind: str, now) -> list[int]:
     """Write the notice for `task`: notifications, mails, one event. Returns the recipients' ids."""
     users = recipients(task, kind)
     for user in users:
-        language = user.language if user.language in mail.LANGUAGES else "de"
-        text = mail.render(kind, language, **_context(task, user, kind))
-        note = Notification(user_id=user.id, case_id=task.case_id, task_id=task.id, kind=kind,
-                            title=text["subject"][:255], body=text["summary"], created_at=now)
-        db.session.add(note)
-        if user.email:
-            db.session.flush()
-            mail.queue(user.email, text["subject"], text["body"], language, user_id=user.id,
-                       notification_id=note.id)
+        _tell(user, kind, mail.render(kind, _language(user), **_context(task, user, kind)), now,
+              task.case_id, task.id)
     db.session.add(CaseEvent(case_id=task.case_id, at=now, kind=EVENT_KIND[kind], task_id=task.id,
                              element_id=task.element_id, element_name=task.title,
                              details={"due_at": task.due_at.isoformat(),
@@ -179,19 +188,11 @@ def notify_incident(case, incident, now=None) -> int:
     now = now or clock.now()
     mails = 0
     for user in incident_recipients(case):
-        language = user.language if user.language in mail.LANGUAGES else "de"
-        text = mail.render("incident", language, name=user.display_name, case=case.reference,
+        text = mail.render("incident", _language(user), name=user.display_name, case=case.reference,
                            subject=case.subject, step=incident.element_name or incident.element_id or "",
                            error=incident.message[:300], responsible=user.id == case.responsible_id,
                            center=case.center.name.removeprefix("Welcome Center ") if case.center else "")
-        note = Notification(user_id=user.id, case_id=case.id, task_id=incident.task_id or None, kind="incident",
-                            title=text["subject"][:255], body=text["summary"], created_at=now)
-        db.session.add(note)
-        if user.email:
-            db.session.flush()
-            mail.queue(user.email, text["subject"], text["body"], language, user_id=user.id,
-                       notification_id=note.id)
-            mails += 1
+        mails += _tell(user, "incident", text, now, case.id, incident.task_id or None)
     return mails
 
 
@@ -199,19 +200,12 @@ def notify_incident(case, incident, now=None) -> int:
 
 def notify_assigned(task: HumanTask, assignee: User, actor=None, now=None) -> int:
     """Tell the person a task was handed to: in the app and, with an address, by mail. Returns mails queued."""
-    language = assignee.language if assignee.language in mail.LANGUAGES else "de"
+    language = _language(assignee)
     text = mail.render("assigned", language, name=assignee.display_name, task=task.title, case=task.case_reference,
                        subject=task.case_subject, process=task.process_name, due=_format(task.due_at, language),
                        by=getattr(actor, "display_name", "") or "",
                        center=task.case.center.name.removeprefix("Welcome Center ") if task.case else "")
-    note = Notification(user_id=assignee.id, case_id=task.case_id, task_id=task.id, kind="assigned",
-                        title=text["subject"][:255], body=text["summary"], created_at=now or clock.now())
-    db.session.add(note)
-    if not assignee.email:
-        return 0
-    db.session.flush()
-    mail.queue(assignee.email, text["subject"], text["body"], language, user_id=assignee.id, notification_id=note.id)
-    return 1
+    return int(_tell(assignee, "assigned", text, now or clock.now(), task.case_id, task.id))
 
 
 def send_due_notices(now=None, limit=500) -> int:
