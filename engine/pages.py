@@ -123,6 +123,14 @@ def case_page(user, reference: str, now: datetime | None = None) -> CasePage | N
     return page
 
 
+def case_diagram_source(case: Case) -> str | None:
+    """The BPMN text of the version `case` runs on (the caller has checked who may see it), or None."""
+    definition = db.session.get(ProcessDefinition, case.definition_id)
+    if definition is None or definition.source_file is None:
+        return None
+    return definition.source_file.content
+
+
 def open_incidents(case: Case) -> list[Incident]:
     return db.session.scalars(select(Incident).where(Incident.case_id == case.id, Incident.resolved_at.is_(None))
                               .order_by(Incident.id)).all()

@@ -14,11 +14,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from engine import access, cases, clock, pages
-from engine.db import db
 from engine.deploy import latest_definitions
 from engine.errors import Conflict, InvalidData, LotseError, NotFound
 from engine.forms import validate_submission
-from engine.models import ProcessDefinition
 from web.advisor import bp
 from web.advisor.helpers import humanize_key, display_value, labelled, translate_label
 from web.forms_html import render_form, render_markdown
@@ -84,12 +82,11 @@ def case(reference):
 @bp.route("/cases/<reference>/diagram.bpmn")
 @diagram_required
 def case_diagram(reference):
-    case = _case_or_404(reference)
-    definition = db.session.get(ProcessDefinition, case.definition_id)
-    if definition is None or definition.source_file is None:
+    source = pages.case_diagram_source(_case_or_404(reference))
+    if source is None:
         abort(404)
     # The viewer only reads the text: served as text/plain, in a sandbox, a stored file can never run as a page.
-    return Response(definition.source_file.content, mimetype="text/plain",
+    return Response(source, mimetype="text/plain",
                     headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff",
                              "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; sandbox",
                              "Content-Disposition": "inline; filename=diagram.bpmn"})
