@@ -14,7 +14,6 @@ Options: BENCH_SIZES (default "10000,100000"), BENCH_REQUESTS (default 200), BEN
 import os
 import random
 import re
-import statistics
 import sys
 import tempfile
 import time
@@ -24,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.inbox import cpu_reference, insert_cases, setup, stats  # noqa: E402
+from bench.inbox import insert_cases, measure, setup, write_section  # noqa: E402
 
 SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "10000,100000").split(",")]
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "200"))
@@ -58,41 +57,10 @@ def spread_case_columns(app, ids):
             c.execute(db.text("VACUUM ANALYZE \"case\""))
 
 
-def measure(app, url, requests):
-    from sqlalchemy import event
-
-    from engine.db import db
-    client = app.test_client()
-    client.post("/login", data={"username": "bench", "password": "bench"})
-    with app.app_context():
-        engine = db.engine
-    counter = [0]
-
-    def count(*_a, **_k):
-        counter[0] += 1
-    for _ in range(WARMUP):
-        client.get(url)
-    event.listen(engine, "before_cursor_execute", count)
-    samples, statements, references = [], set(), []
-    load = os.getloadavg()[0]
-    try:
-        for i in range(requests):
-            if i % 30 == 0:
-                references.append(cpu_reference())
-            counter[0] = 0
-            t0 = time.perf_counter()
-            response = client.get(url)
-            samples.append(time.perf_counter() - t0)
-            statements.add(counter[0])
-            assert response.status_code == 200, response.status_code
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    body = response.get_data(as_text=True)
+def case_list_page(body):
+    """What the bench reports of a case-list page: its rows and the count it shows."""
     summary = re.search(r'class="result-summary"[^>]*>([^<]+)<', body)
-    median, p95 = stats(samples)
-    return {"median": median, "p95": p95, "statements": sorted(statements), "rows": body.count('data-case="'),
-            "total": summary.group(1).strip() if summary else "", "load": max(load, os.getloadavg()[0]),
-            "cpu_ref": statistics.median(references + [cpu_reference()])}
+    return {"rows": body.count('data-case="'), "total": summary.group(1).strip() if summary else ""}
 
 
 def main():
@@ -113,7 +81,8 @@ def main():
         have = size
         print(f"{size:>7} cases: inserted in {time.perf_counter() - t0:.0f} s", flush=True)
         for label, page in PAGES:
-            r = measure(app, page.format(user=ids["user"], firm=ids["firm"]), REQUESTS)
+            r = measure(app, page.format(user=ids["user"], firm=ids["firm"]), REQUESTS, warmup=WARMUP,
+                        read_page=case_list_page)
             results[(size, label)] = r
             print(f"   {label:<42} median {r['median']:5.2f} ms  p95 {r['p95']:5.2f} ms  "
                   f"statements {r['statements']}  rows {r['rows']}  {r['total']}  load {r['load']:.1f}  "
@@ -147,16 +116,7 @@ def write_doc(results):
                   "reference is looked up exactly.",
               f"Machine: {platform.machine()}, {os.cpu_count()} vCPUs, Python {platform.python_version()}, "
               f"measured {datetime.now().strftime('%Y-%m-%d')}.", ""]
-    section = "\n".join(lines)
-    path = ROOT / "docs" / "performance.md"
-    text = path.read_text()
-    pattern = re.compile(r"^## Case list\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _m: section + "\n", text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
-    print(f"written to {path}")
+    write_section("Case list", "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -158,7 +158,13 @@ def cpu_reference() -> float:
     return (time.perf_counter() - t0) * 1000
 
 
-def measure(app, url, requests, username="bench"):
+def inbox_page(body):
+    """What the bench reports of an inbox page: its rows and its tab counts."""
+    return {"rows": body.count('data-task-id="'), "counts": dict(re.findall(r'data-count="(\w+)">([^<]+)<', body))}
+
+
+def measure(app, url, requests, username="bench", warmup=None, read_page=inbox_page):
+    """Median and p95 server time of `url`, the statements per request and what `read_page` finds on it."""
     from sqlalchemy import event
 
     from engine.db import db
@@ -170,7 +176,7 @@ def measure(app, url, requests, username="bench"):
 
     def count(*_a, **_k):
         counter[0] += 1
-    for _ in range(WARMUP):                              # warm up: caches, plans, pool
+    for _ in range(WARMUP if warmup is None else warmup):    # warm up: caches, plans, pool
         client.get(url)
     event.listen(engine, "before_cursor_execute", count)
     samples, statements = [], set()
@@ -184,16 +190,14 @@ def measure(app, url, requests, username="bench"):
             response = client.get(url)
             samples.append(time.perf_counter() - t0)
             statements.add(counter[0])
-            assert response.status_code == 200, response.status_code
+            assert response.status_code == 200, (url, response.status_code, response.headers.get("Location"))
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    body = response.get_data(as_text=True)
-    rows = body.count('data-task-id="')
-    counts = dict(re.findall(r'data-count="(\w+)">([^<]+)<', body))
     median, p95 = stats(samples)
     load = max(load, os.getloadavg()[0])
-    return {"median": median, "p95": p95, "statements": sorted(statements), "rows": rows, "counts": counts,
-            "load": load, "cpu_ref": statistics.median(references + [cpu_reference()])}
+    return {"median": median, "p95": p95, "statements": sorted(statements), "load": load,
+            "cpu_ref": statistics.median(references + [cpu_reference()]),
+            **read_page(response.get_data(as_text=True))}
 
 
 # (label, URL[, user]): the advisor "bench" unless a user is given ("jansen": the firm's employer user).
@@ -385,10 +389,14 @@ def write_doc(results):
               "is an extreme: ~200 ms).",
               f"Machine: {platform.machine()}, {os.cpu_count()} vCPUs, Python {platform.python_version()}, "
               f"measured {datetime.now().strftime('%Y-%m-%d')}.", ""]
-    section = "\n".join(lines)
+    write_section("Inbox", "\n".join(lines))
+
+
+def write_section(title, section):
+    """Put `section` in docs/performance.md in place of its `## title` section (or at the end)."""
     path = ROOT / "docs" / "performance.md"
     text = path.read_text() if path.exists() else "# Performance\n\n"
-    pattern = re.compile(r"^## Inbox\n.*?(?=^## |\Z)", re.S | re.M)
+    pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
     if pattern.search(text):
         text = pattern.sub(lambda _m: section + "\n", text)
     else:
