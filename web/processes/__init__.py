@@ -1,0 +1,7 @@
+"""Process owners: the deployed processes and their versions, the modeler and editors, deploy,
+compare, migration of running cases and process tests (all under /processes)."""
+from flask import Blueprint
+
+bp = Blueprint("processes", __name__, url_prefix="/processes", template_folder="templates")
+
+# Each module below registers its routes on `bp`.
