@@ -63,6 +63,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOTSE_ARGON2_PARALLELISM", "4", int),
     Setting("LOTSE_MAX_CONTENT_LENGTH", str(2 * 1024 * 1024), int),
     Setting("LOTSE_DRAFT_MAX_BYTES", str(64 * 1024), int),
+    # workers' personal links (engine/worker_links.py)
+    Setting("LOTSE_WORKER_LINK_DAYS", "90", int),
+    Setting("LOTSE_WORKER_CODE_MINUTES", "15", int),
     # jobs and the time layer (engine/jobs.py, engine/timers.py, engine/notifications.py, engine/mail.py)
     Setting("LOTSE_SWEEP_INTERVAL", "30", float),
     Setting("LOTSE_SWEEP_LIMIT", "500", int),
