@@ -11,6 +11,13 @@ Roles are groups; the organisation a user belongs to bounds everything they see:
   the case's subject (the worker's name), its milestones and their own tasks (candidate group
   `employer`, or naming them). Never the other tasks, the timeline, the case data, notes, incidents
   or the diagram.
+- Employer users work in the employer portal (`may_use_portal`), never in the center's workspace: its
+  pages are a 403 for them, and the portal shows only their own firm's cases (another firm's case,
+  task, document or conversation is a 404).
+- Documents: the center sees every document of its cases; a party (employer, worker) those shared with
+  it (`CaseDocument.shared_with`, set from the diagram's `document:<key>:for` or by the uploader).
+- Conversations: the employer's users read and write their firm's thread of a visible case; the center's
+  staff every thread of their cases.
 - Process owners (without another role) have no workspace yet: they see no case and no task.
 - A user may work a task if it is assigned to them, or if it is unassigned and they are a
   candidate (by group or by name) in the organisation the task belongs to.
@@ -31,7 +38,8 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy import Text, false, or_, select, type_coerce
 
 from engine.db import db
-from engine.models import Case, HumanTask, MailMessage, Notification, Organisation, User, WaitingTimer, WorkerLink
+from engine.models import (Case, CaseDocument, HumanTask, MailMessage, Notification, Organisation, User,
+                           WaitingTimer, WorkerLink)
 
 # Groups of center staff that work cases (start cases, write notes, retry failed steps).
 STAFF_GROUPS = frozenset({"advisor", "supervisor", "admin"})
@@ -67,10 +75,20 @@ def is_employer_user(user) -> bool:
 
 
 def may_use_workspace(user) -> bool:
-    """Center staff and employer users with a workspace role; others (process owners only) have none yet."""
-    if is_center_staff(user):
-        return bool(user.group_names & STAFF_GROUPS)
+    """Center staff with a workspace role; employer users have the portal instead, process owners nothing yet."""
+    return is_center_staff(user) and bool(user.group_names & STAFF_GROUPS)
+
+
+def may_use_portal(user) -> bool:
+    """The employer portal: people of a firm in the employer group."""
     return is_employer_user(user) and EMPLOYER_GROUP in user.group_names
+
+
+def party_of(user) -> str | None:
+    """The party a user speaks for in a case: "center" (staff), "employer" (a firm's people), else None."""
+    if is_staff(user):
+        return "center"
+    return "employer" if may_use_portal(user) else None
 
 
 def is_staff(user) -> bool:
@@ -230,6 +248,43 @@ def can_assign(user, task: HumanTask) -> bool:
 def may_be_assigned(assignee: User | None, by) -> bool:
     """A supervisor assigns tasks to active people of their own center only."""
     return assignee is not None and assignee.active and assignee.organisation_id == by.organisation_id
+
+
+# --------------------------------------------------------------------------- documents
+
+def shared_with_clause(party: str):
+    """`CaseDocument` rows shared with `party` (a JSON list, matched as text as the candidate lists are)."""
+    return type_coerce(CaseDocument.shared_with, Text).like(f'%"{_escape_like(party)}"%', escape="\\")
+
+
+def document_filter(user):
+    """A WHERE clause limiting `CaseDocument` rows (joined with their `Case`) to what `user` may read."""
+    party = party_of(user)
+    if party is None:
+        return false()
+    if party == "center":
+        return case_filter(user)
+    return case_filter(user) & shared_with_clause(party)
+
+
+def visible_document(user, document_id) -> CaseDocument | None:
+    return db.session.scalar(select(CaseDocument).join(Case, Case.id == CaseDocument.case_id)
+                             .where(CaseDocument.id == document_id, document_filter(user)))
+
+
+def may_upload(user, case) -> bool:
+    """Staff and the firm's people upload to a case they may see (the caller loaded it through case_filter)."""
+    return party_of(user) is not None and case.is_active
+
+
+# --------------------------------------------------------------------------- conversations
+
+def conversation_parties(user) -> tuple[str, ...]:
+    """Whose conversations of a visible case `user` reads and writes in: staff every party's, a firm its own."""
+    party = party_of(user)
+    if party == "center":
+        return ("employer", "worker")
+    return (party,) if party else ()
 
 
 # --------------------------------------------------------------------------- notifications and mail
