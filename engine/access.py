@@ -85,7 +85,10 @@ def may_use_portal(user) -> bool:
 
 
 def party_of(user) -> str | None:
-    """The party a user speaks for in a case: "center" (staff), "employer" (a firm's people), else None."""
+    """The party a user speaks for in a case: "center" (staff), "employer" (a firm's people), "worker"
+    (the worker through their personal link), else None."""
+    if is_worker(user):
+        return WORKER_GROUP
     if is_staff(user):
         return "center"
     return "employer" if may_use_portal(user) else None
@@ -98,7 +101,10 @@ def is_staff(user) -> bool:
 
 def scope(user) -> str:
     """Whose objects the user's role reaches: "center" (staff of a center: their center's), "employer"
-    (people of a firm: their firm's), or "" (nothing, e.g. a process owner without another role)."""
+    (people of a firm: their firm's), or "" (nothing, e.g. a process owner without another role; a worker,
+    whose link reaches their own cases: `worker_case_filter`)."""
+    if is_worker(user):
+        return ""
     if is_staff(user):
         return "center"
     return "employer" if is_employer_user(user) else ""
@@ -117,7 +123,9 @@ def may_see_outbox(user) -> bool:
 # --------------------------------------------------------------------------- cases
 
 def case_filter(user):
-    """A WHERE clause limiting `Case` rows to what `user` may see."""
+    """A WHERE clause limiting `Case` rows to what `user` (a person, or a `WorkerActor`) may see."""
+    if is_worker(user):
+        return worker_case_filter(user.link)
     reach = scope(user)
     if reach == "center":
         return Case.center_id == user.organisation_id

@@ -1,24 +1,52 @@
 """What the worker's pages read (through their personal link; `engine.access` limits it): their journey
-page and one of their tasks. Read-only.
+page and one of their tasks. Read-only, except `upload` and `write` (the worker's own documents and
+messages, through `engine.documents` and `engine.conversations`).
 
-Texts of the process in the worker's language live with the process, as properties of the BPMN element:
-`name_<language>` (e.g. `name_ar`) for a step's title and `documentation_<language>` for its instructions
-(`element_texts`). The process owner edits them with the diagram.
+Where the journey stands comes from `engine.milestones` (milestones and open steps, labels per language
+from the diagram), the documents checklist from `engine.documents`, the conversation with the center
+from `engine.conversations`, each for the party "worker". Texts of the process in the worker's language
+live with the process, as properties of the BPMN element (`name:<lang>`, `documentation:<lang>`,
+`milestone_label:<lang>`); `has_text` tells the page whether the worker's language had one.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select, or_
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from engine import access, snapshot, state
-from engine.pages import load_form
+from engine import access, conversations, documents, milestones, snapshot
 from engine.db import db
-from engine.models import Case, CaseMilestone, HumanTask
+from engine.errors import InvalidData, NotFound
+from engine.models import Case, HumanTask
+from engine.pages import load_form
 
-WORKER_ACTOR = "worker"         # the BPMN property `actor` of steps the worker does (with or without the link)
+PARTY = access.WORKER_GROUP
+
+
+@dataclass
+class WorkerStep:
+    """An open step that is the worker's (by `actor` or candidate group), with its element's properties."""
+    step: milestones.Step
+    props: dict
+    workable: bool                  # a task the worker completes here (candidate group `worker`)
+
+    @property
+    def title(self) -> str:
+        return self.step.title
+
+    @property
+    def due_at(self):
+        return self.step.due_at
+
+
+@dataclass
+class WorkerMilestone:
+    label: str
+    status: str                     # done | current | next
+    reached_at: datetime | None
+    translated: bool                # the diagram has the label in the language asked for
 
 
 @dataclass
@@ -26,34 +54,65 @@ class WorkerPage:
     case: Case
     advisor: str                    # the responsible advisor's name ("" if none yet)
     center: object                  # the Welcome Center (name, e-mail, phone)
-    next_step: HumanTask | None     # the worker's step due first
-    tasks: list[HumanTask]          # open steps the worker completes here (candidate group `worker`)
-    steps: list[HumanTask]          # other open steps that are the worker's to do (actor `worker`)
-    done: list[HumanTask]           # the worker's completed tasks
-    milestones: list[CaseMilestone] = field(default_factory=list)
+    steps: list[WorkerStep]         # the worker's open steps, due first first
+    milestones: list[WorkerMilestone]
+    done: list[HumanTask]           # tasks the worker completed (here, or an advisor for them)
+    documents: documents.Documents
+    messages: list = field(default_factory=list)
+
+    @property
+    def next_step(self) -> WorkerStep | None:
+        return self.steps[0] if self.steps else None
 
 
-def _cases(link) -> list[int]:
-    return list(db.session.scalars(select(Case.id).where(access.worker_case_filter(link))))
+def _cases(link) -> list[Case]:
+    return list(db.session.scalars(select(Case).options(joinedload(Case.responsible), joinedload(Case.center))
+                                   .where(access.worker_case_filter(link)).order_by(Case.id)))
 
 
-def worker_page(actor: access.WorkerActor, now: datetime) -> WorkerPage:
+def worker_page(actor: access.WorkerActor, language: str) -> WorkerPage:
     link = actor.link
-    case = db.session.scalar(select(Case).options(joinedload(Case.responsible), joinedload(Case.center))
-                             .where(Case.id == link.case_id))
-    case_ids = _cases(link)
-    open_rows = db.session.scalars(
-        select(HumanTask).where(HumanTask.case_id.in_(case_ids), HumanTask.state == "open",
-                                or_(HumanTask.actor == WORKER_ACTOR, access.worker_task_filter(link)))
-        .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)).all()
-    tasks = [row for row in open_rows if access.worker_may_work(link, row)]
+    found = _cases(link)
+    case = next(c for c in found if c.id == link.case_id)
+    steps, stones = [], []
+    for journey in milestones.journeys(found, language):
+        the_plan = milestones.plan(journey.case.definition_id)
+        for step in journey.steps_of(PARTY):
+            steps.append(WorkerStep(step, the_plan.props_of.get(step.element_id, {}),
+                                    workable=step.kind == "task" and step.task_id is not None))
+        for status, items in (("done", journey.done), ("current", [journey.current]), ("next", [journey.next])):
+            for item in filter(None, items):
+                planned = the_plan.milestone(item.key)
+                stones.append(WorkerMilestone(item.label, status, item.reached_at, translated=language == "de" or bool(
+                    planned and planned.props.get(f"milestone_label:{language}"))))
+    workable = set(db.session.scalars(select(HumanTask.id).where(access.worker_task_filter(link),
+                                                                 HumanTask.state == "open")))
+    for item in steps:
+        item.workable = item.step.task_id in workable
+    steps.sort(key=lambda s: (s.due_at is None, s.due_at or datetime.max))
     done = db.session.scalars(select(HumanTask).where(access.worker_task_filter(link), HumanTask.state == "completed")
                               .order_by(HumanTask.completed_at.desc()).limit(20)).all()
-    milestones = db.session.scalars(select(CaseMilestone).where(CaseMilestone.case_id.in_(case_ids))
-                                    .order_by(CaseMilestone.reached_at)).all()
     return WorkerPage(case=case, advisor=case.responsible.display_name if case.responsible else "",
-                      center=case.center, next_step=open_rows[0] if open_rows else None, tasks=tasks,
-                      steps=[row for row in open_rows if row not in tasks], done=list(done), milestones=list(milestones))
+                      center=case.center, steps=steps, milestones=stones, done=list(done),
+                      documents=documents.for_party(case, PARTY, language),
+                      messages=conversations.thread(case, PARTY))
+
+
+def upload(actor: access.WorkerActor, *, filename: str, data: bytes, key: str | None) -> None:
+    """The worker's upload to their case (for a checklist item of theirs, or none); commits.
+    Raises `documents.UploadRefused` naming what is wrong, NotFound for a key that is not theirs."""
+    case = db.session.get(Case, actor.link.case_id)
+    if not case.is_active:
+        raise InvalidData("the case is closed")
+    if key and key not in {item.requirement.key for item in documents.for_party(case, PARTY).checklist}:
+        raise NotFound(f"no document {key!r} for the worker")
+    documents.upload(case, filename=filename, data=data, party=PARTY, actor=None, key=key or None)
+
+
+def write(actor: access.WorkerActor, body: str) -> None:
+    """A message from the worker to the center (its advisor hears of it); commits. InvalidData if empty."""
+    case = db.session.get(Case, actor.link.case_id)
+    conversations.post(case, PARTY, body, author=None, author_name=case.subject)
 
 
 @dataclass
@@ -74,18 +133,7 @@ def worker_task(actor: access.WorkerActor, task_id) -> WorkerTask | None:
     return WorkerTask(row=row, case=case, definition=load_form(row.form_version_id), data=data)
 
 
-def element_texts(definition_id: int, element_id: str) -> dict:
-    """The BPMN properties of an element of a process version (its called processes included): the
-    per-language texts `name_<lang>`, `documentation_<lang>`, and the info topic `info`."""
-    spec, subprocess_specs = state.spec_cache.get(definition_id)
-    for process in (spec, *subprocess_specs.values()):
-        for task_spec in process.task_specs.values():
-            if getattr(task_spec, "bpmn_id", None) == element_id:
-                return dict(state.properties(task_spec))
-    return {}
-
-
 def task_texts(row: HumanTask) -> dict:
-    """`element_texts` of a task row's element (its case pins the version)."""
+    """The BPMN properties of a task row's element (its case pins the version): its texts per language."""
     definition_id = db.session.scalar(select(Case.definition_id).where(Case.id == row.case_id))
-    return element_texts(definition_id, row.element_id) if definition_id is not None else {}
+    return milestones.plan(definition_id).props_of.get(row.element_id, {}) if definition_id is not None else {}

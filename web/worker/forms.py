@@ -1,5 +1,5 @@
 """Process texts on the worker's pages, in the worker's language: step titles and instructions (BPMN
-properties `name_<lang>`, `documentation_<lang>`, see `engine.worker_page`) and the texts of a task's form
+properties `name:<lang>`, `documentation:<lang>`, see `engine.worker_page`) and the texts of a task's form
 (the form file's `translations`: {language: {German text: translation}}). Where the process has no text
 in the worker's language, its English one is shown (from the process, else from the English catalog)
 and the page says so."""
@@ -31,8 +31,9 @@ def _in_language(german: str, own: dict, english: str | None = None) -> str:
 
 
 def worker_title(row) -> str:
-    props = worker_page.task_texts(row)
-    return _in_language(row.title, {key[5:]: value for key, value in props.items() if key.startswith("name_")})
+    """A task row's or a `WorkerStep`'s title in the worker's language."""
+    props = row.props if isinstance(row, worker_page.WorkerStep) else worker_page.task_texts(row)
+    return _in_language(row.title, {key[5:]: value for key, value in props.items() if key.startswith("name:")})
 
 
 def worker_documentation(row) -> Markup | None:
@@ -40,7 +41,7 @@ def worker_documentation(row) -> Markup | None:
         return None
     props = worker_page.task_texts(row)
     return render_markdown(_in_language(row.documentation.strip(), {
-        key[14:]: value for key, value in props.items() if key.startswith("documentation_")}))
+        key[14:]: value for key, value in props.items() if key.startswith("documentation:")}))
 
 
 def form_translator(definition):

@@ -12,16 +12,22 @@ import math
 
 from flask import g, redirect, render_template, request, session, url_for
 
-from engine import access, cases, clock, worker_links, worker_page
+from engine import access, cases, worker_links, worker_page
+from engine.documents import UploadRefused
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.forms import validate_submission
 from engine.login_throttle import Throttled
 from web.permissions import worker_required
 from web.worker import bp
 from web.worker.forms import render_worker_form, worker_title
-from web.worker.language import SESSION_LANGUAGE, locale, text
+from web.worker.language import SESSION_LANGUAGE, locale, note_missing, text
 
 SESSION_LINK, SESSION_KEY = "worker_link", "worker_key"
+
+
+def N_(msgid: str) -> str:
+    """Marks a message id for extraction; `web.worker.language.text` translates it when shown."""
+    return msgid
 CLOSED_STATUS = {"unknown": 404, "revoked": 410, "expired": 410, "session": 401}
 
 
@@ -76,8 +82,50 @@ def new_code(token):
 @bp.route("/", methods=["GET"])
 @worker_required
 def home():
-    page = worker_page.worker_page(g.worker, clock.now())
-    return render_template("worker/home.html", page=page, title_of=worker_title)
+    page = worker_page.worker_page(g.worker, locale())
+    for milestone in page.milestones:
+        if not milestone.translated:
+            note_missing()
+    return render_template("worker/home.html", page=page)
+
+
+@bp.route("/documents", methods=["POST"])
+@worker_required
+def upload():
+    """An upload from the phone (a photo from the camera, or a file); the checklist item it answers."""
+    file = request.files.get("file")
+    try:
+        if file is None or not file.filename:
+            raise UploadRefused("empty", "no file")
+        worker_page.upload(g.worker, filename=file.filename, data=file.read(), key=request.form.get("key") or None)
+    except UploadRefused as refused:
+        session["worker_flash"] = ("error", _UPLOAD_PROBLEMS.get(refused.code, _UPLOAD_PROBLEMS["type"]))
+        return redirect(url_for("worker.home") + "#documents")
+    except (NotFound, InvalidData):
+        return render_template("worker/not_found.html"), 404
+    session["worker_flash"] = ("success", N_("Danke! Ihr Dokument ist angekommen."))
+    return redirect(url_for("worker.home") + "#documents")
+
+
+# Why an upload was refused, in words for the worker (msgids; translated when shown).
+_UPLOAD_PROBLEMS = {
+    "empty": N_("Bitte wählen Sie eine Datei aus oder machen Sie ein Foto."),
+    "too_large": N_("Die Datei ist zu groß. Bitte schicken Sie ein kleineres Foto oder eine kleinere Datei."),
+    "type": N_("Diese Art von Datei können wir nicht annehmen. Bitte schicken Sie ein Foto (JPEG, PNG) oder ein PDF."),
+    "extension": N_("Diese Art von Datei können wir nicht annehmen. Bitte schicken Sie ein Foto (JPEG, PNG) oder ein PDF."),
+}
+
+
+@bp.route("/messages", methods=["POST"])
+@worker_required
+def write():
+    try:
+        worker_page.write(g.worker, request.form.get("body", ""))
+    except InvalidData:
+        session["worker_flash"] = ("error", N_("Bitte schreiben Sie eine Nachricht (höchstens 5000 Zeichen)."))
+        return redirect(url_for("worker.home") + "#messages")
+    session["worker_flash"] = ("success", N_("Ihre Nachricht ist verschickt. Ihre Ansprechperson meldet sich."))
+    return redirect(url_for("worker.home") + "#messages")
 
 
 def _task_or_404(task_id):
@@ -89,8 +137,7 @@ def _task_or_404(task_id):
 
 def _task_page(found, *, values=None, errors=None, submitted=None, message=None, status=200):
     form_html = render_worker_form(found, values=values, errors=errors, submitted=submitted)
-    return render_template("worker/task.html", found=found, form_html=form_html, message=message,
-                           title_of=worker_title), status
+    return render_template("worker/task.html", found=found, form_html=form_html, message=message), status
 
 
 @bp.route("/tasks/<task_id>", methods=["GET"])
@@ -110,7 +157,7 @@ def task_submit(task_id):
         return render_template("worker/not_found.html"), 404
     if not access.can_work(g.worker, found.row):
         return _task_page(found, values=request.form, submitted=True, status=409,
-                          message=text("Dieser Schritt ist schon erledigt oder nicht mehr offen."))
+                          message=text(N_("Dieser Schritt ist schon erledigt oder nicht mehr offen.")))
     data = {}
     if found.definition is not None:
         data, errors = validate_submission(found.definition, request.form, context=found.data)
@@ -122,8 +169,8 @@ def task_submit(task_id):
         return render_template("worker/not_found.html"), 404
     except (Conflict, Forbidden, InvalidData):
         return _task_page(found, values=request.form, submitted=True, status=409,
-                          message=text("Dieser Schritt konnte nicht gespeichert werden. Bitte wenden Sie sich an "
-                                       "Ihre Ansprechperson."))
+                          message=text(N_("Dieser Schritt konnte nicht gespeichert werden. Bitte wenden Sie sich "
+                                          "an Ihre Ansprechperson.")))
     session["worker_done"] = worker_title(found.row)
     return redirect(url_for("worker.home"))
 
@@ -154,4 +201,4 @@ def _process_texts():
 
 
 def _milestone_label(milestone) -> str:
-    return text(milestone.label)
+    return milestone.label
