@@ -56,6 +56,8 @@ def _timeline(events, labels):
             note = details.get("assignee", "")
         elif event.kind == "case_cancelled":
             note = details.get("reason", "")
+        elif event.kind == "document_uploaded":      # the worker's upload, until the case page lists documents
+            note = details.get("filename", "")
         elif event.kind == "script_output":
             note = details.get("output", "")
         out.append({"event": event, "changes": changes, "note": note})
