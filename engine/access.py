@@ -11,10 +11,20 @@ Roles are groups; the organisation a user belongs to bounds everything they see:
   the case's subject (the worker's name), its milestones and their own tasks (candidate group
   `employer`, or naming them). Never the other tasks, the timeline, the case data, notes, incidents
   or the diagram.
+- Employer users work in the employer portal (`may_use_portal`), never in the center's workspace: its
+  pages are a 403 for them, and the portal shows only their own firm's cases (another firm's case,
+  task, document or conversation is a 404).
+- Documents: the center sees every document of its cases; a party (employer, worker) those shared with
+  it (`CaseDocument.shared_with`, set from the diagram's `document:<key>:for` or by the uploader).
+- Conversations: the employer's users read and write their firm's thread of a visible case; the center's
+  staff every thread of their cases.
 - Process owners (without another role) have no workspace yet: they see no case and no task.
 - A user may work a task if it is assigned to them, or if it is unassigned and they are a
   candidate (by group or by name) in the organisation the task belongs to.
 - Notifications are their recipient's only.
+- Workers have no account: a personal link (`WorkerActor`, engine/worker_links.py) opens the one case it
+  was issued for and the cases that case started, and of them only the tasks whose candidate group is
+  `worker`. The center's staff issue and revoke links for cases of their own center.
 
 `safe_next` decides where a `next=` parameter may send the browser (same origin, a path only).
 """
@@ -28,11 +38,29 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy import Text, false, or_, select, type_coerce
 
 from engine.db import db
-from engine.models import Case, HumanTask, MailMessage, Notification, Organisation, User, WaitingTimer
+from engine.models import (Case, CaseDocument, HumanTask, MailMessage, Notification, Organisation, User,
+                           WaitingTimer, WorkerLink)
 
 # Groups of center staff that work cases (start cases, write notes, retry failed steps).
 STAFF_GROUPS = frozenset({"advisor", "supervisor", "admin"})
 EMPLOYER_GROUP = "employer"
+WORKER_GROUP = "worker"          # candidate group of the tasks a worker completes through their link
+
+
+@dataclass(frozen=True)
+class WorkerActor:
+    """The worker behind a live personal link: no account, so no `id` (case events name no user) and no
+    groups. `engine.access` decides what it may see and do, like for a user."""
+    link: WorkerLink
+    id: None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.link.case.subject
+
+
+def is_worker(actor) -> bool:
+    return isinstance(actor, WorkerActor)
 
 
 # --------------------------------------------------------------------------- roles
@@ -47,10 +75,23 @@ def is_employer_user(user) -> bool:
 
 
 def may_use_workspace(user) -> bool:
-    """Center staff and employer users with a workspace role; others (process owners only) have none yet."""
-    if is_center_staff(user):
-        return bool(user.group_names & STAFF_GROUPS)
+    """Center staff with a workspace role; employer users have the portal instead, process owners nothing yet."""
+    return is_center_staff(user) and bool(user.group_names & STAFF_GROUPS)
+
+
+def may_use_portal(user) -> bool:
+    """The employer portal: people of a firm in the employer group."""
     return is_employer_user(user) and EMPLOYER_GROUP in user.group_names
+
+
+def party_of(user) -> str | None:
+    """The party a user speaks for in a case: "center" (staff), "employer" (a firm's people), "worker"
+    (the worker through their personal link), else None."""
+    if is_worker(user):
+        return WORKER_GROUP
+    if is_staff(user):
+        return "center"
+    return "employer" if may_use_portal(user) else None
 
 
 def is_staff(user) -> bool:
@@ -60,7 +101,10 @@ def is_staff(user) -> bool:
 
 def scope(user) -> str:
     """Whose objects the user's role reaches: "center" (staff of a center: their center's), "employer"
-    (people of a firm: their firm's), or "" (nothing, e.g. a process owner without another role)."""
+    (people of a firm: their firm's), or "" (nothing, e.g. a process owner without another role; a worker,
+    whose link reaches their own cases: `worker_case_filter`)."""
+    if is_worker(user):
+        return ""
     if is_staff(user):
         return "center"
     return "employer" if is_employer_user(user) else ""
@@ -79,7 +123,9 @@ def may_see_outbox(user) -> bool:
 # --------------------------------------------------------------------------- cases
 
 def case_filter(user):
-    """A WHERE clause limiting `Case` rows to what `user` may see."""
+    """A WHERE clause limiting `Case` rows to what `user` (a person, or a `WorkerActor`) may see."""
+    if is_worker(user):
+        return worker_case_filter(user.link)
     reach = scope(user)
     if reach == "center":
         return Case.center_id == user.organisation_id
@@ -145,6 +191,8 @@ def _escape_like(text: str) -> str:
 
 def task_filter(user):
     """A WHERE clause limiting `HumanTask` rows to what `user` may see."""
+    if is_worker(user):
+        return worker_task_filter(user.link)
     reach = scope(user)
     if reach == "center":
         return HumanTask.center_id == user.organisation_id
@@ -162,6 +210,7 @@ def timer_filter(user):
 
 
 def visible_task(user, task_id) -> HumanTask | None:
+    """The task if `user` (a person, or a `WorkerActor`) may see it."""
     return db.session.scalar(select(HumanTask).where(HumanTask.id == str(task_id), task_filter(user)))
 
 
@@ -186,6 +235,8 @@ def can_claim(user, task: HumanTask) -> bool:
 def can_work(user, task: HumanTask) -> bool:
     if not task.is_open:
         return False
+    if is_worker(user):
+        return worker_may_work(user.link, task)
     if task.assignee_id is not None:
         return task.assignee_id == user.id
     return is_candidate(user, task)
@@ -205,6 +256,43 @@ def can_assign(user, task: HumanTask) -> bool:
 def may_be_assigned(assignee: User | None, by) -> bool:
     """A supervisor assigns tasks to active people of their own center only."""
     return assignee is not None and assignee.active and assignee.organisation_id == by.organisation_id
+
+
+# --------------------------------------------------------------------------- documents
+
+def shared_with_clause(party: str):
+    """`CaseDocument` rows shared with `party` (a JSON list, matched as text as the candidate lists are)."""
+    return type_coerce(CaseDocument.shared_with, Text).like(f'%"{_escape_like(party)}"%', escape="\\")
+
+
+def document_filter(user):
+    """A WHERE clause limiting `CaseDocument` rows (joined with their `Case`) to what `user` may read."""
+    party = party_of(user)
+    if party is None:
+        return false()
+    if party == "center":
+        return case_filter(user)
+    return case_filter(user) & shared_with_clause(party)
+
+
+def visible_document(user, document_id) -> CaseDocument | None:
+    return db.session.scalar(select(CaseDocument).join(Case, Case.id == CaseDocument.case_id)
+                             .where(CaseDocument.id == document_id, document_filter(user)))
+
+
+def may_upload(user, case) -> bool:
+    """Staff and the firm's people upload to a case they may see (the caller loaded it through case_filter)."""
+    return party_of(user) is not None and case.is_active
+
+
+# --------------------------------------------------------------------------- conversations
+
+def conversation_parties(user) -> tuple[str, ...]:
+    """Whose conversations of a visible case `user` reads and writes in: staff every party's, a firm its own."""
+    party = party_of(user)
+    if party == "center":
+        return ("employer", "worker")
+    return (party,) if party else ()
 
 
 # --------------------------------------------------------------------------- notifications and mail
@@ -285,3 +373,42 @@ def administers(user, obj) -> bool:
 def may_read_audit(user) -> bool:
     """Admins and supervisors read the audit log of their own center."""
     return is_center_staff(user) and user.in_group("admin", "supervisor")
+
+
+# --- workers (no account: a personal link; engine/worker_links.py) ------------------------------
+
+def link_status(link: WorkerLink | None, now) -> str:
+    """"live", or why a link opens nothing: "unknown" (forged, mistyped, or never issued), "revoked"
+    (also: replaced by a newer link), "expired"."""
+    if link is None:
+        return "unknown"
+    if link.revoked_at is not None:
+        return "revoked"
+    if link.expires_at <= now:
+        return "expired"
+    return "live"
+
+
+def worker_case_filter(link: WorkerLink):
+    """The cases a link opens: the one it was issued for and the cases that one started."""
+    return or_(Case.id == link.case_id, Case.parent_case_id == link.case_id)
+
+
+def worker_task_filter(link: WorkerLink):
+    """Tasks of the link's cases that name the candidate group `worker` (open or done)."""
+    groups = type_coerce(HumanTask.candidate_groups, Text)
+    return HumanTask.case_id.in_(select(Case.id).where(worker_case_filter(link))) & \
+        groups.like(f'%"{WORKER_GROUP}"%')
+
+
+def worker_may_work(link: WorkerLink, task: HumanTask) -> bool:
+    """An open `worker` task of one of the link's cases (the case ids are checked, not just the filter)."""
+    if not task.is_open or WORKER_GROUP not in (task.candidate_groups or []):
+        return False
+    return task.case_id == link.case_id or db.session.scalar(
+        select(Case.id).where(Case.id == task.case_id, worker_case_filter(link))) is not None
+
+
+def may_manage_worker_links(user, case: Case) -> bool:
+    """Staff of the case's own center issue, show as QR code, revoke and renew a worker's links."""
+    return is_staff(user) and case.center_id == user.organisation_id

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from engine import access, clock, health, inbox as queries, snapshot
+from engine import access, clock, health, inbox as queries, snapshot, worker_links
 from engine.db import db
 from engine.forms import FormDefinition, FormDefinitionError
 from engine.models import (Case, CaseComment, CaseEvent, CaseMilestone, FormVersion, HumanTask, Incident,
@@ -77,6 +77,7 @@ class CasePage:
     comments: list[CaseComment] = field(default_factory=list)
     incidents: list[Incident] = field(default_factory=list)
     stalled: bool = False                   # active with nothing open and nothing awaited (engine.health)
+    worker_links: list | None = None        # the worker's personal links (None: not the user's to manage)
 
 
 def case_page(user, reference: str, now: datetime | None = None) -> CasePage | None:
@@ -120,6 +121,8 @@ def case_page(user, reference: str, now: datetime | None = None) -> CasePage | N
     if view.incidents:
         page.incidents = open_incidents(case)
         page.stalled = health.is_stalled(case.id)
+    if access.may_manage_worker_links(user, case):
+        page.worker_links = worker_links.links_of(case)
     return page
 
 

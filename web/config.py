@@ -35,6 +35,8 @@ def from_environment(instance_path: str) -> dict:
         "SECRET_KEY": secret_key(config["SECRET_KEY"], instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url(config.pop("DATABASE_URL"), instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # outside the web root (static/ is the only folder served as files)
+        "DOCUMENTS_DIR": config["DOCUMENTS_DIR"] or str(Path(instance_path) / "documents"),
         "BABEL_DEFAULT_LOCALE": "de",
         "LANGUAGES": ["de", "en"],
         "SESSION_COOKIE_HTTPONLY": True,

@@ -56,6 +56,8 @@ def _timeline(events, labels):
             note = details.get("assignee", "")
         elif event.kind == "case_cancelled":
             note = details.get("reason", "")
+        elif event.kind == "document_uploaded":      # the worker's upload, until the case page lists documents
+            note = details.get("filename", "")
         elif event.kind == "script_output":
             note = details.get("output", "")
         out.append({"event": event, "changes": changes, "note": note})
@@ -75,7 +77,7 @@ def case(reference):
         raw_data=json.dumps(page.data, ensure_ascii=False, indent=2, default=str, sort_keys=True),
         timeline=_timeline(page.events, page.labels), comments=page.comments, incidents=page.incidents,
         milestones=page.milestones, deadlines=page.deadlines, now=now, last_activity=page.last_activity,
-        stalled=page.stalled,
+        stalled=page.stalled, worker_links=page.worker_links,
         comment_error=None)
 
 

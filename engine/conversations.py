@@ -1,0 +1,98 @@
+"""Conversations of a case: one thread per party (the employer, the worker) with the Welcome Center.
+
+A message from a party tells the center (the case's responsible advisor, or, without one, the
+center's advisors); a message from the center tells the party's people (`RECIPIENTS`: for the
+employer, the firm's active users in the employer group). Each is told as deadline notices are:
+a notification in the app and a mail in their language (`notifications._tell`). A party without
+accounts (the worker) can be given recipients by adding a function to `RECIPIENTS`.
+
+Callers check that the writer may see the case (`engine.access.visible_case*`) and speak for the
+party (`engine.access.conversation_parties`).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from sqlalchemy import select
+
+from engine import access, clock, mail, notifications
+from engine.db import db
+from engine.errors import InvalidData
+from engine.models import Case, CaseEvent, CaseMessage, Group, Membership, User
+
+MAX_LENGTH = 5000
+PARTIES = ("employer", "worker")
+
+
+def thread(case: Case, party: str) -> list[CaseMessage]:
+    """The party's conversation with the center, oldest first."""
+    return db.session.scalars(select(CaseMessage).where(CaseMessage.case_id == case.id, CaseMessage.party == party)
+                              .order_by(CaseMessage.id)).all()
+
+
+def threads(case: Case, parties=PARTIES) -> dict[str, list[CaseMessage]]:
+    """{party: its messages, oldest first} for the given parties (one statement)."""
+    found = {p: [] for p in parties}
+    for message in db.session.scalars(select(CaseMessage).where(CaseMessage.case_id == case.id,
+                                                                CaseMessage.party.in_(list(parties)))
+                                      .order_by(CaseMessage.id)):
+        found[message.party].append(message)
+    return found
+
+
+def _members(organisation_id, group: str) -> list[User]:
+    return list(db.session.scalars(
+        select(User).join(Membership, Membership.user_id == User.id).join(Group, Group.id == Membership.group_id)
+        .where(User.organisation_id == organisation_id, Group.name == group, User.active.is_(True))
+        .order_by(User.id)))
+
+
+def center_recipients(case: Case) -> list[User]:
+    """Who at the center hears of a party's message: the responsible advisor, else the center's advisors."""
+    responsible = db.session.get(User, case.responsible_id) if case.responsible_id else None
+    if responsible is not None and responsible.active:
+        return [responsible]
+    return _members(case.center_id, "advisor")
+
+
+def _firm_people(case: Case) -> list[User]:
+    return _members(case.employer_id, access.EMPLOYER_GROUP) if case.employer_id else []
+
+
+# party -> who of that party hears of the center's messages
+RECIPIENTS: dict[str, Callable[[Case], list[User]]] = {"employer": _firm_people}
+
+
+def post(case: Case, party: str, body: str, author: User | None = None, author_name: str = "") -> CaseMessage:
+    """Add a message to the party's thread, from the center if `author` is staff, else from the party;
+    tell the other side; commit. Raises InvalidData for an empty or too long text."""
+    if party not in PARTIES:
+        raise InvalidData(f"no conversation with {party!r}")
+    body = (body or "").strip()
+    if not body:
+        raise InvalidData("the message is empty")
+    if len(body) > MAX_LENGTH:
+        raise InvalidData(f"the message is longer than {MAX_LENGTH} characters")
+    from_center = author is not None and access.party_of(author) == "center"
+    now = clock.now()
+    message = CaseMessage(case_id=case.id, party=party, from_center=from_center, author_id=getattr(author, "id", None),
+                          author_name=author_name or getattr(author, "display_name", "") or "", body=body,
+                          created_at=now)
+    db.session.add(message)
+    db.session.add(CaseEvent(case_id=case.id, at=now, actor_id=getattr(author, "id", None), kind="message_posted",
+                             details={"party": party, "from_center": from_center}))
+    recipients = RECIPIENTS.get(party, lambda _case: [])(case) if from_center else center_recipients(case)
+    mails = False
+    for user in recipients:
+        if author is not None and user.id == author.id:
+            continue
+        language = notifications._language(user)
+        text = mail.render("message", language, name=user.display_name, case=case.reference, subject=case.subject,
+                           author=message.author_name, body=body[:1000], to_center=not from_center,
+                           center=case.center.name.removeprefix("Welcome Center ") if case.center else "")
+        mails = notifications._tell(user, "message", text, now, case.id) or mails
+    case.updated_at = now
+    db.session.commit()
+    if mails:
+        mail.after_commit_send_mail()
+    return message

@@ -1,0 +1,71 @@
+"""engine.milestones: a journey's milestones from the diagrams (done with dates, current, next), who acts now,
+a party's next step; labels in the asked language from the diagram, falling back to English, then German."""
+from datetime import timedelta
+
+from engine import milestones
+from tests.scenarios.driver import Journey, confirm_path, intake
+
+
+def test_a_worker_journey_shows_done_current_and_next_in_the_asked_language(people):
+    j = Journey(people)
+    case = j.start("worker_journey", subject="Ravi Kumar", data={"worker_name": "Ravi Kumar"})
+    start = milestones.journey(j.case(case), "en")
+    assert start.done == [] and start.has_milestones
+    assert (start.current.key, start.current.label) == ("intake_done", "Initial interview with the skilled worker held")
+    assert start.next.key == "path_decided"
+    assert start.acting == ["center"] and start.next_step("employer") is None
+
+    intake(j, case)
+    j.advance(days=1)
+    j.reload()                                            # read back as another process would
+    after = milestones.journey(j.case(case), "de")
+    assert [(m.key, m.label, m.status) for m in after.done] == [
+        ("intake_done", "Erstgespräch mit der Fachkraft geführt", "done")]
+    assert after.done[0].reached_at == j.case(case).started_at     # the clock was frozen at the start
+    assert after.current.key == "path_decided"
+    # a language the diagram does not have falls back to English
+    assert milestones.journey(j.case(case), "ar").done[0].label == "Initial interview with the skilled worker held"
+
+
+def test_the_firm_acts_on_the_power_of_attorney_and_sees_its_deadline(people):
+    j = Journey(people)
+    case = j.start("worker_journey", subject="Ravi Kumar", data={"worker_name": "Ravi Kumar"})
+    intake(j, case, has_job_offer=True, qualification_type="academic", annual_salary=60000)
+    confirm_path(j, case, use_fast_track=True)
+    journey = milestones.journey(j.case(case), "de")
+    step = journey.next_step("employer")
+    assert step is not None and step.element_id == "task_power_of_attorney"
+    assert step.due_at == j.task(case, "task_power_of_attorney").created_at + timedelta(days=14)
+    assert set(step.parties) == {"employer", "worker"}
+    assert journey.acting == ["employer", "worker"]
+    assert journey.current.key == "power_of_attorney"
+    assert journey.current.label == "Vollmacht der Fachkraft liegt vor"
+    # the step's name comes translated from the diagram (name:en)
+    en = milestones.journey(j.case(case), "en").next_step("employer")
+    assert en.translated and en.label == "Obtain the skilled worker's power of attorney"
+    assert en.title == "Vollmacht der Fachkraft für den Arbeitgeber einholen"
+
+
+def test_a_journey_without_milestones_names_its_open_step(people, deploy_fixture):
+    deploy_fixture("candidate_user.bpmn")
+    from engine import cases
+    case = cases.start_case("candidate_user", center=people["center"], subject="X", actor=people["anna"])
+    journey = milestones.journey(case, "de")
+    assert not journey.has_milestones
+    assert [s.title for s in journey.steps] and all(s.kind == "task" for s in journey.steps)
+
+
+def test_labels_fall_back_to_english_then_german_then_the_name():
+    props = {"milestone_label": "Vollmacht liegt vor", "milestone_label:en": "Power of attorney signed",
+             "milestone_label:tr": "Vekaletname imzalandı"}
+    assert milestones.text(props, "milestone_label", "tr") == "Vekaletname imzalandı"
+    assert milestones.text(props, "milestone_label", "uk") == "Power of attorney signed"
+    assert milestones.text({"milestone_label": "Vollmacht liegt vor"}, "milestone_label", "en") == "Vollmacht liegt vor"
+    assert milestones.text({}, "milestone_label", "en", "Task name") == "Task name"
+
+
+def test_parties_of_a_step():
+    assert milestones.parties("worker", ["employer", "advisor"]) == ("employer", "worker")
+    assert milestones.parties(None, ["advisor"]) == ("center",)
+    assert milestones.parties("authority", ["advisor"]) == ("authority",)
+    assert milestones.parties(None, ["employer", "advisor"]) == ("employer",)
