@@ -520,6 +520,35 @@ def worker(with_scheduler, burst):
                     maintenance=[timers.schedule_next_sweep], with_scheduler=with_scheduler, burst=burst)
 
 
+@cli.command("scenarios")
+@click.argument("process", required=False)
+@click.option("--files", "paths", multiple=True,
+              help="run against these files or folders (a draft) instead of the deployed versions; repeatable")
+@click.option("--scenarios", "scenario_dir", default=None, help="folder of *.scenario.json (default: bpmn/scenarios)")
+@with_appcontext
+def run_scenarios(process, paths, scenario_dir):
+    """Run the process tests (scenarios) of PROCESS, or of every process; exits 1 if one fails."""
+    from engine import deploy as deployment, scenarios
+    try:
+        files = dict(deployment.collect_files(paths)) if paths else scenarios.deployed_files()
+        stored = scenarios.scenario_files(scenario_dir) if scenario_dir else None
+        results = scenarios.run_scenarios(files, process_key=process, scenarios=stored)
+    except DeploymentRejected as exc:
+        _fail("; ".join(str(p) for p in exc.problems))
+    except scenarios.ScenarioError as exc:
+        _fail(str(exc))
+    if not results:
+        _fail(f"no scenarios{' of ' + process if process else ''} found")
+    for result in results:
+        click.echo(f"{'passed' if result.passed else 'FAILED'}\t{result.process}\t{result.file}\t{result.name} "
+                   f"(ends {result.status or 'unstarted'}; open: {', '.join(result.open_tasks) or 'none'})")
+        for failure in result.failures:
+            click.echo(f"  {failure}")
+    failed = sum(not r.passed for r in results)
+    if failed:
+        _fail(f"{failed} of {len(results)} scenario(s) failed")
+
+
 def main():
     cli(prog_name="lotse")
 
