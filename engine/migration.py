@@ -26,6 +26,7 @@ from engine import audit, cases, state
 from engine.db import db
 from engine.errors import Conflict, InvalidData, NotFound
 from engine.models import Case, ProcessDefinition
+from engine.versions import definition
 
 ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 AHEAD = TaskState.PREDICTED_MASK | TaskState.FUTURE
@@ -80,16 +81,8 @@ def parse_mapping(pairs) -> dict:
     return mapping
 
 
-def _definition(key, version) -> ProcessDefinition:
-    definition = db.session.scalar(select(ProcessDefinition).where(ProcessDefinition.key == key,
-                                                                   ProcessDefinition.version == version))
-    if definition is None:
-        raise NotFound(f"process {key} has no version {version}")
-    return definition
-
-
 def _versions(key, from_version, to_version, mapping):
-    source, target = _definition(key, from_version), _definition(key, to_version)
+    source, target = definition(key, from_version), definition(key, to_version)
     if source.id == target.id:
         raise InvalidData(f"{key} v{from_version} is already the version to migrate to", field="to")
     target_spec, target_subs = state.spec_cache.get(target.id)
@@ -107,13 +100,14 @@ def _versions(key, from_version, to_version, mapping):
 
 def _cases_of(source, case_id):
     query = select(Case).where(Case.definition_id == source.id, Case.status == "active").order_by(Case.id)
-    if case_id is not None:
-        found = db.session.scalar(select(Case).where(Case.id == case_id))
+    if case_id is not None:          # a case id, or its reference (WC-AC-2026-00042)
+        found = db.session.scalar(select(Case).where(
+            Case.id == int(case_id) if str(case_id).isdigit() and int(case_id) < 2**31 else Case.reference == str(case_id)))
         if found is None or found.definition_id != source.id:
             raise NotFound(f"case {case_id} is not a case of {source.key} v{source.version}")
         if found.status != "active":
             raise InvalidData(f"case {found.reference} is {found.status}; only active cases move", field="case")
-        query = query.where(Case.id == case_id)
+        query = query.where(Case.id == found.id)
     return db.session.scalars(query).all()
 
 

@@ -549,6 +549,54 @@ def run_scenarios(process, paths, scenario_dir):
         _fail(f"{failed} of {len(results)} scenario(s) failed")
 
 
+@cli.command("migrate")
+@click.option("--from", "source", required=True, metavar="KEY:VERSION", help="the process and version the cases run on")
+@click.option("--to", "to_version", required=True, type=int, help="the version to move them to")
+@click.option("--case", "case", default=None, help="only this case (id or reference)")
+@click.option("--map", "pairs", multiple=True, metavar="OLD=NEW", help="element id OLD is NEW in the target; repeatable")
+@click.option("--dry-run", is_flag=True, help="say per case what would happen, change nothing")
+@click.option("--as", "username", help="the migrating user (named in the case log and the audit log)")
+@with_appcontext
+def migrate_cases(source, to_version, case, pairs, dry_run, username):
+    """Move running cases to another version of their process (each case on its own; refused ones stay)."""
+    from engine import migration
+    key, _, version = source.rpartition(":")
+    if not key or not version.isdigit():
+        _fail(f"--from needs KEY:VERSION, such as worker_journey:3, not {source!r}")
+    try:
+        mapping = migration.parse_mapping(pairs)
+        run = migration.plan if dry_run else migration.migrate
+        kwargs = {} if dry_run else {"actor": _user(username)}
+        result = run(key, int(version), to_version, case_id=case, mapping=mapping, **kwargs)
+    except LotseError as exc:
+        _fail(str(exc))
+    if not result.cases:
+        click.echo(f"no active cases on {key} v{version}")
+    for plan in result.cases:
+        verdict = ("would move" if plan.ok else "refused") if dry_run else ("moved" if plan.migrated else "refused")
+        click.echo(f"{verdict}\t{plan.reference}\t{plan.subject}\tat: {', '.join(plan.standing) or '-'}")
+        for line in plan.refusals or plan.changes:
+            click.echo(f"  {line}")
+    refused = [p for p in result.cases if not (p.ok if dry_run else p.migrated)]
+    if refused:
+        _fail(f"{len(refused)} of {len(result.cases)} case(s) {'would be' if dry_run else 'were'} refused")
+
+
+@cli.command("rollback")
+@click.argument("key")
+@click.option("--to", "version", required=True, type=int, help="the older version to deploy again")
+@click.option("--as", "username", help="the deploying user (named in the audit log)")
+@with_appcontext
+def rollback(key, version, username):
+    """Deploy an older version of process KEY again, as its newest version."""
+    from engine import versions
+    try:
+        row = versions.rollback(key, version, actor=_user(username))
+    except LotseError as exc:
+        _fail(str(exc))
+    click.echo(f"deployed {row.key} v{row.version} (the same as v{version})")
+
+
 def main():
     cli(prog_name="lotse")
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from engine import cases, clock, deploy, migration, state
+from engine import cases, clock, deploy, migration, state, versions as process_versions
 from engine.db import db
 from engine.errors import InvalidData, NotFound
 from engine.models import AuditEntry, Case, CaseEvent, HumanTask, WaitingTimer
@@ -50,7 +50,7 @@ def versions(people):
 
 
 def start(people, version=1):
-    definition = migration._definition("approval", version)
+    definition = process_versions.definition("approval", version)
     case = cases.start_case(definition, center=people["center"], actor=people["anna"], subject="Firma A")
     return case.id
 
