@@ -26,7 +26,7 @@ from engine import audit, cases, state
 from engine.db import db
 from engine.errors import Conflict, InvalidData, NotFound
 from engine.models import Case, ProcessDefinition
-from engine.versions import definition
+from engine.versions import definition, versions as all_versions
 
 ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 AHEAD = TaskState.PREDICTED_MASK | TaskState.FUTURE
@@ -267,3 +267,21 @@ class _Refused(Exception):
     def __init__(self, case_plan):
         self.case_plan = case_plan
 
+
+
+def migration_page(key, from_version=None, to_version=None, case=None, mapping_text="") -> dict:
+    """What the migration page reads: the versions of `key` (NotFound if none) and, when both versions are
+    given, the dry run; bad input comes back as `error` ({field: message}) instead of a plan."""
+    rows = all_versions(key)
+    page = {"key": key, "name": rows[0].name, "versions": rows, "plan": None, "error": {},
+            "from_version": from_version if from_version is not None else (rows[1].version if len(rows) > 1 else None),
+            "to_version": to_version if to_version is not None else rows[0].version,
+            "case": case or "", "mapping_text": mapping_text or ""}
+    if from_version is None or to_version is None:
+        return page
+    try:
+        page["plan"] = plan(key, from_version, to_version, case_id=case or None,
+                            mapping=parse_mapping((mapping_text or "").splitlines()))
+    except (InvalidData, NotFound) as exc:
+        page["error"] = {getattr(exc, "field", None) or "case": str(exc)}
+    return page

@@ -189,3 +189,18 @@ def rollback(key: str, version: int, actor=None) -> ProcessDefinition:
                                                      "same_as": {"old": None, "new": version}})
     db.session.commit()
     return row
+
+
+def compare_page(key, old_version=None, new_version=None) -> dict:
+    """What the compare page reads: the versions of `key` (NotFound if none) and the comparison of two of
+    them (by default the newest and the one before)."""
+    rows = versions(key)
+    new_version = new_version if new_version is not None else rows[0].version
+    old_version = old_version if old_version is not None else (rows[1].version if len(rows) > 1 else new_version)
+    return {"key": key, "name": rows[0].name, "versions": rows, "newest": rows[0].version,
+            "comparison": compare(key, old_version, new_version)}
+
+
+def diagram(key, version) -> str:
+    """The BPMN file of a version, as deployed (for the diagram viewer)."""
+    return definition(key, version).source_file.content
