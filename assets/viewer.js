@@ -42,9 +42,11 @@ async function initViewer(el) {
   const xmlUrl = el.dataset.xmlUrl;
 
   el.classList.add('lotse-bpmn');
+  // a group, not an img: bpmn-js makes the canvas focusable (keyboard panning), and an img may hold
+  // nothing interactive (axe: nested-interactive); the legend below says in words what is marked
   const canvasEl = h('div', {
     class: 'lotse-bpmn__canvas',
-    role: 'img',
+    role: 'group',
     'aria-label': el.dataset.label || t.diagram
   });
   if (el.dataset.height) {

@@ -11,6 +11,24 @@ from engine.errors import InvalidData, NotFound
 from engine.models import AuditEntry, Case, CaseEvent, HumanTask, WaitingTimer
 
 
+def _layout(review_id, archive):
+    """Diagram interchange (shapes and edges), so the browser can draw each version."""
+    shapes = {"start": (100, 122, 36, 36), review_id: (190, 100, 100, 80), "late": (222, 162, 36, 36),
+              "end_late": (222, 250, 36, 36), "end": (530 if archive else 380, 122, 36, 36)}
+    edges = {"f1": [(136, 140), (190, 140)], "f_late": [(240, 198), (240, 250)],
+             "f2": [(290, 140), (380, 140)]}
+    if archive:
+        shapes["archive"] = (380, 100, 100, 80)
+        edges["f3"] = [(480, 140), (530, 140)]
+    di = "".join(f'<bpmndi:BPMNShape id="{e}_di" bpmnElement="{e}"><dc:Bounds x="{x}" y="{y}" width="{w}" '
+                 f'height="{h}"/></bpmndi:BPMNShape>' for e, (x, y, w, h) in shapes.items())
+    di += "".join(f'<bpmndi:BPMNEdge id="{e}_di" bpmnElement="{e}">'
+                  + "".join(f'<di:waypoint x="{x}" y="{y}"/>' for x, y in points) + "</bpmndi:BPMNEdge>"
+                  for e, points in edges.items())
+    return (f'<bpmndi:BPMNDiagram id="diagram"><bpmndi:BPMNPlane id="plane" bpmnElement="approval">{di}'
+            f'</bpmndi:BPMNPlane></bpmndi:BPMNDiagram>')
+
+
 def approval(review_id="review", due="P2D", archive=False, name="Antrag prüfen"):
     """A review with a 7-day boundary timer; optionally an archive task after it."""
     after = "archive" if archive else "end"
@@ -18,6 +36,8 @@ def approval(review_id="review", due="P2D", archive=False, name="Antrag prüfen"
              '<bpmn:sequenceFlow id="f3" sourceRef="archive" targetRef="end"/>') if archive else ""
     return ("approval.bpmn", f"""<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC"
+    xmlns:di="http://www.omg.org/spec/DD/20100524/DI"
     xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="defs" targetNamespace="http://lotse.test/bpmn">
   <bpmn:process id="approval" name="Freigabe" isExecutable="true">
     <bpmn:startEvent id="start"/>
@@ -32,6 +52,7 @@ def approval(review_id="review", due="P2D", archive=False, name="Antrag prüfen"
     {extra}
     <bpmn:endEvent id="end"/>
   </bpmn:process>
+  {_layout(review_id, archive)}
 </bpmn:definitions>""".encode())
 
 
