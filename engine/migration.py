@@ -19,6 +19,8 @@ times: the target's values apply where the case reaches those elements next.
 """
 from dataclasses import dataclass, field
 
+from flask_babel import lazy_gettext as _l
+
 from SpiffWorkflow import TaskState
 from sqlalchemy import select
 
@@ -76,7 +78,7 @@ def parse_mapping(pairs) -> dict:
             continue
         old, sep, new = pair.partition("=")
         if not sep or not old.strip() or not new.strip():
-            raise InvalidData(f"a mapping is old_id=new_id, not {pair!r}", field="map")
+            raise InvalidData(_l("Eine Zuordnung lautet alte_id=neue_id, nicht „%(pair)s“.", pair=pair), field="map")
         mapping[old.strip()] = new.strip()
     return mapping
 
@@ -84,17 +86,18 @@ def parse_mapping(pairs) -> dict:
 def _versions(key, from_version, to_version, mapping):
     source, target = definition(key, from_version), definition(key, to_version)
     if source.id == target.id:
-        raise InvalidData(f"{key} v{from_version} is already the version to migrate to", field="to")
+        raise InvalidData(_l("%(key)s v%(version)s ist schon die Version, auf die umgestellt werden soll.", key=key,
+                             version=from_version), field="to")
     target_spec, target_subs = state.spec_cache.get(target.id)
     source_spec, source_subs = state.spec_cache.get(source.id)
     names = lambda specs: {n for s in specs for n in s.task_specs}   # noqa: E731
     for old, new in mapping.items():
         if old not in names([source_spec, *source_subs.values()]):
-            raise InvalidData(f"the mapping names {old!r}, which is not an element of {key} v{from_version}",
-                              field="map")
+            raise InvalidData(_l("Die Zuordnung nennt „%(id)s“, kein Element von %(key)s v%(version)s.", id=old,
+                                 key=key, version=from_version), field="map")
         if new not in names([target_spec, *target_subs.values()]):
-            raise InvalidData(f"the mapping names {new!r}, which is not an element of {key} v{to_version}",
-                              field="map")
+            raise InvalidData(_l("Die Zuordnung nennt „%(id)s“, kein Element von %(key)s v%(version)s.", id=new,
+                                 key=key, version=to_version), field="map")
     return source, target
 
 
@@ -104,9 +107,11 @@ def _cases_of(source, case_id):
         found = db.session.scalar(select(Case).where(
             Case.id == int(case_id) if str(case_id).isdigit() and int(case_id) < 2**31 else Case.reference == str(case_id)))
         if found is None or found.definition_id != source.id:
-            raise NotFound(f"case {case_id} is not a case of {source.key} v{source.version}")
+            raise NotFound(_l("%(case)s ist kein Fall von %(key)s v%(version)s.", case=case_id, key=source.key,
+                              version=source.version))
         if found.status != "active":
-            raise InvalidData(f"case {found.reference} is {found.status}; only active cases move", field="case")
+            raise InvalidData(_l("Der Fall %(case)s läuft nicht mehr; nur laufende Fälle werden umgestellt.",
+                                 case=found.reference), field="case")
         query = query.where(Case.id == found.id)
     return db.session.scalars(query).all()
 
@@ -169,37 +174,41 @@ def _check(case, workflow, target, mapping) -> CasePlan:
         if task.has_state(ACTIVE | TaskState.ERROR) and old.bpmn_id:
             result.standing.append(_label(old))
         if task.has_state(TaskState.ERROR):
-            refusals.append(f"{_label(old)} has a failed step: retry or fix it before migrating")
+            refusals.append(_l("%(element)s ist fehlgeschlagen: erst wiederholen oder beheben, dann umstellen.",
+                               element=_label(old)))
             continue
         if task.has_state(AHEAD):
             continue                           # predicted anew from the target
         if process_spec is None:
             if task.workflow.spec.name not in missing_processes:
                 missing_processes.add(task.workflow.spec.name)
-                refusals.append(f"the case runs in the process {task.workflow.spec.name!r}, which "
-                                f"v{target.version} no longer calls")
+                refusals.append(_l("Der Fall läuft im Prozess „%(process)s“, den v%(version)s nicht mehr aufruft.",
+                                   process=task.workflow.spec.name, version=target.version))
             continue
         name = _resolve(old.name, mapping)
         new = process_spec.task_specs.get(name)
-        where = "stands on" if task.has_state(ACTIVE) else "has passed"
+        names = {"element": _label(old), "version": target.version, "id": old.bpmn_id or old.name}
         if new is None:
             if old.bpmn_id or task.has_state(ACTIVE):
-                refusals.append(f"the case {where} {_label(old)}, which v{target.version} does not have "
-                                f"(map it to an element of v{target.version}: {old.bpmn_id or old.name}=new_id)")
+                refusals.append((_l("Der Fall steht auf %(element)s, das es in v%(version)s nicht gibt (einem Element "
+                                    "von v%(version)s zuordnen: %(id)s=neue_id).", **names)
+                                 if task.has_state(ACTIVE) else
+                                 _l("Der Fall hat %(element)s durchlaufen, das es in v%(version)s nicht gibt (einem "
+                                    "Element von v%(version)s zuordnen: %(id)s=neue_id).", **names)))
             continue
         if type(new).__name__ != type(old).__name__:
-            refusals.append(f"the case {where} {_label(old)}, which is a {type(old).__name__} here and a "
-                            f"{type(new).__name__} in v{target.version}")
+            refusals.append(_l("%(element)s ist hier ein %(old)s, in v%(version)s ein %(new)s.", element=_label(old),
+                               old=type(old).__name__, new=type(new).__name__, version=target.version))
             continue
         if task.has_state(ACTIVE) and old.bpmn_id:
             if new.name != old.name:
-                changes.append(f"{_label(old)} becomes {_label(new)}")
+                changes.append(_l("%(old)s wird zu %(new)s.", old=_label(old), new=_label(new)))
             changed = _changed_attributes(old, new)
             if changed:
-                changes.append(f"{_label(new)} changes {', '.join(changed)}; what is open now keeps its "
-                               f"due date, groups and assignee")
+                changes.append(_l("%(element)s ändert %(attributes)s; was jetzt offen ist, behält Frist, Gruppen "
+                                  "und Bearbeitung.", element=_label(new), attributes=", ".join(changed)))
     if not refusals:
-        changes.append(f"the steps ahead follow v{target.version}")
+        changes.append(_l("Die nächsten Schritte folgen v%(version)s.", version=target.version))
     return result
 
 
@@ -240,7 +249,7 @@ def _move(change, target, mapping, actor) -> CasePlan:
     case.definition_id, case.definition = target.id, target
     _resync_open_rows(change, target)
     change.log("case_migrated", details={"from": source.version, "to": target.version, "process": target.key,
-                                         "mapping": mapping, "changes": checked.changes})
+                                         "mapping": mapping})
     audit.record(actor, case, "case_migrated", {"version": {"old": source.version, "new": target.version},
                                                 **({"mapping": {"old": None, "new": mapping}} if mapping else {})})
     checked.migrated = True

@@ -7,6 +7,7 @@ conditions, timer and message definitions, extension properties) differ. Layout 
 """
 from dataclasses import dataclass, field
 
+from flask_babel import lazy_gettext as _l
 from lxml import etree
 from sqlalchemy import func, select
 
@@ -175,7 +176,8 @@ def rollback(key: str, version: int, actor=None) -> ProcessDefinition:
     old = definition(key, version)
     newest = db.session.scalar(select(func.max(ProcessDefinition.version)).where(ProcessDefinition.key == key))
     if old.version == newest:
-        raise InvalidData(f"v{version} is already the newest version of {key}", field="version")
+        raise InvalidData(_l("v%(version)s ist schon die neueste Version von %(key)s.", version=version, key=key),
+                          field="version")
     deployment = Deployment(created_by_id=getattr(actor, "id", None), checksum=old.checksum)
     db.session.add(deployment)
     db.session.flush()

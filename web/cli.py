@@ -569,14 +569,14 @@ def migrate_cases(source, to_version, case, pairs, dry_run, username):
         kwargs = {} if dry_run else {"actor": _user(username)}
         result = run(key, int(version), to_version, case_id=case, mapping=mapping, **kwargs)
     except LotseError as exc:
-        _fail(str(exc))
+        _fail(_english(exc))
     if not result.cases:
         click.echo(f"no active cases on {key} v{version}")
     for plan in result.cases:
         verdict = ("would move" if plan.ok else "refused") if dry_run else ("moved" if plan.migrated else "refused")
         click.echo(f"{verdict}\t{plan.reference}\t{plan.subject}\tat: {', '.join(plan.standing) or '-'}")
         for line in plan.refusals or plan.changes:
-            click.echo(f"  {line}")
+            click.echo(f"  {_english(line)}")
     refused = [p for p in result.cases if not (p.ok if dry_run else p.migrated)]
     if refused:
         _fail(f"{len(refused)} of {len(result.cases)} case(s) {'would be' if dry_run else 'were'} refused")
@@ -593,7 +593,7 @@ def rollback(key, version, username):
     try:
         row = versions.rollback(key, version, actor=_user(username))
     except LotseError as exc:
-        _fail(str(exc))
+        _fail(_english(exc))
     click.echo(f"deployed {row.key} v{row.version} (the same as v{version})")
 
 

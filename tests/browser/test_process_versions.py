@@ -34,7 +34,7 @@ def test_dry_run_then_migrating_one_case_then_a_refused_migration(owners, new_pa
     rows = page.locator(".migration-table tbody tr")
     expect(rows).to_have_count(2)
     expect(rows.first).to_contain_text("“Antrag prüfen” (review)")
-    expect(rows.first).to_contain_text("changes camunda:dueDate")
+    expect(rows.first).to_contain_text("ändert camunda:dueDate")
     screenshot(page, "dry-run")
     assert_accessible(page)
 
@@ -56,7 +56,7 @@ def test_dry_run_then_migrating_one_case_then_a_refused_migration(owners, new_pa
     page.get_by_role("button", name="Probelauf").click()
     expect(page.locator(".result-summary")).to_contain_text("0 von 1 Fällen können umgestellt werden, 1 würden abgelehnt.")
     expect(rows.first).to_contain_text("Abgelehnt")
-    expect(rows.first).to_contain_text("which v3 does not have (map it to an element of v3: review=new_id)")
+    expect(rows.first).to_contain_text("das es in v3 nicht gibt (einem Element von v3 zuordnen: review=neue_id)")
     expect(page.get_by_role("button", name="umstellen")).to_have_count(0)
     screenshot(page, "refused")
     assert_accessible(page)

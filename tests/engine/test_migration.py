@@ -86,8 +86,8 @@ def test_dry_run_lists_each_case_and_changes_nothing(versions):
     plan = migration.plan("approval", 1, 2)
     assert [c.case_id for c in plan.cases] == [first, second] and all(c.ok for c in plan.cases)
     assert plan.cases[0].standing == ["“Antrag prüfen” (review)", "“Eine Woche vorbei” (late)"]
-    assert "“Antrag prüfen” (review) changes camunda:dueDate; what is open now keeps its due date, groups " \
-           "and assignee" in plan.cases[0].changes
+    assert "“Antrag prüfen” (review) ändert camunda:dueDate; was jetzt offen ist, behält Frist, Gruppen und " \
+           "Bearbeitung." in [str(line) for line in plan.cases[0].changes]
     reload()
     assert {c.definition.version for c in db.session.scalars(select(Case))} == {1}
 
@@ -143,16 +143,17 @@ def test_a_renamed_element_is_refused_without_a_mapping_and_moves_with_one(versi
     reload()
     [refused] = migration.plan("approval", 1, 3).cases
     assert not refused.ok
-    assert refused.refusals == ["the case stands on “Antrag prüfen” (review), which v3 does not have "
-                                "(map it to an element of v3: review=new_id)"]
+    assert [str(r) for r in refused.refusals] == [
+        "Der Fall steht auf “Antrag prüfen” (review), das es in v3 nicht gibt (einem Element von v3 zuordnen: "
+        "review=neue_id)."]
     result = migration.migrate("approval", 1, 3)
     assert result.cases[0].migrated is False
     reload()
     assert db.session.get(Case, case_id).definition.version == 1
 
     result = migration.migrate("approval", 1, 3, mapping={"review": "check"})
-    assert result.cases[0].migrated and "“Antrag prüfen” (review) becomes “Antrag prüfen” (check)" \
-        in result.cases[0].changes
+    assert result.cases[0].migrated and "“Antrag prüfen” (review) wird zu “Antrag prüfen” (check)." \
+        in [str(line) for line in result.cases[0].changes]
     reload()
     [task] = open_task(case_id)
     assert task.element_id == "check"
@@ -171,8 +172,9 @@ def test_back_to_an_older_version_is_refused_for_a_case_on_an_element_it_lacks(v
     cases.complete_task(review.id, {}, actor=versions["anna"])
     reload()
     [refused] = migration.migrate("approval", 4, 1).cases
-    assert refused.refusals == ["the case stands on “Ablegen” (archive), which v1 does not have "
-                                "(map it to an element of v1: archive=new_id)"]
+    assert [str(r) for r in refused.refusals] == [
+        "Der Fall steht auf “Ablegen” (archive), das es in v1 nicht gibt (einem Element von v1 zuordnen: "
+        "archive=neue_id)."]
     reload()
     assert db.session.get(Case, on_v4).definition.version == 4
     assert [t.element_id for t in open_task(on_v4)] == ["archive"]
@@ -195,7 +197,7 @@ def test_a_case_that_moved_on_since_the_dry_run_is_judged_as_it_is_now(versions,
     monkeypatch.setattr(migration, "plan", lambda *a, **k: dry)
     dry.mapping = {}
     [case] = migration.migrate("approval", 1, 3).cases
-    assert not case.migrated and "review=new_id" in case.refusals[0]
+    assert not case.migrated and "review=neue_id" in str(case.refusals[0])
     reload()
     assert db.session.get(Case, case_id).definition.version == 1
 
@@ -210,13 +212,13 @@ def test_unknown_versions_are_not_found(versions, args, message):
 
 
 def test_bad_mappings_and_same_version_are_refused_with_what_is_wrong(versions):
-    with pytest.raises(InvalidData, match="not an element of approval v3"):
+    with pytest.raises(InvalidData, match="„nothing“, kein Element von approval v3"):
         migration.plan("approval", 1, 3, mapping={"review": "nothing"})
-    with pytest.raises(InvalidData, match="'ghost', which is not an element of approval v1"):
+    with pytest.raises(InvalidData, match="„ghost“, kein Element von approval v1"):
         migration.plan("approval", 1, 3, mapping={"ghost": "check"})
-    with pytest.raises(InvalidData, match="already the version"):
+    with pytest.raises(InvalidData, match="schon die Version, auf die umgestellt werden soll"):
         migration.plan("approval", 2, 2)
-    with pytest.raises(InvalidData, match="old_id=new_id, not 'review'"):
+    with pytest.raises(InvalidData, match="alte_id=neue_id, nicht „review“"):
         migration.parse_mapping(["review"])
     assert migration.parse_mapping(["a=b", " c = d ", ""]) == {"a": "b", "c": "d"}
 

@@ -64,7 +64,7 @@ def test_rollback_deploys_the_old_version_again_as_the_newest(three):
 
 
 def test_rollback_of_the_newest_or_an_unknown_version_is_refused(three):
-    with pytest.raises(InvalidData, match="v3 is already the newest version of approval"):
+    with pytest.raises(InvalidData, match="v3 ist schon die neueste Version von approval"):
         versions.rollback("approval", 3)
     with pytest.raises(NotFound):
         versions.rollback("approval", 7)

@@ -86,7 +86,7 @@ def test_dry_run_then_migration_of_one_case_then_a_refused_one(owners, client_fo
 
     refused = client.get(f"/processes/approval/migrate?from=1&to=3&case={second}").get_data(as_text=True)
     assert "0 von 1 Fällen können umgestellt werden, 1 würden abgelehnt." in refused
-    assert "review=new_id" in refused and "umstellen</button>" not in refused
+    assert "review=neue_id" in refused and "umstellen</button>" not in refused
     moved = client.post("/processes/approval/migrate", {"from": "1", "to": "3", "case": second, "map": "review=check"})
     assert "1 von 1 Fällen umgestellt" in moved.get_data(as_text=True)
 
@@ -96,12 +96,12 @@ def test_bad_input_is_named_and_kept(owners, client_for):
     response = client.get("/processes/approval/migrate?from=1&to=3&map=review")
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert "a mapping is old_id=new_id, not &#39;review&#39;" in page and 'aria-invalid="true"' in page
+    assert "Eine Zuordnung lautet alte_id=neue_id, nicht „review“." in page and 'aria-invalid="true"' in page
     assert ">review</textarea>" in page
     same = client.get("/processes/approval/migrate?from=2&to=2")
-    assert same.status_code == 422 and "already the version to migrate to" in same.get_data(as_text=True)
+    assert same.status_code == 422 and "schon die Version, auf die umgestellt" in same.get_data(as_text=True)
     other = client.post("/processes/approval/migrate", {"from": "1", "to": "3", "map": "review=nothing"})
-    assert other.status_code == 422 and "not an element of approval v3" in other.get_data(as_text=True)
+    assert other.status_code == 422 and "kein Element von approval v3" in other.get_data(as_text=True)
     assert client.post("/processes/approval/migrate", {"to": "3"}).status_code == 400
 
 
@@ -130,4 +130,15 @@ def test_rollback_from_the_page(owners, client_for):
     assert "v1 und v4 haben dieselben Elemente und Eigenschaften." in page
     assert versions.definition("approval", 4).source_file_id == versions.definition("approval", 1).source_file_id
     newest = client.post("/processes/approval/rollback", {"version": "4"})
-    assert "already the newest version" in client.get(newest.headers["Location"]).get_data(as_text=True)
+    assert "v4 ist schon die neueste Version" in client.get(newest.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_pages_in_english(owners, client_for):
+    client = client_for("paul")
+    client.get("/processes/approval/migrate")
+    assert client.post("/language", {"language": "en", "next": "/processes/approval/migrate"}).status_code == 302
+    page = client.get("/processes/approval/migrate?from=1&to=3").get_data(as_text=True)
+    assert "Migrate running cases" in page and "0 of 2 cases can be migrated, 2 would be refused." in page
+    assert "The case stands on “Antrag prüfen” (review), which v3 does not have (map it to an element of v3: review=new_id)." in page
+    compare = client.get("/processes/approval/compare?old=1&new=2").get_data(as_text=True)
+    assert "2 added, 0 removed, 2 changed." in compare
