@@ -257,3 +257,64 @@ def test_a_worker_journey_inside_a_called_process_moves_to_a_version_with_a_chan
     j.complete(case, "task_visa_appointment", dict(visa_appointment_date=iso(j.today()),
                                                    visa_application_complete_date=iso(j.today())))
     assert j.task(case, "task_visa_decision").title == "Visumentscheidung eintragen"     # v2's, ahead of the case
+
+
+def _worker_journey_v2(people):
+    """The bundled files again, with one element renamed in three called processes: worker_journey gets v2."""
+    from tests.conftest import ROOT
+    files = dict(deploy.collect_files([ROOT / "bpmn", ROOT / "forms"]))
+    for name, old, new in (("worker_visa.bpmn", b'name="Visumentscheidung erfassen"', b'name="Visum entschieden"'),
+                           ("worker_arrival.bpmn", b'id="task_housing" name="', b'id="task_housing" name="Neu: '),
+                           ("worker_settling.bpmn", b'id="task_closure" name="', b'id="task_closure" name="Neu: ')):
+        assert old in files[name], (name, old)
+        files[name] = files[name].replace(old, new)
+    result = deploy.deploy(list(files.items()))
+    db.session.commit()
+    assert "worker_journey" in {d.key for d in result.created}
+
+
+@pytest.mark.parametrize("stop", ["intake", "escalation", "arrival", "settling"])
+def test_a_worker_journey_migrated_at_any_point_runs_to_its_end(people, stop):
+    """Moved while a user task, a boundary timer and an escalation, parallel onboarding tasks with their
+    timers, or a waiting check-in timer are open: the case finishes on v2, with v2's names ahead."""
+    from tests.scenarios.driver import Journey, confirm_path, enter, first_steps, intake, iso, settle
+    j = Journey(people)
+    case = j.start("worker_journey", subject="Ravi Kumar", data={"worker_name": "Ravi Kumar"})
+
+    def maybe_migrate(point):
+        if point == stop:
+            _worker_journey_v2(people)
+            reload()
+            [moved] = migration.migrate("worker_journey", 1, 2, case_id=case.id).cases
+            assert moved.migrated, [str(r) for r in moved.refusals]
+            j.reload()
+            assert j.case(case).definition.version == 2
+    maybe_migrate("intake")
+    intake(j, case, qualification_type="academic", degree_comparable=True, occupation_group="it",
+           annual_salary=56000, employment_start="2026-07-01")
+    confirm_path(j, case)
+    j.complete(case, "task_visa_prepare", dict(visa_mission="Deutsche Botschaft Neu-Delhi",
+                                               appointment_requested_date=iso(j.today()),
+                                               expected_appointment_date=iso(j.today() + timedelta(days=10)),
+                                               visa_documents_ready=True))
+    j.advance(days=12)
+    assert j.open_ids(case) == ["task_appointment_escalation", "task_visa_appointment"]
+    maybe_migrate("escalation")
+    j.complete(case, "task_visa_appointment", dict(visa_appointment_date=iso(j.today()),
+                                                   visa_application_complete_date=iso(j.today())))
+    j.complete(case, "task_appointment_escalation", dict(appointment_escalation_actions=["contacted_mission"],
+                                                         appointment_escalation_note=""))
+    decision = j.task(case, "task_visa_decision")
+    assert decision.title == ("Visum entschieden" if stop in ("intake", "escalation") else
+                              "Visumentscheidung erfassen")
+    j.complete(case, "task_visa_decision", dict(visa_result="granted", visa_decision_date=iso(j.today()),
+                                                visa_valid_from=iso(j.today()),
+                                                visa_valid_until=iso(j.today() + timedelta(days=120)), visa_type="18a"))
+    enter(j, case)
+    maybe_migrate("arrival")
+    assert j.task(case, "task_housing").title.startswith("Neu: ") == (stop != "settling")
+    first_steps(j, case)
+    maybe_migrate("settling")
+    settle(j, case)
+    assert j.case(case).status == "completed"
+    assert j.ever(case, "task_closure")[0].title.startswith("Neu: ")
