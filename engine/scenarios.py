@@ -15,7 +15,8 @@ A scenario is a JSON file stored with the processes (`bpmn/scenarios/<name>.scen
 Expectations: `open` (exactly these open task element ids), `reached` / `not_reached` (element ids the
 case passed or not), `status` (active, completed, cancelled), `data` ({key: value} of the case data),
 `milestones` (exactly these, in order), `due` ({element id: "YYYY-MM-DD"}: the Berlin day an open task
-or a waiting timer of that element is due). In step data, the text `=today` or `=today+N` / `=today-N`
+or a waiting timer of that element is due). A step that fails in the diagram (an incident) always fails
+the scenario, naming the element and the error. In step data, the text `=today` or `=today+N` / `=today-N`
 stands for that day (ISO date) on the scenario's clock.
 
 Each scenario runs on a scratch database of its own (in-memory SQLite, thrown away afterwards), on
@@ -39,7 +40,7 @@ from sqlalchemy.pool import StaticPool
 from engine import casedata, cases, clock, deploy, messages, state, wiring
 from engine.db import db
 from engine.errors import DeploymentRejected
-from engine.models import Case, CaseMilestone, HumanTask, Organisation, WaitingTimer
+from engine.models import Case, CaseMilestone, HumanTask, Incident, Organisation, WaitingTimer
 from engine.settings import SETTINGS
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "bpmn" / "scenarios"
@@ -346,6 +347,11 @@ class _Run:
             return
         self.reload()
         self.result.status = self.case().status
+        for incident in db.session.scalars(select(Incident).where(Incident.case_id == self.case_id)
+                                           .order_by(Incident.id)):
+            where = f"“{incident.element_name}” ({incident.element_id})" if incident.element_name else incident.element_id
+            self.result.failures.append(f"the case failed at {where or 'an unknown element'}: "
+                                        f"{incident.error_type}: {incident.message}")
         self.result.open_tasks = self.open_ids()
         self.result.path = self.path()
         self.result.deadlines = [{"element_id": element, "kind": kind, "due_at": due.isoformat()}

@@ -109,3 +109,26 @@ def test_the_private_clock_is_this_threads_only(ctx):
         thread.join()
         assert clock.now() == datetime(2030, 1, 3, tzinfo=timezone.utc)
     assert seen["other"].year != 2030
+
+
+def test_a_step_that_fails_in_the_diagram_is_reported_as_the_incident_the_case_would_have(ctx):
+    from tests.conftest import fixture_files
+    scenario = {"process": "divide", "data": {"total": 10, "parts": 0},
+                "expect": {"open": ["check"], "reached": ["run"]}}
+    [result] = scenarios.run_scenarios(dict(fixture_files("divide.bpmn")),
+                                       scenarios={"d.scenario.json": json.dumps(scenario).encode()})
+    assert result.status == "active" and result.open_tasks == []
+    assert result.failures == ["end: expected open ['check'], found []",
+                               "end: expected to reach “run”; it was not reached",
+                               "the case failed at “Skript” (run): ZeroDivisionError: division by zero"]
+
+
+def test_running_inside_a_request_leaves_the_requests_database_session_alone(ctx):
+    from engine import users
+    users.get_organisation("center", "Welcome Center Aachen", code="AC")
+    db.session.commit()
+    with ctx.test_request_context("/processes/worker_journey/draft"):
+        [result] = scenarios.run_scenarios(bundled(), scenarios={"blue.scenario.json": BLUE_CARD})
+        assert result.passed
+        from engine.models import Organisation
+        assert [o.code for o in db.session.query(Organisation).all()] == ["AC"]
