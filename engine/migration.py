@@ -88,17 +88,20 @@ def _versions(key, from_version, to_version, mapping):
     if source.id == target.id:
         raise InvalidData(_l("%(key)s v%(version)s ist schon die Version, auf die umgestellt werden soll.", key=key,
                              version=from_version), field="to")
-    target_spec, target_subs = state.spec_cache.get(target.id)
-    source_spec, source_subs = state.spec_cache.get(source.id)
-    names = lambda specs: {n for s in specs for n in s.task_specs}   # noqa: E731
+    source_names, target_names = _element_names(source), _element_names(target)
     for old, new in mapping.items():
-        if old not in names([source_spec, *source_subs.values()]):
+        if old not in source_names:
             raise InvalidData(_l("Die Zuordnung nennt „%(id)s“, kein Element von %(key)s v%(version)s.", id=old,
                                  key=key, version=from_version), field="map")
-        if new not in names([target_spec, *target_subs.values()]):
+        if new not in target_names:
             raise InvalidData(_l("Die Zuordnung nennt „%(id)s“, kein Element von %(key)s v%(version)s.", id=new,
                                  key=key, version=to_version), field="map")
     return source, target
+
+
+def _element_names(definition_row) -> set[str]:
+    spec, subprocess_specs = state.spec_cache.get(definition_row.id)
+    return {name for process in (spec, *subprocess_specs.values()) for name in process.task_specs}
 
 
 def _cases_of(source, case_id):
@@ -167,7 +170,7 @@ def _check(case, workflow, target, mapping) -> CasePlan:
     result = CasePlan(case.id, case.reference, case.subject)
     spec, subs = state.spec_cache.get(target.id)
     refusals, changes = result.refusals, result.changes
-    missing_processes = set()
+    missing_processes, missing = set(), {}      # element id -> its label, whether the case stands on it
     for task in workflow.get_tasks():
         old = task.task_spec
         process_spec = spec if _is_top(task.workflow) else subs.get(task.workflow.spec.name)
@@ -185,16 +188,13 @@ def _check(case, workflow, target, mapping) -> CasePlan:
                 refusals.append(_l("Der Fall läuft im Prozess „%(process)s“, den v%(version)s nicht mehr aufruft.",
                                    process=task.workflow.spec.name, version=target.version))
             continue
-        name = _resolve(old.name, mapping)
-        new = process_spec.task_specs.get(name)
-        names = {"element": _label(old), "version": target.version, "id": old.bpmn_id or old.name}
-        if new is None:
-            if old.bpmn_id or task.has_state(ACTIVE):
-                refusals.append((_l("Der Fall steht auf %(element)s, das es in v%(version)s nicht gibt (einem Element "
-                                    "von v%(version)s zuordnen: %(id)s=neue_id).", **names)
-                                 if task.has_state(ACTIVE) else
-                                 _l("Der Fall hat %(element)s durchlaufen, das es in v%(version)s nicht gibt (einem "
-                                    "Element von v%(version)s zuordnen: %(id)s=neue_id).", **names)))
+        new = process_spec.task_specs.get(_resolve(old.name, mapping))
+        if new is None:        # a task's spec must exist in the target, or the case could not be loaded again
+            # an engine-made spec (`review.BoundaryEventSplit`) is reported as its element
+            element = old.bpmn_id or old.name.partition(".")[0]
+            seen = missing.setdefault(element, {"label": element, "active": False})
+            seen["label"] = _label(old) if old.bpmn_id else seen["label"]
+            seen["active"] = seen["active"] or task.has_state(ACTIVE)
             continue
         if type(new).__name__ != type(old).__name__:
             refusals.append(_l("%(element)s ist hier ein %(old)s, in v%(version)s ein %(new)s.", element=_label(old),
@@ -207,6 +207,19 @@ def _check(case, workflow, target, mapping) -> CasePlan:
             if changed:
                 changes.append(_l("%(element)s ändert %(attributes)s; was jetzt offen ist, behält Frist, Gruppen "
                                   "und Bearbeitung.", element=_label(new), attributes=", ".join(changed)))
+    for element, seen in missing.items():
+        names = {"element": seen["label"], "version": target.version, "id": element}
+        target_name = _resolve(element, mapping)
+        kept = next((p.task_specs[target_name] for p in (spec, *subs.values()) if target_name in p.task_specs), None)
+        if kept is not None:       # the element is there, the engine's split for its boundary events is not
+            refusals.append(_l("Der Fall hat %(element)s mit angehefteten Ereignissen durchlaufen; in v%(version)s "
+                               "hat es keine mehr.", element=_label(kept), version=target.version))
+            continue
+        refusals.append(_l("Der Fall steht auf %(element)s, das es in v%(version)s nicht gibt (einem Element "
+                           "von v%(version)s zuordnen: %(id)s=neue_id).", **names)
+                        if seen["active"] else
+                        _l("Der Fall hat %(element)s durchlaufen, das es in v%(version)s nicht gibt (einem "
+                           "Element von v%(version)s zuordnen: %(id)s=neue_id).", **names))
     if not refusals:
         changes.append(_l("Die nächsten Schritte folgen v%(version)s.", version=target.version))
     return result

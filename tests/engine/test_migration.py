@@ -11,12 +11,13 @@ from engine.errors import InvalidData, NotFound
 from engine.models import AuditEntry, Case, CaseEvent, HumanTask, WaitingTimer
 
 
-def _layout(review_id, archive):
+def _layout(review_id, archive, timer=True):
     """Diagram interchange (shapes and edges), so the browser can draw each version."""
-    shapes = {"start": (100, 122, 36, 36), review_id: (190, 100, 100, 80), "late": (222, 162, 36, 36),
-              "end_late": (222, 250, 36, 36), "end": (530 if archive else 380, 122, 36, 36)}
-    edges = {"f1": [(136, 140), (190, 140)], "f_late": [(240, 198), (240, 250)],
-             "f2": [(290, 140), (380, 140)]}
+    shapes = {"start": (100, 122, 36, 36), review_id: (190, 100, 100, 80), "end": (530 if archive else 380, 122, 36, 36)}
+    edges = {"f1": [(136, 140), (190, 140)], "f2": [(290, 140), (380, 140)]}
+    if timer:
+        shapes.update(late=(222, 162, 36, 36), end_late=(222, 250, 36, 36))
+        edges["f_late"] = [(240, 198), (240, 250)]
     if archive:
         shapes["archive"] = (380, 100, 100, 80)
         edges["f3"] = [(480, 140), (530, 140)]
@@ -29,8 +30,13 @@ def _layout(review_id, archive):
             f'</bpmndi:BPMNPlane></bpmndi:BPMNDiagram>')
 
 
-def approval(review_id="review", due="P2D", archive=False, name="Antrag prüfen"):
-    """A review with a 7-day boundary timer; optionally an archive task after it."""
+def approval(review_id="review", due="P2D", archive=False, name="Antrag prüfen", timer=True):
+    """A review with a 7-day boundary timer (unless `timer` is False); optionally an archive task after it."""
+    boundary = f"""<bpmn:boundaryEvent id="late" name="Eine Woche vorbei" attachedToRef="{review_id}" cancelActivity="false">
+      <bpmn:timerEventDefinition><bpmn:timeDuration>"P7D"</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:boundaryEvent>
+    <bpmn:sequenceFlow id="f_late" sourceRef="late" targetRef="end_late"/>
+    <bpmn:endEvent id="end_late"/>""" if timer else ""
     after = "archive" if archive else "end"
     extra = ('<bpmn:userTask id="archive" name="Ablegen" camunda:candidateGroups="advisor"/>'
              '<bpmn:sequenceFlow id="f3" sourceRef="archive" targetRef="end"/>') if archive else ""
@@ -43,16 +49,12 @@ def approval(review_id="review", due="P2D", archive=False, name="Antrag prüfen"
     <bpmn:startEvent id="start"/>
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="{review_id}"/>
     <bpmn:userTask id="{review_id}" name="{name}" camunda:candidateGroups="advisor" camunda:dueDate="{due}"/>
-    <bpmn:boundaryEvent id="late" name="Eine Woche vorbei" attachedToRef="{review_id}" cancelActivity="false">
-      <bpmn:timerEventDefinition><bpmn:timeDuration>"P7D"</bpmn:timeDuration></bpmn:timerEventDefinition>
-    </bpmn:boundaryEvent>
-    <bpmn:sequenceFlow id="f_late" sourceRef="late" targetRef="end_late"/>
-    <bpmn:endEvent id="end_late"/>
+    {boundary}
     <bpmn:sequenceFlow id="f2" sourceRef="{review_id}" targetRef="{after}"/>
     {extra}
     <bpmn:endEvent id="end"/>
   </bpmn:process>
-  {_layout(review_id, archive)}
+  {_layout(review_id, archive, timer)}
 </bpmn:definitions>""".encode())
 
 
@@ -178,6 +180,29 @@ def test_back_to_an_older_version_is_refused_for_a_case_on_an_element_it_lacks(v
     reload()
     assert db.session.get(Case, on_v4).definition.version == 4
     assert [t.element_id for t in open_task(on_v4)] == ["archive"]
+
+
+def test_a_removed_timer_refuses_the_cases_waiting_for_it_and_those_that_passed_its_task(versions):
+    """Without the review's boundary timer: a case at the review waits for that timer; a case past the
+    review has passed the engine's split for it. Both would lose history, so both stay."""
+    deploy.deploy([approval(due="P5D", archive=True)])                      # v4 = v2
+    deploy.deploy([approval(due="P5D", archive=True, timer=False)])         # v5: no timer
+    db.session.commit()
+    waiting, passed = start(versions, 4), start(versions, 4)
+    reload()
+    [review] = open_task(passed)
+    cases.complete_task(review.id, {}, actor=versions["anna"])
+    reload()
+    result = migration.migrate("approval", 4, 5)
+    by_case = {c.case_id: [str(r) for r in c.refusals] for c in result.cases}
+    assert ("Der Fall steht auf “Eine Woche vorbei” (late), das es in v5 nicht gibt (einem Element von v5 "
+            "zuordnen: late=neue_id).") in by_case[waiting]
+    assert by_case[passed] == [
+        "Der Fall hat “Antrag prüfen” (review) mit angehefteten Ereignissen durchlaufen; in v5 hat es keine mehr.",
+        "Der Fall hat “Eine Woche vorbei” (late) durchlaufen, das es in v5 nicht gibt (einem Element von v5 "
+        "zuordnen: late=neue_id)."]
+    reload()
+    assert {db.session.get(Case, c).definition.version for c in (waiting, passed)} == {4}
 
 
 def test_one_case_only_and_the_others_stay(versions):
