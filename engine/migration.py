@@ -125,8 +125,16 @@ def plan(key, from_version, to_version, case_id=None, mapping=None) -> Migration
     source, target = _versions(key, from_version, to_version, mapping)
     result = MigrationPlan(key, source, target, mapping)
     for case in _cases_of(source, case_id):
-        result.cases.append(_check(case, state.load(case), target, mapping))
+        try:
+            result.cases.append(_check(case, state.load(case), target, mapping))
+        except Exception as exc:        # a case the engine cannot read or judge: refused, never a crash
+            result.cases.append(_failed(case.id, case.reference, case.subject, exc))
     return result
+
+
+def _failed(case_id, reference, subject, exc) -> CasePlan:
+    return CasePlan(case_id, reference, subject, refusals=[
+        _l("Der Fall lässt sich nicht umstellen: %(error)s", error=f"{type(exc).__name__}: {exc}")])
 
 
 def migrate(key, from_version, to_version, case_id=None, mapping=None, actor=None) -> MigrationPlan:
@@ -144,6 +152,8 @@ def migrate(key, from_version, to_version, case_id=None, mapping=None, actor=Non
             moved = refused.case_plan
         except (Conflict, NotFound) as exc:  # changed by someone at the same moment, or gone
             moved = CasePlan(case_plan.case_id, case_plan.reference, case_plan.subject, refusals=[str(exc)])
+        except Exception as exc:             # rolled back by cases.change_version: this case stays as it was
+            moved = _failed(case_plan.case_id, case_plan.reference, case_plan.subject, exc)
         case_plan.refusals, case_plan.changes, case_plan.migrated = moved.refusals, moved.changes, moved.migrated
     return result
 

@@ -205,6 +205,26 @@ def test_a_removed_timer_refuses_the_cases_waiting_for_it_and_those_that_passed_
     assert {db.session.get(Case, c).definition.version for c in (waiting, passed)} == {4}
 
 
+def test_a_case_the_engine_fails_to_move_stays_as_it_was_and_the_others_move(versions, monkeypatch):
+    first, second = start(versions), start(versions)
+    reload()
+    real_move = migration._move
+
+    def failing_for_the_first(change, *args):
+        moved = real_move(change, *args)              # the workflow is changed in memory, then it fails
+        if change.case.id == first:
+            raise RuntimeError("disk full")
+        return moved
+    monkeypatch.setattr(migration, "_move", failing_for_the_first)
+    result = migration.migrate("approval", 1, 2)
+    assert [(c.case_id, c.migrated) for c in result.cases] == [(first, False), (second, True)]
+    assert [str(r) for r in result.cases[0].refusals] == ["Der Fall lässt sich nicht umstellen: RuntimeError: disk full"]
+    reload()
+    assert [db.session.get(Case, c).definition.version for c in (first, second)] == [1, 2]
+    assert not db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == first,
+                                                          CaseEvent.kind == "case_migrated")).all()
+
+
 def test_one_case_only_and_the_others_stay(versions):
     first, second = start(versions), start(versions)
     reload()
