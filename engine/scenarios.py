@@ -32,6 +32,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from flask import Flask, current_app, has_app_context
+from flask_babel import lazy_gettext as _l
 from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from sqlalchemy import select
@@ -70,7 +71,8 @@ class ScenarioResult:
         return not self.failures
 
     def as_dict(self) -> dict:
-        return {**asdict(self), "passed": self.passed}
+        """For JSON: the failures as text in the current language."""
+        return {**asdict(self), "failures": [str(f) for f in self.failures], "passed": self.passed}
 
 
 # --- reading scenario files --------------------------------------------------------------------------
@@ -85,23 +87,24 @@ def parse(name: str, content: bytes) -> dict:
     try:
         scenario = json.loads(content)
     except (UnicodeDecodeError, ValueError) as exc:
-        raise ScenarioError(f"{name}: not valid JSON ({exc})") from None
+        raise ScenarioError(_l("%(file)s: kein gültiges JSON (%(error)s)", file=name, error=str(exc))) from None
     if not isinstance(scenario, dict) or not isinstance(scenario.get("process"), str):
-        raise ScenarioError(f"{name}: a scenario is an object with a \"process\" (the process id)")
+        raise ScenarioError(_l("%(file)s: ein Szenario ist ein Objekt mit \"process\" (der Prozess-ID)", file=name))
     if not isinstance(scenario.get("data", {}), dict):
-        raise ScenarioError(f"{name}: \"data\" (the start data) must be an object")
+        raise ScenarioError(_l("%(where)s: \"data\" muss ein Objekt sein", where=name))
     steps = scenario.get("steps", [])
     if not isinstance(steps, list):
-        raise ScenarioError(f"{name}: \"steps\" must be a list")
+        raise ScenarioError(_l("%(file)s: \"steps\" muss eine Liste sein", file=name))
     for number, step in enumerate(steps, 1):
-        where = f"{name}, step {number}"
+        where = _l("%(file)s, Schritt %(number)s", file=name, number=number)
         kinds = [k for k in ("complete", "advance", "expect") if isinstance(step, dict) and k in step]
         if len(kinds) != 1:
-            raise ScenarioError(f"{where}: a step has exactly one of \"complete\", \"advance\" or \"expect\"")
+            raise ScenarioError(_l("%(where)s: ein Schritt hat genau eins von \"complete\", \"advance\" oder "
+                                   "\"expect\"", where=where))
         if kinds == ["advance"]:
             _duration(step["advance"], where)
         if kinds == ["complete"] and not isinstance(step.get("data", {}), dict):
-            raise ScenarioError(f"{where}: \"data\" must be an object")
+            raise ScenarioError(_l("%(where)s: \"data\" muss ein Objekt sein", where=where))
         if kinds == ["expect"]:
             _check_expectations(step["expect"], where)
     if "expect" in scenario:
@@ -113,18 +116,19 @@ def parse(name: str, content: bytes) -> dict:
 
 def _check_expectations(expect, where):
     if not isinstance(expect, dict):
-        raise ScenarioError(f"{where}: expectations are an object")
+        raise ScenarioError(_l("%(where)s: Erwartungen sind ein Objekt", where=where))
     unknown = sorted(set(expect) - set(EXPECTATIONS))
     if unknown:
-        raise ScenarioError(f"{where}: unknown expectation {', '.join(unknown)} (known: {', '.join(EXPECTATIONS)})")
+        raise ScenarioError(_l("%(where)s: unbekannte Erwartung %(unknown)s (bekannt: %(known)s)", where=where,
+                               unknown=", ".join(unknown), known=", ".join(EXPECTATIONS)))
 
 
 def _duration(text, where) -> str:
     try:
         TimerEventDefinition.parse_iso_duration(str(text))
     except Exception:
-        raise ScenarioError(f"{where}: \"advance\" needs an ISO 8601 duration such as P12D or PT2H, "
-                            f"not {text!r}") from None
+        raise ScenarioError(_l("%(where)s: \"advance\" braucht eine ISO-8601-Dauer wie P12D oder PT2H, nicht "
+                               "„%(text)s“", where=where, text=text)) from None
     return str(text)
 
 
@@ -135,7 +139,8 @@ def _start_at(scenario, name) -> datetime:
     try:
         at = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
     except ValueError:
-        raise ScenarioError(f"{name}: \"start_at\" must be an ISO date-time, not {raw!r}") from None
+        raise ScenarioError(_l("%(file)s: \"start_at\" muss ein ISO-Zeitpunkt sein, nicht „%(text)s“", file=name,
+                               text=raw)) from None
     return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
 
 
@@ -179,20 +184,21 @@ def run_scenario(files: list[tuple[str, bytes]], name: str, scenario: dict) -> S
             deploy.deploy(files)
             db.session.commit()
         except DeploymentRejected as exc:
-            result.failures += [f"the files do not deploy: {problem}" for problem in exc.problems]
+            result.failures += [_l("Die Dateien lassen sich nicht bereitstellen: %(problem)s", problem=str(problem))
+                                for problem in exc.problems]
             return result
         run = _Run(result)
         try:
             run.start(scenario)
             for number, step in enumerate(scenario.get("steps", []), 1):
-                run.step(f"step {number}", step)
+                run.step(_l("Schritt %(number)s", number=number), step)
             if "expect" in scenario:
-                run.expect("end", scenario["expect"])
+                run.expect(_l("Ende"), scenario["expect"])
         except _Stop:
             pass
         except Exception as exc:         # whatever the engine raised: a failure of this scenario, never a crash
             db.session.rollback()
-            result.failures.append(f"{run.where}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+            result.failures.append(f"{run.where}: {type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}")
         run.report()
     return result
 
@@ -228,7 +234,7 @@ def _scratch(start_at: datetime):
 
 class _Run:
     def __init__(self, result: ScenarioResult):
-        self.result, self.case_id, self.where = result, None, "start"
+        self.result, self.case_id, self.where = result, None, _l("Start")
         self.deadlines = {}
 
     def reload(self):
@@ -256,8 +262,8 @@ class _Run:
             index = int(step.get("index", 0))
             found = [t for t in self.open_rows() if t.element_id == element]
             if len(found) <= index:
-                self.result.failures.append(f"{where}: “{element}” is not open (open: "
-                                            f"{', '.join(self.open_ids()) or 'none'})")
+                self.result.failures.append(_l("%(where)s: „%(element)s“ ist nicht offen (offen: %(open)s)",
+                                               where=where, element=element, open=", ".join(self.open_ids()) or "–"))
                 raise _Stop()
             cases.complete_task(found[index].id, self.values(step.get("data", {})))
             messages.deliver_pending()
@@ -312,35 +318,41 @@ class _Run:
         fail = self.result.failures.append
         case = self.case()
         if "open" in expect and sorted(expect["open"]) != self.open_ids():
-            fail(f"{where}: expected open {sorted(expect['open'])}, found {self.open_ids()}")
+            fail(_l("%(where)s: offen sein sollten %(expected)s, offen sind %(found)s", where=where,
+                    expected=sorted(expect["open"]), found=self.open_ids()))
         path = self.path()
         for element in expect.get("reached", []):
             if element not in path:
-                fail(f"{where}: expected to reach “{element}”; it was not reached")
+                fail(_l("%(where)s: „%(element)s“ sollte erreicht sein, ist es aber nicht", where=where, element=element))
         for element in expect.get("not_reached", []):
             if element in path:
-                fail(f"{where}: expected not to reach “{element}”; it was reached")
+                fail(_l("%(where)s: „%(element)s“ sollte nicht erreicht sein, ist es aber", where=where, element=element))
         if "status" in expect and case.status != expect["status"]:
-            fail(f"{where}: expected status {expect['status']}, found {case.status}")
+            fail(_l("%(where)s: Status sollte %(expected)s sein, ist %(found)s", where=where, expected=expect["status"],
+                    found=case.status))
         if "data" in expect:
             data = casedata.current(state.load(case))
             for key, wanted in self.values(expect["data"]).items():
                 if key not in data:
-                    fail(f"{where}: expected data {key} = {wanted!r}; {key} is not set")
+                    fail(_l("%(where)s: %(key)s sollte %(expected)s sein, ist aber nicht gesetzt", where=where, key=key,
+                            expected=repr(wanted)))
                 elif data[key] != wanted:
-                    fail(f"{where}: expected data {key} = {wanted!r}, found {data[key]!r}")
+                    fail(_l("%(where)s: %(key)s sollte %(expected)s sein, ist %(found)s", where=where, key=key,
+                            expected=repr(wanted), found=repr(data[key])))
         if "milestones" in expect:
             found = [m.key for m in db.session.scalars(select(CaseMilestone).where(
                 CaseMilestone.case_id == self.case_id).order_by(CaseMilestone.id))]
             if found != expect["milestones"]:
-                fail(f"{where}: expected milestones {expect['milestones']}, found {found}")
+                fail(_l("%(where)s: Meilensteine sollten %(expected)s sein, sind %(found)s", where=where,
+                        expected=expect["milestones"], found=found))
         for element, day in (expect.get("due") or {}).items():
             dues = [clock.local_date(t.due_at).isoformat() for t in self.open_rows()
                     if t.element_id == element and t.due_at]
             dues += [clock.local_date(t.due_at).isoformat() for t in db.session.scalars(
                 select(WaitingTimer).where(WaitingTimer.case_id == self.case_id, WaitingTimer.element_id == element))]
             if day not in dues:
-                fail(f"{where}: expected “{element}” due on {day}, found {', '.join(dues) or 'no open deadline'}")
+                fail(_l("%(where)s: „%(element)s“ sollte am %(expected)s fällig sein, fällig: %(found)s", where=where,
+                        element=element, expected=day, found=", ".join(dues) or "–"))
 
     def report(self):
         if self.case_id is None:
@@ -349,9 +361,9 @@ class _Run:
         self.result.status = self.case().status
         for incident in db.session.scalars(select(Incident).where(Incident.case_id == self.case_id)
                                            .order_by(Incident.id)):
-            where = f"“{incident.element_name}” ({incident.element_id})" if incident.element_name else incident.element_id
-            self.result.failures.append(f"the case failed at {where or 'an unknown element'}: "
-                                        f"{incident.error_type}: {incident.message}")
+            where = f"„{incident.element_name}“ ({incident.element_id})" if incident.element_name else incident.element_id
+            self.result.failures.append(_l("Der Fall ist an %(element)s gescheitert: %(error)s", element=where or "?",
+                                           error=f"{incident.error_type}: {incident.message}"))
         self.result.open_tasks = self.open_ids()
         self.result.path = self.path()
         self.result.deadlines = [{"element_id": element, "kind": kind, "due_at": due.isoformat()}

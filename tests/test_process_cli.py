@@ -28,7 +28,7 @@ def test_scenarios_run_against_the_deployed_versions_or_a_draft_folder(lotse, tm
     failed = lotse("scenarios", "worker_journey", "--files", str(draft), ok=False)
     assert failed.returncode == 1
     assert "FAILED\tworker_journey\tworker_blue_card.scenario.json" in failed.stdout
-    assert "step 3: expected “task_path_confirm” due on 2026-03-05, found 2026-03-07" in failed.stdout
+    assert "Step 3: “task_path_confirm” should be due on 2026-03-05, due: 2026-03-07" in failed.stdout
     assert "2 of 2 scenario(s) failed" in failed.stderr
     bad = tmp_path / "bad"
     bad.mkdir()

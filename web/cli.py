@@ -536,14 +536,14 @@ def run_scenarios(process, paths, scenario_dir):
     except DeploymentRejected as exc:
         _fail("; ".join(str(p) for p in exc.problems))
     except scenarios.ScenarioError as exc:
-        _fail(str(exc))
+        _fail(_english(exc))
     if not results:
         _fail(f"no scenarios{' of ' + process if process else ''} found")
     for result in results:
         click.echo(f"{'passed' if result.passed else 'FAILED'}\t{result.process}\t{result.file}\t{result.name} "
                    f"(ends {result.status or 'unstarted'}; open: {', '.join(result.open_tasks) or 'none'})")
         for failure in result.failures:
-            click.echo(f"  {failure}")
+            click.echo(f"  {_english(failure)}")
     failed = sum(not r.passed for r in results)
     if failed:
         _fail(f"{failed} of {len(results)} scenario(s) failed")

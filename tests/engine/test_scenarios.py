@@ -3,6 +3,7 @@ import json
 from datetime import datetime, timezone
 
 import pytest
+from flask_babel import force_locale
 
 from engine import clock, deploy, scenarios
 from engine.db import db
@@ -43,17 +44,23 @@ def test_each_failed_expectation_is_reported_with_its_step(ctx):
     data["expect"]["status"] = "cancelled"
     [result] = scenarios.run_scenarios(bundled(), scenarios={"s.scenario.json": json.dumps(data).encode()})
     assert not result.passed
-    assert result.failures == [
-        "step 3: expected data salary_threshold = 48300, found 50700",
-        "step 3: expected “task_path_confirm” due on 2026-03-04, found 2026-03-05",
-        "end: expected status cancelled, found completed"]
+    assert [str(f) for f in result.failures] == [
+        "Schritt 3: salary_threshold sollte 48300 sein, ist 50700",
+        "Schritt 3: „task_path_confirm“ sollte am 2026-03-04 fällig sein, fällig: 2026-03-05",
+        "Ende: Status sollte cancelled sein, ist completed"]
+    with force_locale("en"):
+        assert [str(f) for f in result.failures] == [
+            "Step 3: salary_threshold should be 48300, is 50700",
+            "Step 3: “task_path_confirm” should be due on 2026-03-04, due: 2026-03-05",
+            "End: the status should be cancelled, is completed"]
+    assert result.as_dict()["failures"][0] == "Schritt 3: salary_threshold sollte 48300 sein, ist 50700"
 
 
 def test_a_task_that_is_not_open_stops_the_scenario_and_says_what_is_open(ctx):
     data = json.loads(BLUE_CARD)
     data["steps"].insert(1, {"complete": "task_visa_prepare", "data": {}})
     [result] = scenarios.run_scenarios(bundled(), scenarios={"s.scenario.json": json.dumps(data).encode()})
-    assert result.failures == ["step 2: “task_visa_prepare” is not open (open: task_intake)"]
+    assert [str(f) for f in result.failures] == ["Schritt 2: „task_visa_prepare“ ist nicht offen (offen: task_intake)"]
     assert result.status == "active" and result.open_tasks == ["task_intake"]
 
 
@@ -65,7 +72,8 @@ def test_a_draft_runs_without_being_deployed_and_its_change_shows(ctx):
     tag = source[start:end]
     files["worker_journey.bpmn"] = source.replace(tag, tag.replace('camunda:dueDate="P3D"', 'camunda:dueDate="P5D"')).encode()
     [result] = scenarios.run_scenarios(files, scenarios={"blue.scenario.json": BLUE_CARD})
-    assert result.failures == ["step 3: expected “task_path_confirm” due on 2026-03-05, found 2026-03-07"]
+    assert [str(f) for f in result.failures] == [
+        "Schritt 3: „task_path_confirm“ sollte am 2026-03-05 fällig sein, fällig: 2026-03-07"]
     assert db.session.query(ProcessDefinition).count() == 0
 
 
@@ -73,7 +81,8 @@ def test_a_draft_that_does_not_deploy_fails_every_scenario_with_the_problems(ctx
     files = bundled()
     files["worker_journey.bpmn"] = b"<definitions"
     [result] = scenarios.run_scenarios(files, scenarios={"blue.scenario.json": BLUE_CARD})
-    assert result.failures and result.failures[0].startswith("the files do not deploy: worker_journey.bpmn")
+    assert result.failures and str(result.failures[0]).startswith(
+        "Die Dateien lassen sich nicht bereitstellen: worker_journey.bpmn")
 
 
 def test_scenarios_are_chosen_by_process_and_taken_from_the_file_set(ctx):
@@ -84,14 +93,14 @@ def test_scenarios_are_chosen_by_process_and_taken_from_the_file_set(ctx):
 
 
 @pytest.mark.parametrize("content, message", [
-    (b"{", "s.scenario.json: not valid JSON"),
-    (b"[]", "s.scenario.json: a scenario is an object with a \"process\""),
+    (b"{", "s.scenario.json: kein gültiges JSON"),
+    (b"[]", "s.scenario.json: ein Szenario ist ein Objekt mit \"process\""),
     (json.dumps({"process": "p", "steps": [{"advance": "12 days"}]}).encode(),
-     "s.scenario.json, step 1: \"advance\" needs an ISO 8601 duration such as P12D or PT2H, not '12 days'"),
+     "s.scenario.json, Schritt 1: \"advance\" braucht eine ISO-8601-Dauer wie P12D oder PT2H, nicht „12 days“"),
     (json.dumps({"process": "p", "steps": [{"complete": "a", "advance": "P1D"}]}).encode(),
-     "s.scenario.json, step 1: a step has exactly one of"),
+     "s.scenario.json, Schritt 1: ein Schritt hat genau eins von"),
     (json.dumps({"process": "p", "expect": {"opened": []}}).encode(),
-     "s.scenario.json, expect: unknown expectation opened"),
+     "s.scenario.json, expect: unbekannte Erwartung opened"),
 ])
 def test_a_scenario_file_that_cannot_run_is_refused_with_where(ctx, content, message):
     with pytest.raises(scenarios.ScenarioError) as refused:
@@ -118,9 +127,10 @@ def test_a_step_that_fails_in_the_diagram_is_reported_as_the_incident_the_case_w
     [result] = scenarios.run_scenarios(dict(fixture_files("divide.bpmn")),
                                        scenarios={"d.scenario.json": json.dumps(scenario).encode()})
     assert result.status == "active" and result.open_tasks == []
-    assert result.failures == ["end: expected open ['check'], found []",
-                               "end: expected to reach “run”; it was not reached",
-                               "the case failed at “Skript” (run): ZeroDivisionError: division by zero"]
+    assert [str(f) for f in result.failures] == [
+        "Ende: offen sein sollten ['check'], offen sind []",
+        "Ende: „run“ sollte erreicht sein, ist es aber nicht",
+        "Der Fall ist an „Skript“ (run) gescheitert: ZeroDivisionError: division by zero"]
 
 
 def test_running_inside_a_request_leaves_the_requests_database_session_alone(ctx):
