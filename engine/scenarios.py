@@ -32,6 +32,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from flask import Flask, current_app, has_app_context
+from lxml import etree
 from flask_babel import lazy_gettext as _l
 from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -42,6 +43,7 @@ from engine import casedata, cases, clock, deploy, messages, state, wiring
 from engine.db import db
 from engine.errors import DeploymentRejected
 from engine.models import Case, CaseMilestone, HumanTask, Incident, Organisation, WaitingTimer
+from engine.parsing import UnsafeXML, parse_xml
 from engine.settings import SETTINGS
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "bpmn" / "scenarios"
@@ -148,7 +150,8 @@ def _start_at(scenario, name) -> datetime:
 
 def run_scenarios(files: dict[str, bytes], process_key: str | None = None,
                   scenarios: dict[str, bytes] | None = None) -> list[ScenarioResult]:
-    """Run scenarios against the file set `files` (name -> content: .bpmn, .dmn, .form).
+    """Run scenarios against the file set `files` (name -> content: .bpmn, .dmn, .form): a whole set, as
+    `deploy` takes it; for a draft of some files, `with_deployed(draft)` makes one.
 
     `scenarios` (name -> content) defaults to the `*.scenario.json` entries of `files`, else to the
     bundled ones (`bpmn/scenarios/`). `process_key` keeps only the scenarios of that process. A file
@@ -175,6 +178,33 @@ def deployed_files() -> dict[str, bytes]:
     for definition in deploy.latest_definitions():
         files[definition.source_file.name] = definition.source_file.content.encode()
     return files
+
+
+def with_deployed(draft: dict[str, bytes]) -> dict[str, bytes]:
+    """The deployed files with a draft laid over them: a draft file replaces the deployed file of the same
+    name and every deployed file that defines one of the same processes, decisions or forms (by id), so a
+    draft of one file runs with what it calls and refers to as deployed."""
+    files = deployed_files()
+    for name, content in draft.items():
+        ids = _defined_ids(name, content)
+        for other in [n for n, c in files.items() if n == name or (ids and ids & _defined_ids(n, c))]:
+            del files[other]
+        files[name] = content
+    return files
+
+
+def _defined_ids(name: str, content: bytes) -> set[str]:
+    """Ids a file defines for others to use: processes (.bpmn), decisions (.dmn), the form (.form)."""
+    try:
+        if name.endswith(".form"):
+            return {json.loads(content).get("id")} - {None}
+        if name.endswith((".bpmn", ".dmn")):
+            doc = parse_xml(content, name)
+            return {e.get("id") for e in doc.iter() if isinstance(e.tag, str)
+                    and etree.QName(e).localname in ("process", "decision") and e.get("id")}
+    except (ValueError, AttributeError, UnsafeXML, etree.XMLSyntaxError):
+        pass            # a file that does not parse replaces only its namesake; the deployment names the problem
+    return set()
 
 
 def run_scenario(files: list[tuple[str, bytes]], name: str, scenario: dict) -> ScenarioResult:

@@ -30,6 +30,11 @@ def test_scenarios_run_against_the_deployed_versions_or_a_draft_folder(lotse, tm
     assert "FAILED\tworker_journey\tworker_blue_card.scenario.json" in failed.stdout
     assert "Step 3: “task_path_confirm” should be due on 2026-03-05, due: 2026-03-07" in failed.stdout
     assert "2 of 2 scenario(s) failed" in failed.stderr
+    one = tmp_path / "one"
+    one.mkdir()
+    (one / "journey draft.bpmn").write_bytes((draft / "worker_journey.bpmn").read_bytes())
+    overlaid = lotse("scenarios", "worker_journey", "--draft", str(one / "journey draft.bpmn"), ok=False)
+    assert overlaid.returncode == 1 and overlaid.stdout.count("due: 2026-03-07") == 2
     bad = tmp_path / "bad"
     bad.mkdir()
     write(bad, "x.scenario.json", json.dumps({"process": "worker_journey", "steps": [{"advance": "soon"}]}).encode())

@@ -524,13 +524,18 @@ def worker(with_scheduler, burst):
 @click.argument("process", required=False)
 @click.option("--files", "paths", multiple=True,
               help="run against these files or folders (a draft) instead of the deployed versions; repeatable")
+@click.option("--draft", "drafts", multiple=True,
+              help="run against the deployed versions with these files (or folders) in place of theirs; repeatable")
 @click.option("--scenarios", "scenario_dir", default=None, help="folder of *.scenario.json (default: bpmn/scenarios)")
 @with_appcontext
-def run_scenarios(process, paths, scenario_dir):
+def run_scenarios(process, paths, drafts, scenario_dir):
     """Run the process tests (scenarios) of PROCESS, or of every process; exits 1 if one fails."""
     from engine import deploy as deployment, scenarios
     try:
-        files = dict(deployment.collect_files(paths)) if paths else scenarios.deployed_files()
+        if paths:
+            files = dict(deployment.collect_files(paths))
+        else:
+            files = scenarios.with_deployed(dict(deployment.collect_files(drafts)))
         stored = scenarios.scenario_files(scenario_dir) if scenario_dir else None
         results = scenarios.run_scenarios(files, process_key=process, scenarios=stored)
     except DeploymentRejected as exc:

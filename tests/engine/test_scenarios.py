@@ -142,3 +142,18 @@ def test_running_inside_a_request_leaves_the_requests_database_session_alone(ctx
         assert result.passed
         from engine.models import Organisation
         assert [o.code for o in db.session.query(Organisation).all()] == ["AC"]
+
+
+def test_a_draft_of_one_file_runs_with_the_deployed_rest_whatever_its_name(ctx):
+    deploy.deploy(list(bundled().items()))
+    db.session.commit()
+    source = bundled()["worker_journey.bpmn"].replace(
+        b'camunda:dueDate="P3D" camunda:formRef="worker_path_confirm"',
+        b'camunda:dueDate="P5D" camunda:formRef="worker_path_confirm"')
+    files = scenarios.with_deployed({"my draft.bpmn": source})
+    assert "worker_journey.bpmn" not in files and files["my draft.bpmn"] == source
+    assert "worker_visa.bpmn" in files and "worker_path.dmn" in files and "worker_intake.form" in files
+    results = scenarios.run_scenarios(files, process_key="worker_journey")
+    assert {r.file for r in results} == {"worker_blue_card.scenario.json", "worker_appointment_escalation.scenario.json"}
+    assert all("2026-03-07" in str(r.failures[0]) for r in results)
+    assert scenarios.run_scenarios(scenarios.with_deployed({}), process_key="employer_journey")[0].passed

@@ -24,6 +24,8 @@ def owners(people):
                                        groups=["process_owner"], password="pw-paul")
     people["ada"] = users.ensure_user("ada", "Ada Admin", organisation=people["center"],
                                       groups=["admin", "supervisor", "process_owner"], password="pw-ada")
+    people["adam"] = users.ensure_user("adam", "Adam Admin", organisation=people["center"], groups=["admin"],
+                                       password="pw-adam")
     people["started"] = started
     db.session.commit()
     return people
@@ -35,8 +37,8 @@ URLS = ["/processes/approval/migrate", "/processes/approval/migrate?from=1&to=2"
 POSTS = [("/processes/approval/migrate", {"from": "1", "to": "2"}), ("/processes/approval/rollback", {"version": "1"})]
 
 
-@pytest.mark.parametrize("username", ["anna", "sara", "jansen"])
-def test_advisors_supervisors_and_employers_get_403_on_every_page(owners, client_for, username):
+@pytest.mark.parametrize("username", ["anna", "sara", "adam", "jansen"])
+def test_advisors_supervisors_admins_and_employers_get_403_on_every_page(owners, client_for, username):
     client = client_for(username)
     client.get("/")                       # a page with a CSRF token: the refusal is the role's, not the token's
     for url in URLS:
