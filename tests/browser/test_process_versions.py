@@ -63,6 +63,15 @@ def test_dry_run_then_migrating_one_case_then_a_refused_migration(owners, new_pa
     db.session.expire_all()
     assert db.session.scalar(select(Case).where(Case.reference == second)).definition.version == 1
 
+    # with the renamed element mapped (two lines: the form keeps them through the dry run) it moves
+    page.get_by_label("Geänderte Element-IDs").fill("late=late\nreview=check")
+    page.get_by_role("button", name="Probelauf").click()
+    expect(rows.first).to_contain_text("“Antrag prüfen” (review) wird zu “Antrag prüfen” (check).")
+    page.get_by_role("button", name="1 Fall auf v3 umstellen").click()
+    expect(page.locator(".result-summary")).to_contain_text("1 von 1 Fällen umgestellt, 0 abgelehnt.")
+    db.session.expire_all()
+    assert db.session.scalar(select(Case).where(Case.reference == second)).definition.version == 3
+
 
 @pytest.mark.parametrize("width, height, size", [(1280, 900, "desktop"), (390, 844, "phone")])
 def test_two_versions_side_by_side_with_their_changes_marked(owners, new_page, width, height, size):
