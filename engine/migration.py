@@ -110,8 +110,8 @@ def _cases_of(source, case_id):
         found = db.session.scalar(select(Case).where(
             Case.id == int(case_id) if str(case_id).isdigit() and int(case_id) < 2**31 else Case.reference == str(case_id)))
         if found is None or found.definition_id != source.id:
-            raise NotFound(_l("%(case)s ist kein Fall von %(key)s v%(version)s.", case=case_id, key=source.key,
-                              version=source.version))
+            raise InvalidData(_l("%(case)s ist kein laufender Fall von %(key)s v%(version)s.", case=case_id,
+                                 key=source.key, version=source.version), field="case")
         if found.status != "active":
             raise InvalidData(_l("Der Fall %(case)s läuft nicht mehr; nur laufende Fälle werden umgestellt.",
                                  case=found.reference), field="case")

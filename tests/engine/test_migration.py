@@ -268,10 +268,10 @@ def test_bad_mappings_and_same_version_are_refused_with_what_is_wrong(versions):
     assert migration.parse_mapping(["a=b", " c = d ", ""]) == {"a": "b", "c": "d"}
 
 
-def test_a_case_of_another_version_named_by_id_is_not_found(versions):
+def test_a_case_of_another_version_is_refused_as_input(versions):
     case_id = start(versions)
     reload()
-    with pytest.raises(NotFound):
+    with pytest.raises(InvalidData, match="kein laufender Fall von approval v2"):
         migration.plan("approval", 2, 3, case_id=case_id)
 
 

@@ -91,6 +91,9 @@ def test_dry_run_then_migration_of_one_case_then_a_refused_one(owners, client_fo
     assert "review=neue_id" in refused and "umstellen</button>" not in refused
     moved = client.post("/processes/approval/migrate", {"from": "1", "to": "3", "case": second, "map": "review=check"})
     assert "1 von 1 Fällen umgestellt" in moved.get_data(as_text=True)
+    again = client.post("/processes/approval/migrate", {"from": "1", "to": "3", "case": second, "map": "review=check"})
+    assert again.status_code == 422          # sent twice (a reload): the case has moved, nothing happens
+    assert f"{second} ist kein laufender Fall von approval v1." in again.get_data(as_text=True)
 
 
 def test_bad_input_is_named_and_kept(owners, client_for):
