@@ -42,7 +42,7 @@ from sqlalchemy.pool import StaticPool
 from engine import casedata, cases, clock, deploy, messages, state, wiring
 from engine.db import db
 from engine.errors import DeploymentRejected
-from engine.models import Case, CaseMilestone, HumanTask, Incident, Organisation, WaitingTimer
+from engine.models import Case, CaseMilestone, DeployedFile, HumanTask, Incident, Organisation, WaitingTimer
 from engine.parsing import UnsafeXML, parse_xml
 from engine.settings import SETTINGS
 
@@ -170,7 +170,6 @@ def run_scenarios(files: dict[str, bytes], process_key: str | None = None,
 def deployed_files() -> dict[str, bytes]:
     """The files of what is deployed now: each process's newest version and the newest of every
     other file by name (decision tables, forms), for running scenarios against the deployed state."""
-    from engine.models import DeployedFile     # noqa: PLC0415 (kept with its only use)
     files = {}
     for row in db.session.scalars(select(DeployedFile).order_by(DeployedFile.id)):
         if row.kind != "bpmn":
@@ -208,17 +207,18 @@ def _defined_ids(name: str, content: bytes) -> set[str]:
 
 
 def run_scenario(files: list[tuple[str, bytes]], name: str, scenario: dict) -> ScenarioResult:
+    """One parsed scenario on a scratch database of its own (see the module's docstring)."""
     result = ScenarioResult(file=name, name=scenario.get("name") or name, process=scenario["process"])
     with _scratch(_start_at(scenario, name)):
-        try:
-            deploy.deploy(files)
-            db.session.commit()
-        except DeploymentRejected as exc:
-            result.failures += [_l("Die Dateien lassen sich nicht bereitstellen: %(problem)s", problem=str(problem))
-                                for problem in exc.problems]
-            return result
         run = _Run(result)
         try:
+            try:
+                deploy.deploy(files)
+                db.session.commit()
+            except DeploymentRejected as exc:
+                result.failures += [_l("Die Dateien lassen sich nicht bereitstellen: %(problem)s",
+                                       problem=str(problem)) for problem in exc.problems]
+                return result
             run.start(scenario)
             for number, step in enumerate(scenario.get("steps", []), 1):
                 run.step(_l("Schritt %(number)s", number=number), step)
