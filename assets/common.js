@@ -24,6 +24,9 @@ const STRINGS = {
     active: 'Aktiv',
     waiting: 'Wartet',
     failed: 'Fehler',
+    added: 'Neu',
+    removed: 'Entfernt',
+    changed: 'Geändert',
     formEditor: 'Formular-Editor',
     properties: 'Eigenschaften'
   },
@@ -50,6 +53,9 @@ const STRINGS = {
     active: 'Active',
     waiting: 'Waiting',
     failed: 'Error',
+    added: 'Added',
+    removed: 'Removed',
+    changed: 'Changed',
     formEditor: 'Form editor',
     properties: 'Properties'
   }

@@ -99,6 +99,11 @@ def is_staff(user) -> bool:
     return is_center_staff(user) and bool(user.group_names & STAFF_GROUPS)
 
 
+def may_manage_processes(user) -> bool:
+    """Process owners deploy, compare, roll back and test processes and migrate running cases (every center's)."""
+    return user.in_group("process_owner")
+
+
 def scope(user) -> str:
     """Whose objects the user's role reaches: "center" (staff of a center: their center's), "employer"
     (people of a firm: their firm's), or "" (nothing, e.g. a process owner without another role; a worker,

@@ -6,13 +6,18 @@ entry in the same transaction as the change, so a change without its entry is ne
 from sqlalchemy import select
 
 from engine.db import db
-from engine.models import AuditEntry, Organisation
+from engine.models import AuditEntry, Case, Organisation, ProcessDefinition
 
 PAGE_SIZE = 50
 
 
 def center_of(obj) -> int | None:
-    """The center whose audit log shows a change to `obj` (a center, a firm or a person)."""
+    """The center whose audit log shows a change to `obj` (a center, a firm, a person, a case; a process
+    version belongs to no center)."""
+    if isinstance(obj, Case):
+        return obj.center_id
+    if isinstance(obj, ProcessDefinition):
+        return None
     if isinstance(obj, Organisation):
         return obj.id if obj.kind == "center" else obj.center_id
     org = obj.organisation
@@ -22,12 +27,20 @@ def center_of(obj) -> int | None:
 
 
 def _kind(obj) -> str:
+    if isinstance(obj, Case):
+        return "case"
+    if isinstance(obj, ProcessDefinition):
+        return "process"
     if isinstance(obj, Organisation):
         return "center" if obj.kind == "center" else "firm"
     return "user"
 
 
 def _label(obj) -> str:
+    if isinstance(obj, Case):
+        return obj.reference
+    if isinstance(obj, ProcessDefinition):
+        return f"{obj.key} v{obj.version}"
     if isinstance(obj, Organisation):
         return obj.name
     return f"{obj.display_name} ({obj.username})"

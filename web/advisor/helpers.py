@@ -44,6 +44,7 @@ EVENT_LABELS = {
     "worker_link_revoked": _l("Persönlicher Link gesperrt"),
     "worker_link_opened": _l("Persönlicher Link geöffnet"),
     "worker_code_sent": _l("Code für den persönlichen Link verschickt"),
+    "case_migrated": _l("Auf eine andere Prozessversion umgestellt"),
 }
 
 STATUS_LABELS = {

@@ -5,3 +5,5 @@ from flask import Blueprint
 bp = Blueprint("processes", __name__, url_prefix="/processes", template_folder="templates")
 
 # Each module below registers its routes on `bp`.
+
+from web.processes import compare, migration  # noqa: E402,F401  (they register their routes on bp)
