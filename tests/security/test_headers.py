@@ -30,7 +30,7 @@ def samples(ws):
     db.session.commit()
     return {"reference": ravi.reference, "task_id": task.id, "key": "ws_permit", "notification_id": note.id,
             "mail_id": mail.id, "filename": "css/lotse.css",
-            "firm_id": ws["firm"].id, "user_id": ws["ben"].id, "token": "no-such-link", "version": 1}
+            "firm_id": ws["firm"].id, "user_id": ws["ben"].id, "token": "no-such-link", "version": 1, "link_id": 1}
 
 
 def assert_security_headers(response, where):
