@@ -377,7 +377,8 @@ def complete_task(task_id, data=None, actor=None):
         row.state, row.completed_at, row.completed_by_id, row.draft = "completed", clock.now(), change.actor_id, None
         if row.assignee_id is None and actor is not None:
             row.assignee_id = actor.id
-        change.log("task_completed", task, {"changes": changes})
+        # "submitted" keeps every value of the form, also those handed in unchanged (the completed task shows them)
+        change.log("task_completed", task, {"changes": changes, "submitted": data})
         if actor is not None and str(state.properties(task.task_spec).get("keep_assignee", "")).lower() == "true":
             change.keep_with = actor        # as Camunda's Tasklist can: the next step stays with this person
         if task.task_spec.bpmn_id and state.properties(task.task_spec).get("milestone"):

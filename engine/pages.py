@@ -41,7 +41,8 @@ def load_form(form_version_id: int | None) -> FormDefinition | None:
 
 
 def field_labels(form_ids) -> dict[str, dict]:
-    """key -> {"label", "options": {token: label}, "type"} from the given form versions (one query)."""
+    """key -> how the form that collects it names and shows it, from the given form versions (one query):
+    {"label", "options": {token: label}, "type", "subtype", "digits", "prefix", "suffix"}."""
     ids = [i for i in form_ids if i is not None]
     if not ids:
         return {}
@@ -53,7 +54,11 @@ def field_labels(form_ids) -> dict[str, dict]:
             continue
         for key, comp in definition.fields.items():
             options = {json.dumps(opt.value, sort_keys=True, default=str): opt.label for opt in comp.options or []}
-            out.setdefault(key, {"label": comp.label or comp.key, "options": options, "type": comp.type})
+            if not comp.label:
+                continue                # a field without a label stays in the technical view
+            out.setdefault(key, {"label": comp.label, "options": options, "type": comp.type,
+                                 "subtype": comp.subtype, "digits": comp.decimal_digits,
+                                 "prefix": comp.prefix_adorner, "suffix": comp.suffix_adorner})
     return out
 
 
@@ -179,11 +184,16 @@ def fresh_task(row: HumanTask) -> HumanTask:
 
 
 def completed_values(row: HumanTask) -> dict:
-    """What was entered when the task was completed (from the event log)."""
+    """What was submitted when the task was completed (from the event log), unchanged values included.
+
+    Events logged before the submission was recorded in full have only the values that changed."""
     event = db.session.scalar(select(CaseEvent).where(CaseEvent.case_id == row.case_id,
                                                       CaseEvent.kind == "task_completed",
                                                       CaseEvent.task_id == row.id).limit(1))
-    changes = (event.details or {}).get("changes", {}) if event is not None else {}
+    details = (event.details or {}) if event is not None else {}
+    if isinstance(details.get("submitted"), dict):
+        return details["submitted"]
+    changes = details.get("changes", {})
     return {k: v.get("new") for k, v in changes.items() if isinstance(v, dict)}
 
 

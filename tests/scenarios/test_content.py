@@ -137,7 +137,7 @@ def test_bundle_deploys_through_the_engine(ctx):
 ])
 def test_worker_path_table(bundle, case, expected):
     result = decide(bundle, "worker_path", **{**PATH_BASE, **case})
-    assert (result["residence_path"], result["recognition_required"], result["ba_approval_required"]) == expected
+    assert (result["proposed_residence_path"], result["recognition_required"], result["ba_approval_required"]) == expected
 
 
 @pytest.mark.parametrize("group, qualification, regulated, body", [
@@ -185,7 +185,7 @@ def test_every_path_the_proposal_table_names_has_its_facts(bundle):
                  dict(annual_salary=46000.0, shortage_or_starter=True),
                  dict(qualification_type="vocational", degree_comparable=False, annual_salary=40000.0)):
         proposal = decide(bundle, "worker_path", **{**PATH_BASE, **case})
-        facts = decide(bundle, "residence_path_facts", **proposal)
+        facts = decide(bundle, "residence_path_facts", **proposal, residence_path=proposal["proposed_residence_path"])
         assert (facts["residence_path_label"], facts["legal_basis"]) == (
             proposal["residence_path_label"], proposal["legal_basis"])
 
