@@ -8,6 +8,7 @@
 //        data-waiting='["Timer_1"]'
 //        data-error='["Task_c"]'
 //        data-counts='{"Task_b": 3}'            (optional count badges)
+//        data-names='{"Task_b": "Check"}'       (optional names in the page's language, by element id)
 //        data-height="420px"></div>             (optional canvas height)
 
 import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
@@ -17,7 +18,7 @@ import 'bpmn-js/dist/assets/bpmn-js.css';
 import './viewer.css';
 
 import { autoInit, fetchText, h, parseList, parseObject, strings } from './common.js';
-import { buildZoomControls, fit } from './zoom.js';
+import { boundsOf, buildZoomControls, openOn } from './zoom.js';
 
 const STATES = [
   { key: 'completed', attr: 'completed', marker: 'lotse-completed' },
@@ -25,6 +26,26 @@ const STATES = [
   { key: 'waiting', attr: 'waiting', marker: 'lotse-waiting' },
   { key: 'failed', attr: 'error', marker: 'lotse-error' }
 ];
+
+let viewers = 0;
+
+/** The diagram with the names given for the page's language (the diagram itself names them in German). */
+function renamed(xml, names) {
+  if (!Object.keys(names).length) {
+    return xml;
+  }
+  const doc = new DOMParser().parseFromString(xml, 'application/xml');
+  if (doc.getElementsByTagName('parsererror').length) {
+    return xml;
+  }
+  for (const node of doc.querySelectorAll('[id][name]')) {
+    const name = names[node.getAttribute('id')];
+    if (typeof name === 'string' && name) {
+      node.setAttribute('name', name);
+    }
+  }
+  return new XMLSerializer().serializeToString(doc);
+}
 
 function elementLabel(element) {
   const bo = element.businessObject || {};
@@ -36,21 +57,31 @@ async function initViewer(el) {
   const xmlUrl = el.dataset.xmlUrl;
 
   el.classList.add('lotse-bpmn');
+  viewers += 1;
+  const legendId = `lotse-legend-${viewers}`;
+  // A labelled group, not role="img": the canvas holds focusable content (keyboard panning), and the
+  // legend below says in words what the colours say.
   const canvasEl = h('div', {
     class: 'lotse-bpmn__canvas',
-    role: 'img',
-    'aria-label': el.dataset.label || t.diagram
+    role: 'group',
+    'aria-label': el.dataset.label || t.diagram,
+    'aria-describedby': legendId
   });
   if (el.dataset.height) {
     canvasEl.style.height = el.dataset.height;
   }
   const status = h('p', { class: 'lotse-bpmn__status', role: 'status' }, t.loading);
-  const legend = h('div', { class: 'lotse-legend' });
+  const legend = h('div', { class: 'lotse-legend', id: legendId });
   el.replaceChildren(canvasEl, status, legend);
 
   const viewer = new NavigatedViewer({ container: canvasEl });
   el.lotseViewer = viewer;
-  const zoomControls = buildZoomControls(viewer, t);
+  const registry = viewer.get('elementRegistry');
+  // The step that matters: the active ones, else the failed ones, else what the case waits for.
+  let focusIds = [];
+  const focus = () => boundsOf(focusIds.map((id) => registry.get(id)));
+  const candidates = [ 'active', 'error', 'waiting' ].map((attr) => parseList(el.getAttribute(`data-${attr}`)));
+  const zoomControls = buildZoomControls(viewer, t, focus);
   el.prepend(zoomControls);
   const failed = () => {
     status.textContent = t.loadFailed;
@@ -67,7 +98,7 @@ async function initViewer(el) {
 
   try {
     const xml = await fetchText(xmlUrl);
-    const { warnings } = await viewer.importXML(xml);
+    const { warnings } = await viewer.importXML(renamed(xml, parseObject(el.dataset.names)));
     if (warnings && warnings.length) {
       console.warn('[lotse] bpmn import warnings', warnings);
     }
@@ -79,7 +110,8 @@ async function initViewer(el) {
   status.hidden = true;
 
   const canvas = viewer.get('canvas');
-  const registry = viewer.get('elementRegistry');
+  focusIds = candidates.find((ids) => ids.some((id) => registry.get(id))) || [];
+  zoomControls.querySelector('.lotse-zoom__current').hidden = !focusIds.length;
   const overlays = viewer.get('overlays');
 
   // state markers + a text summary (legend) so the state is not told by colour alone
@@ -122,7 +154,7 @@ async function initViewer(el) {
     });
   }
 
-  fit(viewer);
+  openOn(viewer, focusIds.length ? focus : null);
   return viewer;
 }
 

@@ -78,6 +78,7 @@ class CasePage:
     labels: dict = field(default_factory=dict)      # field labels of the process's forms
     data: dict = field(default_factory=dict)
     markers: dict = field(default_factory=dict)
+    names: dict = field(default_factory=dict)       # the diagram's element names by id (to translate)
     events: list[CaseEvent] = field(default_factory=list)
     comments: list[CaseComment] = field(default_factory=list)
     incidents: list[Incident] = field(default_factory=list)
@@ -113,6 +114,7 @@ def case_page(user, reference: str, now: datetime | None = None) -> CasePage | N
         xml = definition.source_file.content if definition.source_file else ""
         markers, data = snapshot.diagram_and_data(case, xml)
         page.markers = markers if view.diagram else {}
+        page.names = snapshot.element_names(xml) if view.diagram else {}
         page.data = data if view.case_data else {}
     if view.timeline:
         page.events = db.session.scalars(select(CaseEvent).options(joinedload(CaseEvent.actor))

@@ -65,6 +65,12 @@ def _timeline(events, labels):
     return out
 
 
+def _translated(names: dict) -> dict:
+    """The diagram's names in the UI's language, where the catalog has them (the diagram's are German)."""
+    translated = {element_id: translate_label(name) for element_id, name in names.items()}
+    return {element_id: name for element_id, name in translated.items() if name != names[element_id]}
+
+
 @bp.route("/cases/<reference>")
 @workspace_required
 def case(reference):
@@ -74,7 +80,7 @@ def case(reference):
         abort(404)
     return render_template(
         "advisor/case.html", case=page.case, definition=page.definition, view=page.view, tasks=page.tasks,
-        done=page.done, markers=page.markers, data_rows=labelled(page.data, page.labels),
+        done=page.done, markers=page.markers, diagram_names=_translated(page.names), data_rows=labelled(page.data, page.labels),
         raw_data=json.dumps(page.data, ensure_ascii=False, indent=2, default=str, sort_keys=True) if page.data else "",
         timeline=_timeline(page.events, page.labels), comments=page.comments, incidents=page.incidents,
         milestones=page.milestones, deadlines=page.deadlines, now=now, last_activity=page.last_activity,

@@ -129,7 +129,18 @@ def labelled(data: dict, labels: dict) -> list[dict]:
     """The case data people read: the fields a form labels, in the forms' order and words. Everything
     else (keys no form labels) is only in the technical view."""
     return [{"key": key, "label": translate_label(info["label"]), "value": display_value(data[key], info)}
-            for key, info in labels.items() if key in data]
+            for key, info in labels.items() if key in data and _from_the_form(data[key], info)]
+
+
+def _from_the_form(value, info: dict) -> bool:
+    """Whether a value is one its form could have collected: not a placeholder a script set before anyone
+    answered ('', an option the form does not offer, such as 'not_required')."""
+    if value is None or value == "" or value == []:
+        return False
+    if info.get("options"):
+        values = value if isinstance(value, list) else [value]
+        return all(json.dumps(item, sort_keys=True, default=str) in info["options"] for item in values)
+    return True
 
 
 @bp.app_context_processor
