@@ -76,6 +76,7 @@ class CasePage:
     deadlines: list
     last_activity: datetime
     labels: dict = field(default_factory=dict)      # field labels of the process's forms
+    collected: set = field(default_factory=set)     # the keys people have handed in (start data, forms)
     data: dict = field(default_factory=dict)
     markers: dict = field(default_factory=dict)
     names: dict = field(default_factory=dict)       # the diagram's element names by id (to translate)
@@ -110,6 +111,8 @@ def case_page(user, reference: str, now: datetime | None = None) -> CasePage | N
         last_activity=max(filter(None, [case.updated_at, last_event])))
     if view.case_data or view.timeline:
         page.labels = field_labels((definition.forms or {}).values())
+    if view.case_data:
+        page.collected = collected_keys(case.id)
     if view.case_data or view.diagram:
         xml = definition.source_file.content if definition.source_file else ""
         markers, data = snapshot.diagram_and_data(case, xml)
@@ -128,6 +131,23 @@ def case_page(user, reference: str, now: datetime | None = None) -> CasePage | N
         page.incidents = open_incidents(case)
         page.stalled = health.is_stalled(case.id)
     return page
+
+
+COLLECTING_EVENTS = ("case_started", "task_completed", "task_retried")
+
+
+def collected_keys(case_id: int) -> set[str]:
+    """The variables people have handed in: a case's start data and what its forms submitted (or, for events
+    logged before whole submissions were kept, changed). A script's placeholder or a table's proposal is not
+    among them until someone answers."""
+    keys = set()
+    for details in db.session.scalars(select(CaseEvent.details).where(CaseEvent.case_id == case_id,
+                                                                      CaseEvent.kind.in_(COLLECTING_EVENTS))):
+        details = details or {}
+        for part in ("data", "submitted", "changes"):
+            if isinstance(details.get(part), dict):
+                keys.update(details[part])
+    return keys
 
 
 def case_diagram_source(case: Case) -> str | None:

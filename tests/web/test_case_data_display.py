@@ -73,6 +73,14 @@ def test_the_data_panel_uses_the_forms_labels_and_the_german_formats(bundle, peo
     assert not {"not_used", "not_required", "—"} & {value for _, value in data_panel(page)}   # placeholders: technical view
     assert "52000.0" not in "".join(value for _, value in data_panel(page))
     assert '<details class="raw-data">' in page and '<details class="raw-data" open' not in page
+    # the decision table's proposal is no answer yet: it shows once the advisor has confirmed the route
+    assert "Anerkennung/Zeugnisbewertung nötig" not in rows and "Aufenthaltsweg" not in rows
+    cases.complete_task(open_task(case, "task_path_confirm").id, {
+        "residence_path": "blue_card", "recognition_required": False, "ba_approval_required": False,
+        "use_fast_track": False}, actor=people["anna"])
+    db.session.commit()
+    rows = dict(data_panel(text(client_for("anna").get(f"/cases/{case.reference}"))))
+    assert rows["Aufenthaltsweg"] == "Blaue Karte EU (§ 18g)" and rows["Anerkennung/Zeugnisbewertung nötig"] == "Nein"
 
 
 def test_the_data_panel_in_english_uses_the_translated_labels_and_formats(bundle, people, client_for):

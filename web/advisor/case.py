@@ -80,7 +80,7 @@ def case(reference):
         abort(404)
     return render_template(
         "advisor/case.html", case=page.case, definition=page.definition, view=page.view, tasks=page.tasks,
-        done=page.done, markers=page.markers, diagram_names=_translated(page.names), data_rows=labelled(page.data, page.labels),
+        done=page.done, markers=page.markers, diagram_names=_translated(page.names), data_rows=labelled(page.data, page.labels, page.collected),
         raw_data=json.dumps(page.data, ensure_ascii=False, indent=2, default=str, sort_keys=True) if page.data else "",
         timeline=_timeline(page.events, page.labels), comments=page.comments, incidents=page.incidents,
         milestones=page.milestones, deadlines=page.deadlines, now=now, last_activity=page.last_activity,

@@ -125,11 +125,12 @@ def _iso_date(value: str) -> str:
     return f"{format_date(moment.date(), 'medium')}, {format_time(moment.time(), 'short')}"
 
 
-def labelled(data: dict, labels: dict) -> list[dict]:
-    """The case data people read: the fields a form labels, in the forms' order and words. Everything
-    else (keys no form labels) is only in the technical view."""
+def labelled(data: dict, labels: dict, collected: set) -> list[dict]:
+    """The case data people read: what people handed in (`collected`) in the words of the form that asks
+    for it, in the forms' order. Everything else (keys no form labels, a script's placeholders, a table's
+    proposal nobody has confirmed yet) is only in the technical view."""
     return [{"key": key, "label": translate_label(info["label"]), "value": display_value(data[key], info)}
-            for key, info in labels.items() if key in data and _from_the_form(data[key], info)]
+            for key, info in labels.items() if key in data and key in collected and _from_the_form(data[key], info)]
 
 
 def _from_the_form(value, info: dict) -> bool:
