@@ -137,7 +137,7 @@ def confirm_path(j, case, **overrides):
 
 def recognition_until_decision(j, case, complete_on=None):
     """Prepare, collect, submit, receipt with a complete file. Returns the complete-file date."""
-    j.complete(case, "task_recognition_prepare", dict(recognition_body=j.value(case, "recognition_body"),
+    j.complete(case, "task_recognition_prepare", dict(recognition_body=j.value(case, "proposed_recognition_body"),
                                                       documents_needed=["certificate", "transcript", "translations"],
                                                       recognition_fee_payer="employer"))
     j.complete(case, "task_recognition_documents", dict(documents_received=["certificate", "transcript", "translations"],

@@ -154,7 +154,7 @@ def test_worker_path_table(bundle, case, expected):
 def test_recognition_body_table(bundle, group, qualification, regulated, body):
     result = decide(bundle, "recognition_body", occupation_group=group, qualification_type=qualification,
                             regulated_profession=regulated)
-    assert result["recognition_body"] == body
+    assert result["proposed_recognition_body"] == body
 
 
 @pytest.mark.parametrize("topic, craft, partner", [

@@ -28,7 +28,7 @@ def test_electrician_via_fast_track_with_approval_fiction(people):
     fast_track_start(j, case)
 
     # accelerated recognition (§ 14a BQFG) at the chamber of crafts: 2 months after the complete file
-    assert j.value(case, "recognition_body") == "hwk"
+    assert j.value(case, "proposed_recognition_body") == "hwk"
     assert j.value(case, "recognition_accelerated") is True
     recognition_until_decision(j, case, complete_on=j.today())
     assert j.task(case, "task_recognition_decision").due_at.date() == date(2026, 5, 2)

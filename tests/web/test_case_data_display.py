@@ -171,3 +171,11 @@ def test_the_bundled_forms_leave_required_fields_to_the_person(bundle, people, c
     assert "Blaue Karte EU (§ 18g)" in confirm                              # the proposal is still named
     response = client.post(f"/tasks/{open_task(case, 'task_path_confirm').id}", {"next": "/"})
     assert response.status_code == 422 and "Aufenthaltsweg" in text(response)
+    # the competent body for the recognition: the table proposes, the advisor chooses
+    cases.complete_task(open_task(case, "task_path_confirm").id, {
+        "residence_path": "skilled_worker_academic", "recognition_required": True, "ba_approval_required": True,
+        "use_fast_track": False}, actor=people["anna"])
+    db.session.commit()
+    prepare = text(client.get(f"/tasks/{open_task(case, 'task_recognition_prepare').id}"))
+    body = re.search(r'<select[^>]*name="recognition_body".*?</select>', prepare, re.S).group(0)
+    assert "selected" not in body and "Vorschlag nach Tabelle: <strong>" in prepare
