@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup assets translations translations-check migrate deploy demo bench clean
+.PHONY: run test setup assets translations translations-check migrate deploy demo demo-reset bench clean
 
 run: setup migrate deploy demo  ## the app with SQLite, in-process jobs and demo data
 	$(BIN)/lotse serve --host $(HOST) --port $(PORT)
@@ -40,6 +40,9 @@ deploy: setup
 
 demo: setup
 	$(BIN)/lotse demo
+
+demo-reset: setup  ## the demo from the start: empties the database, migrates, deploys, loads the demo (no reinstall)
+	$(BIN)/lotse demo --reset
 
 bench: setup
 	$(BIN)/python bench/engine.py

@@ -10,6 +10,7 @@
 //        data-counts='{"Task_b": 3}'            (optional count badges)
 //        data-added / data-removed / data-changed  (optional: comparing versions)
 //        data-legend="Änderungen"                (optional legend title)
+//        data-names='{"Task_b": "Check"}'       (optional names in the page's language, by element id)
 //        data-height="420px"></div>             (optional canvas height)
 
 import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
@@ -19,7 +20,7 @@ import 'bpmn-js/dist/assets/bpmn-js.css';
 import './viewer.css';
 
 import { autoInit, fetchText, h, parseList, parseObject, strings } from './common.js';
-import { buildZoomControls, fit } from './zoom.js';
+import { boundsOf, buildZoomControls, openOn } from './zoom.js';
 
 const STATES = [
   { key: 'completed', attr: 'completed', marker: 'lotse-completed' },
@@ -32,6 +33,26 @@ const STATES = [
   { key: 'changed', attr: 'changed', marker: 'lotse-changed' }
 ];
 
+let viewers = 0;
+
+/** The diagram with the names given for the page's language (the diagram itself names them in German). */
+function renamed(xml, names) {
+  if (!Object.keys(names).length) {
+    return xml;
+  }
+  const doc = new DOMParser().parseFromString(xml, 'application/xml');
+  if (doc.getElementsByTagName('parsererror').length) {
+    return xml;
+  }
+  for (const node of doc.querySelectorAll('[id][name]')) {
+    const name = names[node.getAttribute('id')];
+    if (typeof name === 'string' && name) {
+      node.setAttribute('name', name);
+    }
+  }
+  return new XMLSerializer().serializeToString(doc);
+}
+
 function elementLabel(element) {
   const bo = element.businessObject || {};
   return bo.name ? `${bo.name}` : element.id;
@@ -42,23 +63,31 @@ async function initViewer(el) {
   const xmlUrl = el.dataset.xmlUrl;
 
   el.classList.add('lotse-bpmn');
-  // a group, not an img: bpmn-js makes the canvas focusable (keyboard panning), and an img may hold
-  // nothing interactive (axe: nested-interactive); the legend below says in words what is marked
+  viewers += 1;
+  const legendId = `lotse-legend-${viewers}`;
+  // A labelled group, not role="img": the canvas holds focusable content (keyboard panning), and the
+  // legend below says in words what the colours say.
   const canvasEl = h('div', {
     class: 'lotse-bpmn__canvas',
     role: 'group',
-    'aria-label': el.dataset.label || t.diagram
+    'aria-label': el.dataset.label || t.diagram,
+    'aria-describedby': legendId
   });
   if (el.dataset.height) {
     canvasEl.style.height = el.dataset.height;
   }
   const status = h('p', { class: 'lotse-bpmn__status', role: 'status' }, t.loading);
-  const legend = h('div', { class: 'lotse-legend' });
+  const legend = h('div', { class: 'lotse-legend', id: legendId });
   el.replaceChildren(canvasEl, status, legend);
 
   const viewer = new NavigatedViewer({ container: canvasEl });
   el.lotseViewer = viewer;
-  const zoomControls = buildZoomControls(viewer, t);
+  const registry = viewer.get('elementRegistry');
+  // The step that matters: the active ones, else the failed ones, else what the case waits for.
+  let focusIds = [];
+  const focus = () => boundsOf(focusIds.map((id) => registry.get(id)));
+  const candidates = [ 'active', 'error', 'waiting' ].map((attr) => parseList(el.getAttribute(`data-${attr}`)));
+  const zoomControls = buildZoomControls(viewer, t, focus);
   el.prepend(zoomControls);
   const failed = () => {
     status.textContent = t.loadFailed;
@@ -75,7 +104,7 @@ async function initViewer(el) {
 
   try {
     const xml = await fetchText(xmlUrl);
-    const { warnings } = await viewer.importXML(xml);
+    const { warnings } = await viewer.importXML(renamed(xml, parseObject(el.dataset.names)));
     if (warnings && warnings.length) {
       console.warn('[lotse] bpmn import warnings', warnings);
     }
@@ -87,7 +116,8 @@ async function initViewer(el) {
   status.hidden = true;
 
   const canvas = viewer.get('canvas');
-  const registry = viewer.get('elementRegistry');
+  focusIds = candidates.find((ids) => ids.some((id) => registry.get(id))) || [];
+  zoomControls.querySelector('.lotse-zoom__current').hidden = !focusIds.length;
   const overlays = viewer.get('overlays');
 
   // state markers + a text summary (legend) so the state is not told by colour alone
@@ -130,7 +160,7 @@ async function initViewer(el) {
     });
   }
 
-  fit(viewer);
+  openOn(viewer, focusIds.length ? focus : null);
   return viewer;
 }
 

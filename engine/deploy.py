@@ -224,6 +224,12 @@ def validate(files: list[tuple[str, bytes]]):
             except (UnicodeDecodeError, ValueError, FormDefinitionError) as exc:
                 problems.append(Problem(name, f"invalid form: {exc}"))
                 continue
+            for comp in definition.required_with_default():
+                problems.append(Problem(name, f"form {definition.id!r}, field {comp.key!r} ({comp.label or comp.id}): "
+                                              f"it is required, but its default value {comp.default!r} already "
+                                              f"satisfies that, so the form could be completed without anyone "
+                                              f"entering it; remove the default value or make the field optional",
+                                        element_id=comp.id))
             if not definition.id:
                 problems.append(Problem(name, "the form has no id (camunda:formRef refers to it by id)"))
             elif definition.id in forms:

@@ -38,6 +38,7 @@ from engine import access, clock, mail
 from engine.db import db
 from engine.models import CaseEvent, Group, HumanTask, Membership, Notification, User
 from engine.settings import setting
+from engine.users import group_display_name
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ def _context(task: HumanTask, user: User, kind: str) -> dict:
     language = user.language if user.language in mail.LANGUAGES else "de"
     escalation_at = dict(schedule(task)).get("escalation")
     holder = task.assignee.display_name if task.assignee is not None else \
-        (", ".join(task.candidate_groups or []) or "—")
+        (", ".join(group_display_name(name, language) for name in task.candidate_groups or []) or "—")
     return {"name": user.display_name, "task": task.title, "case": task.case_reference,
             "subject": task.case_subject, "process": task.process_name, "due": _format(task.due_at, language),
             "escalation_at": _format(escalation_at, language) if kind == "overdue" else "",

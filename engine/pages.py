@@ -41,7 +41,8 @@ def load_form(form_version_id: int | None) -> FormDefinition | None:
 
 
 def field_labels(form_ids) -> dict[str, dict]:
-    """key -> {"label", "options": {token: label}, "type"} from the given form versions (one query)."""
+    """key -> how the form that collects it names and shows it, from the given form versions (one query):
+    {"label", "options": {token: label}, "type", "subtype", "digits", "prefix", "suffix"}."""
     ids = [i for i in form_ids if i is not None]
     if not ids:
         return {}
@@ -53,7 +54,11 @@ def field_labels(form_ids) -> dict[str, dict]:
             continue
         for key, comp in definition.fields.items():
             options = {json.dumps(opt.value, sort_keys=True, default=str): opt.label for opt in comp.options or []}
-            out.setdefault(key, {"label": comp.label or comp.key, "options": options, "type": comp.type})
+            if not comp.label:
+                continue                # a field without a label stays in the technical view
+            out.setdefault(key, {"label": comp.label, "options": options, "type": comp.type,
+                                 "subtype": comp.subtype, "digits": comp.decimal_digits,
+                                 "prefix": comp.prefix_adorner, "suffix": comp.suffix_adorner})
     return out
 
 
@@ -71,8 +76,10 @@ class CasePage:
     deadlines: list
     last_activity: datetime
     labels: dict = field(default_factory=dict)      # field labels of the process's forms
+    collected: set = field(default_factory=set)     # the keys people have handed in (start data, forms)
     data: dict = field(default_factory=dict)
     markers: dict = field(default_factory=dict)
+    names: dict = field(default_factory=dict)       # the diagram's element names by id (to translate)
     events: list[CaseEvent] = field(default_factory=list)
     comments: list[CaseComment] = field(default_factory=list)
     incidents: list[Incident] = field(default_factory=list)
@@ -105,10 +112,13 @@ def case_page(user, reference: str, now: datetime | None = None) -> CasePage | N
         last_activity=max(filter(None, [case.updated_at, last_event])))
     if view.case_data or view.timeline:
         page.labels = field_labels((definition.forms or {}).values())
+    if view.case_data:
+        page.collected = collected_keys(case.id)
     if view.case_data or view.diagram:
         xml = definition.source_file.content if definition.source_file else ""
         markers, data = snapshot.diagram_and_data(case, xml)
         page.markers = markers if view.diagram else {}
+        page.names = snapshot.element_names(xml) if view.diagram else {}
         page.data = data if view.case_data else {}
     if view.timeline:
         page.events = db.session.scalars(select(CaseEvent).options(joinedload(CaseEvent.actor))
@@ -124,6 +134,23 @@ def case_page(user, reference: str, now: datetime | None = None) -> CasePage | N
     if access.may_manage_worker_links(user, case):
         page.worker_links = worker_links.links_of(case)
     return page
+
+
+COLLECTING_EVENTS = ("case_started", "task_completed", "task_retried")
+
+
+def collected_keys(case_id: int) -> set[str]:
+    """The variables people have handed in: a case's start data and what its forms submitted (or, for events
+    logged before whole submissions were kept, changed). A script's placeholder or a table's proposal is not
+    among them until someone answers."""
+    keys = set()
+    for details in db.session.scalars(select(CaseEvent.details).where(CaseEvent.case_id == case_id,
+                                                                      CaseEvent.kind.in_(COLLECTING_EVENTS))):
+        details = details or {}
+        for part in ("data", "submitted", "changes"):
+            if isinstance(details.get(part), dict):
+                keys.update(details[part])
+    return keys
 
 
 def case_diagram_source(case: Case) -> str | None:
@@ -182,11 +209,16 @@ def fresh_task(row: HumanTask) -> HumanTask:
 
 
 def completed_values(row: HumanTask) -> dict:
-    """What was entered when the task was completed (from the event log)."""
+    """What was submitted when the task was completed (from the event log), unchanged values included.
+
+    Events logged before the submission was recorded in full have only the values that changed."""
     event = db.session.scalar(select(CaseEvent).where(CaseEvent.case_id == row.case_id,
                                                       CaseEvent.kind == "task_completed",
                                                       CaseEvent.task_id == row.id).limit(1))
-    changes = (event.details or {}).get("changes", {}) if event is not None else {}
+    details = (event.details or {}) if event is not None else {}
+    if isinstance(details.get("submitted"), dict):
+        return details["submitted"]
+    changes = details.get("changes", {})
     return {k: v.get("new") for k, v in changes.items() if isinstance(v, dict)}
 
 

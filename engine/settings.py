@@ -47,7 +47,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAIL_URL", None),
     Setting("MAIL_FROM", "Lotse <lotse@localhost>"),
     # unset (None): `lotse serve` on a loopback address uses its own address (web/cli.py), else DEFAULT_BASE_URL
-    Setting("LOTSE_BASE_URL", None, shown_default="unset: `lotse serve`'s own address on loopback, else `http://localhost:5000`"),
+    Setting("LOTSE_BASE_URL", None, shown_default="unset: on this machine, the address a request reached (a mail "
+                                                  "queued by a job: `lotse serve`'s own), else `http://localhost:5000`"),
     # logins and requests (web/security.py, engine/users.py, engine/user_sessions.py, engine/login_throttle.py)
     Setting("LOTSE_SECRET_KEY", None, key="SECRET_KEY", shown_default="random key, kept in `instance/secret_key`"),
     # HSTS and Secure cookies; unset (None): on unless the app runs for development (web.security.init_app)

@@ -41,6 +41,16 @@ def _sequence_flows(xml: str) -> list[tuple[str, str, str]]:
     return [(el.get("id"), el.get("sourceRef"), el.get("targetRef")) for el in root.iter(f"{BPMN_NS}sequenceFlow")]
 
 
+def element_names(xml: str) -> dict[str, str]:
+    """{element id: name} of every named element of the diagram (tasks, events, gateways, flows, lanes…)."""
+    try:
+        root = SafeET.fromstring(xml.encode("utf-8"))
+    except (ParseError, ValueError):
+        return {}
+    return {el.get("id"): el.get("name").strip() for el in root.iter()
+            if el.get("id") and el.get("name") and el.get("name").strip() and el.tag.startswith(BPMN_NS)}
+
+
 def diagram_markers(workflow, xml: str) -> dict:
     """Element ids per marker for the bpmn-js viewer, from this case's workflow."""
     completed, active, waiting, error = set(), set(), set(), set()

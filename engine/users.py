@@ -28,6 +28,24 @@ GROUP_LABELS = {
     "worker": "Internationale Fachkraft",
     "admin": "Administration",
 }
+# What mails in English call the groups (the rest of the app translates GROUP_LABELS through its catalog).
+GROUP_LABELS_EN = {
+    "advisor": "Advice (Welcome Center)",
+    "supervisor": "Management (Welcome Center)",
+    "process_owner": "Process owners",
+    "employer": "Employer / welcome officer",
+    "worker": "International skilled worker",
+    "admin": "Administration",
+}
+
+
+def group_display_name(name: str, language: str = "de") -> str:
+    """A candidate group as people read it (never its id, e.g. 'advisor'); an unknown group by its stored label."""
+    labels = GROUP_LABELS_EN if language == "en" else GROUP_LABELS
+    if name in labels:
+        return labels[name]
+    group = db.session.scalar(select(Group).where(Group.name == name))
+    return group.label if group is not None and group.label else name
 
 
 def hash_password(password: str) -> str:

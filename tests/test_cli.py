@@ -139,3 +139,46 @@ def test_mail_links_follow_the_local_servers_port_when_no_base_url_is_set():
     from web.cli import local_base_url
     assert local_base_url("127.0.0.1", 5077) == "http://127.0.0.1:5077"
     assert local_base_url("::1", 8000) == "http://[::1]:8000"
+
+
+def _rows(cli_env, sql):
+    import sqlite3
+    with sqlite3.connect(cli_env["DATABASE_URL"].removeprefix("sqlite:///")) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_the_demo_tells_a_story(lotse, cli_env):
+    """Cases at several steps, one overdue, one in error, an employer's task open, a case at the Düren center."""
+    lotse("deploy", str(ROOT / "bpmn"), str(ROOT / "forms"))
+    out = lotse("demo").stdout
+    assert "(Amir Haddad, worker_arrival): in error" in out and "WC-DN-" in out
+    steps = {element for (element,) in _rows(cli_env, "SELECT DISTINCT element_id FROM human_task WHERE state = 'open'")}
+    assert {"task_intake", "task_path_confirm", "task_recognition_prepare", "task_first_consultation",
+            "task_nominate"} <= steps
+    from datetime import datetime, timezone
+    now = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
+    overdue = _rows(cli_env, f"SELECT case_subject, title FROM human_task WHERE state = 'open' AND due_at < '{now}'")
+    assert overdue == [("Olena Kovalenko", "Erstgespräch mit der Fachkraft führen")]
+    assert _rows(cli_env, 'SELECT subject FROM "case" WHERE has_incident') == [("Amir Haddad",)]
+    employer_tasks = _rows(cli_env, "SELECT case_subject FROM human_task WHERE state = 'open' "
+                                    "AND candidate_groups LIKE '%employer%'")
+    assert ("Elektro Jansen GmbH",) in employer_tasks
+    assert _rows(cli_env, 'SELECT c.subject FROM "case" c JOIN organisation o ON o.id = c.center_id '
+                          "WHERE o.code = 'DN'") == [("Lena Petrova",)]
+    assert "7 cases already present" in lotse("demo").stdout          # idempotent
+
+
+def test_demo_reset_starts_over_without_reinstalling_and_spares_a_real_database(lotse, cli_env):
+    lotse("deploy", str(ROOT / "bpmn"), str(ROOT / "forms"))
+    lotse("demo")
+    lotse("start", "worker_journey", "--as", "berater", "--subject", "Extra")
+    out = lotse("demo", "--reset").stdout
+    assert "demo database emptied" in out and "deployed worker_journey v1" in out and "Amir Haddad" in out
+    assert len(_rows(cli_env, 'SELECT id FROM "case"')) == 7                   # the extra case is gone
+    lotse("add-user", "outsider", "--name", "Out Sider", "--center", "AC", "--no-invite")
+    refused = lotse("demo", "--reset", ok=False)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "people the demo did not create (outsider)" in refused.stderr and "--force" in refused.stderr
+    assert len(_rows(cli_env, 'SELECT id FROM "case"')) == 7                   # nothing was touched
+    assert "demo database emptied" in lotse("demo", "--reset", "--force").stdout
+    assert _rows(cli_env, "SELECT username FROM user WHERE username = 'outsider'") == []

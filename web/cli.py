@@ -6,6 +6,7 @@ import ipaddress
 import json
 import socket
 import sys
+from pathlib import Path
 
 import click
 from flask.cli import FlaskGroup, with_appcontext
@@ -203,10 +204,23 @@ def recount():
 
 
 @cli.command()
+@click.option("--reset", is_flag=True, help="empty the demo database first, then migrate, deploy bpmn/ and forms/, load")
+@click.option("--force", is_flag=True, help="with --reset: also when the database has people the demo did not create")
+@click.pass_context
 @with_appcontext
-def demo():
-    """Load demo organisations, users and cases (idempotent)."""
+def demo(ctx, reset, force):
+    """Load demo organisations, users and cases (idempotent); --reset starts the demo over."""
     from engine import demo as demo_data
+    if reset:
+        from flask_migrate import upgrade
+        try:
+            demo_data.reset(force=force)
+        except LotseError as exc:
+            _fail(str(exc))
+        click.echo("demo database emptied")
+        upgrade()
+        content = Path(__file__).resolve().parents[1]        # the bundled processes and forms of this checkout
+        ctx.invoke(deploy, paths=(str(content / "bpmn"), str(content / "forms")), username=None)
     for line in demo_data.load():
         click.echo(line)
 

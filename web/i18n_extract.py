@@ -35,7 +35,11 @@ def extract_form(fileobj, keywords, comment_tags, options):
     yield from walk(schema.get("components"))
 
 
-_BPMN_NAMED = ("userTask", "manualTask", "task", "intermediateCatchEvent", "boundaryEvent", "receiveTask",
+# Every element the case diagram shows with a name (the viewer shows them in the UI's language).
+_BPMN_NAMED = ("userTask", "manualTask", "task", "scriptTask", "businessRuleTask", "serviceTask", "sendTask",
+               "receiveTask", "callActivity", "subProcess", "startEvent", "endEvent", "intermediateCatchEvent",
+               "intermediateThrowEvent", "boundaryEvent", "exclusiveGateway", "parallelGateway",
+               "inclusiveGateway", "eventBasedGateway", "sequenceFlow", "lane", "participant", "textAnnotation",
                "process")
 
 

@@ -413,6 +413,15 @@ class FormDefinition:
         return default
 
     # -- queries
+    def required_with_default(self) -> list[Component]:
+        """Required fields whose default value already satisfies 'required' (a salary pre-filled with 0, an
+        option chosen in advance): a person could complete the form without looking. Deployment refuses them."""
+        def satisfies(comp):
+            if comp.type == "checkbox":
+                return comp.default is True           # a required checkbox asks for a tick
+            return comp.default is not None and comp.default != "" and comp.default != []
+        return [comp for comp in self.fields.values() if comp.required and satisfies(comp)]
+
     def component(self, id_or_key: str) -> Component:
         """The component with this id, or the input with this key."""
         if id_or_key in self.fields:

@@ -127,8 +127,9 @@ def intake_data(j, **overrides):
 
 
 def confirm_path(j, case, **overrides):
-    """Accept the table's proposal (the form is prefilled with the DMN outputs)."""
-    data = {k: j.value(case, k) for k in ("residence_path", "recognition_required", "ba_approval_required")}
+    """Accept the table's proposal: the advisor chooses it (the required field is not prefilled with it)."""
+    data = {k: j.value(case, k) for k in ("recognition_required", "ba_approval_required")}
+    data["residence_path"] = j.value(case, "proposed_residence_path")
     data.update(use_fast_track=False, path_note="")
     data.update(overrides)
     j.complete(case, "task_path_confirm", data)
@@ -136,7 +137,7 @@ def confirm_path(j, case, **overrides):
 
 def recognition_until_decision(j, case, complete_on=None):
     """Prepare, collect, submit, receipt with a complete file. Returns the complete-file date."""
-    j.complete(case, "task_recognition_prepare", dict(recognition_body=j.value(case, "recognition_body"),
+    j.complete(case, "task_recognition_prepare", dict(recognition_body=j.value(case, "proposed_recognition_body"),
                                                       documents_needed=["certificate", "transcript", "translations"],
                                                       recognition_fee_payer="employer"))
     j.complete(case, "task_recognition_documents", dict(documents_received=["certificate", "transcript", "translations"],

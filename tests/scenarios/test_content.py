@@ -137,7 +137,7 @@ def test_bundle_deploys_through_the_engine(ctx):
 ])
 def test_worker_path_table(bundle, case, expected):
     result = decide(bundle, "worker_path", **{**PATH_BASE, **case})
-    assert (result["residence_path"], result["recognition_required"], result["ba_approval_required"]) == expected
+    assert (result["proposed_residence_path"], result["recognition_required"], result["ba_approval_required"]) == expected
 
 
 @pytest.mark.parametrize("group, qualification, regulated, body", [
@@ -154,7 +154,7 @@ def test_worker_path_table(bundle, case, expected):
 def test_recognition_body_table(bundle, group, qualification, regulated, body):
     result = decide(bundle, "recognition_body", occupation_group=group, qualification_type=qualification,
                             regulated_profession=regulated)
-    assert result["recognition_body"] == body
+    assert result["proposed_recognition_body"] == body
 
 
 @pytest.mark.parametrize("topic, craft, partner", [
@@ -185,7 +185,7 @@ def test_every_path_the_proposal_table_names_has_its_facts(bundle):
                  dict(annual_salary=46000.0, shortage_or_starter=True),
                  dict(qualification_type="vocational", degree_comparable=False, annual_salary=40000.0)):
         proposal = decide(bundle, "worker_path", **{**PATH_BASE, **case})
-        facts = decide(bundle, "residence_path_facts", **proposal)
+        facts = decide(bundle, "residence_path_facts", **proposal, residence_path=proposal["proposed_residence_path"])
         assert (facts["residence_path_label"], facts["legal_basis"]) == (
             proposal["residence_path_label"], proposal["legal_basis"])
 
@@ -203,3 +203,58 @@ def test_the_employer_journey_reaches_its_first_tasks_and_starts_a_worker_case(p
     assert worker.definition.key == "worker_journey_by_hire"
     assert j.open_ids(worker) == ["task_intake"]
     assert j.outbox()[0][0] == "hire_confirmed"
+
+
+def _prefilled(spec):
+    """{variable: [(element, value or None)]} a process writes before anyone answers: a decision table's outputs
+    (None: any value) and the constants its scripts assign."""
+    import ast
+    from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
+    from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin
+    written = {}
+    for task_spec in spec.task_specs.values():
+        if isinstance(task_spec, BusinessRuleTaskMixin):
+            for output in task_spec.dmnEngine.decision_table.outputs:
+                written.setdefault(output.name, []).append((task_spec.bpmn_id, None))
+        elif isinstance(task_spec, ScriptTask):
+            for node in ast.walk(ast.parse(task_spec.script)):
+                if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
+                    for target in node.targets:
+                        if isinstance(target, ast.Name):
+                            written.setdefault(target.id, []).append((task_spec.bpmn_id, node.value.value))
+    return written
+
+
+def _forms_reached(bundle, key, seen=None):
+    """The forms of a process's user tasks and of the processes it calls (they start with a copy of its data)."""
+    from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
+    seen = seen if seen is not None else set()
+    if key in seen or key not in bundle:
+        return set()
+    seen.add(key)
+    definition, spec = bundle[key]
+    forms = {(task_spec.bpmn_id, task_spec.extensions["formRef"]) for task_spec in spec.task_specs.values()
+             if isinstance(task_spec, UserTask) and task_spec.extensions.get("formRef")}
+    for task_spec in spec.task_specs.values():
+        if isinstance(task_spec, CallActivity) and task_spec.spec != task_spec.bpmn_id:
+            forms |= _forms_reached(bundle, task_spec.spec, seen)
+    return forms
+
+
+def test_no_table_or_script_answers_a_required_field(bundle):
+    """A task's form shows the case's data: a decision table's output or a script's constant under the key of a
+    required field would answer it before the person does (issue 15, item 8). A proposal has a name of its own
+    (`proposed_residence_path`); a placeholder is no option of the field (`not_required`)."""
+    forms = {v.key: FormDefinition.from_json(v.schema) for v in db.session.scalars(select(FormVersion))}
+    problems = []
+    for key, (_definition, spec) in bundle.items():
+        written = _prefilled(spec)
+        for element, form_key in sorted(_forms_reached(bundle, key)):
+            for field in forms[form_key].fields.values():
+                for writer, value in written.get(field.key, []) if field.required else []:
+                    options = {option.token for option in field.options or []}
+                    answers = value is None or (value is True if field.type == "checkbox" else
+                                                value not in ("", []) and (not options or str(value) in options))
+                    if answers:
+                        problems.append(f"{key}: {writer} fills {field.key}, required in {form_key} ({element})")
+    assert problems == []

@@ -36,9 +36,9 @@ def decisions(j, case, element_id):
     """The main path's decisions (the rest of each form is filled from its definition)."""
     today = j.today()
     if element_id == "task_path_confirm":     # accept the table's proposal
-        proposal = {key: j.value(case, key) for key in ("residence_path", "recognition_required",
-                                                        "ba_approval_required")}
-        return dict(proposal, use_fast_track=False, path_note="")
+        proposal = {key: j.value(case, key) for key in ("recognition_required", "ba_approval_required")}
+        return dict(proposal, residence_path=j.value(case, "proposed_residence_path"), use_fast_track=False,
+                    path_note="")
     return {
         "task_recognition_receipt": dict(recognition_file_complete="yes", recognition_complete_date=iso(today)),
         "task_recognition_decision": dict(recognition_result="full", recognition_decision_date=iso(today)),

@@ -11,7 +11,7 @@ def test_it_specialist_on_blue_card_without_recognition(people):
            occupation_group="it", annual_salary=56000, employment_start="2026-07-01")
 
     # DMN with the 2026 figures: 56,000 EUR is above the general threshold of 50,700 EUR
-    assert j.value(case, "residence_path") == "blue_card"
+    assert j.value(case, "proposed_residence_path") == "blue_card"
     assert j.value(case, "legal_basis") == "§ 18g Abs. 1 AufenthG"
     assert j.value(case, "salary_threshold") == 50700
     assert j.value(case, "recognition_required") is False
@@ -46,11 +46,11 @@ def test_2025_contract_uses_2025_thresholds(people):
     # 49,000 EUR: above the 2025 threshold (48,300) but below 2026 (50,700); shortage occupation
     intake(j, case, qualification_type="academic", degree_comparable=True, occupation_group="engineering",
            annual_salary=49000, employment_start="2025-12-01")
-    assert (j.value(case, "residence_path"), j.value(case, "salary_threshold"),
+    assert (j.value(case, "proposed_residence_path"), j.value(case, "salary_threshold"),
             j.value(case, "ba_approval_required")) == ("blue_card", 48300, False)
 
     other = j.start("worker_journey", data={"worker_name": "Ana Souza"})
     intake(j, other, qualification_type="academic", degree_comparable=True, occupation_group="engineering",
            annual_salary=49000, shortage_or_starter=True, employment_start="2026-09-01")
-    assert (j.value(other, "residence_path"), j.value(other, "salary_threshold"),
+    assert (j.value(other, "proposed_residence_path"), j.value(other, "salary_threshold"),
             j.value(other, "ba_approval_required")) == ("blue_card", 45934.20, True)

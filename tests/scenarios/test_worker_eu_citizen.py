@@ -12,7 +12,7 @@ def test_eu_citizen_takes_the_short_path(people):
     case = j.start("worker_journey", subject="Lucía García", data={"worker_name": "Lucía García"})
     intake(j, case, nationality="Spanien", nationality_group="eu", qualification_type="vocational",
            occupation_group="crafts", annual_salary=38000)
-    assert j.value(case, "residence_path") == "eu_free_movement"
+    assert j.value(case, "proposed_residence_path") == "eu_free_movement"
     assert j.value(case, "recognition_required") is False
     assert j.value(case, "ba_approval_required") is False
     confirm_path(j, case)

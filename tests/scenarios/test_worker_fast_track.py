@@ -22,13 +22,13 @@ def test_electrician_via_fast_track_with_approval_fiction(people):
     case = j.start("worker_journey", subject="Elektroniker", data={"worker_name": "Emir Hodžić"})
     intake(j, case, nationality="Bosnien und Herzegowina", qualification_type="vocational",
            occupation_group="crafts", annual_salary=42000)
-    assert (j.value(case, "residence_path"), j.value(case, "recognition_required"),
+    assert (j.value(case, "proposed_residence_path"), j.value(case, "recognition_required"),
             j.value(case, "ba_approval_required")) == ("skilled_worker_vocational", True, True)
     confirm_path(j, case, use_fast_track=True)
     fast_track_start(j, case)
 
     # accelerated recognition (§ 14a BQFG) at the chamber of crafts: 2 months after the complete file
-    assert j.value(case, "recognition_body") == "hwk"
+    assert j.value(case, "proposed_recognition_body") == "hwk"
     assert j.value(case, "recognition_accelerated") is True
     recognition_until_decision(j, case, complete_on=j.today())
     assert j.task(case, "task_recognition_decision").due_at.date() == date(2026, 5, 2)

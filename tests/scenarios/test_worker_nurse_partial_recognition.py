@@ -10,12 +10,12 @@ def test_nurse_with_partial_recognition_and_adaptation_course(people):
     case = j.start("worker_journey", subject="Maria Santos", data={"worker_name": "Maria Santos"})
     intake(j, case, nationality="Philippinen", qualification_type="academic", degree_comparable=False,
            occupation_group="nursing", regulated_profession=True, annual_salary=41000)
-    assert j.value(case, "residence_path") == "skilled_worker_academic"
+    assert j.value(case, "proposed_residence_path") == "skilled_worker_academic"
     assert j.value(case, "recognition_required") is True
     confirm_path(j, case, residence_path="skilled_worker_vocational")   # the advisor corrects the proposal
 
     # recognition: the table picks the state office for health professions
-    assert j.value(case, "recognition_body") == "bezreg_health"
+    assert j.value(case, "proposed_recognition_body") == "bezreg_health"
     prepare = j.task(case, "task_recognition_prepare")
     assert prepare.form_key == "recognition_prepare" and prepare.candidate_groups == ["advisor"]
     complete_on = recognition_until_decision(j, case)

@@ -70,3 +70,28 @@ def test_the_assignee_is_told_in_the_app_and_by_mail(ws, client_for):
     sent = db.session.scalar(select(MailMessage).where(MailMessage.to == "ben@example.org"))
     assert sent is not None and "Neue Aufgabe für Sie" in sent.subject
     assert "Zugewiesen" in text(client_for("ben").get("/notifications/"))
+
+
+def _assignment_mail(ws, client_for, host):
+    """Sara assigns a task to Ben through a server she reached as `host`; the mail Ben gets."""
+    ws["ben"].email = "ben@example.org"
+    db.session.commit()
+    client, where = client_for(), {"base_url": f"http://{host}"}      # every request of this browser names `host`
+    client.get("/login", **where)
+    assert client.post("/login", {"username": "sara", "password": "pw-sara"}, **where).status_code == 302
+    task = open_task(ws["cases"][0])
+    client.get("/?view=all", **where)
+    client.post(f"/tasks/{task.id}/assign", {"assignee": str(ws["ben"].id), "next": "/?view=all"}, **where)
+    db.session.expire_all()
+    return db.session.scalar(select(MailMessage).where(MailMessage.to == "ben@example.org"))
+
+
+def test_without_a_base_url_mail_links_point_where_the_local_server_was_reached(ws, client_for, app):
+    assert app.config.get("BASE_URL") is None
+    sent = _assignment_mail(ws, client_for, "127.0.0.1:5077")
+    assert f"http://127.0.0.1:5077/cases/{ws['cases'][0].reference}" in sent.body
+
+
+def test_a_host_header_that_is_not_this_machine_never_makes_the_links(ws, client_for):
+    sent = _assignment_mail(ws, client_for, "evil.example:5077")
+    assert "evil.example" not in sent.body and "http://localhost:5000/cases/" in sent.body

@@ -18,7 +18,7 @@ from engine.deploy import latest_definitions
 from engine.errors import Conflict, InvalidData, LotseError, NotFound
 from engine.forms import validate_submission
 from web.advisor import bp
-from web.advisor.helpers import humanize_key, display_value, labelled, translate_label
+from web.advisor.helpers import display_value, labelled, translate_label
 from web.forms_html import render_form, render_markdown
 from web.permissions import diagram_required, staff_required, workspace_required
 
@@ -37,16 +37,19 @@ def _timeline(events, labels):
         details = event.details or {}
         changes = []
         if event.kind in ("task_completed", "task_retried"):
+            # fields no form labels are left to the technical view
             for key, change in sorted((details.get("changes") or {}).items()):
                 info = labels.get(key)
-                changes.append({"label": translate_label(info["label"]) if info else humanize_key(key),
-                                "old": display_value(change.get("old"), info) if change.get("old") is not None else None,
-                                "new": display_value(change.get("new"), info)})
+                if info:
+                    changes.append({"label": translate_label(info["label"]),
+                                    "old": display_value(change.get("old"), info) if change.get("old") is not None else None,
+                                    "new": display_value(change.get("new"), info)})
         elif event.kind == "case_started":
             for key, value in sorted((details.get("data") or {}).items()):
                 info = labels.get(key)
-                changes.append({"label": translate_label(info["label"]) if info else humanize_key(key),
-                                "old": None, "new": display_value(value, info)})
+                if info:
+                    changes.append({"label": translate_label(info["label"]), "old": None,
+                                    "new": display_value(value, info)})
         note = ""
         if event.kind == "incident":
             note = details.get("error", "")
@@ -64,6 +67,12 @@ def _timeline(events, labels):
     return out
 
 
+def _translated(names: dict) -> dict:
+    """The diagram's names in the UI's language, where the catalog has them (the diagram's are German)."""
+    translated = {element_id: translate_label(name) for element_id, name in names.items()}
+    return {element_id: name for element_id, name in translated.items() if name != names[element_id]}
+
+
 @bp.route("/cases/<reference>")
 @workspace_required
 def case(reference):
@@ -73,8 +82,8 @@ def case(reference):
         abort(404)
     return render_template(
         "advisor/case.html", case=page.case, definition=page.definition, view=page.view, tasks=page.tasks,
-        done=page.done, markers=page.markers, data_rows=labelled(page.data, page.labels),
-        raw_data=json.dumps(page.data, ensure_ascii=False, indent=2, default=str, sort_keys=True),
+        done=page.done, markers=page.markers, diagram_names=_translated(page.names), data_rows=labelled(page.data, page.labels, page.collected),
+        raw_data=json.dumps(page.data, ensure_ascii=False, indent=2, default=str, sort_keys=True) if page.data else "",
         timeline=_timeline(page.events, page.labels), comments=page.comments, incidents=page.incidents,
         milestones=page.milestones, deadlines=page.deadlines, now=now, last_activity=page.last_activity,
         stalled=page.stalled, worker_links=page.worker_links,

@@ -7,10 +7,11 @@ import json
 from datetime import date, datetime
 
 from flask import url_for
-from flask_babel import format_date, lazy_gettext as _l
+from flask_babel import format_currency, format_date, format_decimal, format_time, lazy_gettext as _l
 from flask_login import current_user
 
 from engine import access
+from engine.forms import parse_number
 from web.advisor import bp
 
 ACTOR_LABELS = {
@@ -68,16 +69,17 @@ def translate_label(text: str) -> str:
     return gettext(text) if text else ""
 
 
-def humanize_key(key: str) -> str:
-    return key.replace("_", " ").strip().capitalize()
+CURRENCY_ADORNERS = {"€": "EUR", "EUR": "EUR"}     # a number field marked with one of these is an amount
 
 
 def display_value(value, info: dict | None = None) -> str:
-    """A case data value in plain words (option labels, dates, yes/no, lists)."""
+    """A case data value as the form that collected it shows it, in the UI's language: option labels,
+    amounts (52.000,00 €), numbers with the field's decimals, dates (06.12.2026), yes/no, lists."""
     from flask_babel import gettext
     if value is None or value == "":
         return "—"
-    if info and info.get("options"):
+    info = info or {}
+    if info.get("options"):
         token = json.dumps(value, sort_keys=True, default=str)
         if token in info["options"]:
             return translate_label(info["options"][token])
@@ -85,32 +87,66 @@ def display_value(value, info: dict | None = None) -> str:
             return ", ".join(display_value(v, info) for v in value) or "—"
     if isinstance(value, bool):
         return gettext("Ja") if value else gettext("Nein")
+    if info.get("type") == "number" and isinstance(value, (int, float, str)):
+        return _number(value, info)
     if isinstance(value, datetime):
         from web.advisor.filters import dt as local_datetime
         return local_datetime(value)
     if isinstance(value, date):
         return format_date(value, "medium")
-    if isinstance(value, str) and len(value) == 10 and value[4:5] == "-" and value[7:8] == "-":
-        try:
-            return format_date(date.fromisoformat(value), "medium")
-        except ValueError:
-            return value
+    if isinstance(value, str) and len(value) >= 10 and value[4:5] == "-" and value[7:8] == "-":
+        return _iso_date(value)
     if isinstance(value, (list, tuple)):
         return ", ".join(display_value(v) for v in value) or "—"
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, (int, float)):
+        return format_decimal(value)
     return str(value)
 
 
-def labelled(data: dict, labels: dict) -> list[dict]:
-    """Case data as rows: known form fields first (labelled), the rest after, by key."""
-    known, other = [], []
-    for key in sorted(data):
-        info = labels.get(key)
-        row = {"key": key, "label": translate_label(info["label"]) if info else humanize_key(key),
-               "value": display_value(data[key], info), "known": info is not None}
-        (known if info else other).append(row)
-    return known + other
+def _number(value, info: dict) -> str:
+    try:
+        number = parse_number(value)
+    except ValueError:
+        return str(value)
+    digits = info.get("digits")
+    currency = CURRENCY_ADORNERS.get((info.get("suffix") or info.get("prefix") or "").strip())
+    if currency:
+        return format_currency(number, currency, format_type="standard")
+    pattern = "#,##0" + ("." + "0" * digits if digits else "") if digits is not None else None
+    text = format_decimal(number, format=pattern) if pattern else format_decimal(number)
+    return " ".join(part for part in (info.get("prefix"), text, info.get("suffix")) if part)
+
+
+def _iso_date(value: str) -> str:
+    """'2026-12-06' as 06.12.2026 (German) or Dec 6, 2026; with a time, the time after it."""
+    try:
+        if len(value) == 10:
+            return format_date(date.fromisoformat(value), "medium")
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return f"{format_date(moment.date(), 'medium')}, {format_time(moment.time(), 'short')}"
+
+
+def labelled(data: dict, labels: dict, collected: set) -> list[dict]:
+    """The case data people read: what people handed in (`collected`) in the words of the form that asks
+    for it, in the forms' order. Everything else (keys no form labels, a script's placeholders, a table's
+    proposal nobody has confirmed yet) is only in the technical view."""
+    return [{"key": key, "label": translate_label(info["label"]), "value": display_value(data[key], info)}
+            for key, info in labels.items() if key in data and key in collected and _from_the_form(data[key], info)]
+
+
+def _from_the_form(value, info: dict) -> bool:
+    """Whether a value is one its form could have collected: not a placeholder a script set before anyone
+    answered ('', an option the form does not offer, such as 'not_required')."""
+    if value is None or value == "" or value == []:
+        return False
+    if info.get("options"):
+        values = value if isinstance(value, list) else [value]
+        return all(json.dumps(item, sort_keys=True, default=str) in info["options"] for item in values)
+    return True
 
 
 @bp.app_context_processor
