@@ -48,6 +48,16 @@ def text(props: dict, base: str, language: str, default: str = "") -> str:
     return props.get(base) or default
 
 
+def owners(actor: str | None, candidate_groups=(), is_task: bool = True) -> tuple[str, ...]:
+    """Whose step it is to take: for a user task, the parties of its candidate groups (the firm and the
+    center act through their accounts), plus its actor where that party has no accounts (the worker, an
+    authority); for an event the case waits for, its actor."""
+    found = {GROUP_PARTIES[g] for g in candidate_groups or () if g in GROUP_PARTIES} if is_task else set()
+    if actor in (("worker", "authority") if is_task else PARTIES):
+        found.add(actor)
+    return tuple(p for p in PARTIES if p in found)
+
+
 def parties(actor: str | None, candidate_groups=()) -> tuple[str, ...]:
     """Who acts on a step: its actor, the firm where its candidates include the employer group, and the
     Welcome Center where staff groups are its candidates and it names no actor."""
@@ -167,7 +177,8 @@ class Step:
     title: str                      # the element's name as in the diagram (German)
     label: str                      # in the language asked for, from the diagram (`name:<lang>`); else == title
     translated: bool                # whether `label` came from the diagram (else translate `title` elsewhere)
-    parties: tuple[str, ...]
+    parties: tuple[str, ...]        # who acts on it ("who acts now")
+    owners: tuple[str, ...]         # whose step it is to take (a party's own list; see `owners`)
     due_at: datetime | None
     task_id: str | None = None      # a human task's id; None for a timer or message
     element_id: str = ""
@@ -194,7 +205,8 @@ class Journey:
         return [p for p in PARTIES if p in found]
 
     def steps_of(self, party: str) -> list[Step]:
-        return [s for s in self.steps if party in s.parties]
+        """The party's own steps, due first: only these are named to the party (the others' are theirs)."""
+        return [s for s in self.steps if party in s.owners]
 
     def next_step(self, party: str) -> Step | None:
         """The party's open step that is due first (undated ones last)."""
@@ -240,7 +252,8 @@ def _step(the_plan: Plan, language, element_id, title, actor, groups, due_at, ta
     props = the_plan.props_of.get(element_id, {})
     label = text(props, "name", language) if any(k.startswith("name:") for k in props) else ""
     return Step(title=title, label=label or title, translated=bool(label), parties=parties(actor, groups),
-                due_at=due_at, task_id=task_id, element_id=element_id, kind=kind)
+                owners=owners(actor, groups, kind == "task"), due_at=due_at, task_id=task_id,
+                element_id=element_id, kind=kind)
 
 
 def _journey(case, language, reached, tasks, timers, messages) -> Journey:

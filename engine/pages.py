@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from engine import access, clock, health, inbox as queries, snapshot
+from engine import access, clock, conversations, documents as case_documents, health, inbox as queries, snapshot
 from engine.db import db
 from engine.forms import FormDefinition, FormDefinitionError
 from engine.models import (Case, CaseComment, CaseEvent, CaseMilestone, FormVersion, HumanTask, Incident,
@@ -77,9 +77,11 @@ class CasePage:
     comments: list[CaseComment] = field(default_factory=list)
     incidents: list[Incident] = field(default_factory=list)
     stalled: bool = False                   # active with nothing open and nothing awaited (engine.health)
+    documents: case_documents.Documents | None = None     # the checklist and uploads (the center's view)
+    threads: dict = field(default_factory=dict)     # party -> its conversation with the center
 
 
-def case_page(user, reference: str, now: datetime | None = None) -> CasePage | None:
+def case_page(user, reference: str, now: datetime | None = None, language: str = "de") -> CasePage | None:
     """The case page's content, or None if `user` may not see the case."""
     case = access.visible_case_by_reference(user, reference)
     if case is None:
@@ -120,6 +122,9 @@ def case_page(user, reference: str, now: datetime | None = None) -> CasePage | N
     if view.incidents:
         page.incidents = open_incidents(case)
         page.stalled = health.is_stalled(case.id)
+    if access.party_of(user) == "center":
+        page.documents = case_documents.for_party(case, "center", language)
+        page.threads = conversations.threads(case, access.conversation_parties(user))
     return page
 
 

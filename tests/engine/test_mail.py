@@ -74,7 +74,7 @@ def pending_mail(to="anna@wc-aachen.example", subject="Hallo"):
 def test_render_in_the_users_language():
     context = dict(name="Anna", task="Aufenthaltstitel prüfen", case="WC-AC-2026-00001", subject="Ravi Kumar",
                    process="Visum", due="03.03.2026, 10:00 Uhr", assigned=True, center="Aachen",
-                   base_url="https://lotse.example")
+                   base_url="https://lotse.example", case_path="/cases/WC-AC-2026-00001")
     de = mail.render("reminder", "de", **context)
     en = mail.render("reminder", "en", **context)
     fallback = mail.render("reminder", "tr", **context)

@@ -64,6 +64,13 @@ def test_labels_fall_back_to_english_then_german_then_the_name():
     assert milestones.text({}, "milestone_label", "en", "Task name") == "Task name"
 
 
+def test_whose_step_it_is():
+    assert milestones.owners("worker", ["employer", "advisor"]) == ("employer", "worker", "center")
+    assert milestones.owners("employer", ["advisor"]) == ("center",)     # the firm acts through its accounts
+    assert milestones.owners("worker", ["advisor"]) == ("worker", "center")
+    assert milestones.owners("employer", (), is_task=False) == ("employer",)
+
+
 def test_parties_of_a_step():
     assert milestones.parties("worker", ["employer", "advisor"]) == ("employer", "worker")
     assert milestones.parties(None, ["advisor"]) == ("center",)
