@@ -33,4 +33,5 @@ def send_document(doc):
     response = send_file(io.BytesIO(documents.content(doc)), mimetype=doc.content_type, as_attachment=True,
                          download_name=doc.filename)
     response.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"      # personal data: kept by no cache
     return response
