@@ -79,6 +79,7 @@ class PlannedMilestone:
     element_id: str
     props: dict                    # the element's properties (its labels in every language)
     name: str                      # the element's name (last fallback)
+    at_end: bool = False           # on an end event: an outcome, named ahead only when nothing else is
 
     def label(self, language: str) -> str:
         return text(self.props, "milestone_label", language, self.name or self.key)
@@ -127,7 +128,8 @@ def _build_plan(spec, subprocess_specs) -> Plan:
             name_of.setdefault(bpmn_id, task_spec.bpmn_name or "")
             if props.get("milestone"):
                 milestone_at[node] = PlannedMilestone(props["milestone"], bpmn_id, dict(props),
-                                                      task_spec.bpmn_name or "")
+                                                      task_spec.bpmn_name or "",
+                                                      at_end=type(task_spec).__name__ == "EndEvent")
     ordered, seen_keys, elements = [], set(), []
     for node in _walk(edges, [(spec.name, "Start")]):
         bpmn_id = getattr(specs[node[0]].task_specs.get(node[1]), "bpmn_id", None)
@@ -250,7 +252,8 @@ def journey(case: Case, language: str = "de") -> Journey:
 
 def _step(the_plan: Plan, language, element_id, title, actor, groups, due_at, task_id, kind) -> Step:
     props = the_plan.props_of.get(element_id, {})
-    label = text(props, "name", language) if any(k.startswith("name:") for k in props) else ""
+    # German is the element's own name; other languages come from `name:<lang>`, else English
+    label = text(props, "name", language) if language != "de" and any(k.startswith("name:") for k in props) else ""
     return Step(title=title, label=label or title, translated=bool(label), parties=parties(actor, groups),
                 owners=owners(actor, groups, kind == "task"), due_at=due_at, task_id=task_id,
                 element_id=element_id, kind=kind)
@@ -289,7 +292,9 @@ def _journey(case, language, reached, tasks, timers, messages) -> Journey:
 
 
 def _ahead(the_plan: Plan, sources, reached_keys, skip_sources=False) -> list[PlannedMilestone]:
-    """Milestones not yet reached on the way from `sources`, nearest first (ties in diagram order)."""
+    """Milestones not yet reached on the way from `sources`, nearest first (ties in diagram order); those on
+    end events last: an end is one outcome among others (the journey closed early, the visa refused), so
+    it is named as ahead only when nothing else is."""
     found, distance = {}, {}
     seen = set(sources)
     queue = deque((s, 0) for s in sources)
@@ -303,4 +308,4 @@ def _ahead(the_plan: Plan, sources, reached_keys, skip_sources=False) -> list[Pl
             if following not in seen:
                 seen.add(following)
                 queue.append((following, hops + 1))
-    return sorted(found.values(), key=lambda m: (distance[m.key], the_plan.index(m.key)))
+    return sorted(found.values(), key=lambda m: (m.at_end, distance[m.key], the_plan.index(m.key)))

@@ -76,3 +76,13 @@ def test_parties_of_a_step():
     assert milestones.parties(None, ["advisor"]) == ("center",)
     assert milestones.parties("authority", ["advisor"]) == ("authority",)
     assert milestones.parties(None, ["employer", "advisor"]) == ("employer",)
+
+
+def test_an_outcome_on_an_end_event_is_not_named_as_next_while_the_journey_goes_on(people):
+    j = Journey(people)
+    case = j.start("employer_journey", subject="Elektro Jansen GmbH", data={"firm_name": "Elektro Jansen GmbH"})
+    journey = milestones.journey(j.case(case), "en")
+    assert journey.current.key == "first_consultation"
+    assert journey.next is not None and journey.next.key != "closed_after_first_consultation"
+    plan = milestones.plan(j.case(case).definition_id)
+    assert plan.milestone("closed_after_first_consultation").at_end

@@ -188,3 +188,35 @@ def test_the_language_is_remembered_per_user(firms, client_for, staff):
     again = client_for("jansen")                             # a new login
     page = text(again.get("/portal/"))
     assert "Your steps with the Welcome Center" in page or "Your tasks" in page
+
+
+def test_the_kuemmerer_confirms_the_arrival_in_the_portal_and_the_case_moves_on(people, client_for):
+    from datetime import timedelta
+
+    from engine import milestones
+    from tests.scenarios.driver import Journey, confirm_path, intake, iso
+    j = Journey(people)
+    case = j.start("worker_journey", subject="Lucía García", data={"worker_name": "Lucía García"})
+    intake(j, case, nationality="Spanien", nationality_group="eu", qualification_type="vocational",
+           occupation_group="crafts", annual_salary=38000)
+    confirm_path(j, case)
+    entry = j.task(case, "task_entry")
+    jansen = client_for("jansen")
+    page = text(jansen.get(f"/portal/cases/{case.reference}"))
+    assert f"/portal/tasks/{entry.id}" in page and "Einreise und Einzug erfassen" in page
+    form = text(jansen.get(f"/portal/tasks/{entry.id}"))
+    assert 'name="entry_date"' in form and "Abschließen" in form
+    response = jansen.post(f"/portal/tasks/{entry.id}", {"entry_date": iso(j.today())})      # incomplete
+    assert response.status_code == 422 and "error-summary" in text(response)
+    response = jansen.post(f"/portal/tasks/{entry.id}", {
+        "entry_date": iso(j.today()), "move_in_date": iso(j.today()), "arrival_address": "Theaterstraße 1, Aachen",
+        "landlord_confirmation": "true", "work_start_date": iso(j.today() + timedelta(days=3))})
+    assert response.status_code == 302, text(response)[:2000]
+    j.reload()
+    assert "task_registration" in j.open_ids(case)
+    assert "worker_entered" in j.milestones(case)
+    assert db.session.get(HumanTask, entry.id).completed_by_id == people["jansen"].id
+    assert "worker_entered" in [m.key for m in milestones.journey(j.case(case)).done]
+    # the worker's registration is the worker's step: the firm reads who acts, not the center's task list
+    after = text(jansen.get(f"/portal/cases/{case.reference}"))
+    assert "Fachkraft ist eingereist" in after and "An die Anmeldung erinnern" not in after

@@ -60,6 +60,8 @@ def _timeline(events, labels):
             note = details.get("reason", "")
         elif event.kind == "script_output":
             note = details.get("output", "")
+        elif event.kind == "document_uploaded":
+            note = details.get("filename", "")
         out.append({"event": event, "changes": changes, "note": note})
     return out
 

@@ -40,6 +40,8 @@ EVENT_LABELS = {
     "reminder_sent": _l("Erinnerung an die Frist verschickt"),
     "overdue_notice": _l("Frist überschritten: Hinweis verschickt"),
     "escalated": _l("An die Leitung eskaliert"),
+    "document_uploaded": _l("Unterlage hochgeladen"),
+    "message_posted": _l("Nachricht geschrieben"),
 }
 
 STATUS_LABELS = {
