@@ -86,3 +86,36 @@ def test_an_outcome_on_an_end_event_is_not_named_as_next_while_the_journey_goes_
     assert journey.next is not None and journey.next.key != "closed_after_first_consultation"
     plan = milestones.plan(j.case(case).definition_id)
     assert plan.milestone("closed_after_first_consultation").at_end
+
+
+def test_the_portal_reads_any_number_of_journeys_in_a_fixed_number_of_statements(people):
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    from engine import portal
+    from engine.db import db
+
+    @contextmanager
+    def counted():
+        statements = []
+        listener = lambda *args: statements.append(args[2])       # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            yield statements
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+
+    j = Journey(people)
+    j.start("employer_journey", subject="Elektro Jansen GmbH")
+    j.start("worker_journey", subject="Worker 0", data={"worker_name": "Worker 0"})
+    portal.home(people["jansen"], "de")                    # the plans are built once per version
+    with counted() as few:
+        portal.home(people["jansen"], "de")
+    for i in range(1, 6):
+        j.start("worker_journey", subject=f"Worker {i}", data={"worker_name": f"Worker {i}"})
+    j.reload()
+    portal.home(people["jansen"], "de")
+    with counted() as many:
+        page = portal.home(people["jansen"], "de")
+    assert len(page.workers) == 6 and len(many) == len(few) <= 7, many
