@@ -39,6 +39,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(ROOT / "instance"))
     app.config.update(config.from_environment(app.instance_path))
     app.config.update(overrides or {})
+    from web import documents
+    documents.init_app(app)             # first: an upload's larger limit must hold before any hook reads the form
     security.init_app(app)              # before the blueprints: their routes use its int converter
 
     db.init_app(app)

@@ -220,3 +220,24 @@ def test_the_kuemmerer_confirms_the_arrival_in_the_portal_and_the_case_moves_on(
     # the worker's registration is the worker's step: the firm reads who acts, not the center's task list
     after = text(jansen.get(f"/portal/cases/{case.reference}"))
     assert "Fachkraft ist eingereist" in after and "An die Anmeldung erinnern" not in after
+
+
+def test_a_document_may_be_larger_than_other_requests_but_not_larger_than_its_limit(firms, client_for, ctx):
+    case = firms["jansen"]["case"]
+    assert ctx.config["MAX_CONTENT_LENGTH"] < 3 * 1024 * 1024
+    jansen = client_for("jansen")
+    jansen.get(f"/portal/cases/{case.reference}")
+    url = f"/portal/cases/{case.reference}/documents"
+    big = PDF + b"0" * (3 * 1024 * 1024)                      # a scan of 3 MB: over the general limit
+    response = jansen.post(url, {"file": (io.BytesIO(big), "Scan.pdf")}, content_type="multipart/form-data")
+    assert response.status_code == 302
+    assert db.session.scalar(select(CaseDocument).where(CaseDocument.filename == "Scan.pdf")).size == len(big)
+    ctx.config["DOCUMENT_MAX_BYTES"] = 1024 * 1024
+    try:
+        response = jansen.post(url, {"file": (io.BytesIO(big), "Zu gross.pdf")}, content_type="multipart/form-data")
+        assert response.status_code == 413 and "größer als 1 MB" in text(response)
+        # other requests keep the general limit
+        response = jansen.post(f"/portal/cases/{case.reference}/messages", {"body": "x" * (3 * 1024 * 1024)})
+        assert response.status_code == 413
+    finally:
+        ctx.config["DOCUMENT_MAX_BYTES"] = 10 * 1024 * 1024

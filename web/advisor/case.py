@@ -21,7 +21,7 @@ from engine.forms import validate_submission
 from web.advisor import bp
 from web.advisor.helpers import humanize_key, display_value, labelled, translate_label
 from web.forms_html import render_form, render_markdown
-from web.documents import refusal_text, send_document
+from web.documents import accepts_upload, refusal_text, send_document
 from web.permissions import diagram_required, staff_required, workspace_required
 
 
@@ -111,8 +111,8 @@ def case_comment(reference):
 
 @bp.route("/cases/<reference>/documents", methods=["POST"])
 @staff_required
+@accepts_upload
 def case_upload(reference):
-    request.max_content_length = setting("DOCUMENT_MAX_BYTES") + 64 * 1024      # uploads may be larger
     case = _case_or_404(reference)
     back = url_for("advisor.case", reference=case.reference, _anchor="documents")
     sent = request.files.get("file")

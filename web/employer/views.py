@@ -14,7 +14,7 @@ from flask_login import current_user
 from engine import access, cases, clock, conversations, documents, pages, portal
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.settings import setting
-from web.documents import refusal_text, send_document
+from web.documents import accepts_upload, refusal_text, send_document
 from web.employer import bp
 from web.filters import BERLIN
 from web.permissions import portal_required
@@ -67,9 +67,8 @@ def _case_or_404(reference):
 
 @bp.route("/cases/<reference>/documents", methods=["POST"])
 @portal_required
+@accepts_upload
 def upload(reference):
-    # an upload may be larger than other requests (LOTSE_DOCUMENT_MAX_BYTES; the form's own fields are small)
-    request.max_content_length = setting("DOCUMENT_MAX_BYTES") + 64 * 1024
     found = _case_or_404(reference)
     back = url_for("employer.case", reference=found.reference, _anchor="documents")
     if not access.may_upload(current_user, found):
