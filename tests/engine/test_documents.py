@@ -98,6 +98,10 @@ def test_who_may_read_a_document(fast_track, people, store):
     assert access.visible_document(people["schmitz"], shared.id) is None            # another firm
     assert access.visible_document(people["kai"], shared.id) is None                # another center
     assert [d.id for d in documents.for_party(case, "employer").uploads] == [shared.id]
+    # a party reached by a link of its own (the worker): through the case it holds
+    assert documents.find(case, "worker", shared.id) is not None          # the diagram shares it with the worker
+    assert documents.find(case, "worker", internal.id) is None
+    assert documents.find(case, "center", internal.id) is not None
 
 
 def test_file_storage_refuses_keys_that_are_not_its_own(tmp_path):
