@@ -97,6 +97,12 @@ def test_other_roles_get_a_403_on_portal_pages_and_employers_on_workspace_pages(
                 f"/documents/{firms['jansen']['doc'].id}"):
         assert jansen.get(url).status_code == 403, url
     assert jansen.get("/").headers["Location"].endswith("/portal/")
+    # the center's download: its staff (advisor, supervisor, admin) read it, a process owner gets a 403
+    doc = firms["jansen"]["doc"]
+    for user in ("anna", "sara", "ada"):
+        assert client_for(user).get(f"/documents/{doc.id}").status_code == 200, user
+    assert client_for("paul").get(f"/documents/{doc.id}").status_code == 403
+    assert anonymous.get(f"/documents/{doc.id}").status_code == 302
 
 
 def test_the_portal_shows_the_firm_what_the_process_marks_for_it_and_nothing_else(firms, client_for):
