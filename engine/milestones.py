@@ -110,9 +110,9 @@ def _build_plan(spec, subprocess_specs) -> Plan:
         for name, task_spec in process.task_specs.items():
             node = (process_id, name)
             called = getattr(task_spec, "spec", None)
-            inner = getattr(task_spec, "task_spec", None)          # a multi-instance's child
-            if not isinstance(called, str) and inner is not None:
-                called = getattr(inner, "spec", None)
+            inner = getattr(task_spec, "task_spec", None)          # a multi-instance names its child
+            if not isinstance(called, str) and isinstance(inner, str) and inner in process.task_specs:
+                called = getattr(process.task_specs[inner], "spec", None)
             outputs = [(process_id, o.name) for o in task_spec.outputs]
             if isinstance(called, str) and called in specs:       # a call activity or subprocess: through it
                 edges[node] = [(called, "Start")]
@@ -130,16 +130,16 @@ def _build_plan(spec, subprocess_specs) -> Plan:
                 milestone_at[node] = PlannedMilestone(props["milestone"], bpmn_id, dict(props),
                                                       task_spec.bpmn_name or "",
                                                       at_end=type(task_spec).__name__ == "EndEvent")
-    ordered, seen_keys, elements = [], set(), []
+    ordered, seen_keys, elements = [], set(), {}
     for node in _walk(edges, [(spec.name, "Start")]):
         bpmn_id = getattr(specs[node[0]].task_specs.get(node[1]), "bpmn_id", None)
-        if bpmn_id and bpmn_id not in elements:
-            elements.append(bpmn_id)
+        if bpmn_id:
+            elements.setdefault(bpmn_id, None)          # a dict keeps the order and each id once
         found = milestone_at.get(node)
         if found is not None and found.key not in seen_keys:
             seen_keys.add(found.key)
             ordered.append(found)
-    return Plan(ordered, edges, nodes_of, milestone_at, props_of, name_of, elements)
+    return Plan(ordered, edges, nodes_of, milestone_at, props_of, name_of, list(elements))
 
 
 def _walk(edges, sources):

@@ -86,6 +86,10 @@ def test_an_outcome_on_an_end_event_is_not_named_as_next_while_the_journey_goes_
     assert journey.next is not None and journey.next.key != "closed_after_first_consultation"
     plan = milestones.plan(j.case(case).definition_id)
     assert plan.milestone("closed_after_first_consultation").at_end
+    # called processes count, a multi-instance call (one hire per position) too
+    keys = [m.key for m in plan.milestones]
+    assert {"referrals_done", "kuemmerer_named", "hire_confirmed", "worker_arrived"} <= set(keys)
+    assert keys.index("first_consultation") < keys.index("hire_confirmed") < keys.index("worker_arrived")
 
 
 def test_the_portal_reads_any_number_of_journeys_in_a_fixed_number_of_statements(people):
