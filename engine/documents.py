@@ -164,10 +164,6 @@ def find(case: Case, party: str, document_id) -> CaseDocument | None:
     return db.session.scalar(query)
 
 
-def for_user(user, case: Case, language: str = "de") -> Documents:
-    return for_party(case, access.party_of(user) or "", language)
-
-
 # --------------------------------------------------------------------------- uploading
 
 def _safe_name(filename: str) -> str:

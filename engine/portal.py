@@ -38,7 +38,8 @@ class Home:
     tasks: list[HumanTask]     # the firm's open tasks, due first
 
 
-def _cards(user, language: str) -> list[Card]:
+def _cards(user, language: str) -> list[tuple[str, Card]]:
+    """(process key, card) of each case of the user's firm but the cancelled, active first, newest first."""
     rows = db.session.execute(
         select(Case, ProcessDefinition.key, ProcessDefinition.name)
         .join(ProcessDefinition, ProcessDefinition.id == Case.definition_id)
@@ -77,9 +78,8 @@ class CasePage:
 
 def case_page(user, reference: str, language: str = "de") -> CasePage | None:
     """A case of the user's firm as the portal shows it, or None (another firm's, or none)."""
-    case = access.visible_case_by_reference(user, reference)
-    party = access.party_of(user)
-    if case is None or party != "employer":
+    case = visible_case(user, reference)
+    if case is None:
         return None
     definition = db.session.get(ProcessDefinition, case.definition_id)
     done = db.session.scalars(select(HumanTask).where(access.task_filter(user), HumanTask.case_id == case.id,
@@ -87,8 +87,8 @@ def case_page(user, reference: str, language: str = "de") -> CasePage | None:
                               .order_by(HumanTask.completed_at.desc()).limit(TASK_LIMIT)).all()
     return CasePage(case=case, process_name=definition.name, journey=milestones.journey(case, language),
                     tasks=open_tasks(user, case.id), done=done,
-                    documents=documents.for_party(case, party, language),
-                    messages=conversations.thread(case, party), may_upload=access.may_upload(user, case))
+                    documents=documents.for_party(case, "employer", language),
+                    messages=conversations.thread(case, "employer"), may_upload=access.may_upload(user, case))
 
 
 def visible_case(user, reference: str) -> Case | None:
