@@ -247,3 +247,24 @@ def test_a_document_may_be_larger_than_other_requests_but_not_larger_than_its_li
         assert response.status_code == 413
     finally:
         ctx.config["DOCUMENT_MAX_BYTES"] = 10 * 1024 * 1024
+
+
+def test_notices_lead_the_firm_to_the_portal_and_the_center_to_its_case_page(firms, client_for, staff):
+    from engine import clock, notifications
+    from engine.models import MailMessage, Notification
+    staff["jansen"].email, staff["anna"].email = "jansen@firm.example", "anna@wc.example"
+    db.session.commit()
+    own, case = firms["jansen"]["task"], firms["jansen"]["case"]
+    notifications.notify(own, "reminder", clock.now())
+    db.session.commit()
+    to_firm = db.session.scalar(select(MailMessage).where(MailMessage.to == "jansen@firm.example"))
+    assert f"/portal/cases/{case.reference}" in to_firm.body
+    page = text(client_for("jansen").get("/notifications/"))
+    assert f'href="/portal/cases/{case.reference}"' in page
+    # the center's people keep the case page
+    conversations.post(case, "employer", "Noch eine Frage", author=staff["jansen"])
+    to_center = db.session.scalars(select(MailMessage).where(MailMessage.to == "anna@wc.example")).all()[-1]
+    assert f"/cases/{case.reference}" in to_center.body and "/portal/" not in to_center.body
+    assert db.session.scalar(select(Notification).where(Notification.user_id == staff["anna"].id,
+                                                         Notification.kind == "message")) is not None
+    assert f'href="/cases/{case.reference}"' in text(client_for("anna").get("/notifications/"))
