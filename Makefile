@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup assets translations migrate deploy demo bench clean
+.PHONY: run test setup assets translations translations-check migrate deploy demo bench clean
 
 run: setup migrate deploy demo  ## the app with SQLite, in-process jobs and demo data
 	$(BIN)/lotse serve --host $(HOST) --port $(PORT)
@@ -17,6 +17,9 @@ setup: $(VENV)/.installed web/static/dist/.built translations
 
 translations: $(VENV)/.installed  ## compile the message catalogs (web/translations/*/LC_MESSAGES/*.mo)
 	$(BIN)/pybabel compile -d web/translations
+
+translations-check: $(VENV)/.installed  ## list what worker-facing texts miss per language; fails without English
+	$(BIN)/python -m web.translations_check
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

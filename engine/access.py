@@ -22,6 +22,9 @@ Roles are groups; the organisation a user belongs to bounds everything they see:
 - A user may work a task if it is assigned to them, or if it is unassigned and they are a
   candidate (by group or by name) in the organisation the task belongs to.
 - Notifications are their recipient's only.
+- Workers have no account: a personal link (`WorkerActor`, engine/worker_links.py) opens the one case it
+  was issued for and the cases that case started, and of them only the tasks whose candidate group is
+  `worker`. The center's staff issue and revoke links for cases of their own center.
 
 `safe_next` decides where a `next=` parameter may send the browser (same origin, a path only).
 """
@@ -36,11 +39,28 @@ from sqlalchemy import Text, false, or_, select, type_coerce
 
 from engine.db import db
 from engine.models import (Case, CaseDocument, HumanTask, MailMessage, Notification, Organisation, User,
-                           WaitingTimer)
+                           WaitingTimer, WorkerLink)
 
 # Groups of center staff that work cases (start cases, write notes, retry failed steps).
 STAFF_GROUPS = frozenset({"advisor", "supervisor", "admin"})
 EMPLOYER_GROUP = "employer"
+WORKER_GROUP = "worker"          # candidate group of the tasks a worker completes through their link
+
+
+@dataclass(frozen=True)
+class WorkerActor:
+    """The worker behind a live personal link: no account, so no `id` (case events name no user) and no
+    groups. `engine.access` decides what it may see and do, like for a user."""
+    link: WorkerLink
+    id: None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.link.case.subject
+
+
+def is_worker(actor) -> bool:
+    return isinstance(actor, WorkerActor)
 
 
 # --------------------------------------------------------------------------- roles
@@ -65,7 +85,10 @@ def may_use_portal(user) -> bool:
 
 
 def party_of(user) -> str | None:
-    """The party a user speaks for in a case: "center" (staff), "employer" (a firm's people), else None."""
+    """The party a user speaks for in a case: "center" (staff), "employer" (a firm's people), "worker"
+    (the worker through their personal link), else None."""
+    if is_worker(user):
+        return WORKER_GROUP
     if is_staff(user):
         return "center"
     return "employer" if may_use_portal(user) else None
@@ -78,7 +101,10 @@ def is_staff(user) -> bool:
 
 def scope(user) -> str:
     """Whose objects the user's role reaches: "center" (staff of a center: their center's), "employer"
-    (people of a firm: their firm's), or "" (nothing, e.g. a process owner without another role)."""
+    (people of a firm: their firm's), or "" (nothing, e.g. a process owner without another role; a worker,
+    whose link reaches their own cases: `worker_case_filter`)."""
+    if is_worker(user):
+        return ""
     if is_staff(user):
         return "center"
     return "employer" if is_employer_user(user) else ""
@@ -97,7 +123,9 @@ def may_see_outbox(user) -> bool:
 # --------------------------------------------------------------------------- cases
 
 def case_filter(user):
-    """A WHERE clause limiting `Case` rows to what `user` may see."""
+    """A WHERE clause limiting `Case` rows to what `user` (a person, or a `WorkerActor`) may see."""
+    if is_worker(user):
+        return worker_case_filter(user.link)
     reach = scope(user)
     if reach == "center":
         return Case.center_id == user.organisation_id
@@ -163,6 +191,8 @@ def _escape_like(text: str) -> str:
 
 def task_filter(user):
     """A WHERE clause limiting `HumanTask` rows to what `user` may see."""
+    if is_worker(user):
+        return worker_task_filter(user.link)
     reach = scope(user)
     if reach == "center":
         return HumanTask.center_id == user.organisation_id
@@ -180,6 +210,7 @@ def timer_filter(user):
 
 
 def visible_task(user, task_id) -> HumanTask | None:
+    """The task if `user` (a person, or a `WorkerActor`) may see it."""
     return db.session.scalar(select(HumanTask).where(HumanTask.id == str(task_id), task_filter(user)))
 
 
@@ -204,6 +235,8 @@ def can_claim(user, task: HumanTask) -> bool:
 def can_work(user, task: HumanTask) -> bool:
     if not task.is_open:
         return False
+    if is_worker(user):
+        return worker_may_work(user.link, task)
     if task.assignee_id is not None:
         return task.assignee_id == user.id
     return is_candidate(user, task)
@@ -340,3 +373,42 @@ def administers(user, obj) -> bool:
 def may_read_audit(user) -> bool:
     """Admins and supervisors read the audit log of their own center."""
     return is_center_staff(user) and user.in_group("admin", "supervisor")
+
+
+# --- workers (no account: a personal link; engine/worker_links.py) ------------------------------
+
+def link_status(link: WorkerLink | None, now) -> str:
+    """"live", or why a link opens nothing: "unknown" (forged, mistyped, or never issued), "revoked"
+    (also: replaced by a newer link), "expired"."""
+    if link is None:
+        return "unknown"
+    if link.revoked_at is not None:
+        return "revoked"
+    if link.expires_at <= now:
+        return "expired"
+    return "live"
+
+
+def worker_case_filter(link: WorkerLink):
+    """The cases a link opens: the one it was issued for and the cases that one started."""
+    return or_(Case.id == link.case_id, Case.parent_case_id == link.case_id)
+
+
+def worker_task_filter(link: WorkerLink):
+    """Tasks of the link's cases that name the candidate group `worker` (open or done)."""
+    groups = type_coerce(HumanTask.candidate_groups, Text)
+    return HumanTask.case_id.in_(select(Case.id).where(worker_case_filter(link))) & \
+        groups.like(f'%"{WORKER_GROUP}"%')
+
+
+def worker_may_work(link: WorkerLink, task: HumanTask) -> bool:
+    """An open `worker` task of one of the link's cases (the case ids are checked, not just the filter)."""
+    if not task.is_open or WORKER_GROUP not in (task.candidate_groups or []):
+        return False
+    return task.case_id == link.case_id or db.session.scalar(
+        select(Case.id).where(Case.id == task.case_id, worker_case_filter(link))) is not None
+
+
+def may_manage_worker_links(user, case: Case) -> bool:
+    """Staff of the case's own center issue, show as QR code, revoke and renew a worker's links."""
+    return is_staff(user) and case.center_id == user.organisation_id

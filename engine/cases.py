@@ -377,8 +377,9 @@ def complete_task(task_id, data=None, actor=None):
         row.state, row.completed_at, row.completed_by_id, row.draft = "completed", clock.now(), change.actor_id, None
         if row.assignee_id is None and actor is not None:
             row.assignee_id = actor.id
-        change.log("task_completed", task, {"changes": changes})
-        if actor is not None and str(state.properties(task.task_spec).get("keep_assignee", "")).lower() == "true":
+        by_worker = access.is_worker(actor)      # through their personal link: no user to name
+        change.log("task_completed", task, {"changes": changes, **({"by": "worker"} if by_worker else {})})
+        if actor is not None and not by_worker and str(state.properties(task.task_spec).get("keep_assignee", "")).lower() == "true":
             change.keep_with = actor        # as Camunda's Tasklist can: the next step stays with this person
         if task.task_spec.bpmn_id and state.properties(task.task_spec).get("milestone"):
             change._did_complete(task)

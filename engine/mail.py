@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "mail"
 LANGUAGES = ("de", "en")
+WORKER_ONLY_LANGUAGES = ("ar", "tr", "uk", "ru")       # see engine.worker_links.WORKER_LANGUAGES
 DEFAULT_BASE_URL = "http://localhost:5000"     # links in mails when LOTSE_BASE_URL is unset (see engine.settings)
 LEASE = timedelta(minutes=5)      # a sender that dies mid-send gives the row back after this
 
@@ -43,8 +44,10 @@ templates = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), a
 
 
 def render(kind: str, language: str, **context) -> dict:
-    """{'subject', 'summary', 'body'} of template `kind` in `language` (German when unknown)."""
-    language = language if language in LANGUAGES else "de"
+    """{'subject', 'summary', 'body'} of template `kind` in `language`: German when unknown; a language
+    only workers read (engine.worker_links) without this template falls back to English."""
+    if language not in LANGUAGES and not (TEMPLATES / f"{kind}.{language}.txt").is_file():
+        language = "en" if language in WORKER_ONLY_LANGUAGES else "de"
     template = templates.get_template(f"{kind}.{language}.txt")
     context.setdefault("base_url", (setting("BASE_URL") or DEFAULT_BASE_URL).rstrip("/"))
     ctx = template.new_context(context)

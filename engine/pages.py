@@ -12,7 +12,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from engine import access, clock, conversations, documents as case_documents, health, inbox as queries, snapshot
+from engine import (access, clock, conversations, documents as case_documents, health, inbox as queries, snapshot,
+                    worker_links)
 from engine.db import db
 from engine.forms import FormDefinition, FormDefinitionError
 from engine.models import (Case, CaseComment, CaseEvent, CaseMilestone, FormVersion, HumanTask, Incident,
@@ -79,6 +80,7 @@ class CasePage:
     stalled: bool = False                   # active with nothing open and nothing awaited (engine.health)
     documents: case_documents.Documents | None = None     # the checklist and uploads (the center's view)
     threads: dict = field(default_factory=dict)     # party -> its conversation with the center
+    worker_links: list | None = None        # the worker's personal links (None: not the user's to manage)
 
 
 def case_page(user, reference: str, now: datetime | None = None, language: str = "de") -> CasePage | None:
@@ -125,6 +127,8 @@ def case_page(user, reference: str, now: datetime | None = None, language: str =
     if access.party_of(user) == "center":
         page.documents = case_documents.for_party(case, "center", language)
         page.threads = conversations.threads(case, access.conversation_parties(user))
+    if access.may_manage_worker_links(user, case):
+        page.worker_links = worker_links.links_of(case)
     return page
 
 

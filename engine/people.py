@@ -184,8 +184,11 @@ def named_groups(definition) -> set[str]:
 
 
 def groups_without_members(names, center_id: int) -> list[str]:
-    """Those of `names` that no active person of the center (or of a firm it serves) belongs to."""
+    """Those of `names` that no active person of the center (or of a firm it serves) belongs to. The group
+    `worker` has no members by design: workers act through their personal link (engine.worker_links)."""
+    from engine.access import WORKER_GROUP
     from engine.models import Membership
+    names = set(names) - {WORKER_GROUP}
     firms = select(Organisation.id).where(Organisation.center_id == center_id)
     staffed = set(db.session.scalars(
         select(Group.name).join(Membership, Membership.group_id == Group.id).join(User, User.id == Membership.user_id)

@@ -63,6 +63,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOTSE_ARGON2_PARALLELISM", "4", int),
     Setting("LOTSE_MAX_CONTENT_LENGTH", str(2 * 1024 * 1024), int),
     Setting("LOTSE_DRAFT_MAX_BYTES", str(64 * 1024), int),
+    # workers' personal links (engine/worker_links.py)
+    Setting("LOTSE_WORKER_LINK_DAYS", "90", int),
+    Setting("LOTSE_WORKER_CODE_MINUTES", "15", int),
     # documents of cases (engine/documents.py, engine/storage.py); unset: instance/documents (web/config.py)
     Setting("LOTSE_DOCUMENTS_DIR", None, shown_default="`instance/documents`"),
     Setting("LOTSE_DOCUMENT_MAX_BYTES", str(10 * 1024 * 1024), int),

@@ -15,6 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def _select_locale():
     if not has_request_context():       # a command or a job: German, the source language
         return "de"
+    if request.blueprint == "worker":   # the worker's own pages speak the worker's languages
+        from web.worker.language import locale
+        return locale()
     choice = session.get("language")
     if choice in ("de", "en"):
         return choice
@@ -61,6 +64,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from web.admin import bp as admin_bp
     from web.processes import bp as processes_bp
     from web.employer import bp as employer_bp
+    from web.worker import bp as worker_bp
 
     wiring.init_app(app)                # the engine's listeners and after-commit hand-offs
     errors.init_app(app)
@@ -73,6 +77,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(processes_bp)
     app.register_blueprint(employer_bp)
+    app.register_blueprint(worker_bp)
 
     from web import filters
     filters.register(app)

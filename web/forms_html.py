@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markdown_it import MarkdownIt
@@ -122,7 +122,7 @@ def translate_errors(errors: Mapping[str, Any] | None) -> dict[str, list[str]]:
     return out
 
 
-def _label(text: str) -> str:
+def _catalog_label(text: str) -> str:
     """Form labels go through the catalogs too (unknown ones come back unchanged)."""
     return _gettext(text) if text else ""
 
@@ -198,14 +198,17 @@ def _is_checked(value: Any) -> bool:
 
 def build_view(definition: FormDefinition, values: Any = None, errors: Mapping | None = None,
                readonly: bool = False, prefix: str = "", context: Mapping | None = None,
-               submitted: bool | None = None) -> dict:
+               submitted: bool | None = None, translate: Callable[[str], str] | None = None) -> dict:
     """The template's view model: a dict with `components` (nested), `summary`, `text`, ...
 
     values: the form's values -- a submission (request.form / MultiDict, or a dict with
     `submitted=True`: shown exactly as typed, absent checkboxes unchecked) or typed data (task
     data: absent fields show their defaultValue). context: case data for conditions, text
     templates and `valuesKey` options (defaults to `values` when those are typed data).
+    translate: the form's texts (labels, descriptions, options, text blocks) in the reader's language;
+    by default through the catalogs (the worker's pages pass the process's own translations).
     """
+    _label = translate or _catalog_label
     if submitted is None:
         submitted = hasattr(values, "getlist")
     values = values if values is not None else {}
@@ -337,8 +340,8 @@ def template_environment() -> Environment:
 
 def render_form(definition: FormDefinition, values: Any = None, errors: Mapping | None = None,
                 readonly: bool = False, prefix: str = "", context: Mapping | None = None,
-                submitted: bool | None = None) -> Markup:
+                submitted: bool | None = None, translate: Callable[[str], str] | None = None) -> Markup:
     """The form's fields as accessible HTML (no <form> element, no CSRF token, no buttons)."""
-    view = build_view(definition, values, errors, readonly, prefix, context, submitted)
+    view = build_view(definition, values, errors, readonly, prefix, context, submitted, translate)
     template = template_environment().get_template("forms/form.html")
     return Markup(template.render(view=view))

@@ -5,10 +5,10 @@ decide whether a page exists for the user's role at all.
 """
 from functools import wraps
 
-from flask import abort
+from flask import abort, g, render_template, session
 from flask_login import current_user, login_required
 
-from engine import access
+from engine import access, worker_links
 
 
 def requires(allowed, refusal: int = 403):
@@ -30,3 +30,16 @@ staff_required = requires(access.is_staff)
 outbox_required = requires(access.may_see_outbox, refusal=404)
 diagram_required = requires(lambda user: access.case_view(user).diagram, refusal=404)
 portal_required = requires(access.may_use_portal)
+
+
+def worker_required(view):
+    """A worker's page: the browser session must hold a live personal link (engine.worker_links.session_link);
+    otherwise a page that says the link no longer opens anything (401), in the worker's language."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        link = worker_links.session_link(session.get("worker_link"), session.get("worker_key"))
+        if link is None:
+            return render_template("worker/closed.html", status="session"), 401
+        g.worker = access.WorkerActor(link)
+        return view(*args, **kwargs)
+    return wrapper

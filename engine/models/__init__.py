@@ -12,10 +12,11 @@ from engine.models.event import CaseEvent
 from engine.models.incident import Incident
 from engine.models.notification import MailMessage, Notification
 from engine.models.audit import AuditEntry, UserToken
+from engine.models.worker_link import WorkerLink
 from engine.models.document import CaseDocument
 from engine.models.conversation import CaseMessage
 
 __all__ = ["Organisation", "User", "Group", "Membership", "UserSession", "LoginAttempt", "Deployment", "DeployedFile", "FormVersion",
            "ProcessDefinition", "Case", "CaseComment", "CaseMilestone", "HumanTask", "HumanTaskGroup", "GroupTaskCount",
            "WaitingTimer", "MessageSubscription", "OutboxMessage", "CaseEvent", "Incident",
-           "Notification", "MailMessage", "AuditEntry", "UserToken", "CaseDocument", "CaseMessage"]
+           "Notification", "MailMessage", "AuditEntry", "UserToken", "WorkerLink", "CaseDocument", "CaseMessage"]

@@ -4,7 +4,7 @@ value here fails until it gets one. HSTS and Secure cookies are on outside devel
 import pytest
 from sqlalchemy import select
 
-from engine import documents, users
+from engine import documents, users, worker_links
 from engine.db import db
 from engine.models import HumanTask, MailMessage, Notification
 from tests.conftest import make_app
@@ -31,8 +31,10 @@ def samples(ws, ctx, tmp_path):
     ctx.config["DOCUMENTS_DIR"] = str(tmp_path)
     document = documents.upload(ravi, filename="scan.pdf", data=b"%PDF-1.4\n%%EOF\n", party="employer",
                                 actor=ws["jansen"])
+    link, _token = worker_links.issue(ravi, ws["anna"], {"language": "de"})
+    db.session.commit()
     yield {"reference": ravi.reference, "task_id": task.id, "key": "ws_permit", "notification_id": note.id,
-           "mail_id": mail.id, "filename": "css/lotse.css", "document_id": document.id,
+           "mail_id": mail.id, "filename": "css/lotse.css", "document_id": document.id, "link_id": link.id,
            "firm_id": ws["firm"].id, "user_id": ws["ben"].id, "token": "no-such-link"}
     ctx.config["DOCUMENTS_DIR"] = None
 

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("advisor", __name__, template_folder="templates")
 
-from web.advisor import filters, helpers, inbox, task, case, case_list, deadlines  # noqa: E402,F401
+from web.advisor import filters, helpers, inbox, task, case, case_list, deadlines, worker_links  # noqa: E402,F401

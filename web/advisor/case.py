@@ -79,7 +79,7 @@ def case(reference):
         raw_data=json.dumps(page.data, ensure_ascii=False, indent=2, default=str, sort_keys=True),
         timeline=_timeline(page.events, page.labels), comments=page.comments, incidents=page.incidents,
         milestones=page.milestones, deadlines=page.deadlines, now=now, last_activity=page.last_activity,
-        stalled=page.stalled, documents=page.documents, threads=page.threads,
+        stalled=page.stalled, documents=page.documents, threads=page.threads, worker_links=page.worker_links,
         max_mb=setting("DOCUMENT_MAX_BYTES") // (1024 * 1024),
         comment_error=None)
 

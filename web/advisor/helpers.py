@@ -42,6 +42,10 @@ EVENT_LABELS = {
     "escalated": _l("An die Leitung eskaliert"),
     "document_uploaded": _l("Unterlage hochgeladen"),
     "message_posted": _l("Nachricht geschrieben"),
+    "worker_link_issued": _l("Persönlicher Link für die Fachkraft erstellt"),
+    "worker_link_revoked": _l("Persönlicher Link gesperrt"),
+    "worker_link_opened": _l("Persönlicher Link geöffnet"),
+    "worker_code_sent": _l("Code für den persönlichen Link verschickt"),
 }
 
 STATUS_LABELS = {

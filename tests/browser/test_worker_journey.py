@@ -1,0 +1,95 @@
+"""The worker's own journey in Chromium at phone size: their link in Arabic (right to left, the next step
+with its date), their task, an upload; the advisor sees both. axe on the worker's pages in every language."""
+import struct
+import zlib
+
+from sqlalchemy import select
+
+from engine import worker_links
+from engine.db import db
+from engine.models import CaseDocument, HumanTask
+from tests.browser.axe import assert_accessible
+from tests.worker.conftest import workers  # noqa: F401  (fixture)
+
+PHONE = {"width": 390, "height": 844}
+
+
+def _png(path):
+    """A tiny real PNG (a photo from the phone's camera, as far as the upload check is concerned)."""
+    raw = b"\x00\xff\xff\xff"
+    chunk = lambda kind, data: struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return path
+
+
+def test_a_worker_in_arabic_completes_a_task_and_uploads_a_photo(workers, new_page, tmp_path):  # noqa: F811
+    page = new_page(locale="ar")
+    page.set_viewport_size(PHONE)
+    page.goto(f"/w/{workers['ravi_token']}?lang=ar")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    assert_accessible(page)
+    page.get_by_role("button", name="افتح صفحتي").click()
+    page.wait_for_url("**/w/")
+    assert page.locator("html").get_attribute("lang") == "ar"
+    next_step = page.locator("[data-next-step]").inner_text()
+    assert "سجّل عنوانك" in next_step and "قبل" in next_step
+    assert_accessible(page)
+    page.screenshot(path="/tmp/workers-ar-home.png", full_page=True)
+
+    page.get_by_role("link", name="أنجزها الآن").click()
+    page.get_by_role("button", name="إرسال").click()                     # nothing filled: the form says what
+    assert page.locator("[aria-invalid=true]").count() >= 1
+    assert_accessible(page)
+    page.screenshot(path="/tmp/workers-ar-task-error.png", full_page=True)
+    page.get_by_label("تاريخ التسجيل").fill("2026-03-05")
+    page.get_by_label("موجودة لدي").check()
+    page.get_by_role("button", name="إرسال").click()
+    page.wait_for_url("**/w/")
+    assert "شكراً" in page.locator(".flash-success").inner_text()
+
+    page.set_input_files("#upload-file", str(_png(tmp_path / "meldebescheinigung.png")))
+    assert page.locator("#upload-file").get_attribute("capture") == "environment"
+    page.get_by_role("button", name="إرسال المستند").click()
+    page.wait_for_url("**/w/#documents")
+    assert "وصل مستندك" in page.locator(".flash-success").inner_text()
+    page.screenshot(path="/tmp/workers-ar-after.png", full_page=True)
+
+    db.session.expire_all()
+    task = db.session.scalar(select(HumanTask).where(HumanTask.case_id == workers["ravi"].id,
+                                                     HumanTask.element_id == "register_address"))
+    assert task.state == "completed"
+    assert db.session.scalar(select(CaseDocument).where(CaseDocument.case_id == workers["ravi"].id)).party == "worker"
+    advisor = new_page("anna")
+    advisor.goto(f"/cases/{workers['ravi'].reference}")
+    body = advisor.locator("main").inner_text()
+    assert "von der Fachkraft (persönlicher Link)" in body and "meldebescheinigung.png" in body
+
+
+def test_closed_links_show_no_data(workers, new_page):  # noqa: F811
+    worker_links.revoke(workers["ravi"], workers["anna"], workers["ravi_link"].id)
+    db.session.commit()
+    for token in (workers["ravi_token"], "forged-" + "x" * 36):
+        page = new_page(locale="ar")
+        page.set_viewport_size(PHONE)
+        page.goto(f"/w/{token}?lang=ar")
+        page.get_by_role("button", name="افتح صفحتي").click()
+        assert "Ravi" not in page.content()
+        assert page.locator("html").get_attribute("dir") == "rtl"
+        assert_accessible(page)
+    page.screenshot(path="/tmp/workers-ar-closed.png", full_page=True)
+
+
+def test_worker_pages_are_accessible_in_every_language(workers, new_page):  # noqa: F811
+    page = new_page()
+    page.set_viewport_size(PHONE)
+    page.goto(f"/w/{workers['olena_token']}")
+    page.locator("form[action^='/w/'] button[type=submit]").last.click()
+    page.wait_for_url("**/w/")
+    for language in worker_links.WORKER_LANGUAGES:
+        page.select_option("#worker-language", language)
+        page.locator(".worker-language button").click()
+        page.wait_for_url("**/w/")
+        assert page.locator("html").get_attribute("lang") == language
+        assert_accessible(page)
+        page.screenshot(path=f"/tmp/workers-{language}-home.png", full_page=True)
