@@ -268,3 +268,17 @@ def test_notices_lead_the_firm_to_the_portal_and_the_center_to_its_case_page(fir
     assert db.session.scalar(select(Notification).where(Notification.user_id == staff["anna"].id,
                                                          Notification.kind == "message")) is not None
     assert f'href="/cases/{case.reference}"' in text(client_for("anna").get("/notifications/"))
+
+
+def test_the_advisor_answers_the_worker_from_the_case_page_once_the_worker_has_a_link(firms, client_for):
+    from engine import worker_links
+    case = firms["jansen"]["case"]
+    anna = client_for("anna")
+    assert "Nachrichten mit der Fachkraft" not in text(anna.get(f"/cases/{case.reference}"))   # no way to reach them
+    worker_links.issue(case, firms["anna"], {"language": "en"})
+    db.session.commit()
+    page = text(anna.get(f"/cases/{case.reference}"))
+    assert "Nachrichten mit der Fachkraft" in page
+    anna.post(f"/cases/{case.reference}/messages", {"party": "worker", "body": "Welcome to Aachen!"})
+    assert [m.body for m in conversations.thread(case, "worker")] == ["Welcome to Aachen!"]
+    assert "Welcome to Aachen!" not in text(client_for("jansen").get(f"/portal/cases/{case.reference}"))
