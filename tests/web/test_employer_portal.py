@@ -282,3 +282,20 @@ def test_the_advisor_answers_the_worker_from_the_case_page_once_the_worker_has_a
     anna.post(f"/cases/{case.reference}/messages", {"party": "worker", "body": "Welcome to Aachen!"})
     assert [m.body for m in conversations.thread(case, "worker")] == ["Welcome to Aachen!"]
     assert "Welcome to Aachen!" not in text(client_for("jansen").get(f"/portal/cases/{case.reference}"))
+
+
+def test_the_firm_saves_a_draft_and_finishes_later(people, client_for):
+    from tests.scenarios.driver import Journey, confirm_path, intake
+    j = Journey(people)
+    case = j.start("worker_journey", subject="Ravi Kumar", data={"worker_name": "Ravi Kumar"})
+    intake(j, case, has_job_offer=True, qualification_type="academic", annual_salary=60000)
+    confirm_path(j, case, use_fast_track=True)
+    poa = j.task(case, "task_power_of_attorney")
+    jansen = client_for("jansen")
+    jansen.get(f"/portal/tasks/{poa.id}")
+    response = jansen.post(f"/portal/tasks/{poa.id}", {"_action": "draft", "family_included_names": "Priya Kumar"})
+    assert response.status_code == 302
+    page = text(jansen.get(f"/portal/tasks/{poa.id}"))
+    assert "Priya Kumar" in page and "Entwurf vorhanden." in page
+    db.session.expire_all()
+    assert db.session.get(HumanTask, poa.id).state == "open"

@@ -1,7 +1,7 @@
 """The employer portal's pages. Every page is for employer users only (`portal_required`: a 403 page for
 other roles); every object goes through `engine.access` (another firm's case, task, document or
 conversation is a 404). What a page reads comes from `engine.portal`; changes go through
-`engine.cases`, `engine.documents` and `engine.conversations`. Tasks use the workspace's form machinery
+`engine.cases`, `engine.documents` and `engine.conversations`. Tasks (with drafts) use the workspace's form machinery
 (`web.task_form`): the same validation, keyboard and no-JavaScript behaviour.
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from engine import access, cases, clock, conversations, documents, pages, portal
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
+from engine.forms import submission_values
 from engine.settings import setting
 from web.documents import accepts_upload, refusal_text, send_document
 from web.employer import bp
@@ -140,6 +141,16 @@ def task_submit(task_id):
     if not row.is_open or not access.can_work(current_user, row):
         return _task_page(row, found, values=request.form, submitted=True, status=409,
                           message=_("Diese Aufgabe ist schon erledigt oder wird von jemand anderem bearbeitet."))
+    if request.form.get("_action") == "draft":
+        definition = pages.load_form(row.form_version_id)
+        if definition is None:
+            return redirect(url_for("employer.task", task_id=row.id))
+        try:
+            cases.save_draft(row.id, submission_values(definition, request.form), current_user)
+        except (Conflict, Forbidden, InvalidData) as exc:        # refused before anything was changed
+            return _task_page(row, found, values=request.form, submitted=True, status=409, message=str(exc))
+        flash(_("Entwurf gespeichert. Sie können später weitermachen."), "success")
+        return redirect(url_for("employer.task", task_id=row.id))
     data, errors = validate(row, found, request.form)
     if errors:
         return _task_page(row, found, values=request.form, errors=errors, submitted=True, status=422)
