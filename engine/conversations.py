@@ -1,10 +1,10 @@
 """Conversations of a case: one thread per party (the employer, the worker) with the Welcome Center.
 
 A message from a party tells the center (the case's responsible advisor, or, without one, the
-center's advisors); a message from the center tells the party's people (`RECIPIENTS`: for the
-employer, the firm's active users in the employer group). Each is told as deadline notices are:
+center's advisors); a message from the center tells the party (`TELL_PARTY`: for the employer, the
+firm's active users in the employer group). People with accounts are told as deadline notices are:
 a notification in the app and a mail in their language (`notifications._tell`). A party without
-accounts (the worker) can be given recipients by adding a function to `RECIPIENTS`.
+accounts (the worker) is told by a function of its own added to `TELL_PARTY`.
 
 Callers check that the writer may see the case (`engine.access.visible_case*`) and speak for the
 party (`engine.access.conversation_parties`).
@@ -55,12 +55,22 @@ def center_recipients(case: Case) -> list[User]:
     return _members(case.center_id, "advisor")
 
 
-def _firm_people(case: Case) -> list[User]:
-    return _members(case.employer_id, access.EMPLOYER_GROUP) if case.employer_id else []
+def _tell(user: User, case: Case, message: CaseMessage, to_center: bool) -> bool:
+    text = mail.render("message", notifications._language(user), name=user.display_name, case=case.reference,
+                       subject=case.subject, author=message.author_name, body=message.body[:1000],
+                       to_center=to_center, center=case.center.name.removeprefix("Welcome Center ") if case.center else "")
+    return notifications._tell(user, "message", text, message.created_at, case.id)
 
 
-# party -> who of that party hears of the center's messages
-RECIPIENTS: dict[str, Callable[[Case], list[User]]] = {"employer": _firm_people}
+def tell_firm(case: Case, message: CaseMessage) -> bool:
+    """Tell the firm's people (active, in the employer group) of the center's message; True if mail was queued."""
+    people = _members(case.employer_id, access.EMPLOYER_GROUP) if case.employer_id else []
+    return any([_tell(user, case, message, to_center=False) for user in people])
+
+
+# party -> how that party hears of the center's message (True: mail was queued). A party without accounts
+# (the worker: a mail to an address of the case, with a link of its own) adds its function here.
+TELL_PARTY: dict[str, Callable[[Case, CaseMessage], bool]] = {"employer": tell_firm}
 
 
 def post(case: Case, party: str, body: str, author: User | None = None, author_name: str = "") -> CaseMessage:
@@ -81,16 +91,13 @@ def post(case: Case, party: str, body: str, author: User | None = None, author_n
     db.session.add(message)
     db.session.add(CaseEvent(case_id=case.id, at=now, actor_id=getattr(author, "id", None), kind="message_posted",
                              details={"party": party, "from_center": from_center}))
-    recipients = RECIPIENTS.get(party, lambda _case: [])(case) if from_center else center_recipients(case)
-    mails = False
-    for user in recipients:
-        if author is not None and user.id == author.id:
-            continue
-        language = notifications._language(user)
-        text = mail.render("message", language, name=user.display_name, case=case.reference, subject=case.subject,
-                           author=message.author_name, body=body[:1000], to_center=not from_center,
-                           center=case.center.name.removeprefix("Welcome Center ") if case.center else "")
-        mails = notifications._tell(user, "message", text, now, case.id) or mails
+    db.session.flush()
+    if from_center:
+        tell = TELL_PARTY.get(party)
+        mails = tell(case, message) if tell is not None else False
+    else:
+        mails = any([_tell(user, case, message, to_center=True) for user in center_recipients(case)
+                     if author is None or user.id != author.id])
     case.updated_at = now
     db.session.commit()
     if mails:

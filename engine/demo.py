@@ -107,12 +107,16 @@ class _Story:
         # Pflegedienst Schmitz: the first consultation is still to do.
         self.start("employer_journey", "Pflegedienst Schmitz", "schmitz", {"firm_name": "Pflegedienst Schmitz"},
                    days_ago=2)
-        # Ravi Kumar: the intake is done; the proposed residence route waits for the advisor.
+        # Ravi Kumar: counselled and on the fast-track procedure (§ 81a AufenthG), he waits for the power of
+        # attorney that Elektro Jansen collects, so the employer portal shows the firm a step and its date.
         ravi = self.start("worker_journey", "Ravi Kumar", "jansen", {"worker_name": "Ravi Kumar"}, days_ago=5)
         self.complete(ravi, "task_intake", intake("Ravi Kumar", nationality="Indien", occupation_group="it",
                                                   qualification_type="academic", degree_comparable=True,
                                                   occupation="Softwareentwickler", annual_salary=52000),
-                      berater, days_ago=1)
+                      berater, days_ago=2)
+        self.complete(ravi, "task_path_confirm", {"residence_path": "blue_card", "recognition_required": False,
+                                                  "ba_approval_required": False, "use_fast_track": True,
+                                                  "path_note": ""}, berater, days_ago=1)
         # Maria Santos, a nurse: route confirmed, the recognition of her qualification is being prepared.
         maria = self.start("worker_journey", "Maria Santos", "schmitz", {"worker_name": "Maria Santos"}, days_ago=6)
         self.complete(maria, "task_intake", intake("Maria Santos", nationality="Philippinen", occupation_group="nursing",

@@ -20,7 +20,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinitio
 from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS
 from sqlalchemy import func, select
 
-from engine import sandbox, state
+from engine import documents, sandbox, state
 from engine.db import db
 from engine.errors import DeploymentRejected, Problem
 from engine.forms import FormDefinition, FormDefinitionError
@@ -311,6 +311,8 @@ def _task_problems(name, process, known_forms) -> list[Problem]:
     problems = []
     for task_spec in process.task_specs.values():
         for message in _too_long(task_spec):
+            problems.append(Problem(name, message, element_id=task_spec.bpmn_id))
+        for message in documents.problems(state.properties(task_spec)):
             problems.append(Problem(name, message, element_id=task_spec.bpmn_id))
         ext = getattr(task_spec, "extensions", None) or {}
         for element, kind, source, mode in _expressions(task_spec):

@@ -154,8 +154,14 @@ def for_party(case: Case, party: str, language: str = "de") -> Documents:
     return Documents(checklist=checklist, uploads=uploads)
 
 
-def for_user(user, case: Case, language: str = "de") -> Documents:
-    return for_party(case, access.party_of(user) or "", language)
+def find(case: Case, party: str, document_id) -> CaseDocument | None:
+    """A document of `case` that `party` may see ("center": any of the case's), or None: for a page that
+    reaches the case by other means than a login (the worker's link); users go through
+    `engine.access.visible_document`."""
+    query = select(CaseDocument).where(CaseDocument.case_id == case.id, CaseDocument.id == document_id)
+    if party != "center":
+        query = query.where(access.shared_with_clause(party))
+    return db.session.scalar(query)
 
 
 # --------------------------------------------------------------------------- uploading

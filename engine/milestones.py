@@ -48,6 +48,16 @@ def text(props: dict, base: str, language: str, default: str = "") -> str:
     return props.get(base) or default
 
 
+def owners(actor: str | None, candidate_groups=(), is_task: bool = True) -> tuple[str, ...]:
+    """Whose step it is to take: for a user task, the parties of its candidate groups (the firm and the
+    center act through their accounts), plus its actor where that party has no accounts (the worker, an
+    authority); for an event the case waits for, its actor."""
+    found = {GROUP_PARTIES[g] for g in candidate_groups or () if g in GROUP_PARTIES} if is_task else set()
+    if actor in (("worker", "authority") if is_task else PARTIES):
+        found.add(actor)
+    return tuple(p for p in PARTIES if p in found)
+
+
 def parties(actor: str | None, candidate_groups=()) -> tuple[str, ...]:
     """Who acts on a step: its actor, the firm where its candidates include the employer group, and the
     Welcome Center where staff groups are its candidates and it names no actor."""
@@ -69,6 +79,7 @@ class PlannedMilestone:
     element_id: str
     props: dict                    # the element's properties (its labels in every language)
     name: str                      # the element's name (last fallback)
+    at_end: bool = False           # on an end event: an outcome, named ahead only when nothing else is
 
     def label(self, language: str) -> str:
         return text(self.props, "milestone_label", language, self.name or self.key)
@@ -99,9 +110,9 @@ def _build_plan(spec, subprocess_specs) -> Plan:
         for name, task_spec in process.task_specs.items():
             node = (process_id, name)
             called = getattr(task_spec, "spec", None)
-            inner = getattr(task_spec, "task_spec", None)          # a multi-instance's child
-            if not isinstance(called, str) and inner is not None:
-                called = getattr(inner, "spec", None)
+            inner = getattr(task_spec, "task_spec", None)          # a multi-instance names its child
+            if not isinstance(called, str) and isinstance(inner, str) and inner in process.task_specs:
+                called = getattr(process.task_specs[inner], "spec", None)
             outputs = [(process_id, o.name) for o in task_spec.outputs]
             if isinstance(called, str) and called in specs:       # a call activity or subprocess: through it
                 edges[node] = [(called, "Start")]
@@ -117,17 +128,18 @@ def _build_plan(spec, subprocess_specs) -> Plan:
             name_of.setdefault(bpmn_id, task_spec.bpmn_name or "")
             if props.get("milestone"):
                 milestone_at[node] = PlannedMilestone(props["milestone"], bpmn_id, dict(props),
-                                                      task_spec.bpmn_name or "")
-    ordered, seen_keys, elements = [], set(), []
+                                                      task_spec.bpmn_name or "",
+                                                      at_end=type(task_spec).__name__ == "EndEvent")
+    ordered, seen_keys, elements = [], set(), {}
     for node in _walk(edges, [(spec.name, "Start")]):
         bpmn_id = getattr(specs[node[0]].task_specs.get(node[1]), "bpmn_id", None)
-        if bpmn_id and bpmn_id not in elements:
-            elements.append(bpmn_id)
+        if bpmn_id:
+            elements.setdefault(bpmn_id, None)          # a dict keeps the order and each id once
         found = milestone_at.get(node)
         if found is not None and found.key not in seen_keys:
             seen_keys.add(found.key)
             ordered.append(found)
-    return Plan(ordered, edges, nodes_of, milestone_at, props_of, name_of, elements)
+    return Plan(ordered, edges, nodes_of, milestone_at, props_of, name_of, list(elements))
 
 
 def _walk(edges, sources):
@@ -167,7 +179,8 @@ class Step:
     title: str                      # the element's name as in the diagram (German)
     label: str                      # in the language asked for, from the diagram (`name:<lang>`); else == title
     translated: bool                # whether `label` came from the diagram (else translate `title` elsewhere)
-    parties: tuple[str, ...]
+    parties: tuple[str, ...]        # who acts on it ("who acts now")
+    owners: tuple[str, ...]         # whose step it is to take (a party's own list; see `owners`)
     due_at: datetime | None
     task_id: str | None = None      # a human task's id; None for a timer or message
     element_id: str = ""
@@ -194,7 +207,8 @@ class Journey:
         return [p for p in PARTIES if p in found]
 
     def steps_of(self, party: str) -> list[Step]:
-        return [s for s in self.steps if party in s.parties]
+        """The party's own steps, due first: only these are named to the party (the others' are theirs)."""
+        return [s for s in self.steps if party in s.owners]
 
     def next_step(self, party: str) -> Step | None:
         """The party's open step that is due first (undated ones last)."""
@@ -238,9 +252,11 @@ def journey(case: Case, language: str = "de") -> Journey:
 
 def _step(the_plan: Plan, language, element_id, title, actor, groups, due_at, task_id, kind) -> Step:
     props = the_plan.props_of.get(element_id, {})
-    label = text(props, "name", language) if any(k.startswith("name:") for k in props) else ""
+    # German is the element's own name; other languages come from `name:<lang>`, else English
+    label = text(props, "name", language) if language != "de" and any(k.startswith("name:") for k in props) else ""
     return Step(title=title, label=label or title, translated=bool(label), parties=parties(actor, groups),
-                due_at=due_at, task_id=task_id, element_id=element_id, kind=kind)
+                owners=owners(actor, groups, kind == "task"), due_at=due_at, task_id=task_id,
+                element_id=element_id, kind=kind)
 
 
 def _journey(case, language, reached, tasks, timers, messages) -> Journey:
@@ -276,7 +292,9 @@ def _journey(case, language, reached, tasks, timers, messages) -> Journey:
 
 
 def _ahead(the_plan: Plan, sources, reached_keys, skip_sources=False) -> list[PlannedMilestone]:
-    """Milestones not yet reached on the way from `sources`, nearest first (ties in diagram order)."""
+    """Milestones not yet reached on the way from `sources`, nearest first (ties in diagram order); those on
+    end events last: an end is one outcome among others (the journey closed early, the visa refused), so
+    it is named as ahead only when nothing else is."""
     found, distance = {}, {}
     seen = set(sources)
     queue = deque((s, 0) for s in sources)
@@ -290,4 +308,4 @@ def _ahead(the_plan: Plan, sources, reached_keys, skip_sources=False) -> list[Pl
             if following not in seen:
                 seen.add(following)
                 queue.append((following, hops + 1))
-    return sorted(found.values(), key=lambda m: (distance[m.key], the_plan.index(m.key)))
+    return sorted(found.values(), key=lambda m: (m.at_end, distance[m.key], the_plan.index(m.key)))

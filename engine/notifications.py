@@ -137,6 +137,9 @@ def _context(task: HumanTask, user: User, kind: str) -> dict:
             "subject": task.case_subject, "process": task.process_name, "due": _format(task.due_at, language),
             "escalation_at": _format(escalation_at, language) if kind == "overdue" else "",
             "assigned": task.assignee_id == user.id, "holder": holder,
+            # a firm's people open their cases in the portal, never on the center's case page
+            "case_path": (f"/portal/cases/{task.case_reference}" if access.party_of(user) == "employer"
+                          else f"/cases/{task.case_reference}"),
             "center": task.case.center.name.removeprefix("Welcome Center ") if task.case else ""}
 
 

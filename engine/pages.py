@@ -12,7 +12,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from engine import access, clock, health, inbox as queries, snapshot, worker_links
+from engine import (access, clock, conversations, documents as case_documents, health, inbox as queries, snapshot,
+                    worker_links)
 from engine.db import db
 from engine.forms import FormDefinition, FormDefinitionError
 from engine.models import (Case, CaseComment, CaseEvent, CaseMilestone, FormVersion, HumanTask, Incident,
@@ -84,10 +85,12 @@ class CasePage:
     comments: list[CaseComment] = field(default_factory=list)
     incidents: list[Incident] = field(default_factory=list)
     stalled: bool = False                   # active with nothing open and nothing awaited (engine.health)
+    documents: case_documents.Documents | None = None     # the checklist and uploads (the center's view)
+    threads: dict = field(default_factory=dict)     # party -> its conversation with the center
     worker_links: list | None = None        # the worker's personal links (None: not the user's to manage)
 
 
-def case_page(user, reference: str, now: datetime | None = None) -> CasePage | None:
+def case_page(user, reference: str, now: datetime | None = None, language: str = "de") -> CasePage | None:
     """The case page's content, or None if `user` may not see the case."""
     case = access.visible_case_by_reference(user, reference)
     if case is None:
@@ -131,6 +134,9 @@ def case_page(user, reference: str, now: datetime | None = None) -> CasePage | N
     if view.incidents:
         page.incidents = open_incidents(case)
         page.stalled = health.is_stalled(case.id)
+    if access.party_of(user) == "center":
+        page.documents = case_documents.for_party(case, "center", language)
+        page.threads = conversations.threads(case, access.conversation_parties(user))
     if access.may_manage_worker_links(user, case):
         page.worker_links = worker_links.links_of(case)
     return page

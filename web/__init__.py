@@ -57,6 +57,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(ROOT / "instance"))
     app.config.update(config.from_environment(app.instance_path))
     app.config.update(overrides or {})
+    from web import documents
+    documents.init_app(app)             # first: an upload's larger limit must hold before any hook reads the form
     security.init_app(app)              # before the blueprints: their routes use its int converter
 
     db.init_app(app)
@@ -77,6 +79,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from web.notifications import bp as notifications_bp
     from web.admin import bp as admin_bp
     from web.processes import bp as processes_bp
+    from web.employer import bp as employer_bp
     from web.worker import bp as worker_bp
 
     wiring.init_app(app)                # the engine's listeners and after-commit hand-offs
@@ -89,6 +92,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(processes_bp)
+    app.register_blueprint(employer_bp)
     app.register_blueprint(worker_bp)
 
     from web import filters

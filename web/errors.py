@@ -3,7 +3,7 @@ bare error. An unexpected fault is logged by Flask with its traceback and shown 
 tests Flask lets it propagate instead, unless PROPAGATE_EXCEPTIONS is off)."""
 import logging
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, has_request_context, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -39,7 +39,9 @@ def not_found(_error=None):
 
 
 def too_large(_error):
-    megabytes = max(1, round(current_app.config["MAX_CONTENT_LENGTH"] / 1024 / 1024))
+    # an upload view allows more than other requests (web.documents): name the limit of this request
+    limit = (request.max_content_length if has_request_context() else None) or current_app.config["MAX_CONTENT_LENGTH"]
+    megabytes = max(1, round(limit / 1024 / 1024))
     return _page(413, _("Die Anfrage ist größer als %(size)s MB und wurde nicht angenommen. Bitte senden Sie "
                         "weniger auf einmal, etwa kürzere Texte.", size=megabytes))
 

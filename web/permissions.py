@@ -30,6 +30,7 @@ staff_required = requires(access.is_staff)
 outbox_required = requires(access.may_see_outbox, refusal=404)
 diagram_required = requires(lambda user: access.case_view(user).diagram, refusal=404)
 process_owner_required = requires(access.may_manage_processes)
+portal_required = requires(access.may_use_portal)
 
 
 def worker_required(view):

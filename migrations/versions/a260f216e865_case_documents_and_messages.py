@@ -4,7 +4,7 @@ Documents uploaded to a case (the bytes in engine.storage under a random name) a
 between a party of a case (the employer, the worker) and the Welcome Center.
 
 Revision ID: a260f216e865
-Revises: a3c51f7e2b90
+Revises: 68ef091b9d49
 Create Date: 2026-12-06 16:40:00.000000
 
 """
@@ -16,7 +16,7 @@ from engine.db import JSONText, UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = 'a260f216e865'
-down_revision = 'a3c51f7e2b90'
+down_revision = '68ef091b9d49'
 branch_labels = None
 depends_on = None
 

@@ -52,8 +52,12 @@ def who(world, check):
     return {name for name, allowed in decided(world, check).items() if allowed}
 
 
-def test_the_workspace_is_for_center_staff_and_employer_users(world):
-    assert who(world, access.may_use_workspace) == {"anna", "sara", "ada", "jansen", "schmitz", "kai", "kim"}
+def test_the_workspace_is_for_center_staff_and_the_portal_for_employer_users(world):
+    assert who(world, access.may_use_workspace) == {"anna", "sara", "ada", "kai", "kim"}
+    assert who(world, access.may_use_portal) == {"jansen", "schmitz"}
+    assert decided(world, access.party_of) == {"anna": "center", "sara": "center", "ada": "center", "paul": None,
+                                               "jansen": "employer", "schmitz": "employer", "kai": "center",
+                                               "kim": "center"}
     assert who(world, access.is_staff) == {"anna", "sara", "ada", "kai", "kim"}
     assert decided(world, access.scope) == {"anna": "center", "sara": "center", "ada": "center", "paul": "",
                                             "jansen": "employer", "schmitz": "employer", "kai": "center",

@@ -48,3 +48,18 @@ def test_an_empty_or_overlong_message_is_refused(people, deploy_fixture):
         with pytest.raises(InvalidData):
             conversations.post(case, "employer", body, author=people["jansen"])
     assert conversations.thread(case, "employer") == []
+
+
+def test_a_party_without_accounts_writes_by_name_and_is_told_by_its_own_function(people, deploy_fixture, monkeypatch):
+    deploy_fixture("candidate_user.bpmn")
+    case = cases.start_case("candidate_user", center=people["center"], employer=people["firm"], subject="Ravi Kumar",
+                            actor=people["anna"], responsible=people["anna"])
+    conversations.post(case, "worker", "Ich bin angekommen.", author_name="Ravi Kumar")
+    note = db.session.scalar(select(Notification))
+    assert note.user_id == people["anna"].id and note.kind == "message"
+    told = []
+    monkeypatch.setitem(conversations.TELL_PARTY, "worker", lambda c, m: told.append((c.id, m.body)) or False)
+    conversations.post(case, "worker", "Willkommen!", author=people["anna"])
+    assert told == [(case.id, "Willkommen!")]
+    assert [(m.from_center, m.author_name) for m in conversations.thread(case, "worker")] == [
+        (False, "Ravi Kumar"), (True, "Anna Berger")]

@@ -98,6 +98,10 @@ def test_who_may_read_a_document(fast_track, people, store):
     assert access.visible_document(people["schmitz"], shared.id) is None            # another firm
     assert access.visible_document(people["kai"], shared.id) is None                # another center
     assert [d.id for d in documents.for_party(case, "employer").uploads] == [shared.id]
+    # a party reached by a link of its own (the worker): through the case it holds
+    assert documents.find(case, "worker", shared.id) is not None          # the diagram shares it with the worker
+    assert documents.find(case, "worker", internal.id) is None
+    assert documents.find(case, "center", internal.id) is not None
 
 
 def test_file_storage_refuses_keys_that_are_not_its_own(tmp_path):
@@ -110,3 +114,25 @@ def test_file_storage_refuses_keys_that_are_not_its_own(tmp_path):
     store.delete(key)
     with pytest.raises(KeyError):
         store.get(key)
+
+
+def test_a_diagram_with_a_wrong_document_declaration_is_refused_naming_the_element(ctx):
+    from engine import deploy
+    from engine.errors import DeploymentRejected
+    xml = ('<?xml version="1.0" encoding="UTF-8"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+           'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="http://lotse.test/bpmn">'
+           '<bpmn:process id="docs_bad" isExecutable="true"><bpmn:startEvent id="start"/>'
+           '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="ask"/>'
+           '<bpmn:userTask id="ask" name="Unterlagen anfordern" camunda:candidateGroups="advisor">'
+           '<bpmn:extensionElements><camunda:properties>'
+           '<camunda:property name="document:contract" value="Arbeitsvertrag"/>'
+           '<camunda:property name="document:contract:from" value="landlord"/>'
+           '<camunda:property name="document:Bad Key" value="x"/>'
+           '</camunda:properties></bpmn:extensionElements></bpmn:userTask>'
+           '<bpmn:sequenceFlow id="f2" sourceRef="ask" targetRef="end"/><bpmn:endEvent id="end"/>'
+           '</bpmn:process></bpmn:definitions>')
+    with pytest.raises(DeploymentRejected) as rejected:
+        deploy.deploy([("docs_bad.bpmn", xml.encode())])
+    messages = [(p.element_id, p.message) for p in rejected.value.problems]
+    assert any(e == "ask" and "'landlord' is not a party" in m for e, m in messages), messages
+    assert any(e == "ask" and "'document:Bad Key'" in m for e, m in messages), messages

@@ -74,10 +74,10 @@ def pending_mail(to="anna@wc-aachen.example", subject="Hallo"):
 def test_render_in_the_users_language():
     context = dict(name="Anna", task="Aufenthaltstitel prüfen", case="WC-AC-2026-00001", subject="Ravi Kumar",
                    process="Visum", due="03.03.2026, 10:00 Uhr", assigned=True, center="Aachen",
-                   base_url="https://lotse.example")
+                   base_url="https://lotse.example", case_path="/cases/WC-AC-2026-00001")
     de = mail.render("reminder", "de", **context)
     en = mail.render("reminder", "en", **context)
-    fallback = mail.render("reminder", "tr", **context)
+    fallback = mail.render("reminder", "fr", **context)      # not a language of Lotse: German
     assert de["subject"] == "Erinnerung: „Aufenthaltstitel prüfen“ ist fällig am 03.03.2026, 10:00 Uhr (WC-AC-2026-00001)"
     assert en["subject"].startswith('Reminder: "Aufenthaltstitel prüfen"')
     assert "Sie ist Ihnen zugewiesen." in de["body"] and "https://lotse.example/cases/WC-AC-2026-00001" in de["body"]

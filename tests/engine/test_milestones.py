@@ -64,8 +64,62 @@ def test_labels_fall_back_to_english_then_german_then_the_name():
     assert milestones.text({}, "milestone_label", "en", "Task name") == "Task name"
 
 
+def test_whose_step_it_is():
+    assert milestones.owners("worker", ["employer", "advisor"]) == ("employer", "worker", "center")
+    assert milestones.owners("employer", ["advisor"]) == ("center",)     # the firm acts through its accounts
+    assert milestones.owners("worker", ["advisor"]) == ("worker", "center")
+    assert milestones.owners("employer", (), is_task=False) == ("employer",)
+
+
 def test_parties_of_a_step():
     assert milestones.parties("worker", ["employer", "advisor"]) == ("employer", "worker")
     assert milestones.parties(None, ["advisor"]) == ("center",)
     assert milestones.parties("authority", ["advisor"]) == ("authority",)
     assert milestones.parties(None, ["employer", "advisor"]) == ("employer",)
+
+
+def test_an_outcome_on_an_end_event_is_not_named_as_next_while_the_journey_goes_on(people):
+    j = Journey(people)
+    case = j.start("employer_journey", subject="Elektro Jansen GmbH", data={"firm_name": "Elektro Jansen GmbH"})
+    journey = milestones.journey(j.case(case), "en")
+    assert journey.current.key == "first_consultation"
+    assert journey.next is not None and journey.next.key != "closed_after_first_consultation"
+    plan = milestones.plan(j.case(case).definition_id)
+    assert plan.milestone("closed_after_first_consultation").at_end
+    # called processes count, a multi-instance call (one hire per position) too
+    keys = [m.key for m in plan.milestones]
+    assert {"referrals_done", "kuemmerer_named", "hire_confirmed", "worker_arrived"} <= set(keys)
+    assert keys.index("first_consultation") < keys.index("hire_confirmed") < keys.index("worker_arrived")
+
+
+def test_the_portal_reads_any_number_of_journeys_in_a_fixed_number_of_statements(people):
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    from engine import portal
+    from engine.db import db
+
+    @contextmanager
+    def counted():
+        statements = []
+        listener = lambda *args: statements.append(args[2])       # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            yield statements
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+
+    j = Journey(people)
+    j.start("employer_journey", subject="Elektro Jansen GmbH")
+    j.start("worker_journey", subject="Worker 0", data={"worker_name": "Worker 0"})
+    portal.home(people["jansen"], "de")                    # the plans are built once per version
+    with counted() as few:
+        portal.home(people["jansen"], "de")
+    for i in range(1, 6):
+        j.start("worker_journey", subject=f"Worker {i}", data={"worker_name": f"Worker {i}"})
+    j.reload()
+    portal.home(people["jansen"], "de")
+    with counted() as many:
+        page = portal.home(people["jansen"], "de")
+    assert len(page.workers) == 6 and len(many) == len(few) <= 7, many

@@ -1,4 +1,5 @@
-"""Issue 14, item 4: an employer reads of its firm's worker cases only what the process marks for it.
+"""Issue 14, item 4 (and issue 18): an employer reads of its firm's worker cases only what the process marks
+for it, in the employer portal; the center's workspace (case page, task page, deadlines) is a 403 for it.
 
 That is the worker's name, the milestones, the employer's own tasks and what the case waits for from
 the employer; never the advisors' tasks, the case data, the timeline, internal notes, incident texts,
@@ -48,12 +49,13 @@ MARKED = ["Ravi Kumar", "Erstberatung abgeschlossen", "Arbeitsvertrag bestätige
           "Rückmeldung des Arbeitgebers abwarten"]
 
 
-def test_the_case_page_shows_an_employer_only_what_the_process_marks_for_them(record, client_for):
+def test_the_portal_shows_an_employer_only_what_the_process_marks_for_them(record, client_for):
     url = f"/cases/{record['case'].reference}"
     advisor_page = text(client_for("anna").get(url))
     for part in INTERNAL + MARKED:
         assert part in advisor_page, part
-    response = client_for("jansen").get(url)
+    assert client_for("jansen").get(url).status_code == 403          # the center's case page is not theirs
+    response = client_for("jansen").get(f"/portal{url}")
     assert response.status_code == 200
     employer_page = text(response)
     for part in MARKED:
@@ -66,13 +68,15 @@ def test_an_employer_cannot_open_or_act_on_advisor_tasks_nor_fetch_the_diagram(r
     case = record["case"]
     jansen = client_for("jansen")
     own = task(case, "confirm_contract")
-    assert jansen.get(f"/tasks/{own.id}").status_code == 200
+    assert jansen.get(f"/portal/tasks/{own.id}").status_code == 200
+    assert jansen.get(f"/tasks/{own.id}").status_code == 403                 # the workspace's task page
     for element_id in ("counsel", "prepare_followup"):              # done and open advisor tasks
         advisor_task = task(case, element_id)
         assert client_for("anna").get(f"/tasks/{advisor_task.id}").status_code == 200
-        assert jansen.get(f"/tasks/{advisor_task.id}").status_code == 404, element_id
-        assert jansen.post(f"/tasks/{advisor_task.id}/claim", {"next": "/"}).status_code == 404, element_id
-        assert jansen.post(f"/tasks/{advisor_task.id}", {}).status_code == 404, element_id
+        assert jansen.get(f"/portal/tasks/{advisor_task.id}").status_code == 404, element_id
+        assert jansen.post(f"/portal/tasks/{advisor_task.id}", {}).status_code == 404, element_id
+        assert jansen.post(f"/tasks/{advisor_task.id}/claim", {"next": "/"}).status_code == 403, element_id
+        assert jansen.post(f"/tasks/{advisor_task.id}", {}).status_code == 403, element_id
     assert client_for("anna").get(f"/cases/{case.reference}/diagram.bpmn").status_code == 200
     assert jansen.get(f"/cases/{case.reference}/diagram.bpmn").status_code == 404
 
@@ -84,15 +88,17 @@ def test_incident_texts_stay_with_the_center(record, client_for, deploy_fixture)
     url = f"/cases/{case.reference}"
     advisor_page = text(client_for("anna").get(url))
     assert "Fehler im Ablauf" in advisor_page and "division" in advisor_page.lower()
-    employer_page = text(client_for("jansen").get(url))
+    employer_page = text(client_for("jansen").get(f"/portal{url}"))
     assert "Maria Santos" in employer_page
     assert "Fehler im Ablauf" not in employer_page and "division" not in employer_page.lower()
     assert "Erneut versuchen" not in employer_page
 
 
-def test_the_deadline_list_shows_an_employer_only_what_waits_for_them(record, client_for):
+def test_the_portal_lists_an_employer_only_what_waits_for_them(record, client_for):
     advisor_list = text(client_for("anna").get("/deadlines"))
-    employer_list = text(client_for("jansen").get("/deadlines"))
+    assert client_for("jansen").get("/deadlines").status_code == 403
+    employer_list = text(client_for("jansen").get(f"/portal/cases/{record['case'].reference}")) \
+        + text(client_for("jansen").get("/portal/"))
     for name in ("Arbeitsvertrag bestätigen", "Rückmeldung des Arbeitgebers abwarten"):
         assert name in advisor_list and name in employer_list, name
     for name in ("Nachgespräch vorbereiten", "Bescheid der Ausländerbehörde abwarten"):

@@ -4,7 +4,7 @@ value here fails until it gets one. HSTS and Secure cookies are on outside devel
 import pytest
 from sqlalchemy import select
 
-from engine import users
+from engine import documents, users, worker_links
 from engine.db import db
 from engine.models import HumanTask, MailMessage, Notification
 from tests.conftest import make_app
@@ -15,7 +15,7 @@ ROLES = [None, "anna", "sara", "jansen", "kai", "ada"]
 
 
 @pytest.fixture
-def samples(ws):
+def samples(ws, ctx, tmp_path):
     """A real value for each URL parameter, so that each view runs (not only its 404)."""
     ravi = ws["cases"][0]
     ada = users.ensure_user("ada", "Ada Admin", organisation=ws["center"],
@@ -28,9 +28,15 @@ def samples(ws):
                        status="local")
     db.session.add(mail)
     db.session.commit()
-    return {"reference": ravi.reference, "task_id": task.id, "key": "ws_permit", "notification_id": note.id,
-            "mail_id": mail.id, "filename": "css/lotse.css",
-            "firm_id": ws["firm"].id, "user_id": ws["ben"].id, "token": "no-such-link", "version": 1, "link_id": 1}
+    ctx.config["DOCUMENTS_DIR"] = str(tmp_path)
+    document = documents.upload(ravi, filename="scan.pdf", data=b"%PDF-1.4\n%%EOF\n", party="employer",
+                                actor=ws["jansen"])
+    link, _token = worker_links.issue(ravi, ws["anna"], {"language": "de"})
+    db.session.commit()
+    yield {"reference": ravi.reference, "task_id": task.id, "key": "ws_permit", "notification_id": note.id,
+           "mail_id": mail.id, "filename": "css/lotse.css", "document_id": document.id, "link_id": link.id,
+           "firm_id": ws["firm"].id, "user_id": ws["ben"].id, "token": "no-such-link", "version": 1}
+    ctx.config["DOCUMENTS_DIR"] = None
 
 
 def assert_security_headers(response, where):

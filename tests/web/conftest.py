@@ -29,7 +29,7 @@ class Client:
     def get(self, url, **kw):
         self._forget_user()
         response = self.http.get(url, **kw)
-        found = CSRF_RE.search(response.get_data(as_text=True))
+        found = CSRF_RE.search(response.get_data(as_text=True)) if response.mimetype == "text/html" else None
         if found:
             self.token = found.group(1)
         return response
@@ -42,7 +42,7 @@ class Client:
             data.setdefault("csrf_token", self.token)
         self._forget_user()
         response = self.http.post(url, data=data, **kw)
-        found = CSRF_RE.search(response.get_data(as_text=True))
+        found = CSRF_RE.search(response.get_data(as_text=True)) if response.mimetype == "text/html" else None
         if found:
             self.token = found.group(1)
         return response

@@ -8,7 +8,8 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-VIEW_PACKAGES = [ROOT / "web" / "advisor", ROOT / "web" / "notifications", ROOT / "web" / "processes"]
+VIEW_PACKAGES = [ROOT / "web" / "advisor", ROOT / "web" / "notifications", ROOT / "web" / "processes",
+                 ROOT / "web" / "employer"]
 
 
 def _database_uses(path: Path):

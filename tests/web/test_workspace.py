@@ -67,10 +67,14 @@ def test_other_roles_get_a_clear_403_and_a_start_page_of_their_own(ws, client_fo
     welcome = client.get(response.headers["Location"])
     assert welcome.status_code == 200 and "Willkommen, Paul Prozess" in text(welcome)
     assert "Prozessverantwortliche" in text(welcome) and "/notifications/" in text(welcome)
-    # employers may use the workspace, but not start cases
+    # employers have the portal instead: the start page leads there, the workspace's pages are a 403
     jansen = client_for("jansen")
-    assert jansen.get("/").status_code == 200
-    assert jansen.get("/cases/new").status_code == 403
+    response = jansen.get("/")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/portal/")
+    assert jansen.get("/welcome").headers["Location"].endswith("/portal/")
+    assert jansen.get("/portal/").status_code == 200
+    for url in ("/cases/new", f"/cases/{ws['cases'][0].reference}", "/deadlines", "/cases"):
+        assert jansen.get(url).status_code == 403, url
     assert jansen.post(f"/cases/{ws['cases'][0].reference}/comments", {"body": "x"}).status_code == 403
 
 
@@ -350,12 +354,12 @@ def test_other_center_and_other_firm_get_404(ws, client_for):
     assert kai.post(f"/tasks/{task.id}", dict(VALID)).status_code == 404
     assert kai.post(f"/cases/{ravi.reference}/comments", {"body": "hi"}).status_code == 404
     assert "Ravi Kumar" not in text(kai.get("/?view=group"))
-    # the employer sees its own firm's case, not the other firm's
+    # the employer sees its own firm's case in the portal, not the other firm's
     jansen = client_for("jansen")
-    assert jansen.get(f"/cases/{ravi.reference}").status_code == 200
-    assert jansen.get(f"/cases/{ws['cases'][1].reference}").status_code == 404
-    assert jansen.get(f"/tasks/{open_task(ws['cases'][1]).id}").status_code == 404
-    assert "Notizen" not in text(jansen.get(f"/cases/{ravi.reference}"))      # internal notes stay internal
+    assert jansen.get(f"/portal/cases/{ravi.reference}").status_code == 200
+    assert jansen.get(f"/portal/cases/{ws['cases'][1].reference}").status_code == 404
+    assert jansen.get(f"/portal/tasks/{open_task(ws['cases'][1]).id}").status_code == 404
+    assert "Notizen" not in text(jansen.get(f"/portal/cases/{ravi.reference}"))      # internal notes stay internal
     assert kai.get("/cases/WC-AC-9999-99999").status_code == 404
 
 

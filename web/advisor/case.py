@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import json
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 
-from engine import access, cases, clock, pages
+from engine import access, cases, clock, conversations, documents, pages
+from engine.settings import setting
 from engine.deploy import latest_definitions
 from engine.errors import Conflict, InvalidData, LotseError, NotFound
 from engine.forms import validate_submission
 from web.advisor import bp
 from web.advisor.helpers import display_value, labelled, translate_label
 from web.forms_html import render_form, render_markdown
+from web.documents import accepts_upload, refusal_text, send_document
 from web.permissions import diagram_required, staff_required, workspace_required
 
 
@@ -59,10 +61,10 @@ def _timeline(events, labels):
             note = details.get("assignee", "")
         elif event.kind == "case_cancelled":
             note = details.get("reason", "")
-        elif event.kind == "document_uploaded":      # the worker's upload, until the case page lists documents
-            note = details.get("filename", "")
         elif event.kind == "script_output":
             note = details.get("output", "")
+        elif event.kind == "document_uploaded":
+            note = details.get("filename", "")
         out.append({"event": event, "changes": changes, "note": note})
     return out
 
@@ -77,7 +79,7 @@ def _translated(names: dict) -> dict:
 @workspace_required
 def case(reference):
     now = clock.now()
-    page = pages.case_page(current_user, reference, now)
+    page = pages.case_page(current_user, reference, now, str(get_locale() or "de"))
     if page is None:
         abort(404)
     return render_template(
@@ -86,7 +88,8 @@ def case(reference):
         raw_data=json.dumps(page.data, ensure_ascii=False, indent=2, default=str, sort_keys=True) if page.data else "",
         timeline=_timeline(page.events, page.labels), comments=page.comments, incidents=page.incidents,
         milestones=page.milestones, deadlines=page.deadlines, now=now, last_activity=page.last_activity,
-        stalled=page.stalled, worker_links=page.worker_links,
+        stalled=page.stalled, documents=page.documents, threads=page.threads, worker_links=page.worker_links,
+        max_mb=setting("DOCUMENT_MAX_BYTES") // (1024 * 1024),
         comment_error=None)
 
 
@@ -113,6 +116,52 @@ def case_comment(reference):
     except InvalidData:
         flash(_("Bitte schreiben Sie einen Text für die Notiz."), "error")
     return redirect(url_for("advisor.case", reference=case.reference, _anchor="notes"))
+
+
+@bp.route("/cases/<reference>/documents", methods=["POST"])
+@staff_required
+@accepts_upload
+def case_upload(reference):
+    case = _case_or_404(reference)
+    back = url_for("advisor.case", reference=case.reference, _anchor="documents")
+    sent = request.files.get("file")
+    if sent is None or not sent.filename:
+        flash(_("Bitte wählen Sie eine Datei aus (Feld „Datei“)."), "error")
+        return redirect(back)
+    share = ("employer",) if request.form.get("share_employer") else ()
+    try:
+        doc = documents.upload(case, filename=sent.filename, data=sent.read(), party="center", actor=current_user,
+                               key=request.form.get("key") or None, share_with=share)
+    except documents.UploadRefused as refused:
+        flash(_("„%(name)s“ wurde nicht angenommen: %(reason)s", name=sent.filename, reason=refusal_text(refused)),
+              "error")
+        return redirect(back)
+    flash(_("„%(name)s“ ist hochgeladen.", name=doc.filename), "success")
+    return redirect(back)
+
+
+@bp.route("/documents/<int:document_id>")
+@staff_required
+def case_document(document_id):
+    doc = access.visible_document(current_user, document_id)
+    if doc is None:
+        abort(404)
+    return send_document(doc)
+
+
+@bp.route("/cases/<reference>/messages", methods=["POST"])
+@staff_required
+def case_message(reference):
+    case = _case_or_404(reference)
+    party = request.form.get("party", "")
+    if party not in access.conversation_parties(current_user):
+        abort(404)
+    try:
+        conversations.post(case, party, request.form.get("body", ""), author=current_user)
+        flash(_("Antwort gesendet."), "success")
+    except InvalidData:
+        flash(_("Bitte schreiben Sie eine Nachricht (höchstens %(n)s Zeichen).", n=conversations.MAX_LENGTH), "error")
+    return redirect(url_for("advisor.case", reference=case.reference, _anchor=f"messages-{party}"))
 
 
 @bp.route("/cases/<reference>/retry", methods=["POST"])

@@ -41,6 +41,8 @@ EVENT_LABELS = {
     "reminder_sent": _l("Erinnerung an die Frist verschickt"),
     "overdue_notice": _l("Frist überschritten: Hinweis verschickt"),
     "escalated": _l("An die Leitung eskaliert"),
+    "document_uploaded": _l("Unterlage hochgeladen"),
+    "message_posted": _l("Nachricht geschrieben"),
     "worker_link_issued": _l("Persönlicher Link für die Fachkraft erstellt"),
     "worker_link_revoked": _l("Persönlicher Link gesperrt"),
     "worker_link_opened": _l("Persönlicher Link geöffnet"),

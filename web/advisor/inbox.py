@@ -127,8 +127,9 @@ def render_rows(rows, now, here: str, user_id: int, team=(), assign: bool = Fals
 @login_required
 def inbox():
     if not access.may_use_workspace(current_user):
-        # the start page of every role: those without a workspace learn what exists for them (no 403 loop)
-        return redirect(url_for("advisor.welcome"))
+        # the start page of every role: a firm's people have the portal; those without a place of their own
+        # learn what exists for them (no 403 loop)
+        return redirect(url_for("employer.home" if access.may_use_portal(current_user) else "advisor.welcome"))
     query = queries.InboxQuery.from_args(request.args)
     now = clock.now()
     user = current_user._get_current_object()        # one proxy lookup, not one per use
@@ -235,4 +236,6 @@ def welcome():
     """The start page of a user without a workspace role (process owners for now): what exists for them."""
     if access.may_use_workspace(current_user):
         return redirect(url_for("advisor.inbox"))
+    if access.may_use_portal(current_user):
+        return redirect(url_for("employer.home"))
     return render_template("advisor/welcome.html")

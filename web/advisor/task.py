@@ -1,7 +1,7 @@
 """The task page: instructions, the task's form (or 'mark as done'), save draft, complete.
 
-The form is the form-js version the process pinned at deploy time (`HumanTask.form_version_id`),
-rendered by `web.forms_html` and validated by `engine.forms`. Invalid input re-renders with
+The form (`web.task_form`, shared with the employer portal) is the form-js version the process pinned at
+deploy time, rendered by `web.forms_html` and validated by `engine.forms`. Invalid input re-renders with
 the user's values and a message at each field (HTTP 422); a task completed meanwhile by
 someone else re-renders with a clear message and the typed values kept (HTTP 409).
 """
@@ -10,42 +10,23 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
-from engine import access, cases, clock, inbox as queries, pages, snapshot
+from engine import access, cases, clock, inbox as queries, pages
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
-from engine.forms import submission_values, validate_submission
-from engine.models import Case, HumanTask
+from engine.forms import submission_values
 from web.advisor import bp
 from web.advisor.inbox import conflict_message
-from web.forms_html import render_form, render_markdown
 from web.permissions import workspace_required
-
-
-def task_data(case: Case, row: HumanTask) -> dict:
-    """The data the task sees (loads this one case's workflow; never done on lists)."""
-    return snapshot.task_data(case, row.id) if row.is_open else {}
+from web.task_form import task_form, validate
 
 
 def _page(row, case, *, values=None, errors=None, submitted=None, message=None, status=200, comment=""):
-    definition = pages.load_form(row.form_version_id)
-    context = task_data(case, row)
-    can_work = access.can_work(current_user, row)
-    form_html = None
-    if definition is not None:
-        if values is None:
-            if row.is_open and row.draft:
-                values, submitted = row.draft, True
-            elif row.is_open:
-                values, submitted = context, False
-            else:
-                values, submitted = pages.completed_values(row), False
-        form_html = render_form(definition, values, errors, readonly=not can_work, context=context,
-                                submitted=submitted)
-    documentation = render_markdown(_(row.documentation.strip()), context) if row.documentation else None
+    form = task_form(current_user, row, case, values=values, errors=errors, submitted=submitted)
     team = [u for u in pages.colleagues(current_user) if u.id == row.assignee_id or access.can_be_assigned(u, row)] \
         if access.can_assign(current_user, row) else []        # only the task's candidates are offered
     back = access.safe_next(request.values.get("next"), url_for("advisor.inbox"))
-    return render_template("advisor/task.html", task=row, case=case, form_html=form_html, has_form=definition is not None,
-                           documentation=documentation, can_work=can_work, can_claim=access.can_claim(current_user, row),
+    return render_template("advisor/task.html", task=row, case=case, form_html=form.form_html, has_form=form.has_form,
+                           documentation=form.documentation, can_work=form.can_work,
+                           can_claim=access.can_claim(current_user, row),
                            can_assign=access.can_assign(current_user, row), team=team, message=message,
                            now=clock.now(), back=back, comment=comment, has_errors=bool(errors)), status
 
@@ -88,11 +69,9 @@ def task_submit(task_id):
         flash(_("Entwurf gespeichert. Sie können später weitermachen."), "success")
         return redirect(url_for("advisor.task", task_id=row.id, next=back))
 
-    data = {}
-    if definition is not None:
-        data, errors = validate_submission(definition, request.form, context=task_data(case, row))
-        if errors:
-            return _page(row, case, values=request.form, errors=errors, submitted=True, status=422)
+    data, errors = validate(row, case, request.form)
+    if errors:
+        return _page(row, case, values=request.form, errors=errors, submitted=True, status=422)
     title, case_ref = row.title, row.case_reference
     try:
         cases.complete_task(row.id, data, actor=current_user)
