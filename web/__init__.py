@@ -58,6 +58,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from web.notifications import bp as notifications_bp
     from web.admin import bp as admin_bp
     from web.processes import bp as processes_bp
+    from web.supervisor import bp as supervisor_bp
 
     wiring.init_app(app)                # the engine's listeners and after-commit hand-offs
     errors.init_app(app)
@@ -69,6 +70,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(processes_bp)
+    app.register_blueprint(supervisor_bp)
 
     from web import filters
     filters.register(app)

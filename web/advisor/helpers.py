@@ -40,6 +40,7 @@ EVENT_LABELS = {
     "reminder_sent": _l("Erinnerung an die Frist verschickt"),
     "overdue_notice": _l("Frist überschritten: Hinweis verschickt"),
     "escalated": _l("An die Leitung eskaliert"),
+    "responsible_changed": _l("Verantwortung übergeben"),
 }
 
 STATUS_LABELS = {
@@ -119,7 +120,8 @@ def workspace_globals():
             "group_label": lambda g: GROUP_LABELS.get(g, g),
             "capped": capped,
             "is_staff": lambda: current_user.is_authenticated and access.is_staff(current_user),
-            "may_use_workspace": lambda: current_user.is_authenticated and access.may_use_workspace(current_user)}
+            "may_use_workspace": lambda: current_user.is_authenticated and access.may_use_workspace(current_user),
+            "may_oversee": lambda: current_user.is_authenticated and access.may_oversee(current_user)}
 
 
 def task_url(task_id, **kw):
