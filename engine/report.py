@@ -21,6 +21,7 @@ from __future__ import annotations
 import calendar
 import csv
 import io
+import json
 import re
 import statistics
 from dataclasses import dataclass, field
@@ -32,8 +33,9 @@ from sqlalchemy import select
 from engine import access, clock
 from engine.db import db
 from engine.errors import InvalidFields
-from engine.models import Case, CaseMilestone, Organisation, ProcessDefinition
+from engine.models import Case, CaseMilestone, FormVersion, Organisation, ProcessDefinition
 from engine.models.organisation import size_class
+from engine.pages import field_labels
 
 EMPLOYER_PROCESSES = ("employer_journey",)
 WORKER_PROCESSES = ("worker_journey", "worker_journey_by_hire")
@@ -187,6 +189,7 @@ class FunderReport:
     referrals_with_contact: int = 0
     referrals_by_partner: dict = field(default_factory=dict)    # partner type -> (made, contact made)
     journeys: dict = field(default_factory=dict)                # "employer" | "worker" -> Journeys
+    path_labels: dict = field(default_factory=dict)             # residence path -> its label in the form
 
     @property
     def kmu(self) -> int:
@@ -235,7 +238,7 @@ def funder_report(user, period: Period) -> FunderReport | None:
         return None
     center = db.session.get(Organisation, user.organisation_id)
     start, end = period.bounds()
-    report = FunderReport(center=center.name, period=period)
+    report = FunderReport(center=center.name, period=period, path_labels=_path_labels())
     family_of = {key: "employer" for key in EMPLOYER_PROCESSES} | {key: "worker" for key in WORKER_PROCESSES}
     in_period = (Case.center_id == center.id, Case.started_at < end,
                  (Case.ended_at.is_(None)) | (Case.ended_at >= start))
@@ -304,6 +307,14 @@ def funder_report(user, period: Period) -> FunderReport | None:
         report.journeys[family] = Journeys(completed=len(done), dropped=len(dropped),
                                            completed_median_days=_median(done), dropped_median_days=_median(dropped))
     return report
+
+
+def _path_labels() -> dict:
+    """The residence paths' labels, as the newest path form offers them (German: the page translates)."""
+    newest = db.session.scalar(select(FormVersion.id).where(FormVersion.key == "worker_path_confirm")
+                               .order_by(FormVersion.version.desc()).limit(1))
+    options = field_labels([newest]).get("residence_path", {}).get("options", {})
+    return {json.loads(value): label for value, label in options.items()}
 
 
 def _size(employees, facts) -> str:
