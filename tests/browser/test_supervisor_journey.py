@@ -68,6 +68,16 @@ def test_supervisor_sees_stuck_cases_reassigns_in_bulk_and_corrects_a_failed_ste
     db.session.expire_all()
     assert not db.session.get(Case, stuck["failed"].id).has_incident
 
+    # the workload: the chart is drawn from its table, which a screen reader reads
+    page.get_by_role("link", name="Aufsicht").click()
+    page.get_by_role("link", name="Auslastung").click()
+    expect(page.locator("figure[data-chart=open]")).to_have_attribute("data-drawn", "1")
+    table = page.get_by_role("table", name="Offene und überfällige Aufgaben des Centers am Ende jeder Woche")
+    expect(table.locator("tbody tr").last.locator("td").first).to_have_text("3")
+    expect(page.locator("table.workload-people tr", has_text="Ben Okafor").locator("td").first).to_have_text("2")
+    assert_accessible(page)
+    _shot(page, "workload")
+
     phone = new_page("sara")
     phone.set_viewport_size({"width": 390, "height": 844})
     phone.goto("/supervisor/stuck")

@@ -34,7 +34,8 @@ def _get(client, url):
 def _urls(sv):
     ref = sv["failed"].reference
     return [f"/supervisor/stuck", f"/supervisor/cases/{ref}/incident", "/supervisor/report",
-            "/supervisor/report.csv", "/supervisor/report.xlsx"]
+            "/supervisor/report.csv", "/supervisor/report.xlsx", "/supervisor/workload",
+            "/supervisor/workload/completed.csv", "/supervisor/workload/open.csv"]
 
 
 @pytest.mark.parametrize("who, expected", [("sara", 200), ("anna", 403), ("ada", 403), ("paul", 403),
@@ -117,3 +118,12 @@ def test_report_page_and_downloads(sv, client_for):
     from openpyxl import load_workbook
     assert load_workbook(io.BytesIO(xlsx.data)).active["C2"].value == "firms"
     assert sara.get("/supervisor/report.pdf").status_code == 404
+
+
+def test_workload_page_and_its_tables(sv, client_for):
+    sara = client_for("sara")
+    page = sara.get("/supervisor/workload").get_data(as_text=True)
+    assert 'data-chart="completed"' in page and "Anna Berger" in page and "Kai Köln" not in page
+    csv = sara.get("/supervisor/workload/open.csv")
+    assert csv.mimetype == "text/csv" and csv.get_data(as_text=True).lstrip("\ufeff").startswith("week,open,overdue")
+    assert sara.get("/supervisor/workload/nothing.csv").status_code == 404

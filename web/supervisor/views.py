@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from engine import access, clock, oversight, report
+from engine import workload as workload_model
 from engine.errors import Conflict, InvalidFields, NotFound
 from web.permissions import requires
 from web.supervisor import bp
@@ -136,3 +137,21 @@ def funder_report_download(fmt):
     else:
         body, mimetype = report.as_xlsx(result), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+# --------------------------------------------------------------------------- workload
+
+@bp.route("/workload")
+@oversight_required
+def workload():
+    return render_template("supervisor/workload.html", load=workload_model.workload(_user()))
+
+
+@bp.route("/workload/<chart>.csv")
+@oversight_required
+def workload_csv(chart):
+    if chart not in workload_model.CHARTS:
+        abort(404)
+    body = workload_model.chart_csv(workload_model.workload(_user()), chart)
+    return Response(body.encode("utf-8-sig"), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="lotse-auslastung-{chart}.csv"'})
