@@ -202,6 +202,14 @@ def recount():
     click.echo(f"counted {counted} open, unassigned group tasks without follow-up date")
 
 
+@cli.command("refresh-facts")
+@with_appcontext
+def refresh_facts():
+    """Keep the funder's report's facts of every case anew from its data (cases stored before they were kept)."""
+    from engine import report
+    click.echo(f"refreshed the report facts of {report.refresh_facts()} cases")
+
+
 @cli.command()
 @with_appcontext
 def demo():

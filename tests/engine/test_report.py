@@ -161,3 +161,15 @@ def test_periods():
     free = report.parse_period({"period": "range", "from": "01.01.2026", "to": "2026-01-31"}, today)
     assert (free.start, free.end, free.kind) == (date(2026, 1, 1), date(2026, 2, 1), "range")
     assert report.parse_period({"period": "year"}, today).label == "2026"
+
+
+def test_refresh_facts_restores_what_cases_stored_before_kept(scenario, people):
+    j, employer, _workers = scenario
+    expected = db.session.get(Case, employer["firm"].id).facts
+    assert [r["topic"] for r in expected["referrals"]] == ["recognition", "language"]
+    db.session.execute(Case.__table__.update().values(facts=None))
+    db.session.commit()
+    assert report.refresh_facts(batch=3) == len(db.session.scalars(select(Case.id)).all())
+    db.session.expire_all()
+    assert db.session.get(Case, employer["firm"].id).facts == expected
+    assert report.refresh_facts() == 0
