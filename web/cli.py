@@ -202,6 +202,14 @@ def recount():
     click.echo(f"counted {counted} open, unassigned group tasks without follow-up date")
 
 
+@cli.command()
+@with_appcontext
+def digest():
+    """Send every daily digest now, with all notices waiting for it (the sweeper sends them each day)."""
+    from engine import clock, notifications
+    click.echo(f"sent {notifications.send_digests(cutoff=clock.now())} digest mails")
+
+
 @cli.command("refresh-facts")
 @with_appcontext
 def refresh_facts():

@@ -11,9 +11,10 @@ from engine.models.outbox import OutboxMessage
 from engine.models.event import CaseEvent
 from engine.models.incident import Incident
 from engine.models.notification import MailMessage, Notification
+from engine.models.notification_setting import NotificationSetting
 from engine.models.audit import AuditEntry, UserToken
 
 __all__ = ["Organisation", "User", "Group", "Membership", "UserSession", "LoginAttempt", "Deployment", "DeployedFile", "FormVersion",
            "ProcessDefinition", "Case", "CaseComment", "CaseMilestone", "HumanTask", "HumanTaskGroup", "GroupTaskCount",
            "WaitingTimer", "MessageSubscription", "OutboxMessage", "CaseEvent", "Incident",
-           "Notification", "MailMessage", "AuditEntry", "UserToken"]
+           "Notification", "NotificationSetting", "MailMessage", "AuditEntry", "UserToken"]

@@ -78,6 +78,20 @@ def test_supervisor_sees_stuck_cases_reassigns_in_bulk_and_corrects_a_failed_ste
     assert_accessible(page)
     _shot(page, "workload")
 
+    # the failed step's notice, grouped by kind; then her mail settings
+    page.get_by_role("link", name="Benachrichtigungen").click()
+    expect(page.locator("section[data-kind=incident] h2")).to_contain_text("Fehler im Ablauf")
+    assert_accessible(page)
+    _shot(page, "notifications")
+    page.get_by_role("button", name="Alle dieser Art als gelesen markieren").click()
+    expect(page.locator("section[data-kind=incident] h2")).to_contain_text("0 ungelesen")
+    page.get_by_role("link", name="Einstellungen: wie Sie Hinweise per E-Mail erhalten").click()
+    page.locator("fieldset[data-kind=incident]").get_by_label("täglich").check()
+    page.get_by_role("button", name="Speichern").click()
+    expect(page.locator(".flash-success")).to_be_visible()
+    expect(page.locator("fieldset[data-kind=incident]").get_by_label("täglich")).to_be_checked()
+    assert_accessible(page)
+
     phone = new_page("sara")
     phone.set_viewport_size({"width": 390, "height": 844})
     phone.goto("/supervisor/stuck")
