@@ -8,6 +8,7 @@
 //        data-waiting='["Timer_1"]'
 //        data-error='["Task_c"]'
 //        data-counts='{"Task_b": 3}'            (optional count badges)
+//        data-heat='{"Task_b": {"level": 5, "label": "3.5 d"}}'   (optional heatmap: level 1-5, a label)
 //        data-height="420px"></div>             (optional canvas height)
 
 import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
@@ -36,9 +37,11 @@ async function initViewer(el) {
   const xmlUrl = el.dataset.xmlUrl;
 
   el.classList.add('lotse-bpmn');
+  // A group, not an img: bpmn-js makes the canvas focusable (keyboard moves), and an img may hold no
+  // focusable content (axe: nested-interactive).
   const canvasEl = h('div', {
     class: 'lotse-bpmn__canvas',
-    role: 'img',
+    role: 'group',
     'aria-label': el.dataset.label || t.diagram
   });
   if (el.dataset.height) {
@@ -120,6 +123,26 @@ async function initViewer(el) {
       position: { top: -10, right: 10 },
       html: h('span', { class: 'lotse-count-badge' }, String(count))
     });
+  }
+
+  // optional heatmap (where cases wait longest): a tinted box over each element, its label as a badge
+  const heat = parseObject(el.dataset.heat);
+  for (const [ id, spot ] of Object.entries(heat)) {
+    const element = registry.get(id);
+    if (!element || element.waypoints || !spot) {
+      continue;
+    }
+    const level = Math.min(5, Math.max(1, Number(spot.level) || 1));
+    const box = h('div', { class: `lotse-heat lotse-heat--${level}` });
+    box.style.width = `${element.width}px`;
+    box.style.height = `${element.height}px`;
+    overlays.add(id, 'lotse-heat', { position: { top: 0, left: 0 }, html: box });
+    if (spot.label) {
+      overlays.add(id, 'lotse-heat-label', {
+        position: { bottom: 12, left: 0 },
+        html: h('span', { class: 'lotse-heat-badge' }, String(spot.label))
+      });
+    }
   }
 
   fit(viewer);

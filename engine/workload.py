@@ -64,11 +64,13 @@ class Workload:
         return header, rows
 
 
-def _monday(day: date) -> date:
+def monday_of(day: date) -> date:
+    """The Monday of `day`'s week: the weeks of the charts start on Mondays."""
     return day - timedelta(days=day.weekday())
 
 
-def _instant(day: date) -> datetime:
+def berlin_midnight(day: date) -> datetime:
+    """The start of `day` in Berlin, in UTC."""
     return datetime.combine(day, time.min, clock.BERLIN).astimezone(timezone.utc)
 
 
@@ -78,9 +80,9 @@ def workload(user, now: datetime | None = None) -> Workload | None:
         return None
     now = now or clock.now()
     center = user.organisation_id
-    weeks = [_monday(clock.local_date(now)) - timedelta(weeks=n) for n in range(WEEKS - 1, -1, -1)]
-    start = _instant(weeks[0])
-    week_ends = [min(_instant(monday + timedelta(weeks=1)), now) for monday in weeks]
+    weeks = [monday_of(clock.local_date(now)) - timedelta(weeks=n) for n in range(WEEKS - 1, -1, -1)]
+    start = berlin_midnight(weeks[0])
+    week_ends = [min(berlin_midnight(monday + timedelta(weeks=1)), now) for monday in weeks]
 
     people = {row.id: PersonLoad(row.id, row.display_name) for row in db.session.execute(
         select(User.id, User.display_name).where(User.organisation_id == center, User.active.is_(True))
@@ -105,7 +107,7 @@ def workload(user, now: datetime | None = None) -> Workload | None:
             .where(HumanTask.center_id == center, HumanTask.state == "completed", HumanTask.completed_at >= start,
                    HumanTask.completed_by_id.is_not(None))):
         if person_id in people:
-            index = (_monday(clock.local_date(completed_at)) - weeks[0]).days // 7
+            index = (monday_of(clock.local_date(completed_at)) - weeks[0]).days // 7
             if 0 <= index < WEEKS:
                 completed_by_week[people[person_id].name][index] += 1
                 people[person_id].completed += 1

@@ -23,6 +23,11 @@ def _shot(page, name):
     page.screenshot(path=f"{SHOTS}-{name}.png", full_page=True)
 
 
+def _open_task(case):
+    db.session.expire_all()
+    return db.session.scalar(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == "open"))
+
+
 @pytest.fixture
 def stuck(ws, deploy_fixture):
     deploy_fixture("divide.bpmn")
@@ -77,6 +82,18 @@ def test_supervisor_sees_stuck_cases_reassigns_in_bulk_and_corrects_a_failed_ste
     expect(page.locator("table.workload-people tr", has_text="Ben Okafor").locator("td").first).to_have_text("2")
     assert_accessible(page)
     _shot(page, "workload")
+
+    # the flow: a documents check done after four days shows as the longest wait on the diagram
+    cases.complete_task(_open_task(ravi).id, {"docs_complete": True}, actor=stuck["ben"])
+    page.get_by_role("link", name="Aufsicht").click()
+    page.get_by_role("link", name="Durchlauf").click()
+    page.get_by_label("Schritte eines Prozesses").select_option(label="Test-Aufenthaltstitel")
+    page.get_by_role("button", name="Anzeigen").click()
+    expect(page.locator("tr[data-step=check_docs] td").nth(1)).to_have_text("4.0")
+    expect(page.locator(".lotse-heat--5")).to_have_count(1)
+    expect(page.locator(".lotse-heat-badge")).to_have_text("4 d")
+    assert_accessible(page)
+    _shot(page, "flow")
 
     # the failed step's notice, grouped by kind; then her mail settings
     page.get_by_role("link", name="Benachrichtigungen").click()

@@ -35,7 +35,8 @@ def _urls(sv):
     ref = sv["failed"].reference
     return [f"/supervisor/stuck", f"/supervisor/cases/{ref}/incident", "/supervisor/report",
             "/supervisor/report.csv", "/supervisor/report.xlsx", "/supervisor/workload",
-            "/supervisor/workload/completed.csv", "/supervisor/workload/open.csv"]
+            "/supervisor/workload/completed.csv", "/supervisor/workload/open.csv", "/supervisor/flow",
+            "/supervisor/flow?process=ws_permit", "/supervisor/flow/cases.csv", "/supervisor/flow/ws_permit/diagram.bpmn"]
 
 
 @pytest.mark.parametrize("who, expected", [("sara", 200), ("anna", 403), ("ada", 403), ("paul", 403),
@@ -127,3 +128,13 @@ def test_workload_page_and_its_tables(sv, client_for):
     csv = sara.get("/supervisor/workload/open.csv")
     assert csv.mimetype == "text/csv" and csv.get_data(as_text=True).lstrip("\ufeff").startswith("week,open,overdue")
     assert sara.get("/supervisor/workload/nothing.csv").status_code == 404
+
+
+def test_flow_page_and_the_diagram_route(sv, client_for):
+    sara = client_for("sara")
+    page = sara.get("/supervisor/flow?process=ws_permit").get_data(as_text=True)
+    assert 'data-chart="cases"' in page and "data-heat=" in page and "/supervisor/flow/ws_permit/diagram.bpmn" in page
+    diagram = sara.get("/supervisor/flow/ws_permit/diagram.bpmn")
+    assert diagram.mimetype == "text/plain" and "sandbox" in diagram.headers["Content-Security-Policy"]
+    assert sara.get("/supervisor/flow/nothing/diagram.bpmn").status_code == 404
+    assert sara.get("/supervisor/flow/cases.csv").get_data(as_text=True).lstrip("\ufeff").startswith("week,started")

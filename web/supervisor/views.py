@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from engine import access, clock, oversight, report
-from engine import workload as workload_model
+from engine import flow as flow_model, workload as workload_model
 from engine.errors import Conflict, InvalidFields, NotFound
 from web.permissions import requires
 from web.supervisor import bp
@@ -155,3 +155,33 @@ def workload_csv(chart):
     body = workload_model.chart_csv(workload_model.workload(_user()), chart)
     return Response(body.encode("utf-8-sig"), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="lotse-auslastung-{chart}.csv"'})
+
+
+# --------------------------------------------------------------------------- flow
+
+@bp.route("/flow")
+@oversight_required
+def flow():
+    process = (request.args.get("process") or "").strip()[:128]
+    return render_template("supervisor/flow.html", flow=flow_model.flow(_user(), process))
+
+
+@bp.route("/flow/cases.csv")
+@oversight_required
+def flow_csv():
+    header, rows = flow_model.flow(_user()).chart_rows()
+    body = "\n".join(",".join(str(v) for v in row) for row in [header] + rows) + "\n"
+    return Response(body.encode("utf-8-sig"), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="lotse-faelle-je-woche.csv"'})
+
+
+@bp.route("/flow/<process>/diagram.bpmn")
+@oversight_required
+def flow_diagram(process):
+    source = flow_model.process_diagram(_user(), process)
+    if source is None:
+        abort(404)
+    # As the case diagram: text for the viewer, never a page (web/advisor/case.py).
+    return Response(source, mimetype="text/plain",
+                    headers={"X-Content-Type-Options": "nosniff",
+                             "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; sandbox"})

@@ -1,4 +1,4 @@
-// The workload page's charts (Chart.js, window.Chart from dist/chart.js). Each chart draws the table beside
+// The supervisors' charts (workload, flow) (Chart.js, window.Chart from dist/chart.js). Each chart draws the table beside
 // it, which stays on the page for screen readers and as the figures' one source: the first column is the
 // x axis, every other column a line.
 (function () {
@@ -19,7 +19,7 @@
         data: rows.map(function (row) { return Number(row[index + 1]); }),
         borderColor: COLOURS[index % COLOURS.length],
         backgroundColor: COLOURS[index % COLOURS.length],
-        tension: 0.2
+        tension: 0
       };
     });
     new window.Chart(canvas, {
