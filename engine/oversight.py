@@ -28,6 +28,7 @@ from engine.models import Case, HumanTask, Incident, ProcessDefinition, User
 from engine.settings import setting
 
 REASON_CAP = 500
+LIST_CAP = 100          # cases shown, oldest reason first; the counts per reason say how many there are
 OUTSIDE_PARTIES = ("authority", "employer", "worker")
 REASONS = ("error", "overdue", "waiting", "unclaimed", "idle")
 ACTIONS = ("reassign", "responsible", "retry", "cancel")
@@ -63,7 +64,8 @@ class StuckCase:
 
 @dataclass
 class StuckList:
-    cases: list[StuckCase]
+    cases: list[StuckCase]      # at most LIST_CAP
+    total: int                  # cases listed under the filter (each reason read up to REASON_CAP)
     counts: dict                # reason -> cases listed for it
     kind: str                   # the filter ("" for all)
     team: list                  # (id, display name): people a task or case can be handed to
@@ -132,10 +134,11 @@ def stuck_cases(user, kind: str = "", now: datetime | None = None) -> StuckList 
     if kind in REASONS:
         listed = [case for case in listed if kind in case.kinds]
     listed.sort(key=lambda case: (case.oldest, case.id))
+    total, listed = len(listed), listed[:LIST_CAP]
     team = db.session.execute(select(User.id, User.display_name)
                               .where(User.organisation_id == center, User.active.is_(True))
                               .order_by(User.display_name)).all()
-    return StuckList(listed, counts, kind if kind in REASONS else "", [tuple(t) for t in team], now,
+    return StuckList(listed, total, counts, kind if kind in REASONS else "", [tuple(t) for t in team], now,
                      idle_default, unclaimed_days)
 
 

@@ -258,20 +258,20 @@ def funder_report(user, period: Period) -> FunderReport | None:
     family_of = {key: "employer" for key in EMPLOYER_PROCESSES} | {key: "worker" for key in WORKER_PROCESSES}
     in_period = (Case.center_id == center.id, Case.started_at < end,
                  (Case.ended_at.is_(None)) | (Case.ended_at >= start))
-    rows = db.session.execute(
-        select(Case.id, Case.employer_id, Case.subject, Case.status, Case.started_at, Case.ended_at, Case.facts,
-               ProcessDefinition.key, Organisation.employees, Organisation.kreis)
-        .join(ProcessDefinition, ProcessDefinition.id == Case.definition_id)
-        .outerjoin(Organisation, Organisation.id == Case.employer_id)
-        .where(*in_period, ProcessDefinition.key.in_(list(family_of)))).all()
-    ids = [row.id for row in rows]
+    in_scope = (select(Case.id, Case.employer_id, Case.subject, Case.status, Case.started_at, Case.ended_at,
+                       Case.facts, ProcessDefinition.key, Organisation.employees, Organisation.kreis)
+                .join(ProcessDefinition, ProcessDefinition.id == Case.definition_id)
+                .outerjoin(Organisation, Organisation.id == Case.employer_id)
+                .where(*in_period, ProcessDefinition.key.in_(list(family_of))))
+    connection = db.session.connection()        # Core rows: the report reads many, and only these columns
+    rows = connection.execute(in_scope).all()
     milestones: dict[int, dict[str, datetime]] = {}
-    if ids:
-        for case_id, key, reached_at in db.session.execute(
-                select(CaseMilestone.case_id, CaseMilestone.key, CaseMilestone.reached_at)
-                .where(CaseMilestone.case_id.in_(ids),
-                       CaseMilestone.key.in_(DROPPED_MILESTONES + KUEMMERER_MILESTONES))):
-            milestones.setdefault(case_id, {}).setdefault(key, reached_at)
+    scope_ids = in_scope.with_only_columns(Case.id).scalar_subquery()
+    for case_id, key, reached_at in connection.execute(
+            select(CaseMilestone.case_id, CaseMilestone.key, CaseMilestone.reached_at)
+            .where(CaseMilestone.key.in_(DROPPED_MILESTONES + KUEMMERER_MILESTONES),
+                   CaseMilestone.case_id.in_(scope_ids))):
+        milestones.setdefault(case_id, {}).setdefault(key, reached_at)
 
     firms, kuemmerer, workers, referrals = {}, {m: set() for m in KUEMMERER_MILESTONES}, {}, {}
     durations = {(family, kind): [] for family in ("employer", "worker") for kind in ("completed", "dropped")}
