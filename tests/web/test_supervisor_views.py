@@ -90,6 +90,10 @@ def test_stuck_list_bulk_reassign_and_errors(sv, client_for):
     db.session.expire_all()
     assert {t.assignee_id for t in tasks} == {sv["ben"].id}
     assert sara.post("/supervisor/stuck", {"action": "cancel", "case": str(sv["failed"].id)}).status_code == 422
+    # ids no database integer holds are no selection and no person, not a failure
+    response = sara.post("/supervisor/stuck", {"action": "responsible", "case": "99999999999999",
+                                               "person": "99999999999999"})
+    assert response.status_code == 422 and 'href="#f-person"' in response.get_data(as_text=True)
 
 
 def test_correct_and_retry_over_http(sv, client_for):

@@ -37,7 +37,7 @@ def stuck():
             result = oversight.bulk_action(
                 _user(), request.form.get("action", ""), case_ids=_ids("case"),
                 task_ids=[t for t in request.form.getlist("task") if 0 < len(t) <= 36],
-                person_id=int(request.form["person"]) if request.form.get("person", "").isdigit() else None,
+                person_id=next(iter(_ids("person")), None),
                 reason=request.form.get("reason_text", ""))
         except InvalidFields as exc:
             errors, status = exc.errors, 422
