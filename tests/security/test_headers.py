@@ -30,7 +30,8 @@ def samples(ws):
     db.session.commit()
     return {"reference": ravi.reference, "task_id": task.id, "key": "ws_permit", "notification_id": note.id,
             "mail_id": mail.id, "filename": "css/lotse.css",
-            "firm_id": ws["firm"].id, "user_id": ws["ben"].id, "token": "no-such-link"}
+            "firm_id": ws["firm"].id, "user_id": ws["ben"].id, "token": "no-such-link",
+            "process": "ws_permit", "fmt": "csv", "chart": "open"}
 
 
 def assert_security_headers(response, where):

@@ -14,6 +14,8 @@ from web.permissions import requires
 from web.supervisor import bp
 
 oversight_required = requires(access.may_oversee)
+# Downloads hold a center's figures: kept by no cache at all, the browser's own included.
+_DOWNLOAD = {"Cache-Control": "private, no-store"}
 
 
 def _user():
@@ -136,7 +138,7 @@ def funder_report_download(fmt):
         body, mimetype = report.as_csv(result).encode("utf-8-sig"), "text/csv"
     else:
         body, mimetype = report.as_xlsx(result), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"', **_DOWNLOAD})
 
 
 # --------------------------------------------------------------------------- workload
@@ -154,7 +156,7 @@ def workload_csv(chart):
         abort(404)
     body = workload_model.chart_csv(workload_model.workload(_user()), chart)
     return Response(body.encode("utf-8-sig"), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="lotse-auslastung-{chart}.csv"'})
+                    headers={"Content-Disposition": f'attachment; filename="lotse-auslastung-{chart}.csv"', **_DOWNLOAD})
 
 
 # --------------------------------------------------------------------------- flow
@@ -172,7 +174,7 @@ def flow_csv():
     header, rows = flow_model.flow(_user()).chart_rows()
     body = "\n".join(",".join(str(v) for v in row) for row in [header] + rows) + "\n"
     return Response(body.encode("utf-8-sig"), mimetype="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="lotse-faelle-je-woche.csv"'})
+                    headers={"Content-Disposition": 'attachment; filename="lotse-faelle-je-woche.csv"', **_DOWNLOAD})
 
 
 @bp.route("/flow/<process>/diagram.bpmn")
@@ -183,5 +185,5 @@ def flow_diagram(process):
         abort(404)
     # As the case diagram: text for the viewer, never a page (web/advisor/case.py).
     return Response(source, mimetype="text/plain",
-                    headers={"X-Content-Type-Options": "nosniff",
+                    headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff",
                              "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; sandbox"})
