@@ -11,6 +11,7 @@
 //        data-added / data-removed / data-changed  (optional: comparing versions)
 //        data-legend="Änderungen"                (optional legend title)
 //        data-names='{"Task_b": "Check"}'       (optional names in the page's language, by element id)
+//        data-heat='{"Task_b": {"level": 5, "label": "3.5 d"}}'   (optional heatmap: level 1-5, a label)
 //        data-height="420px"></div>             (optional canvas height)
 
 import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
@@ -158,6 +159,26 @@ async function initViewer(el) {
       position: { top: -10, right: 10 },
       html: h('span', { class: 'lotse-count-badge' }, String(count))
     });
+  }
+
+  // optional heatmap (where cases wait longest): a tinted box over each element, its label as a badge
+  const heat = parseObject(el.dataset.heat);
+  for (const [ id, spot ] of Object.entries(heat)) {
+    const element = registry.get(id);
+    if (!element || element.waypoints || !spot) {
+      continue;
+    }
+    const level = Math.min(5, Math.max(1, Number(spot.level) || 1));
+    const box = h('div', { class: `lotse-heat lotse-heat--${level}` });
+    box.style.width = `${element.width}px`;
+    box.style.height = `${element.height}px`;
+    overlays.add(id, 'lotse-heat', { position: { top: 0, left: 0 }, html: box });
+    if (spot.label) {
+      overlays.add(id, 'lotse-heat-label', {
+        position: { bottom: 12, left: 0 },
+        html: h('span', { class: 'lotse-heat-badge' }, String(spot.label))
+      });
+    }
   }
 
   openOn(viewer, focusIds.length ? focus : null);

@@ -120,6 +120,19 @@ def can_see_all_tasks(user) -> bool:
     return is_center_staff(user) and user.in_group("supervisor")
 
 
+def may_oversee(user) -> bool:
+    """The supervisors' pages (stuck cases, incidents, workload, the funder's report): supervisors of a
+    center, over their own center only (its objects are found through `case_filter`/`task_filter`)."""
+    return is_center_staff(user) and user.in_group("supervisor")
+
+
+def may_change_responsible(user, case: Case, responsible: User | None) -> bool:
+    """A supervisor hands a case of their center to an active advisor of the same center."""
+    return (may_oversee(user) and case.center_id == user.organisation_id and responsible is not None
+            and responsible.active and responsible.organisation_id == case.center_id
+            and responsible.in_group("advisor", "supervisor"))
+
+
 def may_see_outbox(user) -> bool:
     """Admins and supervisors read their own center's mail outbox."""
     return is_center_staff(user) and user.in_group("admin", "supervisor")

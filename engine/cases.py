@@ -20,7 +20,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import access, casedata, clock, jobs, mail, notifications, sandbox, state
+from engine import access, casedata, clock, jobs, mail, notifications, report, sandbox, state
 from engine.db import JSONText, db
 from engine.deploy import latest_definition
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
@@ -260,6 +260,9 @@ def _save(change, writes):
     if change.case.status == "active" and not outcome["moves"] and not change.has_incident:
         _record_stall(change)
     change.case.has_incident = change.has_incident
+    facts = report.case_facts(casedata.current(change.workflow))
+    if facts != change.case.facts:          # what the funder's report counts, kept with the case
+        change.case.facts = facts
     change.messaging = bool(thrown or outcome["new_subscriptions"])
     if change.case.status != status_before:     # the engine ended the case in this change
         change.log(f"case_{change.case.status}")
@@ -441,6 +444,23 @@ def assign_task(task_id, assignee, actor):
         if assignee.id != getattr(actor, "id", None):
             change.assignments.append((row, assignee))
     return row
+
+
+def change_responsible(case_id, responsible, actor):
+    """A supervisor makes another advisor of the center responsible for an active case (in the case log)."""
+    with _changing(case_id, actor) as change:
+        case = change.case
+        if case.status != "active":
+            raise Conflict(f"case {case.reference} is already {case.status}.")
+        if actor is not None and not access.may_change_responsible(actor, case, responsible):
+            raise Forbidden(f"{getattr(responsible, 'display_name', 'nobody')} cannot be made responsible for "
+                            f"case {case.reference}: only supervisors of its center hand it to an advisor there.")
+        if case.responsible_id == responsible.id:
+            return case
+        previous = case.responsible.username if case.responsible is not None else None
+        case.responsible_id = responsible.id
+        change.log("responsible_changed", details={"from": previous, "to": responsible.username})
+        return case
 
 
 def save_draft(task_id, data, actor):

@@ -200,6 +200,22 @@ class Offer:
     """How a process is offered to people: whether they may start it, and what it is for."""
     startable: bool
     documentation: str | None
+    idle_days: int | None = None      # the process's property `idle_days` (engine.oversight)
+
+
+MAX_IDLE_DAYS = 3650
+
+
+def _process_idle_days(name, process) -> tuple[int | None, list]:
+    """The process-level camunda property `idle_days`: whole days, 1 to MAX_IDLE_DAYS, or unset."""
+    path = f"{{{BPMN_NS}}}extensionElements/{{{CAMUNDA_MODEL_NS}}}properties/{{{CAMUNDA_MODEL_NS}}}property"
+    raw = next((prop.get("value") for prop in process.findall(path) if prop.get("name") == "idle_days"), None)
+    if raw is None:
+        return None, []
+    if not raw.strip().isdigit() or not 1 <= int(raw) <= MAX_IDLE_DAYS:
+        return None, [Problem(name, f"the property idle_days must be a whole number of days from 1 to "
+                                    f"{MAX_IDLE_DAYS}, not {raw!r}", element_id=process.get("id"))]
+    return int(raw), []
 
 
 def validate(files: list[tuple[str, bytes]]):
@@ -270,7 +286,10 @@ def validate(files: list[tuple[str, bytes]]):
             process_files[pid] = name
             # Camunda 7's attribute (default true): false for parts of a journey that only a caller or a message
             # starts, so "Neuer Fall" does not offer them. The documentation says what the process is for.
+            idle_days, idle_problems = _process_idle_days(name, process)
+            problems += idle_problems
             offered[pid] = Offer(
+                idle_days=idle_days,
                 startable=process.get(f"{{{CAMUNDA_MODEL_NS}}}isStartableInTasklist", "true") != "false",
                 documentation=next((child.text.strip() for child in process if child.tag == f"{{{BPMN_NS}}}documentation"
                                     and child.text and child.text.strip()), None))
@@ -398,7 +417,7 @@ def deploy(files: list[tuple[str, bytes]], user=None) -> DeployResult:
             checksum=checksum, deployment_id=deployment.id, source_file_id=stored_files[process_files[pid]].id,
             spec_json=spec_json, forms=form_map, message_starts=message_starts,
             startable=offered[pid].startable and plain_start is not None,
-            documentation=offered[pid].documentation,
+            documentation=offered[pid].documentation, idle_days=offered[pid].idle_days,
             start_form=((plain_start.extensions or {}).get("formRef") if plain_start is not None else None))
         db.session.add(row)
         result.created.append(row)

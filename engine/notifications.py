@@ -29,14 +29,18 @@ language). After downtime the sweeper catches up: a reminder whose task is alrea
 is not sent any more (the overdue notice says more); overdue and escalation both go out.
 """
 import logging
+from datetime import datetime, timedelta, timezone
+from itertools import groupby
 from zoneinfo import ZoneInfo
 
+from flask_babel import lazy_gettext as _l
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 
 from engine import access, clock, mail
 from engine.db import db
-from engine.models import CaseEvent, Group, HumanTask, Membership, Notification, User
+from engine.errors import InvalidFields
+from engine.models import CaseEvent, Group, HumanTask, Membership, Notification, NotificationSetting, User
 from engine.settings import setting
 from engine.users import group_display_name
 
@@ -148,11 +152,14 @@ def _language(user) -> str:
 
 
 def _tell(user, kind: str, text: dict, now, case_id, task_id=None) -> bool:
-    """One notification in the app and, where the user has an address, the mail; True if a mail was queued."""
+    """One notification in the app and, where the user has an address, the mail as they want it for this
+    kind (`delivery`): now, in the daily digest, or not at all. True if a mail was queued now."""
+    how = delivery(user, kind) if user.email else "never"
     note = Notification(user_id=user.id, case_id=case_id, task_id=task_id, kind=kind,
-                        title=text["subject"][:255], body=text["summary"], created_at=now)
+                        title=text["subject"][:255], body=text["summary"], created_at=now,
+                        digest_pending=how == "daily")
     db.session.add(note)
-    if not user.email:
+    if how != "immediately":
         return False
     db.session.flush()                  # the mail names its notification
     mail.queue(user.email, text["subject"], text["body"], _language(user), user_id=user.id, notification_id=note.id)
@@ -170,6 +177,84 @@ def notify(task: HumanTask, kind: str, now) -> list[int]:
                              details={"due_at": task.due_at.isoformat(),
                                       "recipients": [u.username for u in users]}))
     return [u.id for u in users]
+
+
+# --- settings per person and the daily digest ------------------------------------------------------
+
+# The kinds of notices a person can set (the in-app notice is always written; the setting is for its mail).
+NOTICE_KINDS = ("incident", "assigned", "reminder", "overdue", "escalation")
+DELIVERIES = ("immediately", "daily", "never")
+
+
+def delivery(user, kind: str) -> str:
+    """How `user` wants the mail of a notice of `kind`: immediately (the default), daily, or never."""
+    chosen = db.session.scalar(select(NotificationSetting.delivery).where(NotificationSetting.user_id == user.id,
+                                                                         NotificationSetting.kind == kind))
+    return chosen if chosen in DELIVERIES else "immediately"
+
+
+def settings_of(user) -> dict:
+    """{kind: delivery} for every kind a person can set."""
+    chosen = dict(db.session.execute(select(NotificationSetting.kind, NotificationSetting.delivery)
+                                     .where(NotificationSetting.user_id == user.id)).all())
+    return {kind: chosen.get(kind) if chosen.get(kind) in DELIVERIES else "immediately" for kind in NOTICE_KINDS}
+
+
+def save_settings(user, form) -> dict:
+    """Store the user's choice per kind (form fields named by kind). Raises InvalidFields for a value that is
+    not one of DELIVERIES, changing nothing."""
+    chosen = {kind: (form.get(kind) or "immediately") for kind in NOTICE_KINDS}
+    wrong = {kind: _l("Sofort, täglich oder nie.") for kind, value in chosen.items() if value not in DELIVERIES}
+    if wrong:
+        raise InvalidFields(wrong)
+    db.session.execute(delete(NotificationSetting).where(NotificationSetting.user_id == user.id))
+    db.session.add_all(NotificationSetting(user_id=user.id, kind=kind, delivery=value)
+                       for kind, value in chosen.items() if value != "immediately")
+    db.session.commit()
+    return chosen
+
+
+def digest_cutoff(now) -> datetime:
+    """Notices before this moment go into the digest now: today's LOTSE_DIGEST_HOUR in Berlin once it has
+    passed, else yesterday's. So each person gets at most one digest a day, whenever the sweep runs."""
+    local = now.astimezone(BERLIN)
+    today = local.replace(hour=setting("DIGEST_HOUR"), minute=0, second=0, microsecond=0)
+    return (today if local >= today else today - timedelta(days=1)).astimezone(timezone.utc)
+
+
+def send_digests(now=None, cutoff=None) -> int:
+    """One mail per person with notices waiting for their digest from until `cutoff` (default
+    `digest_cutoff`), grouped by case; the notices are then no longer pending. Returns mails queued."""
+    now = now or clock.now()
+    cutoff = cutoff or digest_cutoff(now)
+    waiting = db.session.scalars(
+        select(Notification).where(Notification.digest_pending.is_(True), Notification.created_at <= cutoff)
+        .order_by(Notification.user_id, Notification.case_id, Notification.created_at, Notification.id)
+        .with_for_update(skip_locked=True)).all()
+    mails = 0
+    for user_id, notes in groupby(waiting, key=lambda note: note.user_id):
+        notes = list(notes)
+        user = db.session.get(User, user_id)
+        for note in notes:
+            note.digest_pending = False
+        if user is None or not user.active or not user.email:
+            continue
+        cases = []
+        for case_id, items in groupby(notes, key=lambda note: note.case_id):
+            items = list(items)
+            case = items[0].case
+            cases.append({"reference": case.reference if case else "", "subject": case.subject if case else "",
+                          "notes": [{"kind": n.kind, "title": n.body or n.title, "at": _format(n.created_at, _language(user))}
+                                    for n in items]})
+        center = user.organisation.name.removeprefix("Welcome Center ") if user.organisation else ""
+        text = mail.render("digest", _language(user), name=user.display_name, cases=cases, count=len(notes),
+                           center=center)
+        mail.queue(user.email, text["subject"], text["body"], _language(user), user_id=user.id)
+        mails += 1
+    db.session.commit()
+    if mails:
+        mail.after_commit_send_mail()
+    return mails
 
 
 # --- failed steps --------------------------------------------------------------------------------
@@ -301,7 +386,10 @@ def mark_read(user, notification_id) -> bool:
     return True
 
 
-def mark_all_read(user) -> None:
-    db.session.execute(update(Notification).where(access.notification_filter(user), Notification.read_at.is_(None))
-                       .values(read_at=clock.now()))
+def mark_all_read(user, kind: str | None = None) -> None:
+    """Mark the user's unread notifications read: all of them, or those of one kind."""
+    query = update(Notification).where(access.notification_filter(user), Notification.read_at.is_(None))
+    if kind:
+        query = query.where(Notification.kind == kind)
+    db.session.execute(query.values(read_at=clock.now()))
     db.session.commit()

@@ -230,10 +230,22 @@ def completed_values(row: HumanTask) -> dict:
 
 # --------------------------------------------------------------------------- notifications and outbox
 
+# The order kinds are shown in: what needs action first.
+NOTIFICATION_KINDS = ("incident", "escalation", "overdue", "assigned", "reminder")
+
+
+@dataclass
+class NotificationGroup:
+    kind: str
+    notes: list[Notification]
+    unread: int
+
+
 @dataclass
 class NotificationList:
     notes: list[Notification]
     unread: int
+    groups: list[NotificationGroup] = field(default_factory=list)     # the notes by kind
 
 
 def notification_list(user, unread_only: bool = False) -> NotificationList:
@@ -242,9 +254,14 @@ def notification_list(user, unread_only: bool = False) -> NotificationList:
         query = query.where(Notification.read_at.is_(None))
     notes = db.session.scalars(query.order_by(Notification.created_at.desc(), Notification.id.desc())
                                .limit(NOTIFICATION_LIMIT)).all()
-    unread = db.session.scalar(select(func.count()).select_from(Notification)
-                               .where(access.notification_filter(user), Notification.read_at.is_(None))) or 0
-    return NotificationList(notes=notes, unread=unread)
+    unread_by_kind = dict(db.session.execute(
+        select(Notification.kind, func.count()).where(access.notification_filter(user), Notification.read_at.is_(None))
+        .group_by(Notification.kind)).all())
+    kinds = sorted({note.kind for note in notes} | set(unread_by_kind),
+                   key=lambda kind: (NOTIFICATION_KINDS.index(kind) if kind in NOTIFICATION_KINDS else 99, kind))
+    groups = [NotificationGroup(kind, [note for note in notes if note.kind == kind], unread_by_kind.get(kind, 0))
+              for kind in kinds]
+    return NotificationList(notes=notes, unread=sum(unread_by_kind.values()), groups=groups)
 
 
 @dataclass

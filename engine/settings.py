@@ -81,6 +81,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOTSE_MAIL_RETRY_MAX", "3600", float),
     Setting("LOTSE_MAIL_TIMEOUT", "30", float),
     Setting("LOTSE_CLOCK_OFFSET_SECONDS", "0", float),
+    # the supervisors' stuck-case list (engine/oversight.py); a process's property idle_days overrides the first
+    Setting("LOTSE_IDLE_DAYS", "14", int),
+    Setting("LOTSE_UNCLAIMED_DAYS", "3", int),
+    Setting("LOTSE_DIGEST_HOUR", "7", int),     # Berlin hour of the daily digest (engine/notifications.py)
     # limits of diagram scripts and expressions (engine/sandbox.py)
     Setting("LOTSE_SCRIPT_CPU_SECONDS", "2", float),
     Setting("LOTSE_SCRIPT_MEMORY_MB", "256", int),

@@ -121,6 +121,11 @@ def sweep(now=None, limit=500, time_budget=None) -> dict:
         log.exception("deadline notices failed")
         result["notices"] = 0
     try:
+        result["digests"] = notifications.send_digests(now)
+    except Exception:
+        db.session.rollback()
+        log.exception("daily digests failed")
+    try:
         result["mail"] = mail.send_pending(limit)
     except Exception:
         db.session.rollback()

@@ -204,6 +204,22 @@ def recount():
 
 
 @cli.command()
+@with_appcontext
+def digest():
+    """Send every daily digest now, with all notices waiting for it (the sweeper sends them each day)."""
+    from engine import clock, notifications
+    click.echo(f"sent {notifications.send_digests(cutoff=clock.now())} digest mails")
+
+
+@cli.command("refresh-facts")
+@with_appcontext
+def refresh_facts():
+    """Keep the funder's report's facts of every case anew from its data (cases stored before they were kept)."""
+    from engine import report
+    click.echo(f"refreshed the report facts of {report.refresh_facts()} cases")
+
+
+@cli.command()
 @click.option("--reset", is_flag=True, help="empty the demo database first, then migrate, deploy bpmn/ and forms/, load")
 @click.option("--force", is_flag=True, help="with --reset: also when the database has people the demo did not create")
 @click.pass_context

@@ -11,6 +11,7 @@ from engine.models.outbox import OutboxMessage
 from engine.models.event import CaseEvent
 from engine.models.incident import Incident
 from engine.models.notification import MailMessage, Notification
+from engine.models.notification_setting import NotificationSetting
 from engine.models.audit import AuditEntry, UserToken
 from engine.models.worker_link import WorkerLink
 from engine.models.document import CaseDocument
@@ -19,4 +20,5 @@ from engine.models.conversation import CaseMessage
 __all__ = ["Organisation", "User", "Group", "Membership", "UserSession", "LoginAttempt", "Deployment", "DeployedFile", "FormVersion",
            "ProcessDefinition", "Case", "CaseComment", "CaseMilestone", "HumanTask", "HumanTaskGroup", "GroupTaskCount",
            "WaitingTimer", "MessageSubscription", "OutboxMessage", "CaseEvent", "Incident",
-           "Notification", "MailMessage", "AuditEntry", "UserToken", "WorkerLink", "CaseDocument", "CaseMessage"]
+           "Notification", "NotificationSetting", "MailMessage", "AuditEntry", "UserToken", "WorkerLink",
+           "CaseDocument", "CaseMessage"]

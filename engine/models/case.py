@@ -3,7 +3,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, DDL, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from engine.db import UTCDateTime, db, utcnow
+from engine.db import JSONText, UTCDateTime, db, utcnow
 
 
 class Case(db.Model):
@@ -35,6 +35,8 @@ class Case(db.Model):
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The decided values the funder's report counts (engine.report.case_facts), kept by every change.
+    facts: Mapped[dict | None] = mapped_column(JSONText)
 
     __mapper_args__ = {"version_id_col": lock_version}
 

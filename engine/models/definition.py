@@ -54,6 +54,9 @@ class ProcessDefinition(db.Model):
     startable: Mapped[bool] = mapped_column(default=True)
     documentation: Mapped[str | None] = mapped_column(Text)       # the process's bpmn:documentation
     start_form: Mapped[str | None] = mapped_column(String(128))    # formRef of the start event
+    # Days without activity after which a case is listed as stuck (process property `idle_days`;
+    # None: LOTSE_IDLE_DAYS).
+    idle_days: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     source_file = relationship("DeployedFile")

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import UTCDateTime, db, utcnow
@@ -21,9 +21,17 @@ class Notification(db.Model):
     body: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Its mail waits for the recipient's daily digest (their setting for this kind is "daily").
+    digest_pending: Mapped[bool] = mapped_column(Boolean, default=False)
 
     user = relationship("User")
     case = relationship("Case")
+
+
+# The digest (engine.notifications.send_digests) reads the few notices waiting for it.
+_waiting = Notification.digest_pending.is_(True)
+Index("ix_notification_digest_pending", Notification.user_id, Notification.created_at,
+      postgresql_where=_waiting, sqlite_where=_waiting)
 
 
 class MailMessage(db.Model):

@@ -35,7 +35,8 @@ def samples(ws, ctx, tmp_path):
     db.session.commit()
     yield {"reference": ravi.reference, "task_id": task.id, "key": "ws_permit", "notification_id": note.id,
            "mail_id": mail.id, "filename": "css/lotse.css", "document_id": document.id, "link_id": link.id,
-           "firm_id": ws["firm"].id, "user_id": ws["ben"].id, "token": "no-such-link", "version": 1}
+           "firm_id": ws["firm"].id, "user_id": ws["ben"].id, "token": "no-such-link", "version": 1,
+           "process": "ws_permit", "fmt": "csv", "chart": "open"}
     ctx.config["DOCUMENTS_DIR"] = None
 
 

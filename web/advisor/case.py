@@ -61,6 +61,8 @@ def _timeline(events, labels):
             note = details.get("assignee", "")
         elif event.kind == "case_cancelled":
             note = details.get("reason", "")
+        elif event.kind == "responsible_changed":
+            note = f"{details.get('from') or '—'} → {details.get('to')}"
         elif event.kind == "script_output":
             note = details.get("output", "")
         elif event.kind == "document_uploaded":

@@ -48,6 +48,7 @@ EVENT_LABELS = {
     "worker_link_opened": _l("Persönlicher Link geöffnet"),
     "worker_code_sent": _l("Code für den persönlichen Link verschickt"),
     "case_migrated": _l("Auf eine andere Prozessversion umgestellt"),
+    "responsible_changed": _l("Verantwortung übergeben"),
 }
 
 STATUS_LABELS = {
@@ -162,7 +163,8 @@ def workspace_globals():
             "group_label": lambda g: GROUP_LABELS.get(g, g),
             "capped": capped,
             "is_staff": lambda: current_user.is_authenticated and access.is_staff(current_user),
-            "may_use_workspace": lambda: current_user.is_authenticated and access.may_use_workspace(current_user)}
+            "may_use_workspace": lambda: current_user.is_authenticated and access.may_use_workspace(current_user),
+            "may_oversee": lambda: current_user.is_authenticated and access.may_oversee(current_user)}
 
 
 def task_url(task_id, **kw):

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine import access, notifications, pages
+from engine.errors import InvalidFields
 from web.notifications import bp
 from web.permissions import outbox_required
 
@@ -19,8 +20,8 @@ from web.permissions import outbox_required
 def index():
     show = request.args.get("show", "all")
     found = pages.notification_list(current_user, unread_only=show == "unread")
-    return render_template("notifications/index.html", notes=found.notes, unread=found.unread, show=show,
-                           may_see_outbox=access.may_see_outbox(current_user))
+    return render_template("notifications/index.html", notes=found.notes, groups=found.groups,
+                           unread=found.unread, show=show, may_see_outbox=access.may_see_outbox(current_user))
 
 
 @bp.route("/<int:notification_id>/read", methods=["POST"])
@@ -34,9 +35,27 @@ def mark_read(notification_id):
 @bp.route("/read-all", methods=["POST"])
 @login_required
 def mark_all_read():
-    notifications.mark_all_read(current_user)
+    kind = request.form.get("kind") or None
+    notifications.mark_all_read(current_user, kind if kind in notifications.NOTICE_KINDS else None)
     flash(_("Alle Benachrichtigungen sind als gelesen markiert."), "success")
-    return redirect(url_for("notifications.index"))
+    return redirect(url_for("notifications.index", show=request.form.get("show") or None))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    errors, status = {}, 200
+    if request.method == "POST":
+        try:
+            notifications.save_settings(current_user, request.form)
+        except InvalidFields as exc:
+            errors, status = exc.errors, 422
+        else:
+            flash(_("Ihre Einstellungen sind gespeichert."), "success")
+            return redirect(url_for("notifications.settings"))
+    chosen = dict(request.form) if errors else notifications.settings_of(current_user)
+    return render_template("notifications/settings.html", chosen=chosen, errors=errors,
+                           kinds=notifications.NOTICE_KINDS, deliveries=notifications.DELIVERIES), status
 
 
 @bp.route("/outbox")

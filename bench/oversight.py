@@ -1,0 +1,154 @@
+"""Supervisors' pages latency: stuck cases, workload, flow and the funder's report through the Flask app at
+10,000 and 100,000 cases with 20 events each (2 million at 100,000).
+
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/oversight_bench .venv/bin/python bench/oversight.py
+
+DROPS AND RECREATES ALL TABLES of DATABASE_URL (use a scratch database). The cases and tasks are the inbox
+bench's (bench/inbox.py: `setup`, `insert_cases`: 3 open and 4 completed tasks per case, due dates from 10
+days ago to 40 days ahead), with the case list bench's spread (bench/case_list.py: 1 case in 4 completed, 1
+in 500 in error, 6 responsible advisors, last activity between start and now). On top, in SQL: each case's
+20 events, an incident per case in error, the report's facts of each journey (nationality, residence path
+and outcome of a worker; headcount, location and two referrals of a firm), a Kümmerer milestone for 1
+employer case in 3. The measured user is a supervisor of the center. For each size it requests PAGES and
+prints median and p95 server time and the SQL statements per page. With BENCH_WRITE=1 (default) the figures
+go into docs/performance.md, section "Supervisors' pages" (other sections are kept).
+
+Options: BENCH_SIZES (default "10000,100000"), BENCH_REQUESTS (default 100), BENCH_WARMUP (default 20).
+"""
+import os
+import random
+import re
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.case_list import spread_case_columns  # noqa: E402
+from bench.inbox import insert_cases, measure, setup, write_section  # noqa: E402
+
+SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "10000,100000").split(",")]
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "100"))
+WARMUP = int(os.environ.get("BENCH_WARMUP", "20"))
+EVENTS_PER_CASE = 20
+
+PAGES = [("stuck cases (all reasons)", "/supervisor/stuck"),
+         ("stuck cases: in error", "/supervisor/stuck?reason=error"),
+         ("workload", "/supervisor/workload"),
+         ("flow", "/supervisor/flow"),
+         ("flow with a process's steps", "/supervisor/flow?process=worker_journey"),
+         ("funder's report, this quarter", "/supervisor/report"),
+         ("funder's report, this year", "/supervisor/report?period=year"),
+         ("funder's report as CSV, this year", "/supervisor/report.csv?period=year")]
+
+
+def add_supervisor(app, ids):
+    from engine import users
+    from engine.db import db
+    from engine.models import Organisation
+    with app.app_context():
+        users.ensure_user("chef", "Bench Supervisor", organisation=db.session.get(Organisation, ids["center"]),
+                          groups=["advisor", "supervisor"], password="bench")
+        db.session.commit()
+
+
+def add_oversight_rows(app, have, size):
+    """Events, incidents, facts, milestones and ends for the cases with ids have+1..size (SQL, no engine)."""
+    from engine.db import db
+    with app.app_context():
+        conn = db.session.connection()
+        rows = {"lo": have, "hi": size}
+        conn.execute(db.text(
+            "INSERT INTO case_event (case_id, at, kind, details) "
+            "SELECT c.id, c.started_at + g * interval '1 hour', "
+            "CASE WHEN g = 1 THEN 'case_started' WHEN g % 3 = 0 THEN 'task_created' ELSE 'task_completed' END, '{}' "
+            "FROM \"case\" c, generate_series(1, :n) g WHERE c.id > :lo AND c.id <= :hi"), {**rows, "n": EVENTS_PER_CASE})
+        conn.execute(db.text(
+            "INSERT INTO incident (case_id, task_id, element_id, element_name, error_type, message, created_at) "
+            "SELECT id, '', 'script_check', 'Prüfung', 'ZeroDivisionError', 'division by zero', updated_at "
+            "FROM \"case\" WHERE has_incident AND id > :lo AND id <= :hi"), rows)
+        conn.execute(db.text(
+            "UPDATE \"case\" c SET ended_at = CASE WHEN c.status = 'completed' THEN c.updated_at END, facts = CASE "
+            "WHEN d.key = 'worker_journey' THEN '{\"worker_name\": \"' || c.subject || '\", \"nationality\": \"' || "
+            "(ARRAY['Indien','Türkei','Ukraine','Brasilien','Philippinen'])[c.id % 5 + 1] || "
+            "'\", \"residence_path\": \"' || (ARRAY['blue_card','skilled_worker_vocational','eu_free_movement'])"
+            "[c.id % 3 + 1] || '\"' || CASE WHEN c.status = 'completed' THEN ', \"journey_outcome\": \"stayed\"' "
+            "ELSE '' END || '}' "
+            "WHEN d.key = 'employer_journey' THEN '{\"staff_count\": ' || (c.id * 37 % 400) || "
+            "', \"firm_location\": \"kreis_dueren\", \"referrals\": [{\"topic\": \"language\", \"partner\": "
+            "\"bamf_vhs\", \"partner_type\": \"BAMF\", \"referred_on\": \"' || to_char(c.started_at, 'YYYY-MM-DD') "
+            "|| '\", \"contact_made\": \"yes\"}, {\"topic\": \"recognition\", \"partner\": \"ihk\", \"partner_type\": "
+            "\"chamber\", \"referred_on\": \"' || to_char(c.started_at, 'YYYY-MM-DD') || '\", \"contact_made\": "
+            "\"no\"}]}' END "
+            "FROM process_definition d WHERE d.id = c.definition_id AND c.id > :lo AND c.id <= :hi"), rows)
+        conn.execute(db.text(
+            "INSERT INTO case_milestone (case_id, key, label, element_id, reached_at) "
+            "SELECT c.id, 'kuemmerer_named', 'Kümmerer:in benannt', 'task_nominate', c.started_at + interval '5 days' "
+            "FROM \"case\" c JOIN process_definition d ON d.id = c.definition_id "
+            "WHERE d.key = 'employer_journey' AND c.id % 3 = 0 AND c.id > :lo AND c.id <= :hi"), rows)
+        db.session.commit()
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.execute(db.text("VACUUM ANALYZE"))
+
+
+def supervisor_page(body):
+    return {"rows": len(re.findall(r'data-case="|<tr data-(?:person|item|process|step)=', body)),
+            "size": f"{len(body) // 1024} KB"}
+
+
+def main():
+    url = os.environ.get("DATABASE_URL")
+    if not url or not url.startswith("postgres"):
+        sys.exit("set DATABASE_URL to a scratch PostgreSQL database (its tables are dropped)")
+    from web import create_app
+    from web.config import database_url
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(url, tempfile.mkdtemp()), "WTF_CSRF_ENABLED": False,
+                      "SECRET_KEY": "bench", "TESTING": False})
+    ids = setup(app)
+    add_supervisor(app, ids)
+    rng = random.Random(42)
+    results, have = {}, 0
+    for size in SIZES:
+        t0 = time.perf_counter()
+        insert_cases(app, ids, have, size - have, rng)
+        spread_case_columns(app, ids)
+        add_oversight_rows(app, have, size)
+        have = size
+        print(f"{size:>7} cases, {size * EVENTS_PER_CASE:,} events: inserted in {time.perf_counter() - t0:.0f} s",
+              flush=True)
+        for label, page in PAGES:
+            r = measure(app, page, REQUESTS, "chef", warmup=WARMUP, read_page=supervisor_page)
+            results[(size, label)] = r
+            print(f"   {label:<38} median {r['median']:6.2f} ms  p95 {r['p95']:6.2f} ms  "
+                  f"statements {r['statements']}  rows {r['rows']}  {r['size']}  load {r['load']:.1f}  "
+                  f"cpu ref {r['cpu_ref']:.2f} ms", flush=True)
+    if os.environ.get("BENCH_WRITE", "1") == "1":
+        write_doc(results)
+
+
+def write_doc(results):
+    import platform
+    lines = ["## Supervisors' pages", "",
+             "Stuck cases, workload, flow and the funder's report (`/supervisor/…`; engine/oversight.py, "
+             "engine/workload.py, engine/flow.py, engine/report.py), server time through Flask's test client, on "
+             "PostgreSQL, for a supervisor of the center, on the case list bench's data with "
+             f"{EVENTS_PER_CASE} events per case, incidents, report facts and Kümmerer milestones "
+             f"(bench/oversight.py). {REQUESTS} requests per line after {WARMUP} of warm-up.", "",
+             "```sh", "DATABASE_URL=postgresql://postgres@127.0.0.1:5432/oversight_bench .venv/bin/python "
+             "bench/oversight.py", "```", "",
+             "| cases | events | page | median ms | p95 ms | SQL statements | rows | page size | load | CPU ref ms |",
+             "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for (size, label), r in results.items():
+        lines.append(f"| {size:,} | {size * EVENTS_PER_CASE:,} | {label} | {r['median']:.2f} | {r['p95']:.2f} | "
+                     f"{'/'.join(map(str, r['statements']))} | {r['rows']} | {r['size']} | {r['load']:.1f} | "
+                     f"{r['cpu_ref']:.2f} |")
+    lines += ["", f"Machine: {platform.machine()}, {os.cpu_count()} vCPUs, Python {platform.python_version()}, "
+                  f"measured {datetime.now().strftime('%Y-%m-%d')}.", ""]
+    write_section("Supervisors' pages", "\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

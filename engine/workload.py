@@ -1,0 +1,139 @@
+"""Who carries how much (read-only): open, overdue and completed tasks per person and per candidate group of
+a center, the cases each person is responsible for, and how the center's open and overdue tasks and each
+person's completions went over the last weeks.
+
+Now: counts grouped in the database from the task table's own indexes (open tasks by center; the group
+index). Over time: a week's completions are counted by who completed them; the center's open and overdue
+tasks at the end of each week are those created before it and not closed by then (`completed_at` is set
+for cancelled tasks too), all weeks in one statement. Who held a task in a past week is not recorded, so
+open and overdue over time are the center's, not a person's.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import and_, case, func, or_, select
+
+from engine import access, clock
+from engine.db import db
+from engine.models import Case, HumanTask, HumanTaskGroup, User
+
+WEEKS = 8
+CHARTS = ("completed", "open")
+
+
+@dataclass
+class PersonLoad:
+    id: int
+    name: str
+    open: int = 0
+    overdue: int = 0
+    completed: int = 0          # in the weeks shown
+    responsible: int = 0        # active cases
+
+
+@dataclass
+class GroupLoad:
+    group: str
+    open: int                   # open and unclaimed
+    overdue: int
+
+
+@dataclass
+class Workload:
+    now: datetime
+    weeks: list[date]                                            # Mondays, oldest first
+    people: list[PersonLoad]
+    groups: list[GroupLoad]
+    completed_by_week: dict = field(default_factory=dict)        # person name -> [count per week]
+    open_by_week: list = field(default_factory=list)             # the center's, at each week's end (or now)
+    overdue_by_week: list = field(default_factory=list)
+
+    def chart_rows(self, chart: str) -> tuple[list[str], list[list]]:
+        """(header, rows) of a chart's table: what the page shows for screen readers and the CSV holds."""
+        header = ["week"] + ([name for name in self.completed_by_week] if chart == "completed"
+                             else ["open", "overdue"])
+        rows = []
+        for index, monday in enumerate(self.weeks):
+            values = ([counts[index] for counts in self.completed_by_week.values()] if chart == "completed"
+                      else [self.open_by_week[index], self.overdue_by_week[index]])
+            rows.append([monday.isoformat()] + values)
+        return header, rows
+
+
+def monday_of(day: date) -> date:
+    """The Monday of `day`'s week: the weeks of the charts start on Mondays."""
+    return day - timedelta(days=day.weekday())
+
+
+def berlin_midnight(day: date) -> datetime:
+    """The start of `day` in Berlin, in UTC."""
+    return datetime.combine(day, time.min, clock.BERLIN).astimezone(timezone.utc)
+
+
+def workload(user, now: datetime | None = None) -> Workload | None:
+    """The workload of the user's center; None for a user who may not oversee it."""
+    if not access.may_oversee(user):
+        return None
+    now = now or clock.now()
+    center = user.organisation_id
+    weeks = [monday_of(clock.local_date(now)) - timedelta(weeks=n) for n in range(WEEKS - 1, -1, -1)]
+    start = berlin_midnight(weeks[0])
+    week_ends = [min(berlin_midnight(monday + timedelta(weeks=1)), now) for monday in weeks]
+
+    people = {row.id: PersonLoad(row.id, row.display_name) for row in db.session.execute(
+        select(User.id, User.display_name).where(User.organisation_id == center, User.active.is_(True))
+        .order_by(User.display_name))}
+    open_task = (HumanTask.center_id == center, HumanTask.state == "open")
+    overdue = func.sum(case((HumanTask.due_at < now, 1), else_=0))
+    for assignee, count, late in db.session.execute(
+            select(HumanTask.assignee_id, func.count(), overdue)
+            .where(*open_task, HumanTask.assignee_id.is_not(None)).group_by(HumanTask.assignee_id)):
+        if assignee in people:
+            people[assignee].open, people[assignee].overdue = count, int(late or 0)
+    for responsible, count in db.session.execute(
+            select(Case.responsible_id, func.count()).where(Case.center_id == center, Case.status == "active",
+                                                            Case.responsible_id.is_not(None))
+            .group_by(Case.responsible_id)):
+        if responsible in people:
+            people[responsible].responsible = count
+
+    completed_by_week = {person.name: [0] * WEEKS for person in people.values()}
+    for person_id, completed_at in db.session.execute(
+            select(HumanTask.completed_by_id, HumanTask.completed_at)
+            .where(HumanTask.center_id == center, HumanTask.state == "completed", HumanTask.completed_at >= start,
+                   HumanTask.completed_by_id.is_not(None))):
+        if person_id in people:
+            index = (monday_of(clock.local_date(completed_at)) - weeks[0]).days // 7
+            if 0 <= index < WEEKS:
+                completed_by_week[people[person_id].name][index] += 1
+                people[person_id].completed += 1
+
+    groups = [GroupLoad(name, count, int(late or 0)) for name, count, late in db.session.execute(
+        select(HumanTaskGroup.group_name, func.count(), overdue)
+        .join(HumanTask, HumanTask.id == HumanTaskGroup.task_id)
+        .where(HumanTaskGroup.center_id == center, HumanTask.state == "open", HumanTask.assignee_id.is_(None),
+               ~HumanTaskGroup.group_name.startswith("user:"))
+        .group_by(HumanTaskGroup.group_name).order_by(HumanTaskGroup.group_name))]
+
+    def open_at(end, late=False):
+        held = and_(HumanTask.created_at <= end, or_(HumanTask.completed_at.is_(None), HumanTask.completed_at > end))
+        return func.sum(case((and_(held, HumanTask.due_at < end) if late else held, 1), else_=0))
+    totals = db.session.execute(
+        select(*[open_at(end) for end in week_ends], *[open_at(end, True) for end in week_ends])
+        .where(HumanTask.center_id == center, or_(HumanTask.state == "open", HumanTask.completed_at >= start))).one()
+    totals = [int(value or 0) for value in totals]
+    return Workload(now=now, weeks=weeks, people=list(people.values()), groups=groups,
+                    completed_by_week=completed_by_week, open_by_week=totals[:WEEKS], overdue_by_week=totals[WEEKS:])
+
+
+def chart_csv(load: Workload, chart: str) -> str:
+    header, rows = load.chart_rows(chart)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
