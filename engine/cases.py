@@ -24,8 +24,8 @@ from engine import access, casedata, clock, jobs, mail, notifications, sandbox, 
 from engine.db import JSONText, db
 from engine.deploy import latest_definition
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
-from engine.models import (Case, CaseComment, CaseMilestone, HumanTask, Incident, Organisation, OutboxMessage,
-                           ProcessDefinition)
+from engine.models import (Case, CaseComment, CaseMilestone, ExternalTask, HumanTask, Incident, Organisation,
+                           OutboxMessage, ProcessDefinition)
 from engine.settings import setting
 
 
@@ -192,6 +192,12 @@ def _changing(case_id=None, actor=None, *, task_id=None):
     change, = _changes_of([case], actor)
     with _saving([change]):
         yield change
+
+
+def changing(case_id, actor=None):
+    """The one transaction around a change of a case, for engine modules that change cases in their own
+    way (engine.external_tasks): yields a CaseChange, saves and commits it (see `_changing`)."""
+    return _changing(case_id, actor)
 
 
 def _changes_of(locked_cases, actor) -> list[CaseChange]:
@@ -497,6 +503,10 @@ def retry_task(case_id, task_id=None, data=None, actor=None):
         if not errored and not change.has_incident:
             raise Conflict(f"case {change.case.reference} has no failed step to retry.")
         _resolve_incidents(change)
+        # External tasks whose worker gave up can be fetched again (Camunda: retries set to 1).
+        db.session.execute(update(ExternalTask).where(ExternalTask.case_id == change.case.id,
+                                                      ExternalTask.state == "open", ExternalTask.retries == 0)
+                           .values(retries=1, lock_expires_at=None))
         for task in errored:
             # Corrections go into the case data, and where the reset task inherits from: it may
             # evaluate them at once as it restarts (a timer's expression).

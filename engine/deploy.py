@@ -20,7 +20,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinitio
 from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS
 from sqlalchemy import func, select
 
-from engine import sandbox, state
+from engine import dialect, sandbox, state
 from engine.db import db
 from engine.errors import DeploymentRejected, Problem
 from engine.forms import FormDefinition, FormDefinitionError
@@ -232,7 +232,7 @@ def validate(files: list[tuple[str, bytes]]):
                 forms[definition.id] = (name, content, definition)
             continue
         try:
-            doc = parse_xml(content, name)
+            doc = parse_xml(dialect.namespaces(content) if kind == "bpmn" else content, name)
         except UnsafeXML as exc:
             problems.append(Problem(name, str(exc)))
             continue
@@ -244,6 +244,11 @@ def validate(files: list[tuple[str, bytes]]):
         if foreign:
             problems += foreign
             continue
+        if kind == "bpmn":
+            refused = dialect.prepare(doc, name)
+            if refused:
+                problems += refused
+                continue
         try:
             if kind == "bpmn":
                 parser.add_bpmn_xml(doc, name)
