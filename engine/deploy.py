@@ -25,7 +25,7 @@ from engine.db import db
 from engine.errors import DeploymentRejected, Problem
 from engine.forms import FormDefinition, FormDefinitionError
 from engine.models import (CaseMilestone, Deployment, DeployedFile, FormVersion, HumanTask, HumanTaskGroup,
-                           MessageSubscription, ProcessDefinition)
+                           MessageSubscription, ProcessDefinition, User)
 from engine.parsing import LotseParser, UnsafeXML, active_content, deep_recursion, parse_xml
 
 KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".form": "form"}
@@ -37,6 +37,7 @@ class DeployResult:
     created: list = field(default_factory=list)      # new ProcessDefinition versions
     unchanged: list = field(default_factory=list)    # latest versions that already had this content
     forms: list = field(default_factory=list)        # new FormVersion rows
+    warnings: list = field(default_factory=list)     # Problems that do not stop the deployment
 
 
 def sha256(data) -> str:
@@ -400,7 +401,33 @@ def deploy(files: list[tuple[str, bytes]], user=None) -> DeployResult:
         db.session.add(row)
         result.created.append(row)
     db.session.flush()
+    for pid, (spec, subprocess_specs) in sorted(specs.items()):
+        result.warnings += _identity_warnings(process_files[pid], [spec, *subprocess_specs.values()])
     return result
+
+
+def _identity_warnings(name, processes) -> list[Problem]:
+    """User tasks whose people cannot be found: no candidate at all, or an assignee or candidate user who is no
+    active user (Camunda's examples assign to `demo`). The task still opens, for its groups or the advisors."""
+    active = set(db.session.scalars(select(User.username).where(User.active.is_(True))))
+    warnings, seen = [], set()
+    for process in processes:
+        for task_spec in process.task_specs.values():
+            ext = getattr(task_spec, "extensions", None) or {}
+            if task_spec.bpmn_id in seen or not getattr(task_spec, "manual", False):
+                continue
+            seen.add(task_spec.bpmn_id)
+            groups, users, assignee = ext.get("candidateGroups"), ext.get("candidateUsers"), ext.get("assignee")
+            unknown = [u for u in ([assignee] if isinstance(assignee, str) and not assignee.startswith("${") else [])
+                       + (users if isinstance(users, list) else []) if u not in active]
+            for username in unknown:
+                warnings.append(Problem(name, f"the user {username!r} (camunda:assignee or camunda:candidateUsers) is "
+                                              "no active user", element_id=task_spec.bpmn_id))
+            if not groups and not users and (not assignee or unknown == [assignee]):
+                warnings.append(Problem(name, f"the user task names no candidate group and no known assignee: it is "
+                                              f"offered to the center's advisors (group "
+                                              f"{state.DEFAULT_CANDIDATE_GROUP!r})", element_id=task_spec.bpmn_id))
+    return warnings
 
 
 def deploy_paths(paths, user=None) -> DeployResult:

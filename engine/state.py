@@ -215,6 +215,9 @@ def resolve_date(value, data, created: datetime) -> datetime | None:
     return clock.deadline_instant(value)
 
 
+DEFAULT_CANDIDATE_GROUP = "advisor"     # of a user task that names no candidate and no known assignee
+
+
 # --- keeping the derived tables in step -----------------------------------------------------------
 
 def properties(task_spec) -> dict:
@@ -264,6 +267,8 @@ def _open_human_task(case, task, definition, now) -> HumanTask:
     assignee_id = None
     if assignee_name:
         assignee_id = db.session.scalar(select(User.id).where(User.username == str(assignee_name)))
+    if not groups and not users and assignee_id is None:
+        groups = [DEFAULT_CANDIDATE_GROUP]      # Camunda lets anyone work such a task; here the center's advisors
     try:
         priority = int(_attribute(task, "priority", lambda: resolve_expression(ext.get("priority", 50), data)))
     except (TypeError, ValueError):
