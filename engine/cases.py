@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from uuid import uuid4
 
 from SpiffWorkflow import TaskState
+from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
@@ -584,6 +585,27 @@ def wake_due(now, *, limit=1, case_id=None, skip=(), skip_locked=True) -> dict:
         for change in changes:
             change.run_engine()
     return {case_id: (due, change.next_timer_at) for (case_id, due), change in zip(due_before.items(), changes)}
+
+
+def receive_message(case_id, name, data, actor=None):
+    """A message from outside Lotse reaches the case's event that waits for `name`; `data` becomes case data."""
+    with _changing(case_id, actor) as change:
+        waiting = [(task, definition) for task in change.workflow.top_workflow.event_manager.tasks.values()
+                   for definition in state.awaited(task.task_spec.event_definition)
+                   if isinstance(definition, MessageEventDefinition) and definition.name == name]
+        if not waiting:
+            raise Conflict(f"case {change.case.reference} no longer waits for the message {name!r}")
+        task, definition = waiting[0]
+        casedata.write(task, data)
+        event = BpmnEvent(definition, payload={"payload": data, "result_var": None},
+                          correlations=dict(task.workflow.correlations or {}))
+        try:
+            change.workflow.send_event(event)
+        except Exception as exc:            # caught, but catching it failed: the case shows why
+            change._record_incident(exc)
+        change.log("message_received", details={"message": name, "from": "outside"})
+        change.run_engine()
+        return change.case
 
 
 def deliver_message(case_id, event, message_id) -> bool:

@@ -246,10 +246,18 @@ def validate(files: list[tuple[str, bytes]]):
             problems += foreign
             continue
         if kind == "bpmn":
-            refused = dialect.prepare(doc, name)
+            refused, generated_forms = dialect.prepare(doc, name)
             if refused:
                 problems += refused
                 continue
+            for form_id, schema in generated_forms.items():
+                content = json.dumps(schema, sort_keys=True)
+                try:
+                    definition = FormDefinition.from_json(content)
+                except FormDefinitionError as exc:
+                    problems.append(Problem(name, f"camunda:formData: {exc}", element_id=form_id.split(".")[-1]))
+                    continue
+                forms[form_id] = (f"{name} ({form_id})", content.encode(), definition)
         try:
             if kind == "bpmn":
                 parser.add_bpmn_xml(doc, name)
@@ -277,7 +285,9 @@ def validate(files: list[tuple[str, bytes]]):
     if problems:
         raise DeploymentRejected(problems)
 
-    known_forms = set(forms) | set(db.session.scalars(select(FormVersion.key).distinct()))
+    deployed = set(db.session.scalars(select(FormVersion.key).distinct()))
+    known_forms = {key: key for key in [*deployed, *forms]}
+    known_forms.update({form_name: key for key, (form_name, _, _) in forms.items()})
     specs = {}
     with deep_recursion():
         for pid, name in process_files.items():
@@ -320,13 +330,51 @@ def _task_problems(name, process, known_forms) -> list[Problem]:
             reason = sandbox.check_code(str(source), mode)
             if reason:
                 problems.append(Problem(name, f"{kind} {source!r} cannot run: {reason}", element_id=element))
-        form_ref = ext.get("formRef")
-        if form_ref and form_ref not in known_forms:
-            problems.append(Problem(name, f"form {form_ref!r} (camunda:formRef) is not deployed and not in this "
-                                          f"deployment", element_id=task_spec.bpmn_id))
+        problem = _resolve_form(ext, known_forms)
+        if problem:
+            problems.append(Problem(name, problem, element_id=task_spec.bpmn_id))
         for message in _check_literal_dates(task_spec.bpmn_id, ext):
             problems.append(Problem(name, message, element_id=task_spec.bpmn_id))
     return problems
+
+
+def _resolve_form(ext, known_forms) -> str | None:
+    """Point the task's formRef at a known form id; returns a problem, or None.
+
+    `known_forms` maps form ids and the file names of the deployment's forms (`x.form`) to ids. A
+    camunda:formRef, or a formKey naming a form-js file (`camunda-forms:…`), must be found. Any other
+    camunda:formKey (embedded HTML, JSF, a name) falls back to the form generated from camunda:formData,
+    or else to a generic completion page: `formIgnored` keeps the key for the deploy warning.
+    """
+    ref, generated_form = ext.get("formRef"), ext.get("generatedForm")
+    attribute = ext.get("formAttribute", "camunda:formRef")
+    if ref:
+        found = known_forms.get(ref) or (known_forms.get(ref[:-5]) if ref.endswith(".form") else None)
+        if found:
+            ext["formRef"] = found
+            return None
+        if attribute == "camunda:formRef" or ext.get("camundaForms"):
+            return f"form {ext.get('camundaForms') or ref!r} ({attribute}) is not deployed and not in this deployment"
+        del ext["formRef"]
+        if not generated_form:
+            ext["formIgnored"] = ref
+    if generated_form:
+        ext["formRef"] = generated_form
+    return None
+
+
+def form_warnings(name, processes) -> list[Problem]:
+    """Tasks whose camunda:formKey names no form Lotse has: they show a generic completion page."""
+    warnings = []
+    for process in processes:
+        for task_spec in process.task_specs.values():
+            ignored = (getattr(task_spec, "extensions", None) or {}).get("formIgnored")
+            if ignored:
+                warnings.append(Problem(name, f"camunda:formKey {ignored!r} names no deployed form-js form (embedded "
+                                              "and external forms cannot be shown): the task shows a generic "
+                                              "completion page with its documentation and the case data",
+                                        element_id=task_spec.bpmn_id))
+    return warnings
 
 
 def _forms_used(spec, subprocess_specs) -> set[str]:
@@ -365,10 +413,11 @@ def deploy(files: list[tuple[str, bytes]], user=None) -> DeployResult:
     form_ids = {}
     for key, (name, content, definition) in forms.items():
         latest = _latest(FormVersion, key)
-        if latest is not None and latest.checksum == checksums[name]:
+        checksum = checksums.get(name) or sha256(content)       # a form generated from camunda:formData has no file
+        if latest is not None and latest.checksum == checksum:
             form_ids[key] = latest
             continue
-        row = FormVersion(key=key, version=(latest.version + 1) if latest else 1, checksum=checksums[name],
+        row = FormVersion(key=key, version=(latest.version + 1) if latest else 1, checksum=checksum,
                           deployment_id=deployment.id, schema=json.loads(content))
         db.session.add(row)
         form_ids[key] = row
@@ -403,6 +452,7 @@ def deploy(files: list[tuple[str, bytes]], user=None) -> DeployResult:
     db.session.flush()
     for pid, (spec, subprocess_specs) in sorted(specs.items()):
         result.warnings += _identity_warnings(process_files[pid], [spec, *subprocess_specs.values()])
+        result.warnings += form_warnings(process_files[pid], [spec, *subprocess_specs.values()])
     return result
 
 

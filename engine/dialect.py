@@ -22,12 +22,17 @@ from lxml import etree
 
 from engine import juel, sandbox
 from engine.errors import Problem
+from engine.forms import generated
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 OLD_CAMUNDA_NS = b"http://activiti.org/bpmn"
 LOTSE_NS = "https://lotse.nrw/bpmn"
-SERVICE = f"{{{LOTSE_NS}}}service"      # what a prepared service task is, for the parser (engine.parsing)
+# What the preparation tells the parser (engine.parsing) about an element:
+SERVICE = f"{{{LOTSE_NS}}}service"                # what a service task is: "external" or "expression"
+FORM_ATTRIBUTE = f"{{{LOTSE_NS}}}formAttribute"   # which attribute named the form, for messages
+CAMUNDA_FORMS = f"{{{LOTSE_NS}}}camundaForms"     # the key as written, when it named a form-js file
+GENERATED_FORM = f"{{{LOTSE_NS}}}generatedForm"   # the id of the form generated from camunda:formData
 
 PYTHON_FORMATS = {"", "python", "python3", "py"}
 USER_TASK_EXPRESSIONS = ("assignee", "candidateUsers", "candidateGroups", "dueDate", "followUpDate", "priority")
@@ -110,13 +115,17 @@ def timer(text: str) -> str:
 class _Prepared:
     def __init__(self, file):
         self.file, self.problems = file, []
+        self.forms = {}              # form id -> form-js schema generated from camunda:formData
 
     def refuse(self, node, message):
         self.problems.append(Problem(self.file, message, element_id=_owner(node), line=node.sourceline))
 
 
-def prepare(doc, file: str) -> list[Problem]:
-    """Rewrite a parsed BPMN document into what Lotse runs; returns what it cannot run (see module docstring)."""
+def prepare(doc, file: str) -> tuple[list[Problem], dict]:
+    """Rewrite a parsed BPMN document into what Lotse runs (see module docstring).
+
+    Returns what it cannot run, and the form-js schemas generated from camunda:formData by form id.
+    """
     seen = _Prepared(file)
     for node in list(doc.iter()):
         if not isinstance(node.tag, str):
@@ -126,7 +135,37 @@ def prepare(doc, file: str) -> list[Problem]:
             _bpmn_element(seen, node, local)
         elif namespace == CAMUNDA_NS:
             _camunda_element(seen, node, local)
-    return seen.problems
+    return seen.problems, seen.forms
+
+
+def _form(seen, node, local):
+    """camunda:formKey as Camunda users write it, and camunda:formData as a generated form (engine.forms.generated).
+
+    `camunda-forms:deployment:x.form` and `camunda-forms:app:forms/x.form` name a form-js file: the key
+    becomes the file's name, which the deployment resolves to the form's id. The attribute the
+    file used is kept for messages (FORM_ATTRIBUTE); a generated form's id in GENERATED_FORM.
+    """
+    key, ref = _camunda(node, "formKey"), _camunda(node, "formRef")
+    if ref is not None or key is not None:
+        node.set(FORM_ATTRIBUTE, "camunda:formRef" if ref is not None else "camunda:formKey")
+    if key and key.startswith("camunda-forms:"):
+        path = key.split(":", 2)[2] if key.count(":") >= 2 else ""
+        name = path.rsplit("/", 1)[-1].strip()
+        if not name:
+            seen.refuse(node, f"camunda:formKey {key!r} names no form file")
+            return
+        node.set(f"{{{CAMUNDA_NS}}}formKey", name)
+        node.set(CAMUNDA_FORMS, key)
+    form_data = node.find(f"{{{BPMN_NS}}}extensionElements/{{{CAMUNDA_NS}}}formData")
+    if form_data is not None:
+        process = next((n.get("id") for n in node.iterancestors() if _local(n) == (BPMN_NS, "process")), "")
+        form_id = f"{process}.{node.get('id')}"[:128]
+        try:
+            seen.forms[form_id] = generated.form_data_schema(form_id, form_data)
+        except generated.GeneratedFormError as exc:
+            seen.refuse(form_data, f"camunda:formData of {node.get('id')}: {exc}")
+            return
+        node.set(GENERATED_FORM, form_id)
 
 
 def _bpmn_element(seen, node, local):
@@ -160,6 +199,7 @@ def _bpmn_element(seen, node, local):
             else:
                 node.set(f"{{{CAMUNDA_NS}}}collection", name.group(1))
     if local in ("userTask", "startEvent"):
+        _form(seen, node, local)
         for attr in USER_TASK_EXPRESSIONS:
             value = _camunda(node, attr)
             if value and juel.is_juel(value):

@@ -103,6 +103,10 @@ def _camunda_extensions(parser, node):
     for prop in parser.xpath('./bpmn:extensionElements/camunda:properties/camunda:property'):
         properties[prop.get("name")] = prop.get("value")
     extensions = {"properties": properties}
+    for attr, name in ((dialect.FORM_ATTRIBUTE, "formAttribute"), (dialect.GENERATED_FORM, "generatedForm"),
+                       (dialect.CAMUNDA_FORMS, "camundaForms")):
+        if node.get(attr):
+            extensions[name] = node.get(attr)
     if node.tag == f"{{{BPMN_NS}}}startEvent":
         form = node.get(f"{{{CAMUNDA_MODEL_NS}}}formRef") or node.get(f"{{{CAMUNDA_MODEL_NS}}}formKey")
         if form:

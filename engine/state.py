@@ -292,7 +292,7 @@ def _open_human_task(case, task, definition, now) -> HumanTask:
     return row
 
 
-def _awaited(event) -> list:
+def awaited(event) -> list:
     """The event definitions a waiting task listens for: an event-based gateway (or a multiple
     event) holds one per outgoing event, each of which may be a timer or a message."""
     return list(event.event_definitions) if isinstance(event, MultipleEventDefinition) else [event]
@@ -309,7 +309,7 @@ def waiting(workflow) -> list[tuple]:
     for task in workflow.event_manager.tasks.values():
         spec = task.task_spec
         element_id = spec.bpmn_id or spec.name
-        for event in _awaited(spec.event_definition):
+        for event in awaited(spec.event_definition):
             if isinstance(event, TimerEventDefinition):
                 pending = event.details(task)
                 if isinstance(pending.value, str):

@@ -226,6 +226,39 @@ def assign(task_id, assignee, username):
     click.echo(f"assigned {task.id} ({task.title}) to {assignee}")
 
 
+@cli.command()
+@click.argument("message")
+@click.option("--key", "keys", multiple=True, help="correlation key NAME=VALUE (a case variable; VALUE read as JSON "
+                                                    "if it is JSON, else as text)")
+@click.option("--data", default="{}", help="variables the message brings, as a JSON object")
+@click.option("--center", help="center code, for a message that starts a new case")
+@click.option("--as", "username", help="acting user")
+@with_appcontext
+def correlate(message, keys, data, center, username):
+    """Deliver a message from outside into the case waiting for it, or start a case by a message start event."""
+    from engine import messages, organisations
+    correlation = {}
+    for item in keys:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            _fail(f"--key {item!r}: write NAME=VALUE")
+        try:
+            correlation[name] = json.loads(value)
+        except json.JSONDecodeError:
+            correlation[name] = value
+    center_row = None
+    if center:
+        center_row = organisations.center_by_code(center)
+        if center_row is None:
+            _fail(f"no Welcome Center with the code {center!r}")
+    try:
+        case = messages.correlate(message, correlation, _json(data, "--data"), center=center_row,
+                                  actor=_user(username))
+    except LotseError as exc:
+        _fail(str(exc))
+    click.echo(f"delivered {message} to {case.reference} (case {case.id}), which is {case.status}")
+
+
 @cli.group()
 def external():
     """Work on external tasks as a worker would (camunda:type="external")."""
