@@ -596,8 +596,7 @@ def receive_message(case_id, name, data, actor=None):
         if not waiting:
             raise Conflict(f"case {change.case.reference} no longer waits for the message {name!r}")
         task, definition = waiting[0]
-        casedata.write(task, data)
-        event = BpmnEvent(definition, payload={"payload": data, "result_var": None},
+        event = BpmnEvent(definition, payload={"payload": data, "result_var": None, "variables": True},
                           correlations=dict(task.workflow.correlations or {}))
         try:
             change.workflow.send_event(event)

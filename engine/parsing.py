@@ -187,6 +187,13 @@ class CorrelatedMessageEventDefinition(CamundaMessageEventDefinition):
         payload["result_var"] = self.result_var or payload.get("result_var") or f"{my_task.task_spec.bpmn_id}_message"
         my_task.internal_data[self.name] = payload
 
+    def update_task_data(self, my_task):
+        event_data = my_task.internal_data.get(self.name) or {}
+        if event_data.get("variables"):     # from outside Lotse (engine.messages.correlate): Camunda's process variables
+            my_task.data.update(event_data["payload"] or {})
+            return
+        super().update_task_data(my_task)
+
     def catch(self, my_task, event=None):
         self.update_internal_data(my_task, event)
         if event is not None:

@@ -1,0 +1,343 @@
+"""Camunda 7 files as their users write them: JUEL, service and external tasks, forms, refusals by name."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from engine import cases, clock, deploy, external_tasks, juel, messages, state
+from engine.db import db
+from engine.errors import Conflict, DeploymentRejected, InvalidData, NotFound
+from engine.external_tasks import Topic
+from engine.models import Case, ExternalTask, FormVersion, HumanTask, Incident
+
+HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+        'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        'id="defs" targetNamespace="http://bpmn.io/schema/bpmn">\n')
+
+
+def diagram(process_id, body, extra=""):
+    return f'{HEAD}<bpmn:process id="{process_id}" isExecutable="true">{body}</bpmn:process>{extra}</bpmn:definitions>'
+
+
+def flow(flow_id, source, target, condition=None):
+    if condition is None:
+        return f'<bpmn:sequenceFlow id="{flow_id}" sourceRef="{source}" targetRef="{target}"/>'
+    return (f'<bpmn:sequenceFlow id="{flow_id}" sourceRef="{source}" targetRef="{target}">'
+            f'<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">{condition}</bpmn:conditionExpression>'
+            '</bpmn:sequenceFlow>')
+
+
+PAYMENT = diagram("payment", "".join([
+    '<bpmn:startEvent id="start"/>', flow("f1", "start", "charge"),
+    '<bpmn:serviceTask id="charge" name="Charge card" camunda:type="external" camunda:topic="charge" '
+    'camunda:taskPriority="5"/>',
+    '<bpmn:boundaryEvent id="declined" attachedToRef="charge"><bpmn:errorEventDefinition errorRef="err"/>'
+    '</bpmn:boundaryEvent>', flow("f5", "declined", "call"),
+    '<bpmn:userTask id="call" name="Call the customer" camunda:candidateGroups="${team}"/>', flow("f6", "call", "end2"),
+    '<bpmn:endEvent id="end2"/>',
+    flow("f2", "charge", "gw"), '<bpmn:exclusiveGateway id="gw"/>',
+    flow("big", "gw", "double", "${charged &amp;&amp; amount &gt; 100}"),
+    flow("small", "gw", "end", "#{!charged || amount le 100}"),
+    '<bpmn:serviceTask id="double" name="Double" camunda:expression="${amount * 2}" camunda:resultVariable="twice"/>',
+    flow("f7", "double", "end"), '<bpmn:endEvent id="end"/>']),
+    '<bpmn:error id="err" name="Card declined" errorCode="DECLINED"/>')
+
+
+def deploy_text(*files):
+    result = deploy.deploy([(name, text.encode()) for name, text in files])
+    db.session.commit()
+    return result
+
+
+def refusal(*files) -> str:
+    with pytest.raises(DeploymentRejected) as caught:
+        deploy.deploy([(name, text.encode()) for name, text in files])
+    return "\n".join(str(problem) for problem in caught.value.problems)
+
+
+def reloaded(case_id) -> Case:
+    db.session.expire_all()
+    state.spec_cache.clear()
+    return db.session.get(Case, case_id)
+
+
+def data(case_id) -> dict:
+    from engine import casedata
+    return casedata.current(state.load(reloaded(case_id)))
+
+
+# --- JUEL ----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, python", [
+    ("${amount > 100 && !empty name}", "((amount > 100) and (not (name is None or name in ('', [], {}))))"),
+    ("#{approved}", "approved"),
+    ("${customer.address.city eq 'Aachen' or not vip}", "((customer['address']['city'] == 'Aachen') or (not vip))"),
+    ("${x div 2 mod 3 ge 1 ? 'a' : 'b'}", "('a' if (((x / 2) % 3) >= 1) else 'b')"),
+    ("${items[0].price * 1.19}", "(items[0]['price'] * 1.19)"),
+    ("${null == x}", "(None == x)"),
+])
+def test_juel_becomes_a_sandbox_expression(text, python):
+    assert juel.translate(text) == python
+
+
+@pytest.mark.parametrize("text, message", [
+    ("${orderService.isValid(order)}", "JUEL method calls are not supported (orderService.isValid(…))"),
+    ("${execution.getVariable('x')}", "'execution' is Camunda's engine object"),
+    ("${dateTime().plusDays(1)}", "JUEL method calls are not supported (dateTime(…))"),
+    ("${a >}", "unexpected 'the end'"),
+    ("Hello ${name}", "mixed text"),
+])
+def test_juel_beyond_the_subset_is_refused_with_the_reason(text, message):
+    with pytest.raises(juel.JuelError) as caught:
+        juel.translate(text)
+    assert message in str(caught.value)
+    assert "SyntaxError" not in str(caught.value)
+
+
+def test_a_juel_method_call_is_refused_at_deploy_naming_the_sequence_flow(ctx):
+    text = diagram("p", '<bpmn:startEvent id="s"/>' + flow("f1", "s", "gw") + '<bpmn:exclusiveGateway id="gw"/>'
+                   + flow("checked", "gw", "e", "${orderService.isValid(order)}") + flow("other", "gw", "e", "${true}")
+                   + '<bpmn:endEvent id="e"/>')
+    message = refusal(("p.bpmn", text))
+    assert "[checked]" in message and "JUEL method calls are not supported" in message
+    assert "SyntaxError" not in message
+
+
+# --- service tasks, external tasks ---------------------------------------------------------------------
+
+def test_an_external_task_waits_for_a_worker_who_completes_it(people):
+    deploy_text(("payment.bpmn", PAYMENT))
+    case = cases.start_case("payment", center=people["center"], data={"amount": 150, "team": "advisor"})
+    case_id = case.id
+    assert reloaded(case_id).status == "active" and not reloaded(case_id).has_incident
+    row = db.session.scalar(select(ExternalTask))
+    assert (row.topic, row.element_id, row.state, row.priority) == ("charge", "charge", "open", 5)
+
+    [locked] = external_tasks.fetch_and_lock("worker-1", [Topic("charge", 30_000, ["amount"])])
+    assert (locked.id, locked.variables, locked.case_reference) == (row.id, {"amount": 150}, case.reference)
+    assert locked.lock_expires_at == clock.now() + timedelta(seconds=30)
+    assert external_tasks.fetch_and_lock("worker-2", [Topic("charge", 30_000)]) == []     # locked
+    with pytest.raises(Conflict, match="locked by worker 'worker-1'"):
+        external_tasks.complete(row.id, "worker-2", {"charged": True})
+
+    external_tasks.complete(row.id, "worker-1", {"charged": True})
+    assert reloaded(case_id).status == "completed"
+    assert data(case_id)["twice"] == 300                            # ${amount * 2} into camunda:resultVariable
+    assert db.session.get(ExternalTask, row.id).state == "completed"
+
+
+def test_an_expired_lock_lets_another_worker_fetch_the_task(people):
+    deploy_text(("payment.bpmn", PAYMENT))
+    cases.start_case("payment", center=people["center"], data={"amount": 50, "team": "advisor"})
+    [first] = external_tasks.fetch_and_lock("worker-1", [Topic("charge", 1_000)])
+    external_tasks.extend_lock(first.id, "worker-1", 5_000)
+    clock.advance(timedelta(seconds=4))
+    assert external_tasks.fetch_and_lock("worker-2", [Topic("charge", 1_000)]) == []
+    clock.advance(timedelta(seconds=2))
+    with pytest.raises(Conflict, match="expired"):
+        external_tasks.extend_lock(first.id, "worker-1", 5_000)
+    [second] = external_tasks.fetch_and_lock("worker-2", [Topic("charge", 1_000)])
+    assert second.id == first.id and second.worker_id == "worker-2"
+
+
+def test_failures_with_retries_and_an_incident_when_they_run_out(people):
+    deploy_text(("payment.bpmn", PAYMENT))
+    case_id = cases.start_case("payment", center=people["center"], data={"amount": 50, "team": "advisor"}).id
+    [task] = external_tasks.fetch_and_lock("w", [Topic("charge", 60_000)])
+    external_tasks.handle_failure(task.id, "w", "gateway timeout", "stack", retries=1, retry_timeout_ms=10_000)
+    assert external_tasks.fetch_and_lock("w", [Topic("charge", 60_000)]) == []          # waits for the timeout
+    clock.advance(timedelta(seconds=11))
+    [again] = external_tasks.fetch_and_lock("w", [Topic("charge", 60_000)])
+    assert (again.retries, again.error_message) == (1, "gateway timeout")
+    external_tasks.handle_failure(task.id, "w", "still down", retries=0)
+    assert reloaded(case_id).has_incident
+    incident = db.session.scalar(select(Incident).where(Incident.case_id == case_id))
+    assert incident.element_id == "charge" and "still down" in incident.message
+    assert external_tasks.fetch_and_lock("w", [Topic("charge", 60_000)]) == []          # no retries left
+
+    external_tasks.set_retries(task.id, 2)
+    assert not reloaded(case_id).has_incident
+    [fetched] = external_tasks.fetch_and_lock("w", [Topic("charge", 60_000)])
+    external_tasks.complete(fetched.id, "w", {"charged": False})
+    assert reloaded(case_id).status == "completed" and "twice" not in data(case_id)
+
+
+def test_a_bpmn_error_is_caught_by_the_boundary_event_with_its_code(people):
+    deploy_text(("payment.bpmn", PAYMENT))
+    case_id = cases.start_case("payment", center=people["center"], data={"amount": 50, "team": "advisor"}).id
+    [task] = external_tasks.fetch_and_lock("w", [Topic("charge", 60_000)])
+    external_tasks.bpmn_error(task.id, "w", "DECLINED", "card expired", {"reason": "expired"})
+    assert db.session.get(ExternalTask, task.id).state == "cancelled"
+    [call] = db.session.scalars(select(HumanTask).where(HumanTask.case_id == case_id)).all()
+    assert call.title == "Call the customer" and call.candidate_groups == ["advisor"]    # ${team}
+    assert data(case_id)["reason"] == "expired"
+
+
+def test_an_uncaught_bpmn_error_is_an_incident(people):
+    deploy_text(("payment.bpmn", PAYMENT))
+    case_id = cases.start_case("payment", center=people["center"], data={"amount": 50, "team": "advisor"}).id
+    [task] = external_tasks.fetch_and_lock("w", [Topic("charge", 60_000)])
+    external_tasks.bpmn_error(task.id, "w", "FRAUD")
+    assert reloaded(case_id).has_incident and reloaded(case_id).status == "active"
+    assert "FRAUD" in db.session.scalar(select(Incident.message).where(Incident.case_id == case_id))
+
+
+def test_bad_worker_input_is_refused_by_name(people):
+    deploy_text(("payment.bpmn", PAYMENT))
+    cases.start_case("payment", center=people["center"], data={"amount": 50, "team": "advisor"})
+    with pytest.raises(InvalidData, match="workerId"):
+        external_tasks.fetch_and_lock("", [Topic("charge", 1000)])
+    with pytest.raises(InvalidData, match="lockDuration"):
+        external_tasks.fetch_and_lock("w", [Topic("charge", -1)])
+    with pytest.raises(NotFound):
+        external_tasks.complete("00000000-0000-0000-0000-000000000000", "w")
+    [task] = external_tasks.fetch_and_lock("w", [Topic("charge", 1000)])
+    with pytest.raises(InvalidData):
+        external_tasks.complete(task.id, "w", {"typename": "x"})
+
+
+def test_a_cancelled_case_cancels_its_external_task(people):
+    deploy_text(("payment.bpmn", PAYMENT))
+    case = cases.start_case("payment", center=people["center"], data={"amount": 50, "team": "advisor"})
+    cases.cancel_case(case.id, people["sara"], "test")
+    assert db.session.scalar(select(ExternalTask.state)) == "cancelled"
+    assert external_tasks.fetch_and_lock("w", [Topic("charge", 1000)]) == []
+
+
+# --- refusals by name, at any depth -------------------------------------------------------------------
+
+def test_what_lotse_cannot_run_is_refused_naming_element_and_feature(ctx):
+    inner = "".join([
+        '<bpmn:startEvent id="in_start"/>', flow("i1", "in_start", "groovy"),
+        '<bpmn:scriptTask id="groovy" scriptFormat="groovy"><bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>',
+        flow("i2", "groovy", "java"),
+        '<bpmn:serviceTask id="java" camunda:delegateExpression="${mailDelegate}"/>', flow("i3", "java", "bare"),
+        '<bpmn:sendTask id="bare"/>', flow("i4", "bare", "in_end"), '<bpmn:endEvent id="in_end"/>',
+        '<bpmn:dataStoreReference id="crm"/>',
+        '<bpmn:userTask id="listened"><bpmn:extensionElements><camunda:taskListener event="create" '
+        'class="org.example.Notify"/></bpmn:extensionElements></bpmn:userTask>'])
+    text = diagram("p", '<bpmn:startEvent id="s"/>' + flow("f1", "s", "sub") + f'<bpmn:subProcess id="sub">{inner}'
+                   '</bpmn:subProcess>' + flow("f2", "sub", "e") + '<bpmn:endEvent id="e"/>')
+    message = refusal(("p.bpmn", text))
+    for expected in ("[groovy]", "scripts in groovy are not supported",
+                     "[java]", "camunda:delegateExpression=\"${mailDelegate}\"",
+                     "[bare]", "names no implementation",
+                     "[crm]", "data stores are not supported",
+                     "[listened]", "task listeners are not supported", "org.example.Notify"):
+        assert expected in message
+    assert "Traceback" not in message
+
+
+def test_a_javascript_script_task_no_longer_runs_as_python(ctx):
+    text = diagram("p", '<bpmn:startEvent id="s"/>' + flow("f1", "s", "js")
+                   + '<bpmn:scriptTask id="js" scriptFormat="javascript"><bpmn:script>x = 1</bpmn:script>'
+                   '</bpmn:scriptTask>' + flow("f2", "js", "e") + '<bpmn:endEvent id="e"/>')
+    assert "[js]" in refusal(("p.bpmn", text)) and "javascript" in refusal(("p.bpmn", text))
+
+
+# --- timers as Camunda writes them ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, python", [("P7D", "'P7D'"), ("2027-03-01T09:00", "'2027-03-01T09:00'"),
+                                          ("R3/PT1H", "'R3/PT1H'"), ("${reminder}", "reminder"),
+                                          ('"P14D"', '"P14D"'), ("followup_at", "followup_at")])
+def test_timer_texts_as_camunda_and_lotse_write_them(text, python):
+    from engine import dialect
+    assert dialect.timer(text) == python
+
+
+def test_a_duration_literal_timer_fires(people):
+    text = diagram("wait", '<bpmn:startEvent id="s"/>' + flow("f1", "s", "t")
+                   + '<bpmn:intermediateCatchEvent id="t"><bpmn:timerEventDefinition><bpmn:timeDuration '
+                   'xsi:type="bpmn:tFormalExpression">P7D</bpmn:timeDuration></bpmn:timerEventDefinition>'
+                   '</bpmn:intermediateCatchEvent>' + flow("f2", "t", "e") + '<bpmn:endEvent id="e"/>')
+    deploy_text(("wait.bpmn", text))
+    case_id = cases.start_case("wait", center=people["center"]).id
+    assert reloaded(case_id).next_timer_at == clock.now() + timedelta(days=7)
+    clock.advance(timedelta(days=7, seconds=1))
+    cases.wake(case_id)
+    assert reloaded(case_id).status == "completed"
+
+
+# --- forms ----------------------------------------------------------------------------------------------
+
+FORM_DATA = diagram("loan", "".join([
+    '<bpmn:startEvent id="s"/>', flow("f1", "s", "approve"),
+    '<bpmn:userTask id="approve" name="Approve" camunda:candidateGroups="advisor"><bpmn:extensionElements>'
+    '<camunda:formData>'
+    '<camunda:formField id="amount" label="Amount" type="long" defaultValue="1000"><camunda:validation>'
+    '<camunda:constraint name="required"/><camunda:constraint name="max" config="50000"/></camunda:validation>'
+    '</camunda:formField>'
+    '<camunda:formField id="kind" label="Kind" type="enum"><camunda:value id="a" name="A"/>'
+    '<camunda:value id="b" name="B"/></camunda:formField>'
+    '<camunda:formField id="ok" label="Approve?" type="boolean"/>'
+    '<camunda:formField id="due" label="Due" type="date"/>'
+    '<camunda:formField id="note" label="Note" type="string"><camunda:validation>'
+    '<camunda:constraint name="maxlength" config="20"/></camunda:validation></camunda:formField>'
+    '</camunda:formData></bpmn:extensionElements></bpmn:userTask>', flow("f2", "approve", "embedded"),
+    '<bpmn:userTask id="embedded" name="Check" camunda:formKey="embedded:app:forms/check.html" '
+    'camunda:assignee="demo"><bpmn:documentation>Check the documents.</bpmn:documentation></bpmn:userTask>',
+    flow("f3", "embedded", "e"), '<bpmn:endEvent id="e"/>']))
+
+
+def test_form_data_becomes_a_form_and_other_keys_a_generic_page(people):
+    from engine.forms import validate_submission
+    from engine.pages import load_form
+    result = deploy_text(("loan.bpmn", FORM_DATA))
+    messages_ = [str(w) for w in result.warnings]
+    assert any("[embedded]" in m and "camunda:formKey 'embedded:app:forms/check.html'" in m for m in messages_)
+    assert any("[embedded]" in m and "'demo'" in m and "no active user" in m for m in messages_)
+    form = db.session.scalar(select(FormVersion).where(FormVersion.key == "loan.approve"))
+    assert [c["type"] for c in form.schema["components"]] == ["number", "select", "checkbox", "datetime", "textfield"]
+    case_id = cases.start_case("loan", center=people["center"]).id
+    task = db.session.scalar(select(HumanTask).where(HumanTask.case_id == case_id))
+    definition = load_form(task.form_version_id)
+    values, errors = validate_submission(definition, {"amount": "60000", "kind": "c", "note": "x" * 21})
+    assert set(errors) == {"amount", "kind", "note"}
+    values, errors = validate_submission(definition, {"amount": "2000", "kind": "a", "ok": "on", "due": "2027-01-02"})
+    assert not errors
+    cases.complete_task(task.id, values, actor=people["anna"])
+    generic = db.session.scalar(select(HumanTask).where(HumanTask.case_id == case_id, HumanTask.state == "open"))
+    assert generic.form_version_id is None and generic.candidate_groups == ["advisor"]     # no user 'demo'
+    cases.complete_task(generic.id, {}, actor=people["ben"])
+    assert reloaded(case_id).status == "completed" and data(case_id)["amount"] == 2000
+
+
+def test_a_camunda_forms_key_names_a_deployed_form_file(people):
+    form = ('{"id": "approval", "type": "default", "components": [{"type": "checkbox", "key": "approved", '
+            '"label": "Approved", "id": "f1"}]}')
+    text = diagram("inv", '<bpmn:startEvent id="s"/>' + flow("f1", "s", "t")
+                   + '<bpmn:userTask id="t" camunda:formKey="camunda-forms:deployment:approval.form" '
+                   'camunda:candidateGroups="advisor"/>' + flow("f2", "t", "e") + '<bpmn:endEvent id="e"/>')
+    deploy_text(("inv.bpmn", text), ("approval.form", form))
+    case_id = cases.start_case("inv", center=people["center"]).id
+    task = db.session.scalar(select(HumanTask).where(HumanTask.case_id == case_id))
+    assert task.form_key == "approval" and task.form_version_id is not None
+
+
+# --- correlation from outside ---------------------------------------------------------------------------
+
+WAITS = diagram("order", '<bpmn:startEvent id="s"/>' + flow("f1", "s", "paid")
+                + '<bpmn:intermediateCatchEvent id="paid"><bpmn:messageEventDefinition messageRef="m"/>'
+                '</bpmn:intermediateCatchEvent>' + flow("f2", "paid", "e") + '<bpmn:endEvent id="e"/>',
+                '<bpmn:message id="m" name="PaymentReceived"/>')
+STARTS = diagram("refund", '<bpmn:startEvent id="s"><bpmn:messageEventDefinition messageRef="r"/></bpmn:startEvent>'
+                 + flow("f1", "s", "t") + '<bpmn:userTask id="t" name="Refund" camunda:candidateGroups="advisor"/>'
+                 + flow("f2", "t", "e") + '<bpmn:endEvent id="e"/>', '<bpmn:message id="r" name="RefundRequested"/>')
+
+
+def test_a_message_from_outside_reaches_the_case_its_keys_name(people):
+    deploy_text(("order.bpmn", WAITS), ("refund.bpmn", STARTS))
+    first = cases.start_case("order", center=people["center"], data={"orderId": "A-1"}).id
+    second = cases.start_case("order", center=people["center"], data={"orderId": "A-2"}).id
+    with pytest.raises(Conflict, match="2 cases wait"):
+        messages.correlate("PaymentReceived")
+    case = messages.correlate("PaymentReceived", {"orderId": "A-2"}, {"paidAt": "2027-01-01"})
+    assert case.id == second and reloaded(second).status == "completed" and reloaded(first).status == "active"
+    assert data(second)["paidAt"] == "2027-01-01"
+    with pytest.raises(NotFound, match="no case waits"):
+        messages.correlate("PaymentReceived", {"orderId": "A-9"})
+
+    started = messages.correlate("RefundRequested", {"orderId": "A-1"}, {"amount": 10}, center=people["center"])
+    assert started.definition.key == "refund" and data(started.id) == {"orderId": "A-1", "amount": 10}
+    assert db.session.scalar(select(HumanTask.title).where(HumanTask.case_id == started.id)) == "Refund"
