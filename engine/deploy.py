@@ -26,7 +26,7 @@ from engine.errors import DeploymentRejected, Problem
 from engine.forms import FormDefinition, FormDefinitionError
 from engine.models import (CaseMilestone, Deployment, DeployedFile, FormVersion, HumanTask, HumanTaskGroup,
                            MessageSubscription, ProcessDefinition, User)
-from engine.parsing import LotseParser, UnsafeXML, active_content, deep_recursion, parse_xml
+from engine.parsing import DmnRejected, LotseParser, UnsafeXML, active_content, deep_recursion, parse_xml
 
 KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".form": "form"}
 
@@ -93,7 +93,7 @@ def _expressions(spec):
         if isinstance(value, str) and value.startswith("${") and value.endswith("}"):
             yield element, f"camunda:{attr}", value[2:-1], "eval"
     engine = getattr(spec, "dmnEngine", None)
-    if engine is not None:
+    if engine is not None and hasattr(engine, "decision_table"):     # FEEL decisions were checked as they were read
         table = engine.decision_table
         for column in table.inputs:
             if column.expression:
@@ -266,6 +266,8 @@ def validate(files: list[tuple[str, bytes]]):
                 parser.add_dmn_xml(doc, name)
         except ValidationException as exc:
             problems.append(_element_problem(name, exc))
+        except DmnRejected as exc:
+            problems += [Problem(name, message) for message in exc.problems]
         except Exception as exc:      # the library raises assorted errors on malformed models
             problems.append(Problem(name, f"{type(exc).__name__}: {exc}"))
     for name, doc in bpmn_docs:

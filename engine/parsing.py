@@ -32,10 +32,13 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefi
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS
 from SpiffWorkflow.camunda.specs import multiinstance_task as camunda_mi
+from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask as CamundaBusinessRuleTask
+from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from engine import clock, dialect
+from engine import clock, dialect, dmn
+from engine.feel import FeelError
 
 USER_TASK_ATTRIBUTES = ("candidateGroups", "candidateUsers", "assignee", "dueDate", "followUpDate",
                         "priority", "formRef", "formKey")
@@ -122,6 +125,10 @@ def _camunda_extensions(parser, node):
             extensions["formRef" if attr == "formKey" else attr] = value
         if "notices" in properties:
             extensions["notices"] = _notice_kinds(properties["notices"], node, parser)
+    if node.tag == f"{{{BPMN_NS}}}businessRuleTask":
+        for attr in ("resultVariable", "mapDecisionResult"):
+            if node.get(f"{{{CAMUNDA_MODEL_NS}}}{attr}"):
+                extensions[attr] = node.get(f"{{{CAMUNDA_MODEL_NS}}}{attr}").strip()
     service = node.get(dialect.SERVICE)
     if service:
         extensions["service"] = {
@@ -385,6 +392,60 @@ class ServiceTask(BpmnSpecMixin):
         return True
 
 
+class BusinessRuleTask(CamundaBusinessRuleTask):
+    """A business rule task: a FEEL decision (engine.dmn) or a table in SpiffWorkflow's Python reading.
+
+    camunda:resultVariable with camunda:mapDecisionResult stores the result as Camunda does;
+    without a result variable, the outputs become case variables (Lotse's tables rely on it).
+    Restored in place of the library's class for every stored spec (same serialized name).
+    """
+
+    def _run_hook(self, my_task):
+        ext = self.extensions or {}
+        result_variable, mapping = ext.get("resultVariable"), ext.get("mapDecisionResult")
+        where = f"business rule task {self.bpmn_id!r}"
+        if not isinstance(self.dmnEngine, dmn.DecisionEngine) and not result_variable:
+            return super()._run_hook(my_task)            # a Python-dialect table, as Lotse always ran it
+        try:
+            if isinstance(self.dmnEngine, dmn.DecisionEngine):
+                results = self.dmnEngine.evaluate(my_task.data)
+            else:
+                matched = self.dmnEngine.decide(my_task)
+                results = [rule.output_as_dict(my_task) for rule in matched]
+                if self.dmnEngine.decision_table.hit_policy != "COLLECT":
+                    results = results[:1]
+            if result_variable:
+                my_task.data[result_variable] = dmn.map_result(results, mapping, where)
+            else:
+                my_task.data = DeepMerge.merge(my_task.data, _nested(dmn.as_variables(results)))
+        except (dmn.DecisionError, FeelError) as exc:
+            raise WorkflowTaskException(str(exc), task=my_task) from exc
+        return True
+
+
+def _nested(values: dict) -> dict:
+    """Output names with dots (`item.y`) as nested data, as SpiffWorkflow's tables set them."""
+    nested = {}
+    for name, value in values.items():
+        target, *path = name.split(".")
+        if not path:
+            nested[name] = value
+            continue
+        node = nested.setdefault(target, {})
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+    return nested
+
+
+class DmnRejected(Exception):
+    """A DMN file whose tables cannot run: one message per problem, naming decision, table and rule."""
+
+    def __init__(self, problems):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
 def is_external(task_spec) -> bool:
     return isinstance(task_spec, ServiceTask) and \
         ((task_spec.extensions or {}).get("service") or {}).get("kind") == "external"
@@ -395,15 +456,50 @@ class LotseParser(CamundaParser):
         tag: (_with_camunda_extensions(parser_class), spec_class)
         for tag, (parser_class, spec_class) in {
             **CamundaParser.PARSER_CLASSES, **CamundaParser.OVERRIDE_PARSER_CLASSES,
+            f"{{{BPMN_NS}}}businessRuleTask": (CamundaParser.OVERRIDE_PARSER_CLASSES[
+                f"{{{BPMN_NS}}}businessRuleTask"][0], BusinessRuleTask),
             f"{{{BPMN_NS}}}serviceTask": (CamundaParser.OVERRIDE_PARSER_CLASSES[f"{{{BPMN_NS}}}task"][0],
                                           ServiceTask)}.items()
     }
 
     def __init__(self):
         super().__init__(validator=BpmnValidator())
+        self.feel_decisions = {}         # decision id -> {decision id: engine.dmn.Decision} of its file
 
     def get_decision_ref(self, node):
         return node.attrib[f"{{{CAMUNDA_MODEL_NS}}}decisionRef"]
+
+    def add_dmn_xml(self, node, filename=None):
+        """Read a DMN file: Camunda's FEEL tables with engine.dmn (every decision of the file), Lotse's earlier
+        Python-dialect tables with SpiffWorkflow's parser. Raises DmnRejected or ValidationException."""
+        super().add_dmn_xml(node, filename)             # schema validation (DMN 1.1, 1.2, 1.3)
+        try:
+            decisions = dmn.read(node, filename)
+        except dmn.DecisionError as exc:
+            raise DmnRejected([str(exc)]) from None
+        if dmn.is_python_dialect(decisions):
+            if len(decisions) > 1:
+                raise DmnRejected(["several decisions in one file need FEEL cells; this file is written in Python "
+                                   "(True, None, ==): give each decision its own file"])
+            return
+        problems = dmn.check(decisions)
+        if problems:
+            raise DmnRejected(problems)
+        for decision_id in decisions:
+            if decision_id in self.feel_decisions or (decision_id in self.dmn_parsers and
+                                                      self.dmn_parsers[decision_id].node is not node):
+                raise DmnRejected([f"decision id {decision_id!r} is defined twice"])
+            self.feel_decisions[decision_id] = decisions
+
+    def get_engine(self, decision_ref, node):
+        if decision_ref not in self.feel_decisions:
+            return super().get_engine(decision_ref, node)
+        decisions, needed, todo = self.feel_decisions[decision_ref], {}, [decision_ref]
+        while todo:
+            decision = decisions[todo.pop()]
+            needed[decision.id] = decision
+            todo += [r for r in decision.required if r not in needed]
+        return dmn.DecisionEngine(decision_ref, needed)
 
 
 @contextmanager
