@@ -8,12 +8,13 @@ delivery) to the job runner. A failing script leaves its task in ERROR with an i
 the case is saved in that state and can be retried.
 """
 from contextlib import contextmanager
+from datetime import timedelta
 from uuid import uuid4
 
 from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.task import Task
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
@@ -305,11 +306,12 @@ def _refuse_start_by_hand(definition):
 
 
 def start_case(definition_key_or_row, *, center, employer=None, subject="", data=None, actor=None,
-               responsible=None, parent_case=None, by_message=False):
+               responsible=None, parent_case=None, by_message=False, fire_start_timer=None):
     """Start a case on the newest version of a process (or the given version row).
 
     Only a process with a plain start event is started by hand; `by_message` is the message
-    router starting one at its message start event.
+    router starting one at its message start event, `fire_start_timer` (the element id of a timer
+    start event whose time has come: the sweeper, engine.timer_starts) starts it there.
     """
     definition = definition_key_or_row if isinstance(definition_key_or_row, ProcessDefinition) \
         else latest_definition(definition_key_or_row)
@@ -335,12 +337,24 @@ def start_case(definition_key_or_row, *, center, employer=None, subject="", data
     db.session.add(case)
     db.session.flush()
     case.reference = f"WC-{center_row.code or 'XX'}-{now.year}-{case.id:05d}"
+    if fire_start_timer:
+        _fire_start_timer(workflow, fire_start_timer)
     change = CaseChange(case, workflow, actor, open_rows={})
     change.log("case_started", details={"process": definition.key, "version": definition.version,
                                         "data": data})
     with _saving([change]):
         change.run_engine()
     return case
+
+
+def _fire_start_timer(workflow, element_id):
+    """The timer of this start event has fired (the schedule said so): the case starts there, once."""
+    fired = (clock.now() - timedelta(seconds=1)).isoformat()
+    for task in workflow.get_tasks(spec_name=element_id):
+        if isinstance(task.task_spec.event_definition, CycleTimerEventDefinition):
+            task._set_internal_data(event_value={"cycles": 1, "next": fired, "duration": 0})   # one round, now
+        else:
+            task._set_internal_data(event_fired=True, event_value=fired)
 
 
 def _task_for_change(change, task_id):

@@ -20,7 +20,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinitio
 from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS
 from sqlalchemy import func, select
 
-from engine import dialect, sandbox, state
+from engine import clock, dialect, sandbox, state, timer_starts
 from engine.db import db
 from engine.errors import DeploymentRejected, Problem
 from engine.forms import FormDefinition, FormDefinitionError
@@ -307,6 +307,11 @@ def validate(files: list[tuple[str, bytes]]):
             if value and len(value) > limit:
                 problems.append(Problem(name, f"{what} is {len(value)} characters long; at most {limit} can be "
                                               f"stored", element_id=pid))
+        for task_spec in timer_starts.timer_start_events(spec):       # the process's own start events only
+            try:
+                timer_starts.first_fire(task_spec, clock.now())
+            except timer_starts.TimerStartError as exc:
+                problems.append(Problem(name, f"timer start event: {exc}", element_id=task_spec.bpmn_id))
         # The process and its embedded subprocesses, at every depth; a called process is checked as its own.
         for process in [spec, *subprocess_specs.values()]:
             if process is None or process.name in checked or (process is not spec and process.name in process_files):
@@ -451,6 +456,8 @@ def deploy(files: list[tuple[str, bytes]], user=None) -> DeployResult:
             start_form=((plain_start.extensions or {}).get("formRef") if plain_start is not None else None))
         db.session.add(row)
         result.created.append(row)
+        db.session.flush()
+        timer_starts.schedule(row, spec)
     db.session.flush()
     for pid, (spec, subprocess_specs) in sorted(specs.items()):
         result.warnings += _identity_warnings(process_files[pid], [spec, *subprocess_specs.values()])

@@ -20,7 +20,7 @@ import re
 
 from lxml import etree
 
-from engine import juel, sandbox
+from engine import cron, juel, sandbox
 from engine.errors import Problem
 from engine.forms import generated
 
@@ -33,6 +33,7 @@ SERVICE = f"{{{LOTSE_NS}}}service"                # what a service task is: "ext
 FORM_ATTRIBUTE = f"{{{LOTSE_NS}}}formAttribute"   # which attribute named the form, for messages
 CAMUNDA_FORMS = f"{{{LOTSE_NS}}}camundaForms"     # the key as written, when it named a form-js file
 GENERATED_FORM = f"{{{LOTSE_NS}}}generatedForm"   # the id of the form generated from camunda:formData
+CRON = f"{{{LOTSE_NS}}}cron"                      # on a timerEventDefinition whose cycle is a Quartz cron
 
 PYTHON_FORMATS = {"", "python", "python3", "py"}
 USER_TASK_EXPRESSIONS = ("assignee", "candidateUsers", "candidateGroups", "dueDate", "followUpDate", "priority")
@@ -50,7 +51,6 @@ NOT_YET = {
     "failedJobRetryTimeCycle": None,      # Camunda's job executor setting: nothing to do in Lotse
 }
 _ISO_LITERAL = re.compile(r"^(?:R\d*/.+|P(?=\d|T\d)[\dYMWDTHS.,]*|\d{4}-\d{2}-\d{2}(?:T[\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?)$")
-_CRON = re.compile(r"^[\d*?/,LW#A-Z-]+(?:\s+[\d*?/,LW#A-Z-]+){4,6}$")
 
 
 def namespaces(content: bytes) -> bytes:
@@ -107,8 +107,6 @@ def timer(text: str) -> str:
         return expression(stripped)
     if _ISO_LITERAL.match(stripped):
         return repr(stripped)
-    if _CRON.match(stripped):
-        raise ValueError(f"the cron cycle {stripped!r} is not supported; write an ISO 8601 cycle such as R/P1D")
     return text
 
 
@@ -187,6 +185,14 @@ def _bpmn_element(seen, node, local):
                               "supported; write the script in the diagram")
     elif local in ("conditionExpression", "completionCondition", "loopCardinality", "condition"):
         _rewrite_text(seen, node, expression, local)
+    elif local == "timeCycle" and cron.is_quartz(node.text or ""):
+        try:
+            cron.quartz_to_croniter(node.text.strip())
+        except cron.CronError as exc:
+            seen.refuse(node, f"timer timeCycle: {exc}")
+            return
+        node.text = repr(node.text.strip())
+        node.getparent().set(CRON, "true")
     elif local in ("timeDate", "timeDuration", "timeCycle"):
         _rewrite_text(seen, node, timer, f"timer {local}")
     elif local == "multiInstanceLoopCharacteristics":

@@ -14,6 +14,7 @@ XML is parsed with a hardened parser: no DTDs, no entities, no network.
 """
 import sys
 from contextlib import contextmanager
+from datetime import datetime
 
 from copy import copy, deepcopy
 
@@ -37,7 +38,7 @@ from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from engine import clock, dialect, dmn
+from engine import clock, cron, dialect, dmn
 from engine.feel import FeelError
 
 USER_TASK_ATTRIBUTES = ("candidateGroups", "candidateUsers", "assignee", "dueDate", "followUpDate",
@@ -353,6 +354,30 @@ class DeadlineTimeDateEventDefinition(TimeDateEventDefinition):
 
 
 
+class CronCycleTimerEventDefinition(CycleTimerEventDefinition):
+    """A timeCycle written as a Quartz cron expression (`0 0 9 * * ?`): fires at each time it names, without end.
+
+    Serialized under its own name; the next time is kept, like the library's cycles, in the task's
+    internal data, so `state.waiting` and the sweeper see it like any cycle timer.
+    """
+
+    def cycle_complete(self, my_task):
+        event_value = my_task._get_internal_data("event_value")
+        now = clock.now()
+        if event_value is None:
+            text = str(my_task.workflow.script_engine.evaluate(my_task, self.expression))
+            event_value = {"cycles": -1, "next": cron.next_after(text, now).isoformat(), "cron": text}
+        if "cron" not in event_value:           # a timer start the schedule fired (engine.cases._fire_start_timer)
+            return super().cycle_complete(my_task)
+        ready = False
+        due = datetime.fromisoformat(event_value["next"])
+        if due < now:
+            event_value["next"] = cron.next_after(event_value["cron"], max(due, now)).isoformat()
+            ready = True
+        my_task._set_internal_data(event_value=event_value)
+        return ready
+
+
 def _with_camunda_extensions(parser_class):
     def parse_extensions(self, node=None):
         return _camunda_extensions(self, node if node is not None else self.node)
@@ -367,6 +392,8 @@ def _with_camunda_extensions(parser_class):
     if hasattr(parser_class, "parse_timer_event"):
         def parse_timer_event(self, event):
             base = parser_class.parse_timer_event(self, event)
+            if event.get(dialect.CRON):
+                return CronCycleTimerEventDefinition(base.name, base.expression, description=base.description)
             if type(base) is TimeDateEventDefinition:
                 return DeadlineTimeDateEventDefinition(base.name, base.expression, description=base.description)
             return base

@@ -41,7 +41,8 @@ from engine.models import (CaseEvent, ExternalTask, HumanTask, HumanTaskGroup, M
 
 LIBRARY_VERSION = package_version("SpiffWorkflow")
 TIMER_KINDS = {TimeDateEventDefinition: "date", DeadlineTimeDateEventDefinition: "date",
-               DurationTimerEventDefinition: "duration", CycleTimerEventDefinition: "cycle"}
+               DurationTimerEventDefinition: "duration", CycleTimerEventDefinition: "cycle",
+               parsing.CronCycleTimerEventDefinition: "cycle"}
 
 
 # --- serialization ------------------------------------------------------------------------------
@@ -144,6 +145,7 @@ _config[parsing.BusinessRuleTask] = BusinessRuleTaskConverter
 registry = _registry(_config)
 # A timeDate timer is restored as a deadline (end of day in Berlin), the specs of earlier deployments too.
 TimerConditionalEventDefinitionConverter(DeadlineTimeDateEventDefinition, registry, typename="TimeDateEventDefinition")
+TimerConditionalEventDefinitionConverter(parsing.CronCycleTimerEventDefinition, registry)
 serializer = BpmnWorkflowSerializer(registry)
 SERIALIZER_VERSION = serializer.VERSION
 

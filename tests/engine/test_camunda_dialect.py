@@ -1,5 +1,5 @@
 """Camunda 7 files as their users write them: JUEL, service and external tasks, forms, refusals by name."""
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -341,3 +341,87 @@ def test_a_message_from_outside_reaches_the_case_its_keys_name(people):
     started = messages.correlate("RefundRequested", {"orderId": "A-1"}, {"amount": 10}, center=people["center"])
     assert started.definition.key == "refund" and data(started.id) == {"orderId": "A-1", "amount": 10}
     assert db.session.scalar(select(HumanTask.title).where(HumanTask.case_id == started.id)) == "Refund"
+
+
+# --- cron cycles and timer start events -------------------------------------------------------------------
+
+def test_quartz_cron_cycles_read_as_camunda_writes_them():
+    from datetime import datetime, timezone
+    from engine import cron
+    assert cron.quartz_to_croniter("0 0 9 ? * 2-6") == "0 0 9 * * 1-5"          # Quartz: 1 is Sunday
+    monday_nine_berlin = datetime(2026, 12, 7, 8, 0, tzinfo=timezone.utc)
+    assert cron.next_after("0 0 9 ? * MON-FRI", datetime(2026, 12, 5, 12, tzinfo=timezone.utc)) == monday_nine_berlin
+    with pytest.raises(cron.CronError, match="names years"):
+        cron.quartz_to_croniter("0 0 9 * * ? 2027")
+
+
+def test_a_cron_boundary_timer_repeats(people):
+    text = diagram("remind", '<bpmn:startEvent id="s"/>' + flow("f1", "s", "work")
+                   + '<bpmn:userTask id="work" name="Work" camunda:candidateGroups="advisor"/>'
+                   '<bpmn:boundaryEvent id="nag" cancelActivity="false" attachedToRef="work"><bpmn:timerEventDefinition>'
+                   '<bpmn:timeCycle xsi:type="bpmn:tFormalExpression">0 0 9 * * ?</bpmn:timeCycle>'
+                   '</bpmn:timerEventDefinition></bpmn:boundaryEvent>' + flow("f3", "nag", "log")
+                   + '<bpmn:scriptTask id="log"><bpmn:script>nags = (nags if "nags" in dir() else 0) + 1'
+                   '</bpmn:script></bpmn:scriptTask>' + flow("f4", "log", "e2") + '<bpmn:endEvent id="e2"/>'
+                   + flow("f2", "work", "e") + '<bpmn:endEvent id="e"/>')
+    deploy_text(("remind.bpmn", text))
+    clock.freeze(datetime(2026, 12, 7, 7, 0, tzinfo=timezone.utc))           # 08:00 in Berlin
+    case_id = cases.start_case("remind", center=people["center"]).id
+    assert reloaded(case_id).next_timer_at == datetime(2026, 12, 7, 8, 0, tzinfo=timezone.utc)
+    clock.advance(timedelta(hours=1, seconds=1))
+    cases.wake(case_id)
+    assert reloaded(case_id).next_timer_at == datetime(2026, 12, 8, 8, 0, tzinfo=timezone.utc)
+    assert reloaded(case_id).status == "active"
+
+
+START_DAILY = diagram("daily", '<bpmn:startEvent id="every_morning"><bpmn:timerEventDefinition><bpmn:timeCycle '
+                      'xsi:type="bpmn:tFormalExpression">0 0 9 * * ?</bpmn:timeCycle></bpmn:timerEventDefinition>'
+                      '</bpmn:startEvent>' + flow("f1", "every_morning", "t")
+                      + '<bpmn:userTask id="t" name="Morning check" camunda:candidateGroups="advisor"/>'
+                      + flow("f2", "t", "e") + '<bpmn:endEvent id="e"/>')
+
+
+def test_a_timer_start_event_starts_one_case_per_center_each_time_exactly_once(people):
+    from engine import timer_starts, timers
+    from engine.models import TimerStart
+    clock.freeze(datetime(2026, 12, 7, 7, 0, tzinfo=timezone.utc))
+    deploy_text(("daily.bpmn", START_DAILY))
+    row = db.session.scalar(select(TimerStart))
+    assert (row.kind, row.next_at, row.remaining) == ("cron", datetime(2026, 12, 7, 8, 0, tzinfo=timezone.utc), -1)
+    with pytest.raises(InvalidData, match="its timer fires"):
+        cases.start_case("daily", center=people["center"])
+    assert timers.start_timer_cases() == 0
+    clock.advance(timedelta(hours=1, seconds=1))
+    assert timer_starts.claim_due() == [(row.definition_id, "every_morning")]
+    assert timer_starts.claim_due() == []                                   # claimed once, by one sweeper
+    clock.advance(timedelta(days=1))
+    assert timers.start_timer_cases() == 2                                   # one per center (Aachen, Köln)
+    started = db.session.scalars(select(Case).order_by(Case.id)).all()
+    assert [(c.center_id, c.status) for c in started] == [(people["center"].id, "active"),
+                                                          (people["other_center"].id, "active")]
+    tasks = db.session.scalars(select(HumanTask)).all()
+    assert {t.title for t in tasks} == {"Morning check"}
+    cases.complete_task(tasks[0].id, {}, actor=people["anna"])
+    assert reloaded(tasks[0].case_id).status == "completed"
+    assert timers.start_timer_cases() == 0
+    assert db.session.scalar(select(TimerStart.next_at)) == datetime(2026, 12, 9, 8, 0, tzinfo=timezone.utc)
+
+
+def test_a_new_version_replaces_the_schedule_and_a_date_start_fires_once(people):
+    from engine import timers
+    from engine.models import TimerStart
+    deploy_text(("daily.bpmn", START_DAILY))
+    once = START_DAILY.replace('<bpmn:timeCycle xsi:type="bpmn:tFormalExpression">0 0 9 * * ?</bpmn:timeCycle>',
+                               '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">2027-03-01T09:00</bpmn:timeDate>')
+    deploy_text(("daily.bpmn", once))
+    [row] = db.session.scalars(select(TimerStart)).all()
+    assert (row.kind, row.next_at) == ("date", datetime(2027, 3, 1, 8, 0, tzinfo=timezone.utc))
+    clock.freeze(datetime(2027, 3, 1, 8, 0, 1, tzinfo=timezone.utc))
+    assert timers.start_timer_cases() == 2 and db.session.scalar(select(TimerStart)) is None
+    assert timers.start_timer_cases() == 0
+
+
+def test_a_timer_start_that_needs_case_data_is_refused(ctx):
+    text = START_DAILY.replace("0 0 9 * * ?", "${first_day}")
+    message = refusal(("daily.bpmn", text))
+    assert "[every_morning]" in message and "cannot be evaluated without case data" in message
