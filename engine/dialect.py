@@ -34,6 +34,7 @@ FORM_ATTRIBUTE = f"{{{LOTSE_NS}}}formAttribute"   # which attribute named the fo
 CAMUNDA_FORMS = f"{{{LOTSE_NS}}}camundaForms"     # the key as written, when it named a form-js file
 GENERATED_FORM = f"{{{LOTSE_NS}}}generatedForm"   # the id of the form generated from camunda:formData
 CRON = f"{{{LOTSE_NS}}}cron"                      # on a timerEventDefinition whose cycle is a Quartz cron
+PYTHON = f"{{{LOTSE_NS}}}python"                  # the sandbox expression of a mapping's JUEL value
 
 PYTHON_FORMATS = {"", "python", "python3", "py"}
 USER_TASK_EXPRESSIONS = ("assignee", "candidateUsers", "candidateGroups", "dueDate", "followUpDate", "priority")
@@ -45,7 +46,6 @@ UNSUPPORTED_ELEMENTS = {
 NOT_YET = {
     "executionListener": "execution listeners are not supported; use a script task",
     "taskListener": "task listeners are not supported; use a script task after the user task",
-    "inputOutput": "camunda:inputOutput (input/output mappings) is not supported; set variables in a script task",
     "connector": "Camunda connectors (camunda:connector) are not supported; use an external task "
                  "(camunda:type=\"external\")",
     "failedJobRetryTimeCycle": None,      # Camunda's job executor setting: nothing to do in Lotse
@@ -233,6 +233,16 @@ def _script_format(seen, node, script_format, where):
     return True
 
 
+def _mapping_value(seen, node, where):
+    """A mapping's text value: a JUEL expression becomes the sandbox expression it means (PYTHON), text stays text."""
+    text = node.text or ""
+    if juel.is_juel(text):
+        try:
+            node.set(PYTHON, juel.translate_template(text) if not juel.is_whole(text) else expression(text))
+        except juel.JuelError as exc:
+            seen.refuse(node, f"{where} {text.strip()!r}: {exc}")
+
+
 def _service_task(seen, node, local):
     """A service or send task: an external task, an expression, or refused (Java, connectors, nothing)."""
     element = f"{local} {node.get('id')}"
@@ -271,6 +281,20 @@ def _camunda_element(seen, node, local):
         where = f"{etree.QName(owner).localname} {owner.get('name') or ''} of {_owner(node)}".replace("  ", " ")
         if not _script_format(seen, node, node.get("scriptFormat"), where):
             return
+        if local == "script" and _local(owner)[1] in ("inputParameter", "outputParameter", "value", "entry"):
+            seen.refuse(node, f"{where}: scripts in input/output mappings are not supported; write the value as an "
+                              "expression (${…})")
+            return
+    if local in ("inputParameter", "outputParameter", "value", "entry") and not len(node):
+        _mapping_value(seen, node, f"camunda:{local} {node.get('name') or node.get('key') or ''}".strip())
+    if local in ("in", "out") and node.get("sourceExpression"):
+        try:
+            node.set(PYTHON, expression(node.get("sourceExpression")))
+        except juel.JuelError as exc:
+            seen.refuse(node, f"camunda:{local} sourceExpression {node.get('sourceExpression')!r}: {exc}")
+    if local in ("in", "out") and not (node.get("variables") == "all" or node.get("businessKey") is not None
+                                       or (node.get("target") and (node.get("source") or node.get("sourceExpression")))):
+        seen.refuse(node, f"camunda:{local} needs variables=\"all\", or source (or sourceExpression) and target")
     if local in NOT_YET and NOT_YET[local]:
         detail = ""
         for attr in ("class", "delegateExpression"):

@@ -130,6 +130,20 @@ def _camunda_extensions(parser, node):
         for attr in ("resultVariable", "mapDecisionResult"):
             if node.get(f"{{{CAMUNDA_MODEL_NS}}}{attr}"):
                 extensions[attr] = node.get(f"{{{CAMUNDA_MODEL_NS}}}{attr}").strip()
+    io = node.find(f"{{{BPMN_NS}}}extensionElements/{{{CAMUNDA_MODEL_NS}}}inputOutput")
+    if io is not None:
+        for kind in ("input", "output"):
+            params = [[p.get("name"), _mapping(p)] for p in io.findall(f"{{{CAMUNDA_MODEL_NS}}}{kind}Parameter")]
+            if params:
+                extensions[f"{kind}s"] = params
+    if node.tag == f"{{{BPMN_NS}}}callActivity":
+        for kind in ("in", "out"):
+            found = node.findall(f"{{{BPMN_NS}}}extensionElements/{{{CAMUNDA_MODEL_NS}}}{kind}")
+            mappings = [{"all": True} if m.get("variables") == "all" else
+                        {"target": m.get("target"), "source": m.get("source"), "expr": m.get(dialect.PYTHON)}
+                        for m in found if m.get("businessKey") is None]
+            if mappings:
+                extensions[f"call{kind.title()}"] = mappings
     service = node.get(dialect.SERVICE)
     if service:
         extensions["service"] = {
@@ -138,6 +152,21 @@ def _camunda_extensions(parser, node):
             "resultVariable": node.get(f"{{{CAMUNDA_MODEL_NS}}}resultVariable"),
             "priority": node.get(f"{{{CAMUNDA_MODEL_NS}}}taskPriority")}
     return extensions
+
+
+def _mapping(node) -> dict:
+    """A camunda:inputParameter/outputParameter's value: {"text"}, {"expr"} (sandbox), {"list"} or {"map"}."""
+    for child in node:
+        if not isinstance(child.tag, str):
+            continue
+        local = etree.QName(child).localname
+        if local == "list":
+            return {"list": [_mapping(item) for item in child if isinstance(item.tag, str)]}
+        if local == "map":
+            return {"map": [[entry.get("key"), _mapping(entry)] for entry in child if isinstance(entry.tag, str)]}
+    if node.get(dialect.PYTHON):
+        return {"expr": node.get(dialect.PYTHON)}
+    return {"text": node.text} if node.text is not None and node.text.strip() else {"text": None}
 
 
 NOTICE_KINDS = ("reminder", "overdue", "escalation")

@@ -361,8 +361,7 @@ def test_a_cron_boundary_timer_repeats(people):
                    '<bpmn:boundaryEvent id="nag" cancelActivity="false" attachedToRef="work"><bpmn:timerEventDefinition>'
                    '<bpmn:timeCycle xsi:type="bpmn:tFormalExpression">0 0 9 * * ?</bpmn:timeCycle>'
                    '</bpmn:timerEventDefinition></bpmn:boundaryEvent>' + flow("f3", "nag", "log")
-                   + '<bpmn:scriptTask id="log"><bpmn:script>nags = (nags if "nags" in dir() else 0) + 1'
-                   '</bpmn:script></bpmn:scriptTask>' + flow("f4", "log", "e2") + '<bpmn:endEvent id="e2"/>'
+                   + '<bpmn:scriptTask id="log"><bpmn:script>nagged = True</bpmn:script></bpmn:scriptTask>' + flow("f4", "log", "e2") + '<bpmn:endEvent id="e2"/>'
                    + flow("f2", "work", "e") + '<bpmn:endEvent id="e"/>')
     deploy_text(("remind.bpmn", text))
     clock.freeze(datetime(2026, 12, 7, 7, 0, tzinfo=timezone.utc))           # 08:00 in Berlin
@@ -371,7 +370,8 @@ def test_a_cron_boundary_timer_repeats(people):
     clock.advance(timedelta(hours=1, seconds=1))
     cases.wake(case_id)
     assert reloaded(case_id).next_timer_at == datetime(2026, 12, 8, 8, 0, tzinfo=timezone.utc)
-    assert reloaded(case_id).status == "active"
+    assert reloaded(case_id).status == "active" and not reloaded(case_id).has_incident
+    assert data(case_id)["nagged"] is True
 
 
 START_DAILY = diagram("daily", '<bpmn:startEvent id="every_morning"><bpmn:timerEventDefinition><bpmn:timeCycle '
@@ -425,3 +425,54 @@ def test_a_timer_start_that_needs_case_data_is_refused(ctx):
     text = START_DAILY.replace("0 0 9 * * ?", "${first_day}")
     message = refusal(("daily.bpmn", text))
     assert "[every_morning]" in message and "cannot be evaluated without case data" in message
+
+
+# --- mappings -------------------------------------------------------------------------------------------
+
+MAPPED = diagram("mapped", "".join([
+    '<bpmn:startEvent id="s"/>', flow("f1", "s", "calc"),
+    '<bpmn:scriptTask id="calc" scriptFormat="python"><bpmn:extensionElements><camunda:inputOutput>'
+    '<camunda:inputParameter name="rate">0.19</camunda:inputParameter>'
+    '<camunda:inputParameter name="net">${order.amount}</camunda:inputParameter>'
+    '<camunda:inputParameter name="greeting">Dear ${customer}</camunda:inputParameter>'
+    '<camunda:inputParameter name="tags"><camunda:list><camunda:value>a</camunda:value>'
+    '<camunda:value>${customer}</camunda:value></camunda:list></camunda:inputParameter>'
+    '<camunda:outputParameter name="gross">${total}</camunda:outputParameter>'
+    '<camunda:outputParameter name="summary"><camunda:map><camunda:entry key="who">${greeting}</camunda:entry>'
+    '<camunda:entry key="tags">${tags}</camunda:entry></camunda:map></camunda:outputParameter>'
+    '</camunda:inputOutput></bpmn:extensionElements>'
+    '<bpmn:script>total = net * (1 + float(rate))</bpmn:script></bpmn:scriptTask>',
+    flow("f2", "calc", "call"),
+    '<bpmn:callActivity id="call" calledElement="child"><bpmn:extensionElements>'
+    '<camunda:in source="gross" target="amount"/><camunda:in sourceExpression="${customer}" target="who"/>'
+    '<camunda:in businessKey="#{execution.processBusinessKey}"/>'
+    '<camunda:out source="receipt" target="receiptNo"/></bpmn:extensionElements></bpmn:callActivity>',
+    flow("f3", "call", "e"), '<bpmn:endEvent id="e"/>']))
+CHILD = diagram("child", '<bpmn:startEvent id="cs"/>' + flow("c1", "cs", "issue")
+                + '<bpmn:scriptTask id="issue"><bpmn:script>receipt = "R-" + who\nsecret = amount\ntry:\n    seen = '
+                'customer\nexcept NameError:\n    seen = "nothing"\nif seen != "nothing":\n    raise ValueError(seen)'
+                '</bpmn:script></bpmn:scriptTask>' + flow("c2", "issue", "ce")
+                + '<bpmn:endEvent id="ce"/>')
+
+
+def test_input_output_mappings_and_call_activity_in_out(people):
+    deploy_text(("mapped.bpmn", MAPPED), ("child.bpmn", CHILD))
+    case_id = cases.start_case("mapped", center=people["center"],
+                               data={"order": {"amount": 100}, "customer": "Ana"}).id
+    assert reloaded(case_id).status == "completed", db.session.scalars(select(Incident.message)).all()
+    result = data(case_id)
+    assert result["gross"] == pytest.approx(119.0)
+    assert result["summary"] == {"who": "Dear Ana", "tags": ["a", "Ana"]}
+    assert result["receiptNo"] == "R-Ana"
+    for local in ("rate", "net", "greeting", "tags", "secret", "receipt", "amount", "who", "seen"):
+        assert local not in result            # inputs stay local; only camunda:out comes back
+
+
+def test_scripts_in_mappings_and_incomplete_call_mappings_are_refused(ctx):
+    text = MAPPED.replace('<camunda:inputParameter name="rate">0.19</camunda:inputParameter>',
+                          '<camunda:inputParameter name="rate"><camunda:script scriptFormat="python">0.19'
+                          '</camunda:script></camunda:inputParameter>').replace(
+        '<camunda:out source="receipt" target="receiptNo"/>', '<camunda:out source="receipt"/>')
+    message = refusal(("mapped.bpmn", text), ("child.bpmn", CHILD))
+    assert "scripts in input/output mappings are not supported" in message
+    assert "camunda:out needs variables=\"all\"" in message and "[call]" in message
