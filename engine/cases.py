@@ -22,7 +22,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import access, casedata, clock, jobs, mail, notifications, sandbox, state
+from engine import access, casedata, clock, jobs, mail, notifications, parsing, sandbox, state
 from engine.db import JSONText, db
 from engine.deploy import latest_definition
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
@@ -104,6 +104,7 @@ class CaseChange:
         steps = casedata.EngineSteps(will_complete=self._will_run, did_complete=self._did_complete)
         try:
             self.workflow.refresh_timers()
+            parsing.refresh_conditions(self.workflow)
             self.workflow.do_engine_steps(will_complete_task=steps.will_complete_task,
                                           did_complete_task=steps.did_complete_task)
         except Exception as exc:       # whatever a diagram makes the engine do: never past this point

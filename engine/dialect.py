@@ -46,8 +46,6 @@ UNSUPPORTED_ELEMENTS = {
 NOT_YET = {
     "executionListener": "execution listeners are not supported; use a script task",
     "taskListener": "task listeners are not supported; use a script task after the user task",
-    "connector": "Camunda connectors (camunda:connector) are not supported; use an external task "
-                 "(camunda:type=\"external\")",
     "failedJobRetryTimeCycle": None,      # Camunda's job executor setting: nothing to do in Lotse
 }
 _ISO_LITERAL = re.compile(r"^(?:R\d*/.+|P(?=\d|T\d)[\dYMWDTHS.,]*|\d{4}-\d{2}-\d{2}(?:T[\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?)$")
@@ -295,6 +293,11 @@ def _camunda_element(seen, node, local):
     if local in ("in", "out") and not (node.get("variables") == "all" or node.get("businessKey") is not None
                                        or (node.get("target") and (node.get("source") or node.get("sourceExpression")))):
         seen.refuse(node, f"camunda:{local} needs variables=\"all\", or source (or sourceExpression) and target")
+    if local == "connector":
+        connector_id = next((c.text.strip() for c in node if _local(c) == (CAMUNDA_NS, "connectorId") and c.text), "")
+        seen.refuse(node, f"the Camunda connector {connector_id!r} (camunda:connector) is not supported; use an "
+                          "external task (camunda:type=\"external\" with camunda:topic) and a worker")
+        return
     if local in NOT_YET and NOT_YET[local]:
         detail = ""
         for attr in ("class", "delegateExpression"):

@@ -29,6 +29,8 @@ from SpiffWorkflow.bpmn.specs import control, defaults as bpmn_specs
 from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.bpmn.specs.event_definitions.base import EventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.conditional import (
+    ConditionalEventDefinition as LibraryConditionalEventDefinition)
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimeDateEventDefinition
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS
@@ -38,7 +40,7 @@ from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from engine import clock, cron, dialect, dmn
+from engine import casedata, clock, cron, dialect, dmn
 from engine.feel import FeelError
 
 USER_TASK_ATTRIBUTES = ("candidateGroups", "candidateUsers", "assignee", "dueDate", "followUpDate",
@@ -407,6 +409,29 @@ class CronCycleTimerEventDefinition(CycleTimerEventDefinition):
         return ready
 
 
+class ConditionalEventDefinition(LibraryConditionalEventDefinition):
+    """A conditional event that reads the case data as it is now (`casedata.visible`), not the copy its task
+    was created with, and counts a condition over a variable that does not exist yet as not met (as Camunda
+    does: `${invoiceId != null}` waits until a worker sets invoiceId). Restored in place of the library's class.
+    """
+
+    def has_fired(self, my_task):
+        try:
+            met = my_task.workflow.script_engine.environment.evaluate(
+                self.expression, casedata.visible(my_task), external_context=my_task.workflow.data_objects)
+        except NameError:
+            met = False
+        my_task._set_internal_data(has_fired=bool(met))
+        return bool(met)
+
+
+def refresh_conditions(workflow):
+    """Evaluate the conditions of waiting conditional events again (the library does it for timers only)."""
+    for task in list(workflow.event_manager.tasks.values()):
+        if isinstance(task.task_spec.event_definition, LibraryConditionalEventDefinition):
+            task.task_spec._update(task)
+
+
 def _with_camunda_extensions(parser_class):
     def parse_extensions(self, node=None):
         return _camunda_extensions(self, node if node is not None else self.node)
@@ -418,6 +443,11 @@ def _with_camunda_extensions(parser_class):
             return CorrelatedMessageEventDefinition(base.name, base.correlation_properties, base.expression,
                                                     base.result_var)
         members["parse_message_event"] = parse_message_event
+    if hasattr(parser_class, "parse_conditional_event"):
+        def parse_conditional_event(self, event):
+            base = parser_class.parse_conditional_event(self, event)
+            return ConditionalEventDefinition(base.expression, name=base.name, description=base.description)
+        members["parse_conditional_event"] = parse_conditional_event
     if hasattr(parser_class, "parse_timer_event"):
         def parse_timer_event(self, event):
             base = parser_class.parse_timer_event(self, event)

@@ -146,6 +146,8 @@ registry = _registry(_config)
 # A timeDate timer is restored as a deadline (end of day in Berlin), the specs of earlier deployments too.
 TimerConditionalEventDefinitionConverter(DeadlineTimeDateEventDefinition, registry, typename="TimeDateEventDefinition")
 TimerConditionalEventDefinitionConverter(parsing.CronCycleTimerEventDefinition, registry)
+TimerConditionalEventDefinitionConverter(parsing.ConditionalEventDefinition, registry,
+                                         typename="ConditionalEventDefinition")
 serializer = BpmnWorkflowSerializer(registry)
 SERIALIZER_VERSION = serializer.VERSION
 

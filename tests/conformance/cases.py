@@ -9,7 +9,8 @@ step reloads the case from it), and checks the outcome:
 - `completed` / `active`: the case ends in that status with the given data (a subset), no incident.
 
 Steps: ("start", key, data), ("complete", task title, data), ("external", topic, variables) (a worker
-fetches and completes the topic's task), ("error", topic, code) (a worker throws a BPMN error).
+fetches and completes the topic's task), ("error", topic, code) (a worker throws a BPMN error),
+("correlate", message, keys, data), ("sweep", seconds) (the sweeper runs that much later).
 """
 from dataclasses import dataclass, field
 
@@ -82,4 +83,17 @@ CASES = [
          [f"{LOTSE}/order_check.bpmn", f"{CAMUNDA}/check-order.dmn"],
          steps=[("start", "order_check", {"status": "gold", "sum": 99}), ("complete", "Ship the order", {})],
          status="completed", data={"checkResult": {"result": "ok", "reason": "you get anything you want"}}),
+    Case("order handling (cron timer start, external tasks in a subprocess, conditional boundary event)",
+         [f"{CAMUNDA}/order-handling.bpmn"],
+         steps=[("sweep", 6), ("external", "invoiceCreator", {"invoiceId": "I-1"}),
+                ("external", "invoiceArchiver", {"archived": True})],
+         status="completed", data={"invoiceId": "I-1", "archived": True}),
+    Case("task assignment e-mail (a Java task listener)", [f"{CAMUNDA}/taskAssignmentEmail.bpmn"],
+         refused=["[UserTask_1]", "task listeners", "org.camunda.bpm.quickstart.TaskAssignmentListener"]),
+    Case("REST service (http-connector, JavaScript output script, Activiti namespace)",
+         [f"{CAMUNDA}/invokeRestService.bpmn"],
+         refused=["[ServiceTask_1]", "'http-connector'", "scripts in Javascript are not supported"]),
+    Case("loan approval exported by Signavio (delegate expression, activiti: prefix)",
+         [f"{CAMUNDA}/loanApproval-signavio.bpmn"],
+         refused=["[ServiceTask_1]", 'camunda:delegateExpression="${calculateInterestService}"']),
 ]
