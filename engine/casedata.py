@@ -173,6 +173,34 @@ def _mapped_call(mappings, data: dict, full: dict) -> dict:
     return result
 
 
+def run_listeners(task, event: str) -> None:
+    """Run the task's listeners of `event` ("start", "end", "task:create", "task:complete") on its data."""
+    for listener in _extensions(task).get("listeners") or []:
+        if listener["event"] != event:
+            continue
+        if listener["mode"] == "exec":
+            sandbox.script_engine.environment.execute(listener["code"], task.data)
+        else:
+            sandbox.script_engine.environment.evaluate(listener["code"], task.data)
+
+
+OPENED = "lotse_opened"           # a person's task's internal data: its create listeners ran
+
+
+def task_opened(task) -> None:
+    """A person's task has opened: its create task listeners and start execution listeners run, once."""
+    if task.internal_data.get(OPENED):
+        return
+    task.internal_data[OPENED] = True
+    if not _extensions(task).get("listeners"):
+        return
+    before = visible(task)
+    task.data = _copied(before)
+    run_listeners(task, "start")
+    run_listeners(task, "task:create")
+    _write(task, *_diff(before, task.data, _object_ids(task.task_spec) | {DATA_OBJECTS}))
+
+
 def _enter_call(subworkflow, caller) -> None:
     """A called process starts with what its calling task sees (or the inputs its process declares, or
     the variables its camunda:in mappings name)."""
@@ -219,6 +247,8 @@ def will_run(task) -> dict:
         obj.get(task)                           # data objects as they are now
     for name, value in _extensions(task).get("inputs") or []:     # camunda:inputParameter: local to the task
         task.data[name] = mapped_value(value, task.data)
+    if not task.task_spec.manual:               # a person's task ran its start listeners when it opened
+        run_listeners(task, "start")
     return before
 
 
@@ -227,6 +257,8 @@ def did_run(task, before: dict) -> None:
     if task.state == TaskState.ERROR:
         return                                  # a failed step writes nothing
     ext = _extensions(task)
+    if task.state == TaskState.COMPLETED:
+        run_listeners(task, "end")
     if ext.get("inputs") or ext.get("outputs"):
         outputs = {name: mapped_value(value, task.data) for name, value in ext.get("outputs") or []} \
             if task.state == TaskState.COMPLETED else {}
@@ -298,6 +330,7 @@ def run_task(task, data: dict) -> dict:
     known = set(task.workflow.top_workflow.subprocesses)
     before = will_run(task)
     task.data.update(_copied(data))      # replace top-level keys only: never mutate nested data in place
+    run_listeners(task, "task:complete")
     try:
         task.run()
     finally:

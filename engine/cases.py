@@ -107,6 +107,9 @@ class CaseChange:
             parsing.refresh_conditions(self.workflow)
             self.workflow.do_engine_steps(will_complete_task=steps.will_complete_task,
                                           did_complete_task=steps.did_complete_task)
+            for task in self.workflow.get_tasks(state=TaskState.READY, manual=True):
+                self._running = task
+                casedata.task_opened(task)      # its create listeners (Camunda's taskListener event="create")
         except Exception as exc:       # whatever a diagram makes the engine do: never past this point
             self._record_incident(exc)
         self._running = None

@@ -88,6 +88,18 @@ def _expressions(spec):
         if isinstance(value, str) and value:
             yield element, f"multi-instance {attr}", value, "eval"
     ext = getattr(spec, "extensions", None) or {}
+    for listener in ext.get("listeners") or []:
+        yield element, f"listener ({listener['event']})", listener["code"], listener["mode"]
+    for kind in ("inputs", "outputs"):
+        for name, value in ext.get(kind) or []:
+            for source in _mapping_expressions(value):
+                yield element, f"camunda:{kind[:-1]}Parameter {name}", source, "eval"
+    for mapping in (ext.get("callIn") or []) + (ext.get("callOut") or []):
+        if mapping.get("expr"):
+            yield element, "camunda:in/out sourceExpression", mapping["expr"], "eval"
+    service = ext.get("service") or {}
+    if service.get("expression"):
+        yield element, "camunda:expression", service["expression"], "eval"
     for attr in ("candidateGroups", "candidateUsers", "assignee", "dueDate", "followUpDate", "priority"):
         value = ext.get(attr)
         if isinstance(value, str) and value.startswith("${") and value.endswith("}"):
@@ -107,6 +119,15 @@ def _expressions(spec):
             for entry in rule.outputEntries:
                 if entry.text:
                     yield f"{element} → {table.id}/{rule.id}", "DMN output", entry.text, "eval"
+
+
+def _mapping_expressions(value):
+    if "expr" in value:
+        yield value["expr"]
+    for item in value.get("list") or []:
+        yield from _mapping_expressions(item)
+    for _, item in value.get("map") or []:
+        yield from _mapping_expressions(item)
 
 
 class _RecordingScriptEngine:
@@ -334,7 +355,7 @@ def _task_problems(name, process, known_forms) -> list[Problem]:
             if not source or not str(source).strip():
                 problems.append(Problem(name, f"empty {kind}", element_id=element))
                 continue
-            reason = sandbox.check_code(str(source), mode)
+            reason = sandbox.check_code(str(source), mode) or sandbox.unknown_calls(str(source), mode)
             if reason:
                 problems.append(Problem(name, f"{kind} {source!r} cannot run: {reason}", element_id=element))
         problem = _resolve_form(ext, known_forms)
@@ -460,8 +481,9 @@ def deploy(files: list[tuple[str, bytes]], user=None) -> DeployResult:
         timer_starts.schedule(row, spec)
     db.session.flush()
     for pid, (spec, subprocess_specs) in sorted(specs.items()):
-        result.warnings += _identity_warnings(process_files[pid], [spec, *subprocess_specs.values()])
-        result.warnings += form_warnings(process_files[pid], [spec, *subprocess_specs.values()])
+        own = [spec, *(s for s in subprocess_specs.values() if s.name not in process_files)]   # a called one has its own
+        result.warnings += _identity_warnings(process_files[pid], own)
+        result.warnings += form_warnings(process_files[pid], own)
     return result
 
 

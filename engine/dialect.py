@@ -34,7 +34,8 @@ FORM_ATTRIBUTE = f"{{{LOTSE_NS}}}formAttribute"   # which attribute named the fo
 CAMUNDA_FORMS = f"{{{LOTSE_NS}}}camundaForms"     # the key as written, when it named a form-js file
 GENERATED_FORM = f"{{{LOTSE_NS}}}generatedForm"   # the id of the form generated from camunda:formData
 CRON = f"{{{LOTSE_NS}}}cron"                      # on a timerEventDefinition whose cycle is a Quartz cron
-PYTHON = f"{{{LOTSE_NS}}}python"                  # the sandbox expression of a mapping's JUEL value
+PYTHON = f"{{{LOTSE_NS}}}python"                  # the sandbox code of a mapping's value or a listener
+LISTENER_MODE = f"{{{LOTSE_NS}}}mode"             # a listener's code: "exec" (a script) or "eval" (an expression)
 
 PYTHON_FORMATS = {"", "python", "python3", "py"}
 USER_TASK_EXPRESSIONS = ("assignee", "candidateUsers", "candidateGroups", "dueDate", "followUpDate", "priority")
@@ -43,11 +44,7 @@ UNSUPPORTED_ELEMENTS = {
     "dataStore": "data stores are not supported (Lotse keeps a case's data in the case)",
     "complexGateway": "complex gateways are not supported; use exclusive, inclusive or parallel gateways",
 }
-NOT_YET = {
-    "executionListener": "execution listeners are not supported; use a script task",
-    "taskListener": "task listeners are not supported; use a script task after the user task",
-    "failedJobRetryTimeCycle": None,      # Camunda's job executor setting: nothing to do in Lotse
-}
+LISTENER_EVENTS = {"executionListener": ("start", "end"), "taskListener": ("create", "complete")}
 _ISO_LITERAL = re.compile(r"^(?:R\d*/.+|P(?=\d|T\d)[\dYMWDTHS.,]*|\d{4}-\d{2}-\d{2}(?:T[\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?)$")
 
 
@@ -231,6 +228,40 @@ def _script_format(seen, node, script_format, where):
     return True
 
 
+def _listener(seen, node, local):
+    """An execution or task listener: a Python script or an expression runs; Java and other events are refused."""
+    event = node.get("event") or ""
+    owner = node.getparent().getparent() if node.getparent() is not None else None
+    owner_kind = _local(owner)[1] if owner is not None else ""
+    where = f"camunda:{local} event=\"{event}\""
+    for attr in ("class", "delegateExpression"):
+        if node.get(attr):
+            seen.refuse(node, f"{where}: Java classes and delegate expressions are not supported "
+                              f"({attr}=\"{node.get(attr)}\"); write the listener as a Python script")
+            return
+    if owner_kind in ("process", "sequenceFlow") or event not in LISTENER_EVENTS[local]:
+        seen.refuse(node, f"{where} on a {owner_kind}: Lotse runs {local}s on the events "
+                          f"{', '.join(LISTENER_EVENTS[local])} of tasks and events")
+        return
+    script = node.find(f"{{{CAMUNDA_NS}}}script")
+    if script is not None:
+        if script.get("resource"):
+            seen.refuse(node, f"{where}: external script resources are not supported; write the script here")
+        elif not (script.text or "").strip():
+            seen.refuse(node, f"{where}: the script is empty")
+        else:
+            node.set(PYTHON, script.text)
+            node.set(LISTENER_MODE, "exec")
+    elif node.get("expression"):
+        try:
+            node.set(PYTHON, expression(node.get("expression")))
+            node.set(LISTENER_MODE, "eval")
+        except juel.JuelError as exc:
+            seen.refuse(node, f"{where}: {exc}")
+    else:
+        seen.refuse(node, f"{where} names nothing to run (a script or an expression)")
+
+
 def _mapping_value(seen, node, where):
     """A mapping's text value: a JUEL expression becomes the sandbox expression it means (PYTHON), text stays text."""
     text = node.text or ""
@@ -298,9 +329,5 @@ def _camunda_element(seen, node, local):
         seen.refuse(node, f"the Camunda connector {connector_id!r} (camunda:connector) is not supported; use an "
                           "external task (camunda:type=\"external\" with camunda:topic) and a worker")
         return
-    if local in NOT_YET and NOT_YET[local]:
-        detail = ""
-        for attr in ("class", "delegateExpression"):
-            if node.get(attr):
-                detail = f" (Java class or delegate expression {node.get(attr)!r} is not supported either)"
-        seen.refuse(node, f"{NOT_YET[local]}{detail}")
+    if local in LISTENER_EVENTS:
+        _listener(seen, node, local)

@@ -132,6 +132,12 @@ def _camunda_extensions(parser, node):
         for attr in ("resultVariable", "mapDecisionResult"):
             if node.get(f"{{{CAMUNDA_MODEL_NS}}}{attr}"):
                 extensions[attr] = node.get(f"{{{CAMUNDA_MODEL_NS}}}{attr}").strip()
+    listeners = [{"event": ("task:" if etree.QName(listener).localname == "taskListener" else "") + listener.get("event"),
+                  "code": listener.get(dialect.PYTHON), "mode": listener.get(dialect.LISTENER_MODE)}
+                 for listener in node.findall(f"{{{BPMN_NS}}}extensionElements/*")
+                 if etree.QName(listener).localname in dialect.LISTENER_EVENTS and listener.get(dialect.PYTHON)]
+    if listeners:
+        extensions["listeners"] = listeners
     io = node.find(f"{{{BPMN_NS}}}extensionElements/{{{CAMUNDA_MODEL_NS}}}inputOutput")
     if io is not None:
         for kind in ("input", "output"):
@@ -440,8 +446,9 @@ def _with_camunda_extensions(parser_class):
     if hasattr(parser_class, "parse_message_event"):
         def parse_message_event(self, message_event):
             base = parser_class.parse_message_event(self, message_event)
-            return CorrelatedMessageEventDefinition(base.name, base.correlation_properties, base.expression,
-                                                    base.result_var)
+            # send and receive tasks get the plain BPMN definition from their parsers: no payload, no result variable
+            return CorrelatedMessageEventDefinition(base.name, base.correlation_properties,
+                                                    getattr(base, "expression", None), getattr(base, "result_var", None))
         members["parse_message_event"] = parse_message_event
     if hasattr(parser_class, "parse_conditional_event"):
         def parse_conditional_event(self, event):

@@ -224,7 +224,7 @@ def test_what_lotse_cannot_run_is_refused_naming_element_and_feature(ctx):
                      "[java]", "camunda:delegateExpression=\"${mailDelegate}\"",
                      "[bare]", "names no implementation",
                      "[crm]", "data stores are not supported",
-                     "[listened]", "task listeners are not supported", "org.example.Notify"):
+                     "[listened]", "camunda:taskListener", 'class="org.example.Notify"'):
         assert expected in message
     assert "Traceback" not in message
 
@@ -476,3 +476,57 @@ def test_scripts_in_mappings_and_incomplete_call_mappings_are_refused(ctx):
     message = refusal(("mapped.bpmn", text), ("child.bpmn", CHILD))
     assert "scripts in input/output mappings are not supported" in message
     assert "camunda:out needs variables=\"all\"" in message and "[call]" in message
+
+
+# --- listeners ------------------------------------------------------------------------------------------
+
+LISTENED = diagram("listened", "".join([
+    '<bpmn:startEvent id="s"/>', flow("f1", "s", "calc"),
+    '<bpmn:scriptTask id="calc"><bpmn:extensionElements>'
+    '<camunda:executionListener event="start"><camunda:script scriptFormat="python">steps = ["start"]'
+    '</camunda:script></camunda:executionListener>'
+    '<camunda:executionListener event="end"><camunda:script scriptFormat="python">steps = steps + ["end"]'
+    '</camunda:script></camunda:executionListener></bpmn:extensionElements>'
+    '<bpmn:script>steps = steps + ["run"]</bpmn:script></bpmn:scriptTask>', flow("f2", "calc", "review"),
+    '<bpmn:userTask id="review" name="Review" camunda:candidateGroups="${team}"><bpmn:extensionElements>'
+    '<camunda:taskListener event="create"><camunda:script scriptFormat="python">team_seen = team\n'
+    'opened = True</camunda:script></camunda:taskListener>'
+    '<camunda:taskListener event="complete"><camunda:script scriptFormat="python">verdict = "ok" if approved '
+    'else "no"</camunda:script></camunda:taskListener>'
+    '<camunda:executionListener event="end" expression="${approved}"/>'
+    '</bpmn:extensionElements></bpmn:userTask>', flow("f3", "review", "e"), '<bpmn:endEvent id="e"/>']))
+
+
+def test_listeners_written_as_python_scripts_or_expressions_run(people):
+    deploy_text(("listened.bpmn", LISTENED))
+    case_id = cases.start_case("listened", center=people["center"], data={"team": "advisor"}).id
+    assert data(case_id)["steps"] == ["start", "run", "end"]
+    assert data(case_id)["opened"] is True and data(case_id)["team_seen"] == "advisor"
+    task = db.session.scalar(select(HumanTask).where(HumanTask.case_id == case_id))
+    cases.complete_task(task.id, {"approved": True}, actor=people["anna"])
+    assert reloaded(case_id).status == "completed" and data(case_id)["verdict"] == "ok"
+
+
+def test_listeners_lotse_cannot_run_are_refused_naming_the_element(ctx):
+    text = LISTENED.replace('<camunda:script scriptFormat="python">steps = ["start"]',
+                            '<camunda:script scriptFormat="groovy">steps = ["start"]').replace(
+        '<camunda:executionListener event="end" expression="${approved}"/>',
+        '<camunda:executionListener event="end" expression="${audit.log(execution)}"/>'
+        '<camunda:taskListener event="assignment" class="org.example.Mail"/>')
+    message = refusal(("listened.bpmn", text))
+    assert "[calc]" in message and "scripts in groovy are not supported" in message
+    assert "[review]" in message and "JUEL method calls are not supported" in message
+    assert 'class="org.example.Mail"' in message
+
+
+def test_a_bpmn_send_task_sends_and_a_receive_task_waits(people):
+    from engine.models import OutboxMessage
+    text = diagram("sender", '<bpmn:startEvent id="s"/>' + flow("f1", "s", "send")
+                   + '<bpmn:sendTask id="send" messageRef="m"/>' + flow("f2", "send", "recv")
+                   + '<bpmn:receiveTask id="recv" messageRef="m2"/>' + flow("f3", "recv", "e") + '<bpmn:endEvent id="e"/>',
+                   '<bpmn:message id="m" name="Ping"/><bpmn:message id="m2" name="Pong"/>')
+    deploy_text(("sender.bpmn", text))
+    case_id = cases.start_case("sender", center=people["center"]).id
+    assert db.session.scalar(select(OutboxMessage.name)) == "Ping"
+    messages.correlate("Pong", data={"pong": 1})
+    assert reloaded(case_id).status == "completed" and data(case_id)["pong"] == 1
