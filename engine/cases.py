@@ -30,6 +30,8 @@ from engine.models import (Case, CaseComment, CaseMilestone, ExternalTask, Human
                            OutboxMessage, ProcessDefinition)
 from engine.settings import setting
 
+MAX_CONNECTOR_ROUNDS = 100      # connectors one change runs in a row (a loop of them stops there)
+
 
 class CaseChange:
     """What one operation works with; `log` appends to the case's event log."""
@@ -45,6 +47,7 @@ class CaseChange:
         self.new_incidents = []    # incidents recorded in this change: their people are told (_saving)
         self.assignments = []      # (task row, person) handed on by someone else: the person is told (_saving)
         self.keep_with = None      # the person the next step stays with (property keep_assignee), see state.sync
+        self.mails = 0             # mails queued by the change's connectors (sent after commit)
         self._running = None       # the task the engine is running, to name it if something fails
         sandbox.take_printed()     # what an earlier change in this thread left unread is not ours
 
@@ -110,9 +113,28 @@ class CaseChange:
             for task in self.workflow.get_tasks(state=TaskState.READY, manual=True):
                 self._running = task
                 casedata.task_opened(task)      # its create listeners (Camunda's taskListener event="create")
+            self._run_connectors(steps)
         except Exception as exc:       # whatever a diagram makes the engine do: never past this point
             self._record_incident(exc)
         self._running = None
+
+    def _run_connectors(self, steps):
+        """Lotse's connectors (service tasks with camunda:connector, engine.dialect.CONNECTORS), in this change."""
+        for _ in range(MAX_CONNECTOR_ROUNDS):
+            waiting = [t for t in self.workflow.get_tasks(state=TaskState.STARTED) if parsing.connector(t.task_spec)]
+            if not waiting:
+                return
+            for task in waiting:
+                self._running = task
+                inputs = {name: casedata.mapped_value(value, casedata.visible(task))
+                          for name, value in task.task_spec.extensions.get("connectorInputs") or []}
+                self.mails += notifications.notify_group(self.case, str(inputs["group"]), str(inputs["subject"]),
+                                                         str(inputs["message"]))
+                self.log("connector", task, {"connector": parsing.connector(task.task_spec),
+                                             "group": str(inputs["group"])})
+                casedata.finish_started(task, {})
+            self.workflow.do_engine_steps(will_complete_task=steps.will_complete_task,
+                                          did_complete_task=steps.did_complete_task)
 
     def run_task(self, task, data):
         """Complete a user task with form data: (what it changed, None), or (…, the failure) when
@@ -229,7 +251,7 @@ def _saving(changes):
             _save(change, writes)
             writes.events += change.events     # append-only: nobody reads them back in this transaction
         writes.execute()
-        mails = 0
+        mails = sum(change.mails for change in changes)
         for change in changes:     # people are told in the same transaction
             for incident in change.new_incidents:       # the responsible advisor, the supervisors
                 mails += notifications.notify_incident(change.case, incident)

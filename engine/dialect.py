@@ -36,6 +36,9 @@ GENERATED_FORM = f"{{{LOTSE_NS}}}generatedForm"   # the id of the form generated
 CRON = f"{{{LOTSE_NS}}}cron"                      # on a timerEventDefinition whose cycle is a Quartz cron
 PYTHON = f"{{{LOTSE_NS}}}python"                  # the sandbox code of a mapping's value or a listener
 LISTENER_MODE = f"{{{LOTSE_NS}}}mode"             # a listener's code: "exec" (a script) or "eval" (an expression)
+CONNECTOR = f"{{{LOTSE_NS}}}connector"            # a service task's Lotse connector id
+# Lotse's connectors (camunda:connector with this connectorId) and the input parameters each needs.
+CONNECTORS = {"lotse-notify-group": ("group", "subject", "message")}
 
 PYTHON_FORMATS = {"", "python", "python3", "py"}
 USER_TASK_EXPRESSIONS = ("assignee", "candidateUsers", "candidateGroups", "dueDate", "followUpDate", "priority")
@@ -295,6 +298,8 @@ def _service_task(seen, node, local):
             node.tag = f"{{{BPMN_NS}}}serviceTask"
         except juel.JuelError as exc:
             seen.refuse(node, f"{element}: camunda:expression {expr!r}: {exc}")
+    elif node.get(SERVICE) == "connector":
+        return                           # a Lotse connector (see _camunda_element)
     elif local == "sendTask" and node.find(f"{{{BPMN_NS}}}messageEventDefinition") is None and node.get("messageRef"):
         return                           # a BPMN send task throwing its message: the engine sends it
     elif node.find(f".//{{{CAMUNDA_NS}}}connector") is not None:
@@ -326,8 +331,20 @@ def _camunda_element(seen, node, local):
         seen.refuse(node, f"camunda:{local} needs variables=\"all\", or source (or sourceExpression) and target")
     if local == "connector":
         connector_id = next((c.text.strip() for c in node if _local(c) == (CAMUNDA_NS, "connectorId") and c.text), "")
+        task = node.getparent().getparent()
+        if connector_id in CONNECTORS and _local(task) == (BPMN_NS, "serviceTask"):
+            params = {p.get("name") for p in node.iter(f"{{{CAMUNDA_NS}}}inputParameter")}
+            missing = [name for name in CONNECTORS[connector_id] if name not in params]
+            if missing:
+                seen.refuse(node, f"the connector {connector_id!r} needs the input parameters "
+                                  f"{', '.join(CONNECTORS[connector_id])} (missing: {', '.join(missing)})")
+            else:
+                task.set(SERVICE, "connector")
+                task.set(CONNECTOR, connector_id)
+            return
         seen.refuse(node, f"the Camunda connector {connector_id!r} (camunda:connector) is not supported; use an "
-                          "external task (camunda:type=\"external\" with camunda:topic) and a worker")
+                          "external task (camunda:type=\"external\" with camunda:topic) and a worker, or one of "
+                          f"Lotse's connectors ({', '.join(CONNECTORS)})")
         return
     if local in LISTENER_EVENTS:
         _listener(seen, node, local)

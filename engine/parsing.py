@@ -158,7 +158,12 @@ def _camunda_extensions(parser, node):
             "kind": service, "topic": node.get(f"{{{CAMUNDA_MODEL_NS}}}topic"),
             "expression": node.get(f"{{{CAMUNDA_MODEL_NS}}}expression"),
             "resultVariable": node.get(f"{{{CAMUNDA_MODEL_NS}}}resultVariable"),
-            "priority": node.get(f"{{{CAMUNDA_MODEL_NS}}}taskPriority")}
+            "priority": node.get(f"{{{CAMUNDA_MODEL_NS}}}taskPriority"), "connector": node.get(dialect.CONNECTOR)}
+        if service == "connector":
+            extensions["connectorInputs"] = [
+                [p.get("name"), _mapping(p)] for p in node.findall(
+                    f"{{{BPMN_NS}}}extensionElements/{{{CAMUNDA_MODEL_NS}}}connector/{{{CAMUNDA_MODEL_NS}}}inputOutput"
+                    f"/{{{CAMUNDA_MODEL_NS}}}inputParameter")]
     return extensions
 
 
@@ -477,8 +482,8 @@ class ServiceTask(BpmnSpecMixin):
 
     def _run_hook(self, my_task):
         service = (self.extensions or {}).get("service") or {}
-        if service.get("kind") == "external":
-            return None                  # STARTED: the case waits for a worker
+        if service.get("kind") in ("external", "connector"):
+            return None                  # STARTED: a worker (or, for a connector, the case's change) completes it
         value = my_task.workflow.script_engine.evaluate(my_task, service["expression"])
         if service.get("resultVariable"):
             my_task.data[service["resultVariable"]] = value
@@ -537,6 +542,13 @@ class DmnRejected(Exception):
     def __init__(self, problems):
         super().__init__("; ".join(problems))
         self.problems = problems
+
+
+def connector(task_spec) -> str | None:
+    """The Lotse connector a service task runs (engine.cases runs it in the change), or None."""
+    if not isinstance(task_spec, ServiceTask):
+        return None
+    return ((task_spec.extensions or {}).get("service") or {}).get("connector")
 
 
 def is_external(task_spec) -> bool:

@@ -530,3 +530,33 @@ def test_a_bpmn_send_task_sends_and_a_receive_task_waits(people):
     assert db.session.scalar(select(OutboxMessage.name)) == "Ping"
     messages.correlate("Pong", data={"pong": 1})
     assert reloaded(case_id).status == "completed" and data(case_id)["pong"] == 1
+
+
+# --- Lotse's connectors ---------------------------------------------------------------------------------
+
+NOTIFY = diagram("notify", '<bpmn:startEvent id="s"/>' + flow("f1", "s", "tell") + (
+    '<bpmn:serviceTask id="tell" name="Tell the supervisors"><bpmn:extensionElements><camunda:connector>'
+    '<camunda:connectorId>lotse-notify-group</camunda:connectorId><camunda:inputOutput>'
+    '<camunda:inputParameter name="group">supervisor</camunda:inputParameter>'
+    '<camunda:inputParameter name="subject">New hire</camunda:inputParameter>'
+    '<camunda:inputParameter name="message">${worker} starts on ${start}</camunda:inputParameter>'
+    '</camunda:inputOutput></camunda:connector></bpmn:extensionElements></bpmn:serviceTask>')
+    + flow("f2", "tell", "e") + '<bpmn:endEvent id="e"/>')
+
+
+def test_the_notify_group_connector_tells_the_group_of_the_case_s_center(people):
+    from engine.models import Notification
+    deploy_text(("notify.bpmn", NOTIFY))
+    case = cases.start_case("notify", center=people["center"], data={"worker": "Ana", "start": "2027-03-01"})
+    assert reloaded(case.id).status == "completed" and not reloaded(case.id).has_incident
+    notes = db.session.scalars(select(Notification)).all()
+    assert [(n.user_id, n.title, n.body) for n in notes] == [
+        (people["sara"].id, f"{case.reference}: New hire", "Ana starts on 2027-03-01")]     # not Köln's
+
+
+def test_a_connector_lotse_does_not_have_or_missing_parameters_are_refused(ctx):
+    message = refusal(("notify.bpmn", NOTIFY.replace("lotse-notify-group", "mail-send")))
+    assert "[tell]" in message and "'mail-send'" in message and "lotse-notify-group" in message
+    message = refusal(("notify.bpmn", NOTIFY.replace('<camunda:inputParameter name="group">supervisor'
+                                                     '</camunda:inputParameter>', "")))
+    assert "[tell]" in message and "missing: group" in message
