@@ -3,17 +3,22 @@
 `prepare(doc, file)` runs on every BPMN document before SpiffWorkflow parses it, at every depth
 of the document, and rewrites it in place into what Lotse's engine runs:
 
-- JUEL (`${…}`, `#{…}`) in conditions, multi-instance attributes, timers and user-task attributes
-  becomes a sandbox expression (`engine.juel`); an expression in Lotse's own dialect (Python over
-  case data and the sandbox's helpers, as the bundled journeys write it) stays as it is;
-- timer literals as Camunda writes them (`P7D`, `2027-03-01T09:00`, `R3/PT1H`) become text values;
+- JUEL (`${…}`, `#{…}`) in conditions, multi-instance attributes, timers, user-task attributes,
+  mappings and listeners becomes a sandbox expression (`engine.juel`); an expression in Lotse's own
+  dialect (Python over case data and the sandbox's helpers, as the bundled journeys write it) stays;
+- timer literals as Camunda writes them (`P7D`, `2027-03-01T09:00`, `R3/PT1H`) become text values,
+  Quartz cron cycles are marked for `engine.cron`;
 - a service or send task with `camunda:type="external"` and a topic becomes an external task
-  (`engine.external_tasks`), one with a JUEL `camunda:expression` an expression task.
+  (`engine.external_tasks`), one with a JUEL `camunda:expression` an expression task, one with a
+  Lotse connector (CONNECTORS) a connector task;
+- `camunda:formKey`/`camunda:formData` are prepared for the deployment to resolve (forms), listeners
+  and mappings get their code.
 
+What the parser needs to know is left on the elements as attributes in Lotse's namespace (below).
 It returns the problems of the elements Lotse cannot run, each naming the element and what it
 cannot run: Java classes and delegate expressions, scripts in other languages than Python,
-connectors, data stores, and Camunda features not supported yet. `namespaces` reads files
-written with Camunda's old namespace (`http://activiti.org/bpmn`) as Camunda's.
+Camunda's connectors, data stores, listeners on other events (see docs/conformance.md).
+`namespaces` reads files written with Camunda's old namespace (`http://activiti.org/bpmn`) as Camunda's.
 """
 import ast
 import re
@@ -29,7 +34,7 @@ CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 OLD_CAMUNDA_NS = b"http://activiti.org/bpmn"
 LOTSE_NS = "https://lotse.nrw/bpmn"
 # What the preparation tells the parser (engine.parsing) about an element:
-SERVICE = f"{{{LOTSE_NS}}}service"                # what a service task is: "external" or "expression"
+SERVICE = f"{{{LOTSE_NS}}}service"                # what a service task is: "external", "expression", "connector"
 FORM_ATTRIBUTE = f"{{{LOTSE_NS}}}formAttribute"   # which attribute named the form, for messages
 CAMUNDA_FORMS = f"{{{LOTSE_NS}}}camundaForms"     # the key as written, when it named a form-js file
 GENERATED_FORM = f"{{{LOTSE_NS}}}generatedForm"   # the id of the form generated from camunda:formData
@@ -303,7 +308,7 @@ def _service_task(seen, node, local):
     elif local == "sendTask" and node.find(f"{{{BPMN_NS}}}messageEventDefinition") is None and node.get("messageRef"):
         return                           # a BPMN send task throwing its message: the engine sends it
     elif node.find(f".//{{{CAMUNDA_NS}}}connector") is not None:
-        return                           # refused with the connector (NOT_YET)
+        return                           # its camunda:connector decides (see _camunda_element)
     else:
         seen.refuse(node, f"{element} names no implementation Lotse can run: give it camunda:type=\"external\" and "
                           "a camunda:topic (a worker completes it), or use a script task")
@@ -315,7 +320,7 @@ def _camunda_element(seen, node, local):
         where = f"{etree.QName(owner).localname} {owner.get('name') or ''} of {_owner(node)}".replace("  ", " ")
         if not _script_format(seen, node, node.get("scriptFormat"), where):
             return
-        if local == "script" and _local(owner)[1] in ("inputParameter", "outputParameter", "value", "entry"):
+        if _local(owner)[1] in ("inputParameter", "outputParameter", "value", "entry"):
             seen.refuse(node, f"{where}: scripts in input/output mappings are not supported; write the value as an "
                               "expression (${…})")
             return
