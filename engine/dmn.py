@@ -141,6 +141,18 @@ def is_python_dialect(decisions) -> bool:
     return False
 
 
+_UNDERSCORE_NAME = re.compile(r"(?<![\w.])_\w*|\._\w*")
+
+
+def _compile(compile_cell, text):
+    """A cell compiled by engine.feel; a name starting with "_" is refused, as the sandbox refuses it in scripts
+    (FEEL never reaches Python's internals, but a table that names them is a mistake or an attempt)."""
+    found = _UNDERSCORE_NAME.search(re.sub(r'"(?:[^"\\]|\\.)*"', '""', text or ""))
+    if found:
+        raise FeelError(f'the name {found.group(0).lstrip(".")!r} is not allowed: names may not start with "_"')
+    return compile_cell(text)
+
+
 def check(decisions: dict[str, Decision]) -> list[str]:
     """What is wrong with the tables: cells FEEL cannot read, rules of the wrong width, missing decisions."""
     problems = []
@@ -153,7 +165,7 @@ def check(decisions: dict[str, Decision]) -> list[str]:
                 problems.append(f"{decision.where()}: input {label!r} has no input expression")
                 continue
             try:
-                compile_expression(text)
+                _compile(compile_expression, text)
             except FeelError as exc:
                 problems.append(f"{decision.where()}: input {label!r} expression {text!r}: {exc}")
         if decision.aggregation and len(decision.outputs) != 1:
@@ -166,13 +178,13 @@ def check(decisions: dict[str, Decision]) -> list[str]:
                 continue
             for (label, _, _), text in zip(decision.inputs, rule.inputs):
                 try:
-                    compile_unary_tests(text)
+                    _compile(compile_unary_tests, text)
                 except FeelError as exc:
                     problems.append(f"{decision.where(rule)}, input {label!r}: {text!r}: {exc}")
             for (name, _, _, _), text in zip(decision.outputs, rule.outputs):
                 if text:
                     try:
-                        compile_expression(text)
+                        _compile(compile_expression, text)
                     except FeelError as exc:
                         problems.append(f"{decision.where(rule)}, output {name!r}: {text!r}: {exc}")
     seen, cycle = set(), []
