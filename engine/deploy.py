@@ -505,7 +505,7 @@ def _identity_warnings(name, processes) -> list[Problem]:
                 warnings.append(Problem(name, f"the user {username!r} (camunda:assignee or camunda:candidateUsers) is "
                                               "no active user", element_id=task_spec.bpmn_id))
             if not groups and not users and (not assignee or unknown == [assignee]):
-                warnings.append(Problem(name, f"the user task names no candidate group and no known assignee: it is "
+                warnings.append(Problem(name, f"the task names no candidate group and no known assignee: it is "
                                               f"offered to the center's advisors (group "
                                               f"{state.DEFAULT_CANDIDATE_GROUP!r})", element_id=task_spec.bpmn_id))
     return warnings

@@ -51,6 +51,8 @@ UNSUPPORTED_ELEMENTS = {
     "dataStoreReference": "data stores are not supported (Lotse keeps a case's data in the case)",
     "dataStore": "data stores are not supported (Lotse keeps a case's data in the case)",
     "complexGateway": "complex gateways are not supported; use exclusive, inclusive or parallel gateways",
+    "compensateEventDefinition": "compensation is not supported; model the undoing as its own path "
+                                 "(an error boundary event and the tasks that undo)",
 }
 LISTENER_EVENTS = {"executionListener": ("start", "end"), "taskListener": ("create", "complete")}
 _ISO_LITERAL = re.compile(r"^(?:R\d*/.+|P(?=\d|T\d)[\dYMWDTHS.,]*|\d{4}-\d{2}-\d{2}(?:T[\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?)$")
@@ -171,7 +173,10 @@ def _form(seen, node, local):
 
 def _bpmn_element(seen, node, local):
     if local in UNSUPPORTED_ELEMENTS:
-        seen.refuse(node, f"{local} {node.get('id') or ''}: {UNSUPPORTED_ELEMENTS[local]}".replace("  ", " "))
+        seen.refuse(node, f"{local}{' ' + node.get('id') if node.get('id') else ''}: {UNSUPPORTED_ELEMENTS[local]}")
+        return
+    if node.get("isForCompensation") == "true":
+        seen.refuse(node, f"{local} {node.get('id')}: {UNSUPPORTED_ELEMENTS['compensateEventDefinition']}")
         return
     for attr in ("class", "delegateExpression"):
         if _camunda(node, attr):
@@ -181,8 +186,14 @@ def _bpmn_element(seen, node, local):
             return
     if local in ("serviceTask", "sendTask") or (local == "businessRuleTask" and _camunda(node, "type")):
         _service_task(seen, node, local)
+    elif local == "businessRuleTask" and not _camunda(node, "decisionRef"):
+        seen.refuse(node, f"businessRuleTask {node.get('id')} names no decision: give it camunda:decisionRef (the "
+                          "id of a decision in a deployed .dmn file)")
     elif local == "scriptTask":
         _script_format(seen, node, node.get("scriptFormat"), f"scriptTask {node.get('id')}")
+        if _camunda(node, "resultVariable"):
+            seen.refuse(node, f"scriptTask {node.get('id')}: camunda:resultVariable is not supported on a Python "
+                              f"script; assign the variable in the script ({_camunda(node, 'resultVariable')} = …)")
         if _camunda(node, "resource"):
             seen.refuse(node, f"scriptTask {node.get('id')}: external script resources (camunda:resource) are not "
                               "supported; write the script in the diagram")

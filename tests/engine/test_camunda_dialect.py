@@ -215,6 +215,9 @@ def test_what_lotse_cannot_run_is_refused_naming_element_and_feature(ctx):
         '<bpmn:serviceTask id="java" camunda:delegateExpression="${mailDelegate}"/>', flow("i3", "java", "bare"),
         '<bpmn:sendTask id="bare"/>', flow("i4", "bare", "in_end"), '<bpmn:endEvent id="in_end"/>',
         '<bpmn:dataStoreReference id="crm"/>',
+        '<bpmn:businessRuleTask id="undecided"/>',
+        '<bpmn:scriptTask id="returns" camunda:resultVariable="r"><bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>',
+        '<bpmn:boundaryEvent id="undo" attachedToRef="groovy"><bpmn:compensateEventDefinition/></bpmn:boundaryEvent>',
         '<bpmn:userTask id="listened"><bpmn:extensionElements><camunda:taskListener event="create" '
         'class="org.example.Notify"/></bpmn:extensionElements></bpmn:userTask>'])
     text = diagram("p", '<bpmn:startEvent id="s"/>' + flow("f1", "s", "sub") + f'<bpmn:subProcess id="sub">{inner}'
@@ -224,6 +227,8 @@ def test_what_lotse_cannot_run_is_refused_naming_element_and_feature(ctx):
                      "[java]", "camunda:delegateExpression=\"${mailDelegate}\"",
                      "[bare]", "names no implementation",
                      "[crm]", "data stores are not supported",
+                     "[undecided]", "names no decision", "[returns]", "camunda:resultVariable is not supported",
+                     "[undo]", "compensation is not supported",
                      "[listened]", "camunda:taskListener", 'class="org.example.Notify"'):
         assert expected in message
     assert "Traceback" not in message
