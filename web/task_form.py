@@ -23,6 +23,7 @@ class TaskForm:
     form_html: Markup | None
     documentation: Markup | None
     can_work: bool
+    data: dict              # what the task sees (a task without a form shows it to staff)
 
 
 def task_data(case: Case, row: HumanTask) -> dict:
@@ -48,7 +49,7 @@ def task_form(user, row: HumanTask, case: Case, *, values=None, errors=None, sub
                                 submitted=submitted)
     documentation = render_markdown(_(row.documentation.strip()), context) if row.documentation else None
     return TaskForm(has_form=definition is not None, form_html=form_html, documentation=documentation,
-                    can_work=can_work)
+                    can_work=can_work, data=context)
 
 
 def validate(row: HumanTask, case: Case, form) -> tuple[dict, dict | None]:

@@ -14,6 +14,7 @@ from engine import access, cases, clock, inbox as queries, pages
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.forms import submission_values
 from web.advisor import bp
+from web.advisor.helpers import display_value
 from web.advisor.inbox import conflict_message
 from web.permissions import workspace_required
 from web.task_form import task_form, validate
@@ -21,6 +22,9 @@ from web.task_form import task_form, validate
 
 def _page(row, case, *, values=None, errors=None, submitted=None, message=None, status=200, comment=""):
     form = task_form(current_user, row, case, values=values, errors=errors, submitted=submitted)
+    # A task without a form (a Camunda formKey Lotse cannot show) is worked from its documentation and the data.
+    data_rows = [{"label": key, "value": display_value(value)} for key, value in sorted(form.data.items())] \
+        if not form.has_form and access.case_view(current_user).case_data else []
     team = [u for u in pages.colleagues(current_user) if u.id == row.assignee_id or access.can_be_assigned(u, row)] \
         if access.can_assign(current_user, row) else []        # only the task's candidates are offered
     back = access.safe_next(request.values.get("next"), url_for("advisor.inbox"))
@@ -28,7 +32,8 @@ def _page(row, case, *, values=None, errors=None, submitted=None, message=None, 
                            documentation=form.documentation, can_work=form.can_work,
                            can_claim=access.can_claim(current_user, row),
                            can_assign=access.can_assign(current_user, row), team=team, message=message,
-                           now=clock.now(), back=back, comment=comment, has_errors=bool(errors)), status
+                           now=clock.now(), back=back, comment=comment, has_errors=bool(errors),
+                           data_rows=data_rows), status
 
 
 def _visible(task_id):

@@ -1,0 +1,105 @@
+"""The conformance suite's cases: Camunda-dialect diagrams written elsewhere, what to do with them, what must come out.
+
+Each case deploys its files (`diagrams/<source>/…`; sources and licences in `diagrams/SOURCES.md`),
+then runs its steps through `lotse` commands, each a fresh app over the same database (so every
+step reloads the case from it), and checks the outcome:
+
+- `refused`: the deployment fails, and its messages contain each of the given texts (an element id and
+  the feature), with no traceback;
+- `completed` / `active`: the case ends in that status with the given data (a subset), no incident.
+
+Steps: ("start", key, data), ("complete", task title, data), ("external", topic, variables) (a worker
+fetches and completes the topic's task), ("error", topic, code) (a worker throws a BPMN error),
+("correlate", message, keys, data), ("sweep", seconds) (the sweeper runs that much later).
+"""
+from dataclasses import dataclass, field
+
+CAMUNDA = "camunda-bpm-examples"
+SPIFF = "spiffworkflow"
+LOTSE = "lotse"
+
+
+@dataclass
+class Case:
+    name: str
+    files: list[str]
+    steps: list = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)    # texts the refusal must contain
+    status: str | None = None                             # expected end status of the case
+    data: dict = field(default_factory=dict)              # expected subset of the case data at the end
+    note: str = ""
+
+
+CASES = [
+    Case("loan-granting (external tasks, JavaScript input mapping, Quartz cron start)",
+         [f"{CAMUNDA}/loan-granting.bpmn"],
+         refused=["[Task_1lvjtd4]", "scripts in javascript are not supported"]),
+    Case("synchronous service invocation (Java class)",
+         [f"{CAMUNDA}/synchronousServiceInvocation.bpmn"],
+         refused=["[ServiceTask_1]", "Java classes", "org.camunda.quickstart.servicetask.invocation.sync."
+                                                     "SynchronousServiceTask"]),
+    Case("invoice approval (Camunda Forms by app key, the forms not supplied)",
+         [f"{CAMUNDA}/invoiceApproval.bpmn"],
+         refused=["[UserTask_1]", "camunda-forms:app:task-form.form"]),
+    Case("generated forms quickstart (formData, old Activiti namespace, assignee demo)",
+         [f"{CAMUNDA}/loanApproval-generated.bpmn"],
+         steps=[("start", "generatedFormsQuickstart", {"firstname": "Ana", "lastname": "Lima", "netIncome": 3000,
+                                                      "loanAmount": 10000, "loanType": "mortage"}),
+                ("complete", "Approve Request", {"approved": True})],
+         status="completed", data={"approved": True, "loanAmount": 10000}),
+    Case("message start process (started by a message)",
+         [f"{CAMUNDA}/message_start_process.bpmn"],
+         steps=[("correlate", "instantiationMessage", {}, {"orderId": "A-1"}),
+                ("complete", "Wait in Message Process", {})],
+         status="completed", data={"orderId": "A-1"}),
+    Case("exclusive gateway with a decision on else (x = 1)",
+         [f"{SPIFF}/ExclusiveGatewayIfElseAndDecision.bpmn", f"{SPIFF}/test_integer_decision_multi.dmn"],
+         steps=[("start", "Process_1", {"x": 1})], status="completed", data={"x": 1}),
+    Case("exclusive gateway with a decision on else (x = 2)",
+         [f"{SPIFF}/ExclusiveGatewayIfElseAndDecision.bpmn", f"{SPIFF}/test_integer_decision_multi.dmn"],
+         steps=[("start", "Process_1", {"x": 2})], status="completed", data={"x": 2}),
+    Case("external message (a script format named 'reset')",
+         [f"{SPIFF}/external_message.bpmn"],
+         refused=["[Activity_1n8ighs]", "scripts in reset are not supported"]),
+    Case("exclusive gateway with a decision on else (x = 3: the Python-dialect table)",
+         [f"{SPIFF}/ExclusiveGatewayIfElseAndDecision.bpmn", f"{SPIFF}/test_integer_decision_multi.dmn"],
+         steps=[("start", "Process_1", {"x": 3, "item": {"x": 3}})], status="completed",
+         data={"item": {"x": 3, "y": "A"}}),
+    Case("dinner decisions (a DRD: beverages require the dish; COLLECT; DMN 1.1)",
+         [f"{LOTSE}/dinner.bpmn", f"{CAMUNDA}/dinnerDecisions.dmn"],
+         steps=[("start", "dinner", {"season": "Spring", "guestCount": 6, "guestsWithChildren": True})],
+         status="completed", data={"beverages": ["Pinot Noir", "Apple Juice", "Water"]}),
+    Case("dinner decisions in winter without children",
+         [f"{LOTSE}/dinner.bpmn", f"{CAMUNDA}/dinnerDecisions.dmn"],
+         steps=[("start", "dinner", {"season": "Winter", "guestCount": 10, "guestsWithChildren": False})],
+         status="completed", data={"beverages": ["Guiness", "Water"]}),
+    Case("check order (DMN 1.3, two outputs, singleResult, JUEL on the result): silver over 1000",
+         [f"{LOTSE}/order_check.bpmn", f"{CAMUNDA}/check-order.dmn"],
+         steps=[("start", "order_check", {"status": "silver", "sum": 1500}),
+                ("complete", "Explain the refusal", {})],
+         status="completed", data={"checkResult": {"result": "notok",
+                                                   "reason": "you took too much man, you took too much!"}}),
+    Case("check order: gold",
+         [f"{LOTSE}/order_check.bpmn", f"{CAMUNDA}/check-order.dmn"],
+         steps=[("start", "order_check", {"status": "gold", "sum": 99}), ("complete", "Ship the order", {})],
+         status="completed", data={"checkResult": {"result": "ok", "reason": "you get anything you want"}}),
+    Case("order handling (cron timer start, external tasks in a subprocess, conditional boundary event)",
+         [f"{CAMUNDA}/order-handling.bpmn"],
+         steps=[("sweep", 6), ("external", "invoiceCreator", {"invoiceId": "I-1"}),
+                ("external", "invoiceArchiver", {"archived": True})],
+         status="completed", data={"invoiceId": "I-1", "archived": True}),
+    Case("task assignment e-mail (a Java task listener)", [f"{CAMUNDA}/taskAssignmentEmail.bpmn"],
+         refused=["[UserTask_1]", "camunda:taskListener", "org.camunda.bpm.quickstart.TaskAssignmentListener"]),
+    Case("REST service (http-connector, JavaScript output script, Activiti namespace)",
+         [f"{CAMUNDA}/invokeRestService.bpmn"],
+         refused=["[ServiceTask_1]", "'http-connector'", "scripts in Javascript are not supported"]),
+    Case("loan approval exported by Signavio (delegate expression, activiti: prefix)",
+         [f"{CAMUNDA}/loanApproval-signavio.bpmn"],
+         refused=["[ServiceTask_1]", 'camunda:delegateExpression="${calculateInterestService}"']),
+    Case("call activity with custom script functions (SpiffWorkflow's my_custom_function)",
+         [f"{SPIFF}/top_workflow.bpmn", f"{SPIFF}/common_workflow.bpmn"],
+         refused=["[Activity_0gjyb1c]", "[Activity_0bt6ln9]", "it calls my_custom_function"]),
+    Case("multi-instance array (formData constraints named min1/max10, a dotted field id)",
+         [f"{SPIFF}/multi_instance_array.bpmn"],
+         refused=["[Activity_FamSize]", "the constraint 'min1' is not supported"]),
+]
