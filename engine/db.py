@@ -49,6 +49,11 @@ def end_session(exception=None) -> None:
         db.session.remove()
 
 
+def discard_changes() -> None:
+    """Undo what a failed request or job changed, so that what follows (an error page) reads afresh."""
+    db.session.rollback()
+
+
 class WriteInReadOnlySession(RuntimeError):
     """A statement other than SELECT in a session opened with `read_without_transaction`."""
 

@@ -3,11 +3,12 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload, with_expression
 
-from engine import login_throttle, user_sessions
+from engine import login_throttle, notifications, user_sessions
 from engine.db import db
-from engine.models import Group, Organisation, User
+from engine.models import Group, Organisation, User, UserSession
 from engine.settings import setting
 
 
@@ -125,3 +126,31 @@ def ensure_user(username, display_name, *, organisation, groups=(), password=Non
 
 def find_user(username: str) -> User | None:
     return db.session.scalar(select(User).where(User.username == username))
+
+
+# The session's user with organisation, groups and unread notifications, and the login session that
+# vouches for it, in one statement (every page needs all of them); built once, so SQLAlchemy keeps
+# its cache key.
+_SESSION_USER = (select(User, UserSession.id, UserSession.last_seen_at)
+                 .join(UserSession, UserSession.user_id == User.id)
+                 .options(joinedload(User.organisation), joinedload(User.groups),
+                          with_expression(User.unread_notifications, notifications.unread_column(User)))
+                 .where(User.id == bindparam("user_id"), User.active.is_(True), *user_sessions.LIVE))
+
+
+def session_user(user_id: int, token: str) -> User | None:
+    """The active user whose live login session has `token`, or None; notes that the session was used."""
+    row = db.session.execute(_SESSION_USER, {"user_id": user_id, **user_sessions.live_parameters(token)}
+                             ).unique().one_or_none()
+    if row is None:
+        return None
+    user, session_id, last_seen_at = row
+    user_sessions.seen(session_id, last_seen_at)
+    return user
+
+
+def set_language(user: User, language: str) -> None:
+    """Remember the user's interface language for their next login too. Commits."""
+    if user.language != language:
+        user.language = language
+        db.session.commit()
