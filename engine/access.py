@@ -29,6 +29,7 @@ from sqlalchemy import Text, false, or_, select, type_coerce
 
 from engine.db import db
 from engine.models import Case, HumanTask, MailMessage, Notification, Organisation, User, WaitingTimer
+from engine.models.statuses import OrganisationKind
 
 # Groups of center staff that work cases (start cases, write notes, retry failed steps).
 STAFF_GROUPS = frozenset({"advisor", "supervisor", "admin"})
@@ -39,11 +40,11 @@ EMPLOYER_GROUP = "employer"
 
 def is_center_staff(user) -> bool:
     """The user belongs to a Welcome Center (whatever their groups)."""
-    return user.organisation is not None and user.organisation.kind == "center"
+    return user.organisation is not None and user.organisation.kind == OrganisationKind.CENTER
 
 
 def is_employer_user(user) -> bool:
-    return user.organisation is not None and user.organisation.kind == "employer"
+    return user.organisation is not None and user.organisation.kind == OrganisationKind.EMPLOYER
 
 
 def may_use_workspace(user) -> bool:

@@ -9,6 +9,7 @@ from engine import access, mail, organisations, people
 from engine.db import db
 from engine.errors import InvalidFields
 from engine.models import Organisation, User
+from engine.models.statuses import OrganisationKind
 
 
 def save(operation, *args, **kwargs):
@@ -32,7 +33,7 @@ def center_of(admin: User) -> Organisation | None:
 
 def firm(admin: User, firm_id: int) -> Organisation | None:
     found = db.session.get(Organisation, firm_id)
-    if found is None or found.kind != "employer" or not access.administers(admin, found):
+    if found is None or found.kind != OrganisationKind.EMPLOYER or not access.administers(admin, found):
         return None
     return found
 

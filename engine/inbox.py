@@ -29,6 +29,7 @@ from sqlalchemy import (Integer, and_, bindparam, exists, false, func, literal, 
 from engine import access, clock
 from engine.db import db
 from engine.models import Case, GroupTaskCount, HumanTask, HumanTaskGroup, ProcessDefinition, User, WaitingTimer
+from engine.models.statuses import TaskStatus
 
 BERLIN = ZoneInfo("Europe/Berlin")
 COUNT_CAP = 1000           # counts stop here; the UI shows "999+"
@@ -536,7 +537,7 @@ def deadlines(user, now: datetime | None = None, weeks: int = 4, case_id: int | 
     horizon = now + timedelta(weeks=weeks) if weeks else None
 
     timer_conds = [access.timer_filter(user)]
-    task_conds = [HumanTask.state == "open", HumanTask.due_at.is_not(None), access.task_filter(user)]
+    task_conds = [HumanTask.state == TaskStatus.OPEN, HumanTask.due_at.is_not(None), access.task_filter(user)]
     if horizon is not None:
         timer_conds.append(WaitingTimer.due_at < horizon)
         task_conds.append(HumanTask.due_at < horizon)

@@ -36,6 +36,7 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from engine import clock
+from engine.models.statuses import NoticeKind
 
 USER_TASK_ATTRIBUTES = ("candidateGroups", "candidateUsers", "assignee", "dueDate", "followUpDate",
                         "priority", "formRef", "formKey")
@@ -121,7 +122,7 @@ def _camunda_extensions(parser, node):
     return extensions
 
 
-NOTICE_KINDS = ("reminder", "overdue", "escalation")
+NOTICE_KINDS = tuple(NoticeKind)
 
 
 def _notice_kinds(text, node, parser) -> list[str]:

@@ -12,8 +12,10 @@ from engine.models.event import CaseEvent
 from engine.models.incident import Incident
 from engine.models.notification import MailMessage, Notification
 from engine.models.audit import AuditEntry, UserToken
+from engine.models.statuses import CaseStatus, MailStatus, MessageStatus, NoticeKind, OrganisationKind, TaskStatus
 
 __all__ = ["Organisation", "User", "Group", "Membership", "UserSession", "LoginAttempt", "Deployment", "DeployedFile", "FormVersion",
            "ProcessDefinition", "Case", "CaseComment", "CaseMilestone", "HumanTask", "HumanTaskGroup", "GroupTaskCount",
            "WaitingTimer", "MessageSubscription", "OutboxMessage", "CaseEvent", "Incident",
-           "Notification", "MailMessage", "AuditEntry", "UserToken"]
+           "Notification", "MailMessage", "AuditEntry", "UserToken",
+           "CaseStatus", "TaskStatus", "MailStatus", "MessageStatus", "OrganisationKind", "NoticeKind"]

@@ -17,6 +17,7 @@ from web.advisor import bp
 from web.advisor.display import dates
 from web.advisor.filters import priority_class
 from web.permissions import workspace_required
+from engine.models.statuses import TaskStatus
 
 
 def N_(text: str) -> str:
@@ -157,12 +158,12 @@ def _task_or_404(task_id) -> HumanTask:
 def conflict_message(row: HumanTask, fallback: str = "") -> str:
     """Why an action on a task did not happen, in the user's language."""
     row = pages.fresh_task(row)
-    if row.state == "completed":
+    if row.state == TaskStatus.COMPLETED:
         who = row.completed_by.display_name if row.completed_by is not None else _("jemand anderes")
         from web.advisor.filters import dt as local_datetime
         return _("„%(title)s“ wurde inzwischen von %(who)s erledigt (%(when)s). Ihre Eingaben wurden nicht gespeichert.",
                  title=_(row.title), who=who, when=local_datetime(row.completed_at))
-    if row.state != "open":
+    if row.state != TaskStatus.OPEN:
         return _("„%(title)s“ ist nicht mehr offen: der Fall ist weitergelaufen.", title=_(row.title))
     if row.assignee_id is not None and row.assignee_id != current_user.id:
         return _("„%(title)s“ ist %(who)s zugewiesen.", title=_(row.title), who=row.assignee.display_name)
