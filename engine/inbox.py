@@ -29,7 +29,7 @@ from sqlalchemy import (Integer, and_, bindparam, exists, false, func, literal, 
 from engine import access, clock
 from engine.db import db
 from engine.models import Case, GroupTaskCount, HumanTask, HumanTaskGroup, ProcessDefinition, User, WaitingTimer
-from engine.models.statuses import TaskStatus
+from engine.models.statuses import CaseStatus, TaskStatus
 
 BERLIN = ZoneInfo("Europe/Berlin")
 COUNT_CAP = 1000           # counts stop here; the UI shows "999+"
@@ -189,7 +189,7 @@ _user = User.__table__
 
 # 'open' is written into the SQL, not bound: only then can a prepared statement's generic plan (and
 # SQLite at all) use the partial indexes `WHERE state = 'open'`.
-_OPEN = literal_column("'open'")
+_OPEN = literal_column(f"'{TaskStatus.OPEN}'")
 
 
 class _Shape(NamedTuple):
@@ -371,15 +371,26 @@ def _inline(n: int):
     return literal_column(str(int(n)))
 
 
-def _page_select(shape: _Shape, view: str, sort: str, followup: bool, filters: _Filters, per_page: int, first: bool):
-    """The page's rows (one more than a page, to know there is a next one). The first page has no
-    OFFSET, so its statement text is fixed and PostgreSQL can keep one plan for it."""
+def _row_select():
+    """The columns of `InboxRow`, from the task and its assignee."""
     t = _task.c
-    stmt = (select(t.id, t.title, t.case_id, t.case_reference, t.case_subject, t.process_key, t.process_name,
+    return (select(t.id, t.title, t.case_id, t.case_reference, t.case_subject, t.process_key, t.process_name,
                    t.due_at, t.follow_up_at, t.priority, t.created_at, t.assignee_id,
                    _user.c.display_name.label("assignee_name"), t.actor, t.draft.is_not(None).label("has_draft"),
                    t.candidate_groups, t.candidate_users, t.center_id)
-            .select_from(_task.outerjoin(_user, _user.c.id == t.assignee_id))
+            .select_from(_task.outerjoin(_user, _user.c.id == t.assignee_id)))
+
+
+def inbox_row(user, task_id: str) -> InboxRow | None:
+    """One task as an inbox row, if `user` may see it (a row that changed in place, e.g. claimed)."""
+    row = db.session.connection().execute(_row_select().where(_task.c.id == task_id, access.task_filter(user))).first()
+    return None if row is None else InboxRow(*row)
+
+
+def _page_select(shape: _Shape, view: str, sort: str, followup: bool, filters: _Filters, per_page: int, first: bool):
+    """The page's rows (one more than a page, to know there is a next one). The first page has no
+    OFFSET, so its statement text is fixed and PostgreSQL can keep one plan for it."""
+    stmt = (_row_select()
             .where(*view_conditions(shape, view, followup), *filter_conditions(filters))
             .order_by(*_order(sort))
             .limit(_inline(per_page + 1)))
@@ -413,6 +424,13 @@ def _count_columns(shape: _Shape, view: str, followup: bool, filters: _Filters) 
     views = ["mine", "group"] + (["all"] if shape.can_see_all else [])
     columns = [(_group_tab_count(followup) if v == "group" and shape.scope == "center" and shape.has_groups
                 else _capped_count(view_conditions(shape, v, followup))).label(v) for v in views]
+    if shape.scope == "center":
+        # the active cases the user is responsible for: a landing page with no task of theirs still shows them
+        case = Case.__table__
+        responsible = (select(case.c.id).where(case.c.responsible_id == bindparam("user_id", literal_execute=True),
+                                               case.c.status == literal_column(f"'{CaseStatus.ACTIVE}'"))
+                       .limit(_inline(COUNT_CAP)).subquery())
+        columns.append(select(func.count()).select_from(responsible).scalar_subquery().label("responsible"))
     if any(filters) and not (filters.q or filters.task):
         # free-text filters are left out: a rare name would make the count scan every open task
         columns.append(_capped_count(view_conditions(shape, view, followup, per_row=True)

@@ -271,7 +271,7 @@ def test_inbox_statement_count_is_constant(ws, client_for, deploy_fixture):
 
 
 def test_inbox_rows_escape_what_the_data_says(ws, client_for):
-    # The rows are HTML built in Python (web.advisor.inbox.render_rows), not autoescaped by Jinja:
+    # The rows come from a Jinja macro (advisor/_task_row.html) with autoescape:
     # a subject or a name with markup must still come out as text.
     evil = [cases.start_case("ws_permit", center=ws["center"], subject='<b>Evil & "Co"</b>',
                              data={"worker_name": "x"}, actor=ws["anna"]) for _ in range(2)]
