@@ -352,9 +352,9 @@ def _open_row(task_id, actor) -> HumanTask:
 
 def _closed_message(row):
     who = row.completed_by.display_name if row.completed_by is not None else "someone else"
-    when = row.completed_at.strftime("%d.%m.%Y %H:%M") if row.completed_at else ""
+    when = clock.format_local(row.completed_at, "en") if row.completed_at else ""
     if row.state == TaskStatus.COMPLETED:
-        return f"“{row.title}” was already completed by {who} ({when} UTC)."
+        return f"“{row.title}” was already completed by {who} ({when})."
     return f"“{row.title}” is no longer open (the case moved on)."
 
 

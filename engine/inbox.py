@@ -21,7 +21,6 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, time, timedelta, timezone
 from functools import lru_cache
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (Integer, and_, bindparam, exists, false, func, literal, literal_column, null, or_, select,
                         true, union_all)
@@ -31,7 +30,7 @@ from engine.db import db
 from engine.models import Case, GroupTaskCount, HumanTask, HumanTaskGroup, ProcessDefinition, User, WaitingTimer
 from engine.models.statuses import CaseStatus, TaskStatus
 
-BERLIN = ZoneInfo("Europe/Berlin")
+
 COUNT_CAP = 1000           # counts stop here; the UI shows "999+"
 PER_PAGE = 50
 VIEWS = ("mine", "group", "all")            # "all": supervisors' view of the whole center
@@ -149,10 +148,10 @@ def capped(n: int | None) -> str:
 
 def day_bounds(now: datetime) -> tuple[datetime, datetime, datetime]:
     """Start of today, start of tomorrow and end of this week (Monday 00:00 next week), in UTC, Berlin days."""
-    local = now.astimezone(BERLIN)
-    start = datetime.combine(local.date(), time(0), BERLIN)
-    tomorrow = datetime.combine(local.date() + timedelta(days=1), time(0), BERLIN)
-    week_end = datetime.combine(local.date() + timedelta(days=7 - local.weekday()), time(0), BERLIN)
+    local = now.astimezone(clock.BERLIN)
+    start = datetime.combine(local.date(), time(0), clock.BERLIN)
+    tomorrow = datetime.combine(local.date() + timedelta(days=1), time(0), clock.BERLIN)
+    week_end = datetime.combine(local.date() + timedelta(days=7 - local.weekday()), time(0), clock.BERLIN)
     return start.astimezone(timezone.utc), tomorrow.astimezone(timezone.utc), week_end.astimezone(timezone.utc)
 
 

@@ -29,7 +29,6 @@ language). After downtime the sweeper catches up: a reminder whose task is alrea
 is not sent any more (the overdue notice says more); overdue and escalation both go out.
 """
 import logging
-from zoneinfo import ZoneInfo
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from sqlalchemy import bindparam, func, select, update
@@ -42,7 +41,6 @@ from engine.models.statuses import NoticeKind, TaskStatus
 
 log = logging.getLogger(__name__)
 
-BERLIN = ZoneInfo("Europe/Berlin")
 EVENT_KIND = {NoticeKind.REMINDER: "reminder_sent", NoticeKind.OVERDUE: "overdue_notice",
               NoticeKind.ESCALATION: "escalated"}
 
@@ -124,8 +122,7 @@ def recipients(task: HumanTask, kind: str) -> list[User]:
 def _format(value, language):
     if value is None:
         return ""
-    local = value.astimezone(BERLIN)
-    return local.strftime("%d.%m.%Y, %H:%M Uhr") if language == "de" else local.strftime("%Y-%m-%d %H:%M")
+    return clock.format_local(value, language) + (" Uhr" if language == "de" else "")
 
 
 def _context(task: HumanTask, user: User, kind: str) -> dict:

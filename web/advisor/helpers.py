@@ -7,11 +7,12 @@ import json
 from datetime import date, datetime
 
 from flask import url_for
-from flask_babel import format_date, lazy_gettext as _l
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from engine import access
 from web.advisor import bp
+from web.dates import dates
 
 ACTOR_LABELS = {
     "center": _l("Welcome Center"),
@@ -81,13 +82,13 @@ def display_value(value, info: dict | None = None) -> str:
     if isinstance(value, bool):
         return gettext("Ja") if value else gettext("Nein")
     if isinstance(value, datetime):
-        from web.advisor.filters import dt as local_datetime
+        from web.dates import local_datetime
         return local_datetime(value)
     if isinstance(value, date):
-        return format_date(value, "medium")
+        return dates().day(value)
     if isinstance(value, str) and len(value) == 10 and value[4:5] == "-" and value[7:8] == "-":
         try:
-            return format_date(date.fromisoformat(value), "medium")
+            return dates().day(date.fromisoformat(value))
         except ValueError:
             return value
     if isinstance(value, (list, tuple)):

@@ -53,7 +53,7 @@ def conflict_message(row: HumanTask, fallback: str = "") -> str:
     row = pages.fresh_task(row)
     if row.state == TaskStatus.COMPLETED:
         who = row.completed_by.display_name if row.completed_by is not None else _("jemand anderes")
-        from web.advisor.filters import dt as local_datetime
+        from web.dates import local_datetime
         return _("„%(title)s“ wurde inzwischen von %(who)s erledigt (%(when)s). Ihre Eingaben wurden nicht gespeichert.",
                  title=_(row.title), who=who, when=local_datetime(row.completed_at))
     if row.state != TaskStatus.OPEN:

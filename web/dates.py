@@ -1,19 +1,21 @@
-"""Fast date display for lists: absolute and relative dates without Babel's per-call locale work.
+"""Every date and time shown to people in the web pages: here, and nowhere else in web/.
 
-Babel's `format_datetime`/`format_timedelta` cost tens of microseconds per call; a 50-row inbox
-calls them hundreds of times. `Dates` is made once per request (language, now, today's bounds)
-and formats with plain strftime patterns and cached catalog strings.
+Absolute dates come from `engine.clock.format_local` (mails use it too): '06.12.2026, 15:00' (de),
+'6 Dec 2026, 15:00' (en), Berlin time, 4-digit years. Relative ones ('in 3 Tagen', 'vor 2 Stunden')
+from `Dates.relative`. Babel's `format_datetime`/`format_timedelta` do locale work on every call and
+a 50-row inbox formats hundreds of dates: `Dates` is made once per request (language, now, today's
+bounds, the catalog) and caches the relative texts it made. The Jinja filters below are the templates'
+way in.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import g
-from flask_babel import get_locale, ngettext
+from flask_babel import format_datetime, get_locale, get_translations, ngettext
 
 from engine import clock
 from engine.inbox import day_bounds
-from web.filters import BERLIN
 
 _UNITS = (("year", 365 * 86400), ("month", 30 * 86400), ("week", 7 * 86400), ("day", 86400),
           ("hour", 3600), ("minute", 60))
@@ -21,9 +23,6 @@ _UNITS = (("year", 365 * 86400), ("month", 30 * 86400), ("week", 7 * 86400), ("d
 # them on, so that a count of them is never a gap rounded down by days ("in 1 Woche" for 10 days).
 _THRESHOLDS = tuple((unit, size, 0 if unit == "minute" else size * (2 if unit in ("year", "month", "week") else 1.1))
                     for unit, size in _UNITS)
-# English month abbreviations as Babel's "d MMM yyyy" writes them; spelled out rather than `%b`, which
-# follows the server's LC_TIME.
-_MONTHS_EN = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def _future(unit, n, ngettext=ngettext):
@@ -61,19 +60,15 @@ class Dates:
         self.language = str(get_locale() or "de")[:2]
         _start, self.tomorrow, self.week_end = day_bounds(self.now)
         self._relative: dict = {}
-        from flask_babel import get_translations
         catalog = get_translations()                  # one catalog lookup per request, not per string
         self.gettext = catalog.ugettext
         self._ngettext = lambda singular, plural, n: catalog.ungettext(singular, plural, n) % {"num": n}
 
     def absolute(self, value: datetime | None) -> str:
-        # Formatted field by field: strftime (`f"{local:%d.%m.%Y}"`) costs twice as much, ~150 times a page.
-        if value is None:
-            return ""
-        local = value.astimezone(BERLIN)
-        if self.language == "en":
-            return f"{local.day} {_MONTHS_EN[local.month]} {local.year}, {local.hour:02d}:{local.minute:02d}"
-        return f"{local.day:02d}.{local.month:02d}.{local.year}, {local.hour:02d}:{local.minute:02d}"
+        return "" if value is None else clock.format_local(value, self.language)
+
+    def day(self, value: date) -> str:
+        return clock.format_day(value, self.language)
 
     def relative(self, value: datetime | None) -> str:
         """As Babel's format_timedelta(threshold=1.1, add_direction=True), rounded the same way, except that
@@ -106,3 +101,49 @@ def dates() -> Dates:
     if "_lotse_dates" not in g:
         g._lotse_dates = Dates()
     return g._lotse_dates
+
+
+# --- the templates' filters -------------------------------------------------------------------------
+
+def _at(now: datetime | None) -> Dates:
+    """The request's Dates, or one for another moment (a page may pass the `now` it read the data at)."""
+    request_dates = dates()
+    if now is None or abs((now - request_dates.now).total_seconds()) < 5:
+        return request_dates
+    return Dates(now)
+
+
+def local_datetime(value: datetime | None) -> str:
+    """'06.12.2026, 15:00' (de) / '6 Dec 2026, 15:00' (en), Berlin time."""
+    return dates().absolute(value)
+
+
+def dt(value: datetime | None, fmt: str = "medium") -> str:
+    """As `local_datetime`; `fmt="full"` spells the weekday and month out (Babel's full format)."""
+    if value is None:
+        return ""
+    if fmt == "full":
+        return format_datetime(value.astimezone(clock.BERLIN).replace(tzinfo=None), "full")
+    return dates().absolute(value)
+
+
+def relative_to(value: datetime | None, now: datetime | None = None) -> str:
+    """'in 3 Tagen' / 'vor 2 Stunden'; 'gerade eben' within a minute (from `now`, by default the request's)."""
+    return "" if value is None else _at(now).relative(value)
+
+
+def due_state(value: datetime | None, now: datetime | None = None) -> str:
+    """'overdue', 'today' or '' for a due date."""
+    return "" if value is None else _at(now).due_state(value)
+
+
+def iso(value: datetime | None) -> str:
+    return value.isoformat() if value is not None else ""
+
+
+FILTERS = {"local_datetime": local_datetime, "dt": dt, "relative_to": relative_to,
+           "due_state": due_state, "iso": iso}
+
+
+def register(app) -> None:
+    app.jinja_env.filters.update(FILTERS)
