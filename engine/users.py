@@ -3,6 +3,7 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, with_expression
 
@@ -21,14 +22,21 @@ def _hasher() -> PasswordHasher:
     """The argon2id hasher at the deployment's cost (ARGON2_* settings; a hash keeps its own cost for checking)."""
     return _hasher_with(setting("ARGON2_TIME_COST"), setting("ARGON2_MEMORY_COST"), setting("ARGON2_PARALLELISM"))
 
-GROUP_LABELS = {
-    "advisor": "Beratung (Welcome Center)",
-    "supervisor": "Leitung (Welcome Center)",
-    "process_owner": "Prozessverantwortliche",
-    "employer": "Arbeitgeber / Kümmerer:in",
-    "worker": "Internationale Fachkraft",
-    "admin": "Administration",
+def N_(text: str) -> str:
+    """Marks a message for extraction (pybabel -k N_); translated where it is shown."""
+    return text
+
+
+# The roles in words, the one definition: a group row keeps the German text, pages show GROUP_LABELS.
+GROUP_LABELS_DE = {
+    "advisor": N_("Beratung (Welcome Center)"),
+    "supervisor": N_("Leitung (Welcome Center)"),
+    "process_owner": N_("Prozessverantwortliche"),
+    "employer": N_("Arbeitgeber / Kümmerer:in"),
+    "worker": N_("Internationale Fachkraft"),
+    "admin": N_("Administration"),
 }
+GROUP_LABELS = {name: _l(text) for name, text in GROUP_LABELS_DE.items()}
 
 
 def hash_password(password: str) -> str:
@@ -93,7 +101,7 @@ def deactivate(user: User) -> None:
 def get_group(name: str) -> Group:
     group = db.session.scalar(select(Group).where(Group.name == name))
     if group is None:
-        group = Group(name=name, label=GROUP_LABELS.get(name, name))
+        group = Group(name=name, label=GROUP_LABELS_DE.get(name, name))
         db.session.add(group)
         db.session.flush()
     return group

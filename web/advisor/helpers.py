@@ -10,7 +10,7 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from engine import access
+from engine import access, users
 from web.advisor import bp
 from web.dates import dates
 
@@ -49,14 +49,6 @@ STATUS_LABELS = {
     "cancelled": _l("Abgebrochen"),
 }
 
-GROUP_LABELS = {
-    "advisor": _l("Beratung"),
-    "supervisor": _l("Leitung"),
-    "employer": _l("Arbeitgeber"),
-    "worker": _l("Fachkraft"),
-    "process_owner": _l("Prozessverantwortliche"),
-    "admin": _l("Administration"),
-}
 
 
 def translate_label(text: str) -> str:
@@ -117,7 +109,7 @@ def workspace_globals():
             "actor_label": lambda a: ACTOR_LABELS.get(a or "", a or ""),
             "event_label": lambda k: EVENT_LABELS.get(k, k),
             "status_label": lambda s: STATUS_LABELS.get(s, s),
-            "group_label": lambda g: GROUP_LABELS.get(g, g),
+            "group_label": lambda g: users.GROUP_LABELS.get(g, g),
             "capped": capped,
             "is_staff": lambda: current_user.is_authenticated and access.is_staff(current_user),
             "may_use_workspace": lambda: current_user.is_authenticated and access.may_use_workspace(current_user)}
