@@ -35,7 +35,7 @@ def end_session(exception=None) -> None:
     psycopg forgets its prepared statements at every ROLLBACK (one could have undone DDL
     they depend on), so rolling back each read-only request would make the next one parse
     and plan all its statements again. Anything that wrote, or would write (pending ORM
-    changes), or a request that failed, is rolled back as before.
+    changes), or a request that failed, is rolled back.
     """
     session = db.session()
     try:

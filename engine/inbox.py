@@ -176,7 +176,7 @@ def tab_views(user) -> list[str]:
 #   groups, the due-date bound and the offset. They decide the plan (a user with 200 tasks among
 #   300,000 wants another plan than the average), and with them written in, the statements of the
 #   common pages have the same text on every request of a user: psycopg prepares them after five
-#   runs and PostgreSQL keeps one plan instead of planning each time (~1 ms a page);
+#   runs and PostgreSQL keeps one plan instead of planning each time;
 # - bound: the clock (the follow-up filter, same selectivity whatever the second), the process key
 #   and the free-text patterns (user input stays out of the SQL text).
 
@@ -450,7 +450,7 @@ def _inbox_statement(shape: _Shape, view: str, sort: str, followup: bool, filter
         part 1: key, name of a process; everything else NULL
 
     The counts are a one-row subquery (its capped counts run once, as InitPlans), LEFT JOINed to the page
-    (a subquery with its own ORDER BY and LIMIT, read from its index as before); the outer ORDER BY
+    (a subquery with its own ORDER BY and LIMIT, read from its index in order); the outer ORDER BY
     repeats the page's order over its 51 rows at most."""
     count_columns = _count_columns(shape, view, followup, filters)
     counted = select(*count_columns).subquery("counts")

@@ -11,7 +11,7 @@ def translations_for_render():
     """`gettext`, `ngettext` and `_` bound to the request's catalog for one render.
 
     They shadow Flask-Babel's template globals, which look the catalog up again for every string
-    (~7 µs: app context, domain, locale, cache), and a page has dozens. `_` is `gettext` itself rather
+    (app context, domain, locale, cache), and a page has dozens. `_` is `gettext` itself rather
     than Jinja's alias, which would pass each call through a second `Context.call`. Looked up per render, not per
     request, so a `force_locale` around a render still applies. Jinja's newstyle semantics: the text
     is autoescaped, then formatted with `%` and the keyword arguments (escaped in turn).
@@ -22,7 +22,7 @@ def translations_for_render():
     def gettext(context, string, **variables):
         text = catalog.ugettext(string)
         if not variables and "%" not in text:
-            # nothing to format: Markup's `%` would still wrap the empty dict for escaping (~5 µs a string)
+            # nothing to format: Markup's `%` would still wrap the empty dict for escaping
             return Markup(text) if context.eval_ctx.autoescape else text
         return (Markup(text) if context.eval_ctx.autoescape else text) % variables
 
