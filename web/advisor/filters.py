@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from jinja2 import pass_context
 
 from web.advisor import bp
 from web.dates import dates
@@ -24,6 +25,7 @@ def priority_class(value: int | None) -> str:
 
 
 @bp.app_template_filter("tr")
-def tr(text: str | None) -> str:
+@pass_context
+def tr(context, text: str | None) -> str:
     """Process content (task titles, process and element names) through the catalogs; unknown stays as is."""
-    return dates().gettext(text) if text else ""
+    return (context.get("dates") or dates()).gettext(text) if text else ""
