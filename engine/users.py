@@ -11,6 +11,7 @@ from engine import login_throttle, notifications, user_sessions
 from engine.db import db
 from engine.models import Group, Organisation, User, UserSession
 from engine.settings import setting
+from engine.i18n import N_
 
 
 @lru_cache(maxsize=4)
@@ -21,10 +22,6 @@ def _hasher_with(time_cost: int, memory_cost: int, parallelism: int) -> Password
 def _hasher() -> PasswordHasher:
     """The argon2id hasher at the deployment's cost (ARGON2_* settings; a hash keeps its own cost for checking)."""
     return _hasher_with(setting("ARGON2_TIME_COST"), setting("ARGON2_MEMORY_COST"), setting("ARGON2_PARALLELISM"))
-
-def N_(text: str) -> str:
-    """Marks a message for extraction (pybabel -k N_); translated where it is shown."""
-    return text
 
 
 # The roles in words, the one definition: a group row keeps the German text, pages show GROUP_LABELS.

@@ -1,21 +1,20 @@
 """Template filters of the workspace (priority in words, process content translated); dates are web/dates.py's."""
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from jinja2 import pass_context
 
+from engine.i18n import N_
 from web.advisor import bp
 from web.dates import dates
 
 
+PRIORITY_WORDS = {"high": N_("hoch"), "normal": N_("normal"), "low": N_("niedrig")}
+
+
 @bp.app_template_filter("priority_label")
-def priority_label(value: int | None) -> str:
-    value = 50 if value is None else value
-    if value >= 70:
-        return _("hoch")
-    if value <= 30:
-        return _("niedrig")
-    return _("normal")
+@pass_context
+def priority_label(context, value: int | None) -> str:
+    return (context.get("dates") or dates()).gettext(PRIORITY_WORDS[priority_class(value)])
 
 
 @bp.app_template_filter("priority_class")
