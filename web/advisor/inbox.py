@@ -8,6 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from engine import access, cases, clock, inbox as queries, pages
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
@@ -44,11 +45,12 @@ def inbox():
 
 def row_links(here: str) -> dict:
     """What the inbox rows link to, with `__ID__` (task id) and `__REF__` (case reference) to fill in, and the
-    CSRF token of their forms, made once per page: a 50-row page would otherwise build a few hundred URLs."""
+    hidden fields of their forms, made once per page: a 50-row page would otherwise build a few hundred URLs."""
     return {"task": url_for("advisor.task", task_id="__ID__", next=here),
             "case": url_for("advisor.case", reference="__REF__"),
             **{name: url_for(f"advisor.{name}", task_id="__ID__") for name in ("claim", "unclaim", "assign")},
-            "csrf": generate_csrf(), "here": here}
+            "hidden": Markup('<input type="hidden" name="csrf_token" value="{}">'
+                             '<input type="hidden" name="next" value="{}">').format(generate_csrf(), here)}
 
 
 def _task_or_404(task_id) -> HumanTask:
