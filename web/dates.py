@@ -65,6 +65,10 @@ class Dates:
         self.gettext = catalog.ugettext
         self._ngettext = lambda singular, plural, n: catalog.ungettext(singular, plural, n) % {"num": n}
 
+    def at(self, now: datetime | None) -> "Dates":
+        """These Dates, or others for another moment (a page may pass the `now` it read its data at)."""
+        return self if now is None or abs((now - self.now).total_seconds()) < 5 else Dates(now)
+
     def absolute(self, value: datetime | None) -> str:
         return "" if value is None else clock.format_local(value, self.language)
 
@@ -109,11 +113,7 @@ def dates() -> Dates:
 # `register`), which is cheaper than the request-global lookup for each of a page's few hundred dates.
 
 def _at(now: datetime | None, request_dates: Dates | None = None) -> Dates:
-    """The request's Dates, or one for another moment (a page may pass the `now` it read the data at)."""
-    request_dates = request_dates or dates()
-    if now is None or abs((now - request_dates.now).total_seconds()) < 5:
-        return request_dates
-    return Dates(now)
+    return (request_dates or dates()).at(now)
 
 
 def local_datetime(value: datetime | None) -> str:
