@@ -7,7 +7,7 @@ DROPS AND RECREATES ALL TABLES of DATABASE_URL (use a scratch database). The dat
 1 case in 4 completed, 1 in 500 in error, each case's responsible advisor one of 6 (the measured advisor
 among them), its last activity between its start and now. For each size it requests the pages of PAGES and
 prints median and p95 server time and the SQL statements per page. With BENCH_WRITE=1 (default) the figures
-go into docs/performance.md, section "Case list" (other sections are kept).
+table goes into docs/performance.md between `<!-- figures of bench/case_list.py -->` and `<!-- end of figures -->`.
 
 Options: BENCH_SIZES (default "10000,100000"), BENCH_REQUESTS (default 200), BENCH_WARMUP (default 50).
 """
@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.inbox import insert_cases, measure, setup, write_section  # noqa: E402
+from bench.inbox import insert_cases, measure, setup, write_figures  # noqa: E402
 
 SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "10000,100000").split(",")]
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "200"))
@@ -92,31 +92,17 @@ def main():
 
 
 def write_doc(results):
+    """The figures table of docs/performance.md's "Case list" section (the section's text is written by hand)."""
     import platform
-    lines = ["## Case list", "",
-             "The case list (`GET /cases`, engine/case_list.py), server time through Flask's test client, on "
-             "PostgreSQL, for an advisor of the center, on the inbox bench's data (above) with the case columns "
-             "the list reads spread: 1 case in 4 completed, 1 in 500 in error, 6 responsible advisors, the last "
-             "activity between start and now; 90 % of the cases are the advisor's center's. "
-             f"{REQUESTS} requests per line after {WARMUP} of warm-up.", "",
-             "```sh", "DATABASE_URL=postgresql://postgres@127.0.0.1:5432/inbox_bench .venv/bin/python bench/case_list.py",
-             "```", "",
-             "| cases | page | median ms | p95 ms | SQL statements per page | rows | shown count | load | CPU ref ms |",
+    lines = ["| cases | page | median ms | p95 ms | statements | rows | shown count | load | CPU ref ms |",
              "| ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |"]
     for (size, label), r in results.items():
         lines.append(f"| {size:,} | {label} | {r['median']:.2f} | {r['p95']:.2f} | "
                      f"{'/'.join(map(str, r['statements']))} | {r['rows']} | {r['total']} | {r['load']:.1f} | "
                      f"{r['cpu_ref']:.2f} |")
-    lines += ["", "Statements per page (6): the user (Flask-Login), the page (`LIMIT 51` in the order of one of the "
-                  "case indexes: `ix_case_center_status_updated`, `ix_case_center_status_id`, "
-                  "`ix_case_center_updated`, `ix_case_responsible_status_updated`, the partial "
-                  "`ix_case_center_in_error`), its count capped at 1,000, and the filter's choices: processes, "
-                  "firms and colleagues, one statement each. A search reads the trigram indexes "
-                  "`ix_case_reference_trgm` / `ix_case_subject_trgm` and is planned with its pattern; a complete "
-                  "reference is looked up exactly.",
-              f"Machine: {platform.machine()}, {os.cpu_count()} vCPUs, Python {platform.python_version()}, "
-              f"measured {datetime.now().strftime('%Y-%m-%d')}.", ""]
-    write_section("Case list", "\n".join(lines))
+    lines += ["", f"{REQUESTS} requests per line after {WARMUP} of warm-up; {platform.machine()}, "
+                  f"{os.cpu_count()} vCPUs, Python {platform.python_version()}, {datetime.now():%Y-%m-%d}."]
+    write_figures("bench/case_list.py", "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ from sqlalchemy import Text, false, or_, select, type_coerce
 from engine.db import db
 from engine.models import (Case, CaseDocument, HumanTask, MailMessage, Notification, Organisation, User,
                            WaitingTimer, WorkerLink)
+from engine.models.statuses import OrganisationKind
 
 # Groups of center staff that work cases (start cases, write notes, retry failed steps).
 STAFF_GROUPS = frozenset({"advisor", "supervisor", "admin"})
@@ -67,11 +68,11 @@ def is_worker(actor) -> bool:
 
 def is_center_staff(user) -> bool:
     """The user belongs to a Welcome Center (whatever their groups)."""
-    return user.organisation is not None and user.organisation.kind == "center"
+    return user.organisation is not None and user.organisation.kind == OrganisationKind.CENTER
 
 
 def is_employer_user(user) -> bool:
-    return user.organisation is not None and user.organisation.kind == "employer"
+    return user.organisation is not None and user.organisation.kind == OrganisationKind.EMPLOYER
 
 
 def may_use_workspace(user) -> bool:

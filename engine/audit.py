@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from engine.db import db
 from engine.models import AuditEntry, Case, Organisation, ProcessDefinition
+from engine.models.statuses import OrganisationKind
 
 PAGE_SIZE = 50
 
@@ -19,11 +20,11 @@ def center_of(obj) -> int | None:
     if isinstance(obj, ProcessDefinition):
         return None
     if isinstance(obj, Organisation):
-        return obj.id if obj.kind == "center" else obj.center_id
+        return obj.id if obj.kind == OrganisationKind.CENTER else obj.center_id
     org = obj.organisation
     if org is None:
         return None
-    return org.id if org.kind == "center" else org.center_id
+    return org.id if org.kind == OrganisationKind.CENTER else org.center_id
 
 
 def _kind(obj) -> str:
@@ -32,7 +33,7 @@ def _kind(obj) -> str:
     if isinstance(obj, ProcessDefinition):
         return "process"
     if isinstance(obj, Organisation):
-        return "center" if obj.kind == "center" else "firm"
+        return "center" if obj.kind == OrganisationKind.CENTER else "firm"
     return "user"
 
 

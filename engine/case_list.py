@@ -23,9 +23,10 @@ from engine import access, clock
 from engine.db import db
 from engine.inbox import COUNT_CAP, _REFERENCE, _escape_like, _inline, process_choices
 from engine.models import Case, Organisation, ProcessDefinition, User
+from engine.models.statuses import CaseStatus, OrganisationKind
 
 PER_PAGE = 50
-STATUSES = ("active", "completed", "cancelled", "all")
+STATUSES = (*CaseStatus, "all")
 SORTS = ("-updated", "updated", "-started", "started")
 MAX_IDLE_DAYS = 3650
 
@@ -41,7 +42,7 @@ class CaseQuery:
     q: str = ""                  # a part of the reference or the name (subject), or a complete reference
     firm: int | None = None      # employer organisation id
     process: str = ""            # process key
-    status: str = "active"
+    status: str = CaseStatus.ACTIVE
     responsible: int | None = None
     incident: bool = False       # only cases in error
     idle: int | None = None      # no activity for at least this many days
@@ -62,7 +63,7 @@ class CaseQuery:
             return value if low <= value <= high else None
         status, sort = text("status"), text("sort")
         return cls(q=text("q"), firm=number("firm"), process=text("process", 128),
-                   status=status if status in STATUSES else "active", responsible=number("responsible"),
+                   status=status if status in STATUSES else CaseStatus.ACTIVE, responsible=number("responsible"),
                    incident=text("incident") in ("1", "on", "true"), idle=number("idle", 1, MAX_IDLE_DAYS),
                    sort=sort if sort in SORTS else "-updated", page=number("page", 1, 10_000) or 1)
 
@@ -70,7 +71,7 @@ class CaseQuery:
         """URL arguments for this query with `changes` applied, defaults left out."""
         query = replace(self, **changes)
         out = {}
-        for name, default in (("q", ""), ("firm", None), ("process", ""), ("status", "active"),
+        for name, default in (("q", ""), ("firm", None), ("process", ""), ("status", CaseStatus.ACTIVE),
                               ("responsible", None), ("idle", None), ("sort", "-updated"), ("page", 1)):
             value = getattr(query, name)
             if value != default:
@@ -81,7 +82,7 @@ class CaseQuery:
 
     @property
     def filtered(self) -> bool:
-        return bool(self.q or self.firm or self.process or self.status != "active" or self.responsible
+        return bool(self.q or self.firm or self.process or self.status != CaseStatus.ACTIVE or self.responsible
                     or self.incident or self.idle)
 
 
@@ -230,7 +231,8 @@ def case_page(user, query: CaseQuery, now: datetime | None = None) -> CasePage:
     rows = [CaseRow(*r) for r in connection.execute(page_stmt, values)]
     total = min(connection.execute(count_stmt, values).scalar_one(), COUNT_CAP)
     firms = connection.execute(select(_org.c.id, _org.c.name)
-                               .where(_org.c.kind == "employer", _org.c.center_id == user.organisation_id)
+                               .where(_org.c.kind == OrganisationKind.EMPLOYER,
+                                      _org.c.center_id == user.organisation_id)
                                .order_by(_org.c.name)).all()
     team = connection.execute(select(_user.c.id, _user.c.display_name)
                               .where(_user.c.organisation_id == user.organisation_id, _user.c.active.is_(True))

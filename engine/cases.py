@@ -29,6 +29,7 @@ from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.models import (Case, CaseComment, CaseMilestone, ExternalTask, HumanTask, Incident, Organisation,
                            OutboxMessage, ProcessDefinition)
 from engine.settings import setting
+from engine.models.statuses import CaseStatus, MessageStatus, OrganisationKind, TaskStatus
 
 MAX_CONNECTOR_ROUNDS = 100      # connectors one change runs in a row (a loop of them stops there)
 
@@ -232,7 +233,7 @@ def _changes_of(locked_cases, actor) -> list[CaseChange]:
     """Load the workflows of cases locked in this transaction, with their open task rows (one statement)."""
     open_rows = {case.id: {} for case in locked_cases}
     for row in db.session.scalars(
-            select(HumanTask).where(HumanTask.case_id.in_(list(open_rows)), HumanTask.state == "open")
+            select(HumanTask).where(HumanTask.case_id.in_(list(open_rows)), HumanTask.state == TaskStatus.OPEN)
             .execution_options(populate_existing=True)):
         open_rows[row.case_id][row.id] = row
     return [CaseChange(case, state.load(case), actor, open_rows[case.id]) for case in locked_cases]
@@ -277,27 +278,26 @@ def _save(change, writes):
     status_before = change.case.status
     outcome = state.sync(change.case, change.workflow, change.waiting_before, change.open_rows, writes,
                          keep_with=change.keep_with)
-    for row in outcome["opened"]:
+    for row in outcome.opened:
         change.log("task_created", task_id=row.id, element_id=row.element_id, element_name=row.title,
                    by_engine=True, details={"due_at": row.due_at.isoformat() if row.due_at else None,
                                            "groups": row.candidate_groups})
-    for timer, repetitions in outcome["cycles_fired"]:
-        _, task_id, element_id, name, *_ = timer
+    for timer, repetitions in outcome.cycles_fired:
         for _ in range(repetitions):
-            change.log("timer_fired", task_id=task_id, element_id=element_id, element_name=name)
-    for row in outcome["closed"]:
-        if row.state == "cancelled":
+            change.log("timer_fired", task_id=timer.task_id, element_id=timer.element_id, element_name=timer.name)
+    for row in outcome.closed:
+        if row.state == TaskStatus.CANCELLED:
             change.log("task_cancelled", element_id=row.element_id, element_name=row.title,
                        details={"task_id": row.id})
-    for failure in outcome["failed"]:
+    for failure in outcome.failed:
         change._record_incident(failure)
-    if change.case.status == "active" and not outcome["moves"] and not change.has_incident:
+    if change.case.status == CaseStatus.ACTIVE and not outcome.moves and not change.has_incident:
         _record_stall(change)
     change.case.has_incident = change.has_incident
     facts = report.case_facts(casedata.current(change.workflow))
     if facts != change.case.facts:          # what the funder's report counts, kept with the case
         change.case.facts = facts
-    change.messaging = bool(thrown or outcome["new_subscriptions"])
+    change.messaging = bool(thrown or outcome.new_subscriptions)
     if change.case.status != status_before:     # the engine ended the case in this change
         change.log(f"case_{change.case.status}")
     change.next_timer_at = change.case.next_timer_at
@@ -351,14 +351,14 @@ def start_case(definition_key_or_row, *, center, employer=None, subject="", data
     data = dict(data or {})
     state.check_storable(data)
     center_row = center if isinstance(center, Organisation) else db.session.get(Organisation, center)
-    if center_row is None or center_row.kind != "center":
+    if center_row is None or center_row.kind != OrganisationKind.CENTER:
         raise InvalidData("a case belongs to a Welcome Center; none was given")
     now = clock.now()
     workflow = state.new_workflow(definition)
     casedata.start(workflow, data)
     case = Case(reference=f"new-{uuid4().hex[:24]}", definition_id=definition.id,
                 center_id=center_row.id, employer_id=getattr(employer, "id", employer), subject=subject or "",
-                status="active", state="{}", serializer_version=state.SERIALIZER_VERSION,
+                status=CaseStatus.ACTIVE, state="{}", serializer_version=state.SERIALIZER_VERSION,
                 library_version=state.LIBRARY_VERSION, started_at=now, updated_at=now,
                 started_by_id=getattr(actor, "id", None), responsible_id=getattr(responsible, "id", responsible),
                 parent_case_id=getattr(parent_case, "id", parent_case))
@@ -402,9 +402,9 @@ def _open_row(task_id, actor) -> HumanTask:
 
 def _closed_message(row):
     who = row.completed_by.display_name if row.completed_by is not None else "someone else"
-    when = row.completed_at.strftime("%d.%m.%Y %H:%M") if row.completed_at else ""
-    if row.state == "completed":
-        return f"“{row.title}” was already completed by {who} ({when} UTC)."
+    when = clock.format_local(row.completed_at, "en") if row.completed_at else ""
+    if row.state == TaskStatus.COMPLETED:
+        return f"“{row.title}” was already completed by {who} ({when})."
     return f"“{row.title}” is no longer open (the case moved on)."
 
 
@@ -424,7 +424,8 @@ def complete_task(task_id, data=None, actor=None):
         changes, failure = change.run_task(task, data)
         if failure is not None and task.state != TaskState.COMPLETED:   # the task itself failed: nothing is kept
             raise InvalidData(f"“{row.title}” could not be completed: {str(failure).splitlines()[0]}")
-        row.state, row.completed_at, row.completed_by_id, row.draft = "completed", clock.now(), change.actor_id, None
+        row.state, row.completed_at, row.completed_by_id = TaskStatus.COMPLETED, clock.now(), change.actor_id
+        row.draft = None
         if row.assignee_id is None and actor is not None:
             row.assignee_id = actor.id
         by_worker = access.is_worker(actor)      # through their personal link: no user to name
@@ -524,7 +525,7 @@ def save_draft(task_id, data, actor):
     if size > limit:
         raise InvalidData(f"the draft of “{row.title}” has {size // 1024} KB; a draft holds at most "
                           f"{limit // 1024} KB.")
-    written = db.session.execute(update(HumanTask).where(HumanTask.id == row.id, HumanTask.state == "open")
+    written = db.session.execute(update(HumanTask).where(HumanTask.id == row.id, HumanTask.state == TaskStatus.OPEN)
                                  .values(draft=draft)).rowcount
     if not written:
         db.session.rollback()
@@ -535,11 +536,11 @@ def save_draft(task_id, data, actor):
 
 def cancel_case(case_id, actor=None, reason=""):
     with _changing(case_id, actor) as change:
-        if change.case.status != "active":
+        if change.case.status != CaseStatus.ACTIVE:
             raise Conflict(f"case {change.case.reference} is already {change.case.status}.")
         change.workflow.cancel()
         _resolve_incidents(change)              # nothing of a cancelled case is retried
-        change.case.status, change.case.ended_at = "cancelled", clock.now()
+        change.case.status, change.case.ended_at = CaseStatus.CANCELLED, clock.now()
         change.log("case_cancelled", details={"reason": reason})
         return change.case
 
@@ -611,7 +612,7 @@ def add_comment(case_id, body, actor):
 def wake(case_id):
     """Fire whatever timers of the case are due (idempotent: nothing due, nothing changes)."""
     with _changing(case_id) as change:
-        if change.case.status != "active":
+        if change.case.status != CaseStatus.ACTIVE:
             return change.case
         change.run_engine()
         return change.case
@@ -619,7 +620,7 @@ def wake(case_id):
 
 def _due(query, now, skip=()):
     """Active cases whose next timer is before `now`, earliest first, except those in `skip`."""
-    query = query.where(Case.status == "active", Case.next_timer_at < now)
+    query = query.where(Case.status == CaseStatus.ACTIVE, Case.next_timer_at < now)
     if skip:
         query = query.where(Case.id.not_in(list(skip)))
     return query.order_by(Case.next_timer_at, Case.id)
@@ -686,7 +687,8 @@ def deliver_message(case_id, event, message_id) -> bool:
     try:
         with _changing(case_id) as change:
             outbox_row = db.session.scalar(
-                select(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == "pending")
+                select(OutboxMessage).where(OutboxMessage.id == message_id,
+                                            OutboxMessage.status == MessageStatus.PENDING)
                 .with_for_update(skip_locked=True).execution_options(populate_existing=True))
             if outbox_row is None:
                 raise _NotMine()
@@ -698,7 +700,7 @@ def deliver_message(case_id, event, message_id) -> bool:
                 change._record_incident(exc)
             change.log("message_received", details={"message": event.event_definition.name,
                                                     "from_case": outbox_row.source_case_id})
-            outbox_row.status, outbox_row.target_case_id = "delivered", case_id
+            outbox_row.status, outbox_row.target_case_id = MessageStatus.DELIVERED, case_id
             outbox_row.delivered_at = clock.now()
             change.run_engine()
     except _NotMine:

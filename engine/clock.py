@@ -131,3 +131,23 @@ def deadline_instant(value) -> datetime:
         except ValueError:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=BERLIN)).astimezone(timezone.utc)
+
+
+# --- showing a moment to people ------------------------------------------------------------------------
+
+# English month abbreviations, spelled out rather than `%b`, which follows the server's LC_TIME.
+_MONTHS_EN = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def format_day(value: date, language: str) -> str:
+    """'06.12.2026' (de) / '6 Dec 2026' (en)."""
+    if language == "en":
+        return f"{value.day} {_MONTHS_EN[value.month]} {value.year}"
+    return f"{value.day:02d}.{value.month:02d}.{value.year}"
+
+
+def format_local(value: datetime, language: str) -> str:
+    """A moment in Berlin time as pages and mails show it: '06.12.2026, 15:00' (de) / '6 Dec 2026, 15:00' (en).
+    Formatted field by field: a page formats a few hundred, and strftime costs twice as much."""
+    local = value.astimezone(BERLIN)
+    return f"{format_day(local, language)}, {local.hour:02d}:{local.minute:02d}"

@@ -13,6 +13,7 @@ from engine import organisations, people
 from engine.db import db
 from engine.errors import InvalidFields, LotseError
 from engine.models import Organisation
+from engine.models.statuses import OrganisationKind
 
 FIRM_COLUMNS = ("name", "legal_form", "street", "postcode", "city", "kreis", "sector", "employees", "email", "phone")
 USER_COLUMNS = ("username", "display_name", "email", "firm", "groups", "language")
@@ -81,7 +82,7 @@ def import_users(text: str, center: Organisation, actor=None, dry_run=False, inv
     caller commits. Returns the number of people."""
     firms = {name.lower(): firm_id for firm_id, name in db.session.execute(
         select(Organisation.id, Organisation.name).where(Organisation.center_id == center.id,
-                                                         Organisation.kind == "employer"))}
+                                                         Organisation.kind == OrganisationKind.EMPLOYER))}
     orgs = {center.id: center}
 
     def create(row):
@@ -99,4 +100,4 @@ def import_users(text: str, center: Organisation, actor=None, dry_run=False, inv
 
 def count_firms(center: Organisation) -> int:
     return db.session.scalar(select(func.count()).select_from(Organisation).where(
-        Organisation.center_id == center.id, Organisation.kind == "employer")) or 0
+        Organisation.center_id == center.id, Organisation.kind == OrganisationKind.EMPLOYER)) or 0

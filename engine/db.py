@@ -36,7 +36,7 @@ def end_session(exception=None) -> None:
     psycopg forgets its prepared statements at every ROLLBACK (one could have undone DDL
     they depend on), so rolling back each read-only request would make the next one parse
     and plan all its statements again. Anything that wrote, or would write (pending ORM
-    changes), or a request that failed, is rolled back as before.
+    changes), or a request that failed, is rolled back.
     """
     session = db.session()
     try:
@@ -48,6 +48,11 @@ def end_session(exception=None) -> None:
         log.warning("ending a read-only transaction failed", exc_info=True)
     finally:
         db.session.remove()
+
+
+def discard_changes() -> None:
+    """Undo what a failed request or job changed, so that what follows (an error page) reads afresh."""
+    db.session.rollback()
 
 
 class WriteInReadOnlySession(RuntimeError):

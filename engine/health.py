@@ -9,12 +9,13 @@ from sqlalchemy import and_, exists, select
 
 from engine.db import db
 from engine.models import Case, HumanTask, MessageSubscription, WaitingTimer
+from engine.models.statuses import CaseStatus, TaskStatus
 
 
 def stalled_clause():
     """WHERE clause over `Case`: active, with no open task, no waiting timer and no message subscription."""
-    return and_(Case.status == "active",
-                ~exists().where(HumanTask.case_id == Case.id, HumanTask.state == "open"),
+    return and_(Case.status == CaseStatus.ACTIVE,
+                ~exists().where(HumanTask.case_id == Case.id, HumanTask.state == TaskStatus.OPEN),
                 ~exists().where(WaitingTimer.case_id == Case.id),
                 ~exists().where(MessageSubscription.case_id == Case.id))
 

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, time, timedelta, timezone
 from functools import lru_cache
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (Integer, and_, bindparam, exists, false, func, literal, literal_column, null, or_, select,
                         true, union_all)
@@ -29,8 +28,9 @@ from sqlalchemy import (Integer, and_, bindparam, exists, false, func, literal, 
 from engine import access, clock
 from engine.db import db
 from engine.models import Case, GroupTaskCount, HumanTask, HumanTaskGroup, ProcessDefinition, User, WaitingTimer
+from engine.models.statuses import CaseStatus, TaskStatus
 
-BERLIN = ZoneInfo("Europe/Berlin")
+
 COUNT_CAP = 1000           # counts stop here; the UI shows "999+"
 PER_PAGE = 50
 VIEWS = ("mine", "group", "all")            # "all": supervisors' view of the whole center
@@ -148,10 +148,10 @@ def capped(n: int | None) -> str:
 
 def day_bounds(now: datetime) -> tuple[datetime, datetime, datetime]:
     """Start of today, start of tomorrow and end of this week (Monday 00:00 next week), in UTC, Berlin days."""
-    local = now.astimezone(BERLIN)
-    start = datetime.combine(local.date(), time(0), BERLIN)
-    tomorrow = datetime.combine(local.date() + timedelta(days=1), time(0), BERLIN)
-    week_end = datetime.combine(local.date() + timedelta(days=7 - local.weekday()), time(0), BERLIN)
+    local = now.astimezone(clock.BERLIN)
+    start = datetime.combine(local.date(), time(0), clock.BERLIN)
+    tomorrow = datetime.combine(local.date() + timedelta(days=1), time(0), clock.BERLIN)
+    week_end = datetime.combine(local.date() + timedelta(days=7 - local.weekday()), time(0), clock.BERLIN)
     return start.astimezone(timezone.utc), tomorrow.astimezone(timezone.utc), week_end.astimezone(timezone.utc)
 
 
@@ -176,7 +176,7 @@ def tab_views(user) -> list[str]:
 #   groups, the due-date bound and the offset. They decide the plan (a user with 200 tasks among
 #   300,000 wants another plan than the average), and with them written in, the statements of the
 #   common pages have the same text on every request of a user: psycopg prepares them after five
-#   runs and PostgreSQL keeps one plan instead of planning each time (~1 ms a page);
+#   runs and PostgreSQL keeps one plan instead of planning each time;
 # - bound: the clock (the follow-up filter, same selectivity whatever the second), the process key
 #   and the free-text patterns (user input stays out of the SQL text).
 
@@ -188,7 +188,7 @@ _user = User.__table__
 
 # 'open' is written into the SQL, not bound: only then can a prepared statement's generic plan (and
 # SQLite at all) use the partial indexes `WHERE state = 'open'`.
-_OPEN = literal_column("'open'")
+_OPEN = literal_column(f"'{TaskStatus.OPEN}'")
 
 
 class _Shape(NamedTuple):
@@ -370,15 +370,26 @@ def _inline(n: int):
     return literal_column(str(int(n)))
 
 
-def _page_select(shape: _Shape, view: str, sort: str, followup: bool, filters: _Filters, per_page: int, first: bool):
-    """The page's rows (one more than a page, to know there is a next one). The first page has no
-    OFFSET, so its statement text is fixed and PostgreSQL can keep one plan for it."""
+def _row_select():
+    """The columns of `InboxRow`, from the task and its assignee."""
     t = _task.c
-    stmt = (select(t.id, t.title, t.case_id, t.case_reference, t.case_subject, t.process_key, t.process_name,
+    return (select(t.id, t.title, t.case_id, t.case_reference, t.case_subject, t.process_key, t.process_name,
                    t.due_at, t.follow_up_at, t.priority, t.created_at, t.assignee_id,
                    _user.c.display_name.label("assignee_name"), t.actor, t.draft.is_not(None).label("has_draft"),
                    t.candidate_groups, t.candidate_users, t.center_id)
-            .select_from(_task.outerjoin(_user, _user.c.id == t.assignee_id))
+            .select_from(_task.outerjoin(_user, _user.c.id == t.assignee_id)))
+
+
+def inbox_row(user, task_id: str) -> InboxRow | None:
+    """One task as an inbox row, if `user` may see it (a row that changed in place, e.g. claimed)."""
+    row = db.session.connection().execute(_row_select().where(_task.c.id == task_id, access.task_filter(user))).first()
+    return None if row is None else InboxRow(*row)
+
+
+def _page_select(shape: _Shape, view: str, sort: str, followup: bool, filters: _Filters, per_page: int, first: bool):
+    """The page's rows (one more than a page, to know there is a next one). The first page has no
+    OFFSET, so its statement text is fixed and PostgreSQL can keep one plan for it."""
+    stmt = (_row_select()
             .where(*view_conditions(shape, view, followup), *filter_conditions(filters))
             .order_by(*_order(sort))
             .limit(_inline(per_page + 1)))
@@ -412,6 +423,13 @@ def _count_columns(shape: _Shape, view: str, followup: bool, filters: _Filters) 
     views = ["mine", "group"] + (["all"] if shape.can_see_all else [])
     columns = [(_group_tab_count(followup) if v == "group" and shape.scope == "center" and shape.has_groups
                 else _capped_count(view_conditions(shape, v, followup))).label(v) for v in views]
+    if shape.scope == "center":
+        # the active cases the user is responsible for: a landing page with no task of theirs still shows them
+        case = Case.__table__
+        responsible = (select(case.c.id).where(case.c.responsible_id == bindparam("user_id", literal_execute=True),
+                                               case.c.status == literal_column(f"'{CaseStatus.ACTIVE}'"))
+                       .limit(_inline(COUNT_CAP)).subquery())
+        columns.append(select(func.count()).select_from(responsible).scalar_subquery().label("responsible"))
     if any(filters) and not (filters.q or filters.task):
         # free-text filters are left out: a rare name would make the count scan every open task
         columns.append(_capped_count(view_conditions(shape, view, followup, per_row=True)
@@ -432,7 +450,7 @@ def _inbox_statement(shape: _Shape, view: str, sort: str, followup: bool, filter
         part 1: key, name of a process; everything else NULL
 
     The counts are a one-row subquery (its capped counts run once, as InitPlans), LEFT JOINed to the page
-    (a subquery with its own ORDER BY and LIMIT, read from its index as before); the outer ORDER BY
+    (a subquery with its own ORDER BY and LIMIT, read from its index in order); the outer ORDER BY
     repeats the page's order over its 51 rows at most."""
     count_columns = _count_columns(shape, view, followup, filters)
     counted = select(*count_columns).subquery("counts")
@@ -536,7 +554,7 @@ def deadlines(user, now: datetime | None = None, weeks: int = 4, case_id: int | 
     horizon = now + timedelta(weeks=weeks) if weeks else None
 
     timer_conds = [access.timer_filter(user)]
-    task_conds = [HumanTask.state == "open", HumanTask.due_at.is_not(None), access.task_filter(user)]
+    task_conds = [HumanTask.state == TaskStatus.OPEN, HumanTask.due_at.is_not(None), access.task_filter(user)]
     if horizon is not None:
         timer_conds.append(WaitingTimer.due_at < horizon)
         task_conds.append(HumanTask.due_at < horizon)

@@ -30,6 +30,7 @@ from engine import clock, jobs
 from engine.db import db
 from engine.models import MailMessage
 from engine.settings import setting
+from engine.models.statuses import MailStatus
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,8 @@ def queue(to: str, subject: str, body: str, language="de", user_id=None, notific
     """Add a mail to the session (the caller commits); pending for SMTP, or kept locally without MAIL_URL."""
     now = clock.now()
     row = MailMessage(to=to, subject=subject[:255], body=body, language=language, user_id=user_id,
-                      notification_id=notification_id, status="pending" if setting("MAIL_URL") else "local",
+                      notification_id=notification_id,
+                      status=MailStatus.PENDING if setting("MAIL_URL") else MailStatus.LOCAL,
                       attempts=0, next_attempt_at=now, created_at=now)
     db.session.add(row)
     return row
@@ -132,7 +134,7 @@ def send_pending(limit: int = 100) -> dict:
     now = clock.now()
     due = db.session.execute(
         select(MailMessage.id, MailMessage.next_attempt_at)
-        .where(MailMessage.status == "pending", MailMessage.next_attempt_at <= now)
+        .where(MailMessage.status == MailStatus.PENDING, MailMessage.next_attempt_at <= now)
         .order_by(MailMessage.next_attempt_at, MailMessage.id).limit(limit)).all()
     db.session.rollback()
     smtp, connect_error = None, None
@@ -140,7 +142,7 @@ def send_pending(limit: int = 100) -> dict:
         for mail_id, attempt_at in due:
             # Lease the row: whoever moves next_attempt_at first owns this attempt.
             leased = db.session.execute(
-                update(MailMessage).where(MailMessage.id == mail_id, MailMessage.status == "pending",
+                update(MailMessage).where(MailMessage.id == mail_id, MailMessage.status == MailStatus.PENDING,
                                           MailMessage.next_attempt_at == attempt_at)
                 .values(next_attempt_at=now + LEASE, attempts=MailMessage.attempts + 1)
                 .execution_options(synchronize_session=False)).rowcount
@@ -161,7 +163,7 @@ def send_pending(limit: int = 100) -> dict:
             except (OSError, smtplib.SMTPException) as exc:
                 row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
                 if _permanent(exc):
-                    row.status = "failed"
+                    row.status = MailStatus.FAILED
                     counts["failed"] += 1
                 else:
                     row.next_attempt_at = clock.now() + backoff(row.attempts)
@@ -171,7 +173,7 @@ def send_pending(limit: int = 100) -> dict:
                         smtp = None
                 log.warning("mail %s to %s not sent (attempt %s): %s", row.id, row.to, row.attempts, exc)
             else:
-                row.status, row.sent_at, row.last_error = "sent", clock.now(), None
+                row.status, row.sent_at, row.last_error = MailStatus.SENT, clock.now(), None
                 counts["sent"] += 1
             db.session.commit()
     finally:
@@ -191,7 +193,7 @@ def next_attempt_at():
     """When the earliest pending mail is due (for the embedded sweeper's sleep)."""
     if not setting("MAIL_URL"):
         return None
-    return db.session.scalar(select(MailMessage.next_attempt_at).where(MailMessage.status == "pending")
+    return db.session.scalar(select(MailMessage.next_attempt_at).where(MailMessage.status == MailStatus.PENDING)
                              .order_by(MailMessage.next_attempt_at).limit(1))
 
 

@@ -17,6 +17,8 @@ from engine.db import db
 from engine.deploy import latest_definitions
 from engine.errors import Conflict, InvalidData, NotFound
 from engine.models import Case, MessageSubscription, OutboxMessage
+from engine.models.statuses import CaseStatus, MessageStatus
+
 registry = state.registry
 
 _local = threading.local()
@@ -35,7 +37,7 @@ def find_receiver(message: OutboxMessage) -> int | None:
     rows = db.session.execute(
         select(MessageSubscription.case_id, MessageSubscription.correlations)
         .join(Case, Case.id == MessageSubscription.case_id)
-        .where(MessageSubscription.message_name == message.name, Case.status == "active",
+        .where(MessageSubscription.message_name == message.name, Case.status == CaseStatus.ACTIVE,
                MessageSubscription.case_id != message.source_case_id)
         .order_by(MessageSubscription.id)).all()
     exact = [case_id for case_id, corr in rows if corr and _compatible(corr, message.correlations)]
@@ -49,11 +51,11 @@ def deliver_pending(limit=100) -> int:
     """Deliver what can be delivered now. Returns the number delivered."""
 
     delivered = 0
-    pending = db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.status == "pending")
+    pending = db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.status == MessageStatus.PENDING)
                                  .order_by(OutboxMessage.id).limit(limit)).all()
     for message_id in pending:
         message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.id == message_id,
-                                                                OutboxMessage.status == "pending")
+                                                                OutboxMessage.status == MessageStatus.PENDING)
                                     .with_for_update(skip_locked=True))
         if message is None:
             db.session.rollback()

@@ -31,7 +31,6 @@ is not sent any more (the overdue notice says more); overdue and escalation both
 import logging
 from datetime import datetime, timedelta, timezone
 from itertools import groupby
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -42,13 +41,13 @@ from engine.db import db
 from engine.errors import InvalidFields
 from engine.models import CaseEvent, Group, HumanTask, Membership, Notification, NotificationSetting, User
 from engine.settings import setting
-from engine.users import group_display_name
+from engine.group_names import group_display_name
+from engine.models.statuses import NoticeKind, TaskStatus
 
 log = logging.getLogger(__name__)
 
-BERLIN = ZoneInfo("Europe/Berlin")
-KINDS = ("reminder", "overdue", "escalation")
-EVENT_KIND = {"reminder": "reminder_sent", "overdue": "overdue_notice", "escalation": "escalated"}
+EVENT_KIND = {NoticeKind.REMINDER: "reminder_sent", NoticeKind.OVERDUE: "overdue_notice",
+              NoticeKind.ESCALATION: "escalated"}
 
 
 def _before(due, text):
@@ -61,7 +60,7 @@ def _after(due, text):
 
 def schedule(task: HumanTask) -> list[tuple[str, object]]:
     """[(kind, when)] of the deadline notices this task gets, in order."""
-    if task.state != "open" or task.due_at is None:
+    if task.state != TaskStatus.OPEN or task.due_at is None:
         return []
     return [(kind, at) for kind, at in _all_notices(task, task.due_at)
             if task.notice_kinds is None or kind in task.notice_kinds]
@@ -74,9 +73,9 @@ def _all_notices(task, due):
         reminder_at = task.follow_up_at
     created = task.created_at or clock.now()
     if created < reminder_at < due:
-        plan.append(("reminder", reminder_at))
-    plan.append(("overdue", due))
-    plan.append(("escalation", _after(due, setting("ESCALATION_AFTER"))))
+        plan.append((NoticeKind.REMINDER, reminder_at))
+    plan.append((NoticeKind.OVERDUE, due))
+    plan.append((NoticeKind.ESCALATION, _after(due, setting("ESCALATION_AFTER"))))
     return plan
 
 
@@ -120,7 +119,7 @@ def supervisors(task: HumanTask) -> list[User]:
 
 
 def recipients(task: HumanTask, kind: str) -> list[User]:
-    return supervisors(task) if kind == "escalation" else candidates(task)
+    return supervisors(task) if kind == NoticeKind.ESCALATION else candidates(task)
 
 
 # --- sending ---------------------------------------------------------------------------------------
@@ -128,18 +127,17 @@ def recipients(task: HumanTask, kind: str) -> list[User]:
 def _format(value, language):
     if value is None:
         return ""
-    local = value.astimezone(BERLIN)
-    return local.strftime("%d.%m.%Y, %H:%M Uhr") if language == "de" else local.strftime("%Y-%m-%d %H:%M")
+    return clock.format_local(value, language) + (" Uhr" if language == "de" else "")
 
 
 def _context(task: HumanTask, user: User, kind: str) -> dict:
     language = user.language if user.language in mail.LANGUAGES else "de"
-    escalation_at = dict(schedule(task)).get("escalation")
+    escalation_at = dict(schedule(task)).get(NoticeKind.ESCALATION)
     holder = task.assignee.display_name if task.assignee is not None else \
         (", ".join(group_display_name(name, language) for name in task.candidate_groups or []) or "—")
     return {"name": user.display_name, "task": task.title, "case": task.case_reference,
             "subject": task.case_subject, "process": task.process_name, "due": _format(task.due_at, language),
-            "escalation_at": _format(escalation_at, language) if kind == "overdue" else "",
+            "escalation_at": _format(escalation_at, language) if kind == NoticeKind.OVERDUE else "",
             "assigned": task.assignee_id == user.id, "holder": holder,
             # a firm's people open their cases in the portal, never on the center's case page
             "case_path": (f"/portal/cases/{task.case_reference}" if access.party_of(user) == "employer"
@@ -228,7 +226,7 @@ def save_settings(user, form) -> dict:
 def digest_cutoff(now) -> datetime:
     """Notices before this moment go into the digest now: today's LOTSE_DIGEST_HOUR in Berlin once it has
     passed, else yesterday's. So each person gets at most one digest a day, whenever the sweep runs."""
-    local = now.astimezone(BERLIN)
+    local = now.astimezone(clock.BERLIN)
     today = local.replace(hour=setting("DIGEST_HOUR"), minute=0, second=0, microsecond=0)
     return (today if local >= today else today - timedelta(days=1)).astimezone(timezone.utc)
 
@@ -312,13 +310,14 @@ def send_due_notices(now=None, limit=500) -> int:
     """Send every deadline notice that is due; returns how many notices (not recipients) went out."""
     now = now or clock.now()
     sent_count, mails = 0, False
-    ids = db.session.scalars(select(HumanTask.id).where(HumanTask.state == "open", HumanTask.next_notice_at <= now)
+    ids = db.session.scalars(select(HumanTask.id).where(HumanTask.state == TaskStatus.OPEN,
+                                                        HumanTask.next_notice_at <= now)
                              .order_by(HumanTask.next_notice_at, HumanTask.id).limit(limit)).all()
     db.session.rollback()
     for task_id in ids:
         try:
             task = db.session.scalar(
-                select(HumanTask).where(HumanTask.id == task_id, HumanTask.state == "open",
+                select(HumanTask).where(HumanTask.id == task_id, HumanTask.state == TaskStatus.OPEN,
                                         HumanTask.next_notice_at <= now)
                 .with_for_update(skip_locked=True).execution_options(populate_existing=True))
             if task is None:
@@ -328,14 +327,14 @@ def send_due_notices(now=None, limit=500) -> int:
             plan = schedule(task)
             due = [kind for kind, at in plan if kind not in already and at <= now]
             superseded = []
-            if "reminder" in due and "overdue" in due:
-                due.remove("reminder")
-                superseded.append("reminder")
+            if NoticeKind.REMINDER in due and NoticeKind.OVERDUE in due:
+                due.remove(NoticeKind.REMINDER)
+                superseded.append(NoticeKind.REMINDER)
             sent = already + superseded + due
             later = [at for kind, at in plan if kind not in sent]
             # Compare-and-set: on SQLite (no row locks) a second sweeper loses here and sends nothing.
             won = db.session.execute(
-                update(HumanTask).where(HumanTask.id == task.id, HumanTask.state == "open",
+                update(HumanTask).where(HumanTask.id == task.id, HumanTask.state == TaskStatus.OPEN,
                                         HumanTask.next_notice_at == task.next_notice_at)
                 .values(notices_sent=sent, next_notice_at=min(later) if later else None)
                 .execution_options(synchronize_session=False)).rowcount

@@ -13,6 +13,7 @@ from engine import audit, kreise
 from engine.db import db
 from engine.errors import InvalidFields
 from engine.models import Case, HumanTask, Organisation, User
+from engine.models.statuses import OrganisationKind
 
 PAGE_SIZE = 25
 CODE = re.compile(r"^[A-Z]{1,6}$")
@@ -74,7 +75,7 @@ def center_values(data: dict, center: Organisation | None = None) -> dict:
 
 def create_center(data: dict, actor=None) -> Organisation:
     values = center_values(data)
-    center = Organisation(kind="center", **values)
+    center = Organisation(kind=OrganisationKind.CENTER, **values)
     db.session.add(center)
     audit.record(actor, center, "created", {k: {"old": None, "new": v} for k, v in values.items() if v})
     return center
@@ -88,12 +89,12 @@ def update_center(center: Organisation, data: dict, actor=None) -> dict:
 
 
 def centers() -> list[Organisation]:
-    return db.session.scalars(select(Organisation).where(Organisation.kind == "center")
+    return db.session.scalars(select(Organisation).where(Organisation.kind == OrganisationKind.CENTER)
                               .order_by(Organisation.name)).all()
 
 
 def center_by_code(code: str) -> Organisation | None:
-    return db.session.scalar(select(Organisation).where(Organisation.kind == "center",
+    return db.session.scalar(select(Organisation).where(Organisation.kind == OrganisationKind.CENTER,
                                                         Organisation.code == (code or "").strip().upper()))
 
 
@@ -106,7 +107,7 @@ def firm_values(data: dict, center: Organisation | None, firm: Organisation | No
               "sector": _text(data, "sector")}
     if not values["name"]:
         errors["name"] = _l("Bitte geben Sie einen Namen an.")
-    if center is None or center.kind != "center":
+    if center is None or center.kind != OrganisationKind.CENTER:
         errors["center"] = _l("Jede Firma braucht ein Welcome Center, das sie betreut.")
     kreis = _text(data, "kreis")
     values["kreis"] = kreise.canonical(kreis) if kreis else None
@@ -141,7 +142,7 @@ def _kuemmerer(value, firm, errors) -> int | None:
 
 def create_firm(data: dict, center: Organisation | None, actor=None) -> Organisation:
     values = firm_values(data, center)
-    firm = Organisation(kind="employer", **values)
+    firm = Organisation(kind=OrganisationKind.EMPLOYER, **values)
     db.session.add(firm)
     audit.record(actor, firm, "created", {k: {"old": None, "new": v} for k, v in values.items()
                                           if v is not None and k != "center_id"})
@@ -157,7 +158,7 @@ def update_firm(firm: Organisation, data: dict, actor=None) -> dict:
 
 def firms_query(center_id: int | None, search: str = ""):
     """Firms served by a center (every center's with None), by name; `search` matches name, city or Kreis."""
-    query = select(Organisation).where(Organisation.kind == "employer")
+    query = select(Organisation).where(Organisation.kind == OrganisationKind.EMPLOYER)
     if center_id is not None:
         query = query.where(Organisation.center_id == center_id)
     search = (search or "").strip()
@@ -182,7 +183,7 @@ def case_count(firm: Organisation) -> int:
 def merge_firms(keep: Organisation, duplicate: Organisation, actor=None) -> int:
     """Fold `duplicate` into `keep`: its cases, open tasks and people move over, then it is removed.
     Both must be firms of the same center. Returns the number of cases moved."""
-    if keep.id == duplicate.id or keep.kind != "employer" or duplicate.kind != "employer":
+    if keep.id == duplicate.id or keep.kind != OrganisationKind.EMPLOYER or duplicate.kind != OrganisationKind.EMPLOYER:
         raise InvalidFields({"duplicate": _l("Bitte wählen Sie eine andere Firma zum Zusammenführen.")})
     if keep.center_id != duplicate.center_id:
         raise InvalidFields({"duplicate": _l("Nur Firmen desselben Welcome Centers lassen sich zusammenführen.")})

@@ -18,13 +18,14 @@ from engine.db import db
 from engine.forms import FormDefinition, FormDefinitionError
 from engine.models import (Case, CaseComment, CaseEvent, CaseMilestone, FormVersion, HumanTask, Incident,
                            MailMessage, Notification, Organisation, ProcessDefinition, User)
+from engine.models.statuses import MailStatus, OrganisationKind, TaskStatus
 
 TIMELINE_LIMIT = 500
 DONE_LIMIT = 50
 NOTIFICATION_LIMIT = 200
 OUTBOX_PAGE_SIZE = 50
 MAX_OUTBOX_PAGE = 10_000
-MAIL_STATUSES = ("pending", "sent", "failed", "local")
+MAIL_STATUSES = tuple(MailStatus)
 
 
 # --------------------------------------------------------------------------- forms
@@ -105,9 +106,10 @@ def case_page(user, reference: str, now: datetime | None = None, language: str =
                                    .order_by(CaseEvent.id.desc()).limit(1)) if view.timeline else None
     page = CasePage(
         case=case, definition=definition, view=view,
-        tasks=db.session.scalars(tasks.options(joinedload(HumanTask.assignee)).where(HumanTask.state == "open")
+        tasks=db.session.scalars(tasks.options(joinedload(HumanTask.assignee)).where(HumanTask.state == TaskStatus.OPEN)
                                  .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)).all(),
-        done=db.session.scalars(tasks.options(joinedload(HumanTask.completed_by)).where(HumanTask.state != "open")
+        done=db.session.scalars(tasks.options(joinedload(HumanTask.completed_by))
+                                .where(HumanTask.state != TaskStatus.OPEN)
                                 .order_by(HumanTask.completed_at.desc()).limit(DONE_LIMIT)).all(),
         milestones=db.session.scalars(select(CaseMilestone).where(CaseMilestone.case_id == case.id)
                                       .order_by(CaseMilestone.reached_at)).all(),
@@ -201,7 +203,7 @@ class StartChoices:
 
 def start_choices(user) -> StartChoices:
     """The employers the user's center serves and its active people."""
-    employers = db.session.scalars(select(Organisation).where(Organisation.kind == "employer",
+    employers = db.session.scalars(select(Organisation).where(Organisation.kind == OrganisationKind.EMPLOYER,
                                                               Organisation.center_id == user.organisation_id)
                                    .order_by(Organisation.name)).all()
     return StartChoices(employers=employers, team=colleagues(user))

@@ -42,6 +42,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine import casedata, clock, cron, dialect, dmn
 from engine.feel import FeelError
+from engine.models.statuses import NoticeKind
 
 USER_TASK_ATTRIBUTES = ("candidateGroups", "candidateUsers", "assignee", "dueDate", "followUpDate",
                         "priority", "formRef", "formKey")
@@ -182,7 +183,7 @@ def _mapping(node) -> dict:
     return {"text": node.text} if node.text is not None and node.text.strip() else {"text": None}
 
 
-NOTICE_KINDS = ("reminder", "overdue", "escalation")
+NOTICE_KINDS = tuple(NoticeKind)
 
 
 def _notice_kinds(text, node, parser) -> list[str]:

@@ -13,6 +13,7 @@ from engine import audit, cases, invitations, user_sessions, users
 from engine.db import db
 from engine.errors import Conflict, InvalidFields, NotFound
 from engine.models import Case, Group, HumanTask, Organisation, User
+from engine.models.statuses import CaseStatus, OrganisationKind, TaskStatus
 
 # The built-in roles; any other group is a candidate group that diagrams name (camunda:candidateGroups).
 STAFF_ROLES = ("advisor", "supervisor", "process_owner", "admin")
@@ -79,7 +80,8 @@ def person_values(data: dict, organisations: dict[int, Organisation], person: Us
     if unknown:
         errors["groups"] = _l("Unbekannte Rolle oder Gruppe: %(names)s", names=", ".join(unknown))
     elif organisation is not None:
-        wrong = [g for g in groups if (g in STAFF_ROLES) != (organisation.kind == "center") and g in ROLES]
+        staff = organisation.kind == OrganisationKind.CENTER
+        wrong = [g for g in groups if (g in STAFF_ROLES) != staff and g in ROLES]
         if wrong:
             errors["groups"] = _l("Diese Rollen passen nicht zur Organisation: %(names)s", names=", ".join(wrong))
     values["groups"] = sorted(set(groups))
@@ -122,7 +124,7 @@ def update_person(person: User, data: dict, organisations: dict[int, Organisatio
 
 def responsible_cases(person: User) -> list[Case]:
     """The person's active cases, to be given to someone else."""
-    return db.session.scalars(select(Case).where(Case.responsible_id == person.id, Case.status == "active")
+    return db.session.scalars(select(Case).where(Case.responsible_id == person.id, Case.status == CaseStatus.ACTIVE)
                               .order_by(Case.reference)).all()
 
 
@@ -136,7 +138,7 @@ def deactivate(person: User, actor=None) -> list[Case]:
         audit.record(actor, person, "deactivated", {"active": {"old": True, "new": False}})
     db.session.commit()          # the sessions end before the tasks move, whatever happens to those
     claimed = db.session.scalars(select(HumanTask.id).where(HumanTask.assignee_id == person.id,
-                                                            HumanTask.state == "open")).all()
+                                                            HumanTask.state == TaskStatus.OPEN)).all()
     for task_id in claimed:       # one transaction per case, as every case change
         try:
             cases.release_task(task_id, actor, reason="deactivated")

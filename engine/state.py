@@ -10,6 +10,7 @@ import json
 from collections import OrderedDict
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import date, datetime
 from importlib.metadata import version as package_version
 from typing import NamedTuple
@@ -39,6 +40,7 @@ from engine.errors import InvalidData
 from engine.parsing import CorrelatedMessageEventDefinition, DeadlineTimeDateEventDefinition
 from engine.models import (CaseEvent, ExternalTask, HumanTask, HumanTaskGroup, MessageSubscription, OutboxMessage,
                            ProcessDefinition, User, WaitingTimer)
+from engine.models.statuses import CaseStatus, MessageStatus, TaskStatus
 
 LIBRARY_VERSION = package_version("SpiffWorkflow")
 TIMER_KINDS = {TimeDateEventDefinition: "date", DeadlineTimeDateEventDefinition: "date",
@@ -328,7 +330,7 @@ def _open_human_task(case, task, definition, now) -> HumanTask:
         due_at=due_at, follow_up_at=follow_up_at,
         priority=priority, form_key=form_key, notice_kinds=ext.get("notices"),
         form_version_id=(definition.forms or {}).get(form_key) if form_key else None,
-        state="open", created_at=now, notices_sent=[],
+        state=TaskStatus.OPEN, created_at=now, notices_sent=[],
     )
     notifications.update_next_notice(row)      # what the mapper hook does for rows the session writes
     return row
@@ -340,8 +342,52 @@ def awaited(event) -> list:
     return list(event.event_definitions) if isinstance(event, MultipleEventDefinition) else [event]
 
 
-def waiting(workflow) -> list[tuple]:
-    """What the case waits for, as comparable rows: timers with their due time, message subscriptions.
+class AwaitedTimer(NamedTuple):
+    """A timer the case waits for (a row of `waiting_timer`)."""
+    task_id: str
+    element_id: str
+    name: str
+    kind: str                   # date | duration | cycle | timer
+    actor: str | None
+    due: datetime
+    cycles_left: int | None     # a cycle timer's repetitions left (-1 unbounded); None for other timers
+
+
+class AwaitedMessage(NamedTuple):
+    """A message the case waits for (a row of `message_subscription`)."""
+    message_name: str
+    element_id: str
+    correlations: dict
+
+
+class AwaitedExternal(NamedTuple):
+    """An external task waiting for a worker (a row of `external_task`, engine.external_tasks)."""
+    task_id: str
+    element_id: str
+    name: str
+    topic: str
+    priority: int
+
+
+class CycleFired(NamedTuple):
+    timer: AwaitedTimer
+    repetitions: int
+
+
+@dataclass
+class SyncOutcome:
+    """What `sync` changed."""
+    opened: list                # task rows that opened
+    closed: list                # task rows that closed (completed or cancelled)
+    new_subscriptions: set      # message names the case newly waits for
+    cycles_fired: list[CycleFired]
+    failed: list                # task attribute errors: those tasks wait in ERROR
+    moves: bool                 # the case has a ready task or waits for something
+
+
+def waiting(workflow) -> list[AwaitedTimer | AwaitedMessage | AwaitedExternal]:
+    """What the case waits for, as comparable rows: timers with their due time, message subscriptions,
+    external tasks.
 
     `sync` compares this before and after a change and rewrites the waiting tables only when
     it differs (most task completions change nothing here). Correlations are copied, because
@@ -357,19 +403,19 @@ def waiting(workflow) -> list[tuple]:
                 if isinstance(pending.value, str):
                     cycle = task._get_internal_data("event_value") \
                         if isinstance(event, CycleTimerEventDefinition) else None
-                    rows.append(("timer", str(task.id), element_id, spec.bpmn_name or element_id,
-                                 TIMER_KINDS.get(type(event), "timer"), properties(spec).get("actor"),
-                                 clock.deadline_instant(pending.value),
-                                 cycle["cycles"] if cycle else None))
+                    rows.append(AwaitedTimer(str(task.id), element_id, spec.bpmn_name or element_id,
+                                             TIMER_KINDS.get(type(event), "timer"), properties(spec).get("actor"),
+                                             clock.deadline_instant(pending.value),
+                                             cycle["cycles"] if cycle else None))
             elif isinstance(event, MessageEventDefinition):
                 correlations = task.workflow.correlations or workflow.correlations or {}
-                rows.append(("message", event.name, element_id, copy.deepcopy(correlations)))
+                rows.append(AwaitedMessage(event.name, element_id, copy.deepcopy(correlations)))
     for task in workflow.get_tasks(state=TaskState.STARTED):
         if parsing.is_external(task.task_spec):      # waits for a worker (engine.external_tasks)
             spec = task.task_spec
             service = spec.extensions["service"]
-            rows.append(("external", str(task.id), spec.bpmn_id, spec.bpmn_name, service["topic"],
-                         _priority(service.get("priority"))))
+            rows.append(AwaitedExternal(str(task.id), spec.bpmn_id, spec.bpmn_name, service["topic"],
+                                        _priority(service.get("priority"))))
     return rows
 
 
@@ -441,39 +487,36 @@ def _row(obj) -> dict:
 
 
 def _rewrite_waiting(case, workflow, before, rows, writes, process_key) -> None:
-    kinds_before = {row[0] for row in before}
-    if "timer" in kinds_before:
+    if any(isinstance(row, AwaitedTimer) for row in before):
         writes.timers_of_cases.append(case.id)
-    if "message" in kinds_before:
+    if any(isinstance(row, AwaitedMessage) for row in before):
         writes.subscriptions_of_cases.append(case.id)
     # External task rows keep their lock and retries while the task runs: only what started or ended changes.
-    external_before = {row[1] for row in before if row[0] == "external"}
-    external_now = {row[1] for row in rows if row[0] == "external"}
+    external_before = {row.task_id for row in before if isinstance(row, AwaitedExternal)}
+    external_now = {row.task_id for row in rows if isinstance(row, AwaitedExternal)}
     for task_id in external_before - external_now:
         task = find_task(workflow, task_id)
         done = task is not None and task.state == TaskState.COMPLETED
         writes.external_ended["completed" if done else "cancelled"].append(task_id)
     for row in rows:
-        if row[0] == "external":
-            if row[1] not in external_before:
-                _, task_id, element_id, name, topic, priority = row
+        if isinstance(row, AwaitedExternal):
+            if row.task_id not in external_before:
                 writes.external_tasks.append(dict(
-                    id=task_id, case_id=case.id, center_id=case.center_id, topic=topic, element_id=element_id,
-                    element_name=name, process_key=process_key, priority=priority, state="open", worker_id=None,
-                    lock_expires_at=None, retries=None, error_message=None, error_details=None,
-                    created_at=clock.now(), ended_at=None))
-        elif row[0] == "timer":
-            _, task_id, element_id, name, kind, actor, due, _ = row
-            writes.timers.append(dict(case_id=case.id, center_id=case.center_id, task_id=task_id,
-                                      element_id=element_id, name=name, kind=kind, actor=actor, due_at=due))
+                    id=row.task_id, case_id=case.id, center_id=case.center_id, topic=row.topic,
+                    element_id=row.element_id, element_name=row.name, process_key=process_key,
+                    priority=row.priority, state="open", worker_id=None, lock_expires_at=None, retries=None,
+                    error_message=None, error_details=None, created_at=clock.now(), ended_at=None))
+        elif isinstance(row, AwaitedTimer):
+            writes.timers.append(dict(case_id=case.id, center_id=case.center_id, task_id=row.task_id,
+                                      element_id=row.element_id, name=row.name, kind=row.kind, actor=row.actor,
+                                      due_at=row.due))
         else:
-            _, message_name, element_id, correlations = row
-            writes.subscriptions.append(dict(case_id=case.id, message_name=message_name,
-                                             element_id=element_id, correlations=correlations))
+            writes.subscriptions.append(dict(case_id=case.id, message_name=row.message_name,
+                                             element_id=row.element_id, correlations=row.correlations))
 
 
-def sync(case, workflow, waiting_before: list[tuple], open_rows: dict, writes: DerivedWrites,
-         keep_with=None) -> dict:
+def sync(case, workflow, waiting_before: list, open_rows: dict, writes: DerivedWrites,
+         keep_with=None) -> SyncOutcome:
     """Bring the case row and its derived tables in line with `workflow`. Returns what changed.
 
     `waiting_before` is `waiting()` of the workflow as it was loaded (the derived tables
@@ -514,10 +557,10 @@ def _sync(case, workflow, waiting_before, open_rows, writes, keep_with=None):
     for task_id, row in open_rows.items():
         if task_id in ready:
             continue
-        if row.state == "open":
+        if row.state == TaskStatus.OPEN:
             spiff_task = find_task(workflow, task_id)
             done = spiff_task is not None and spiff_task.state == TaskState.COMPLETED
-            row.state = "completed" if done else "cancelled"
+            row.state = TaskStatus.COMPLETED if done else TaskStatus.CANCELLED
         row.completed_at = row.completed_at or now
         closed.append(row)
     writes.groups_of_tasks += [row.id for row in closed]   # the group index holds open tasks only
@@ -525,41 +568,41 @@ def _sync(case, workflow, waiting_before, open_rows, writes, keep_with=None):
     waiting_now = waiting(workflow)
     if waiting_now != waiting_before:
         _rewrite_waiting(case, workflow, waiting_before, waiting_now, writes, facts.key)
-    subscribed_before = {row[1] for row in waiting_before if row[0] == "message"}
-    subscribed = {row[1] for row in waiting_now if row[0] == "message"}
-    case.next_timer_at = min((row[6] for row in waiting_now if row[0] == "timer"), default=None)
-    if workflow.completed and case.status == "active":
-        case.status = "completed" if workflow.success else "cancelled"
+    subscribed_before = {row.message_name for row in waiting_before if isinstance(row, AwaitedMessage)}
+    subscribed = {row.message_name for row in waiting_now if isinstance(row, AwaitedMessage)}
+    case.next_timer_at = min((row.due for row in waiting_now if isinstance(row, AwaitedTimer)), default=None)
+    if workflow.completed and case.status == CaseStatus.ACTIVE:
+        case.status = CaseStatus.COMPLETED if workflow.success else CaseStatus.CANCELLED
         case.ended_at = now
     case.updated_at = now
     case.state = dump(workflow)
     case.serializer_version = SERIALIZER_VERSION
     case.library_version = LIBRARY_VERSION
-    return {"opened": opened, "closed": closed, "new_subscriptions": subscribed - subscribed_before,
-            "cycles_fired": _cycles_fired(waiting_before, waiting_now, now), "failed": failed,
-            "moves": bool(ready) or bool(waiting_now)}
+    return SyncOutcome(opened=opened, closed=closed, new_subscriptions=subscribed - subscribed_before,
+                       cycles_fired=_cycles_fired(waiting_before, waiting_now, now), failed=failed,
+                       moves=bool(ready) or bool(waiting_now))
 
 
-def _cycles_fired(before, after, now) -> list[tuple]:
-    """(timer row, repetitions) for cycle timers that fired in this change.
+def _cycles_fired(before, after, now) -> list[CycleFired]:
+    """The cycle timers that fired in this change, with how often.
 
     A repeating timer's task does not complete between repetitions, so the engine reports
-    nothing to log; the repetitions left (row[7]; -1 unbounded) tell how often it fired.
+    nothing to log; the repetitions left (`cycles_left`; -1 unbounded) tell how often it fired.
     """
-    later_rows = {row[1]: row for row in after if row[0] == "timer"}
+    later_rows = {row.task_id: row for row in after if isinstance(row, AwaitedTimer)}
     fired = []
     for row in before:
-        if row[0] != "timer" or row[4] != "cycle":
+        if not isinstance(row, AwaitedTimer) or row.kind != "cycle":
             continue
-        later, bounded = later_rows.get(row[1]), row[7] > 0
+        later, bounded = later_rows.get(row.task_id), row.cycles_left > 0
         if later is not None:
-            count = row[7] - later[7] if bounded else int(later[6] != row[6])
-        elif row[6] > now:
+            count = row.cycles_left - later.cycles_left if bounded else int(later.due != row.due)
+        elif row.due > now:
             count = 0                      # cancelled before it was due
         else:
-            count = row[7] if bounded else 1   # ran out (or its activity ended) after firing
+            count = row.cycles_left if bounded else 1   # ran out (or its activity ended) after firing
         if count > 0:
-            fired.append((row, count))
+            fired.append(CycleFired(row, count))
     return fired
 
 
@@ -571,6 +614,6 @@ def collect_thrown_messages(case, workflow):
             continue
         db.session.add(OutboxMessage(source_case_id=case.id, name=event.event_definition.name,
                                      event=registry.convert(event), correlations=event.correlations or {},
-                                     status="pending", created_at=clock.now()))
+                                     status=MessageStatus.PENDING, created_at=clock.now()))
         count += 1
     return count

@@ -29,6 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.db import db
 from engine.models import GroupTaskCount, HumanTask, HumanTaskGroup
+from engine.models.statuses import TaskStatus
 
 _NOTES = "lotse_group_task_counts"      # session.info key: {(center_id, candidates): delta}
 _table = GroupTaskCount.__table__
@@ -41,7 +42,7 @@ def candidates_key(names) -> str:
 
 def counted(state, assignee_id, follow_up_at) -> bool:
     """Whether a task with these values is in its center's kept group count."""
-    return state == "open" and assignee_id is None and follow_up_at is None
+    return state == TaskStatus.OPEN and assignee_id is None and follow_up_at is None
 
 
 def note(session: Session, center_id: int, names, delta: int) -> None:
@@ -69,7 +70,7 @@ def _old(obj, attribute: str):
 
 def note_task_changes(session, _flush_context, _instances):
     for obj in session.new:
-        if isinstance(obj, HumanTask) and counted(obj.state or "open", obj.assignee_id, obj.follow_up_at):
+        if isinstance(obj, HumanTask) and counted(obj.state or TaskStatus.OPEN, obj.assignee_id, obj.follow_up_at):
             note(session, obj.center_id, obj.group_index_names, +1)
     for obj in session.dirty:
         if isinstance(obj, HumanTask) and session.is_modified(obj):
@@ -119,7 +120,7 @@ def rebuild(connection=None) -> int:
     rows = connection.execute(
         select(task.c.center_id, task.c.id, group.c.group_name)
         .join(group, group.c.task_id == task.c.id)
-        .where(task.c.state == "open", task.c.assignee_id.is_(None), task.c.follow_up_at.is_(None))
+        .where(task.c.state == TaskStatus.OPEN, task.c.assignee_id.is_(None), task.c.follow_up_at.is_(None))
         .order_by(task.c.id))
     tally, current, names, center = Counter(), None, [], None
     for center_id, task_id, name in rows:

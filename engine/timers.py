@@ -40,6 +40,7 @@ from engine.db import db, end_session
 from engine.errors import Conflict, NotFound
 from engine.models import Case, HumanTask, ProcessDefinition, TimerStart
 from engine.settings import setting
+from engine.models.statuses import CaseStatus, TaskStatus
 
 log = logging.getLogger(__name__)
 
@@ -163,8 +164,8 @@ def sweep(now=None, limit=500, time_budget=None) -> dict:
 
 def next_due_at():
     """The earliest moment anything will be due (for the embedded sweeper's sleep)."""
-    times = [db.session.scalar(select(func.min(Case.next_timer_at)).where(Case.status == "active")),
-             db.session.scalar(select(func.min(HumanTask.next_notice_at)).where(HumanTask.state == "open")),
+    times = [db.session.scalar(select(func.min(Case.next_timer_at)).where(Case.status == CaseStatus.ACTIVE)),
+             db.session.scalar(select(func.min(HumanTask.next_notice_at)).where(HumanTask.state == TaskStatus.OPEN)),
              mail.next_attempt_at(), db.session.scalar(select(func.min(TimerStart.next_at)))]
     db.session.rollback()
     times = [t for t in times if t is not None]

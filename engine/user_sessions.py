@@ -3,7 +3,7 @@
 Logout ends one; a new password or deactivation ends all of a user's (engine/users.py). A session
 also ends SESSION_IDLE_TIMEOUT seconds after its last request and SESSION_MAX_AGE seconds after login.
 The browser's cookie carries a random token (inside Flask's signed session); the table keeps only
-its SHA-256. `web.auth.views.load_user` checks the token in the same statement that loads the user.
+its SHA-256. `engine.users.session_user` checks the token in the same statement that loads the user.
 """
 import hashlib
 import secrets

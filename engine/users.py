@@ -3,11 +3,13 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload, with_expression
 
-from engine import login_throttle, user_sessions
+from engine import login_throttle, notifications, user_sessions
 from engine.db import db
-from engine.models import Group, Organisation, User
+from engine.group_names import GROUP_LABELS_DE
+from engine.models import Group, Organisation, User, UserSession
 from engine.settings import setting
 
 
@@ -19,33 +21,6 @@ def _hasher_with(time_cost: int, memory_cost: int, parallelism: int) -> Password
 def _hasher() -> PasswordHasher:
     """The argon2id hasher at the deployment's cost (ARGON2_* settings; a hash keeps its own cost for checking)."""
     return _hasher_with(setting("ARGON2_TIME_COST"), setting("ARGON2_MEMORY_COST"), setting("ARGON2_PARALLELISM"))
-
-GROUP_LABELS = {
-    "advisor": "Beratung (Welcome Center)",
-    "supervisor": "Leitung (Welcome Center)",
-    "process_owner": "Prozessverantwortliche",
-    "employer": "Arbeitgeber / Kümmerer:in",
-    "worker": "Internationale Fachkraft",
-    "admin": "Administration",
-}
-# What mails in English call the groups (the rest of the app translates GROUP_LABELS through its catalog).
-GROUP_LABELS_EN = {
-    "advisor": "Advice (Welcome Center)",
-    "supervisor": "Management (Welcome Center)",
-    "process_owner": "Process owners",
-    "employer": "Employer / welcome officer",
-    "worker": "International skilled worker",
-    "admin": "Administration",
-}
-
-
-def group_display_name(name: str, language: str = "de") -> str:
-    """A candidate group as people read it (never its id, e.g. 'advisor'); an unknown group by its stored label."""
-    labels = GROUP_LABELS_EN if language == "en" else GROUP_LABELS
-    if name in labels:
-        return labels[name]
-    group = db.session.scalar(select(Group).where(Group.name == name))
-    return group.label if group is not None and group.label else name
 
 
 def hash_password(password: str) -> str:
@@ -110,7 +85,7 @@ def deactivate(user: User) -> None:
 def get_group(name: str) -> Group:
     group = db.session.scalar(select(Group).where(Group.name == name))
     if group is None:
-        group = Group(name=name, label=GROUP_LABELS.get(name, name))
+        group = Group(name=name, label=GROUP_LABELS_DE.get(name, name))
         db.session.add(group)
         db.session.flush()
     return group
@@ -143,3 +118,31 @@ def ensure_user(username, display_name, *, organisation, groups=(), password=Non
 
 def find_user(username: str) -> User | None:
     return db.session.scalar(select(User).where(User.username == username))
+
+
+# The session's user with organisation, groups and unread notifications, and the login session that
+# vouches for it, in one statement (every page needs all of them); built once, so SQLAlchemy keeps
+# its cache key.
+_SESSION_USER = (select(User, UserSession.id, UserSession.last_seen_at)
+                 .join(UserSession, UserSession.user_id == User.id)
+                 .options(joinedload(User.organisation), joinedload(User.groups),
+                          with_expression(User.unread_notifications, notifications.unread_column(User)))
+                 .where(User.id == bindparam("user_id"), User.active.is_(True), *user_sessions.LIVE))
+
+
+def session_user(user_id: int, token: str) -> User | None:
+    """The active user whose live login session has `token`, or None; notes that the session was used."""
+    row = db.session.execute(_SESSION_USER, {"user_id": user_id, **user_sessions.live_parameters(token)}
+                             ).unique().one_or_none()
+    if row is None:
+        return None
+    user, session_id, last_seen_at = row
+    user_sessions.seen(session_id, last_seen_at)
+    return user
+
+
+def set_language(user: User, language: str) -> None:
+    """Remember the user's interface language for their next login too. Commits."""
+    if user.language != language:
+        user.language = language
+        db.session.commit()

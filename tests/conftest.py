@@ -87,7 +87,7 @@ def app(request):
         db.engine.dispose()
 
 
-def _truncate(app):
+def empty_tables(app):
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     if app.backend == "postgresql":
         db.session.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
@@ -101,7 +101,7 @@ def _truncate(app):
 def ctx(app):
     """An app context on a clean database, with the clock frozen."""
     with app.app_context():
-        _truncate(app)
+        empty_tables(app)
         state.spec_cache.clear()
         clock.freeze()
         try:

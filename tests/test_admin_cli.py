@@ -2,7 +2,7 @@
 database, centers, firms and users, the all-or-nothing CSV import and the deploy warning."""
 from click.testing import CliRunner
 
-from tests.test_cli import Result, cli_env, lotse  # noqa: F401  (a fresh SQLite database per test)
+from tests.test_cli import Result, cli_env, lotse, migrated_database  # noqa: F401  (a fresh SQLite database per test)
 from web.cli import cli
 
 PASSWORD = "Rheinufer-bei-Nacht\nRheinufer-bei-Nacht\n"

@@ -6,6 +6,7 @@ second or two each); `lotse serve` runs as a real process, through the installed
 """
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -32,13 +33,29 @@ class Result(NamedTuple):
 
 @pytest.fixture
 def cli_env(tmp_path):
+    return _environment(f"sqlite:///{tmp_path}/cli.db")
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory):
+    """A SQLite file that `lotse db upgrade` brought to the newest schema, once per session: each test
+    gets a copy of it (migrating costs a second or so)."""
+    path = tmp_path_factory.mktemp("cli-schema") / "cli.db"
+    env = {**_environment(f"sqlite:///{path}")}
+    outcome = CliRunner().invoke(cli, ["db", "upgrade"], env=env, prog_name="lotse")
+    assert outcome.exit_code == 0, outcome.output
+    return path
+
+
+def _environment(database_url):
     cheap_hashes = {f"LOTSE_{key}": str(value) for key, value in CHEAP_PASSWORD_HASHES.items()}
-    return {"DATABASE_URL": f"sqlite:///{tmp_path}/cli.db", "LOTSE_SECRET_KEY": "cli-test", "REDIS_URL": None,
-            **cheap_hashes}
+    return {"DATABASE_URL": database_url, "LOTSE_SECRET_KEY": "cli-test", "REDIS_URL": None, **cheap_hashes}
 
 
 @pytest.fixture
-def lotse(cli_env):
+def lotse(cli_env, migrated_database):
+    """The CLI on a fresh database of its own (a copy of the migrated one)."""
+    shutil.copyfile(migrated_database, cli_env["DATABASE_URL"].removeprefix("sqlite:///"))
     runner = CliRunner()
 
     def run(*args, ok=True):
@@ -53,7 +70,6 @@ def lotse(cli_env):
         if ok:
             assert result.returncode == 0, result.stderr
         return result
-    run("db", "upgrade")
     return run
 
 

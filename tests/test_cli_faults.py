@@ -3,7 +3,7 @@ import json
 import sqlite3
 
 from tests.conftest import FIXTURES
-from tests.test_cli import cli_env, lotse  # noqa: F401  (fixtures)
+from tests.test_cli import cli_env, lotse, migrated_database  # noqa: F401  (fixtures)
 
 
 def open_tasks(env, title):

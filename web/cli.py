@@ -15,6 +15,7 @@ from sqlalchemy import select
 from engine import settings
 from engine.errors import DeploymentRejected, LotseError
 from web import security
+from engine.models.statuses import OrganisationKind, TaskStatus
 
 
 def _create_app():
@@ -82,7 +83,7 @@ def _warn_unstaffed_groups(definition, user):
     """The deployer's center (or, without --as, every center) should have someone in each group a diagram names."""
     from engine import organisations, people
     centers = [user.organisation] if user is not None and user.organisation is not None \
-        and user.organisation.kind == "center" else organisations.centers()
+        and user.organisation.kind == OrganisationKind.CENTER else organisations.centers()
     names = people.named_groups(definition)
     for center in centers:
         for name in people.groups_without_members(names, center.id):
@@ -116,10 +117,11 @@ def start(key, data, username, center, subject):
     center_row = None
     if center:
         center_row = db.session.scalar(select(Organisation).where(Organisation.code == center))
-    elif user is not None and user.organisation and user.organisation.kind == "center":
+    elif user is not None and user.organisation and user.organisation.kind == OrganisationKind.CENTER:
         center_row = user.organisation
     else:
-        center_row = db.session.scalar(select(Organisation).where(Organisation.kind == "center").limit(1))
+        center_row = db.session.scalar(select(Organisation)
+                                       .where(Organisation.kind == OrganisationKind.CENTER).limit(1))
     if center_row is None:
         _fail("no Welcome Center found; give --center or --as a center user")
     try:
@@ -153,7 +155,7 @@ def tasks(username):
     from engine import access
     from engine.db import db
     from engine.models import HumanTask
-    query = select(HumanTask).where(HumanTask.state == "open").order_by(HumanTask.due_at, HumanTask.created_at)
+    query = select(HumanTask).where(HumanTask.state == TaskStatus.OPEN).order_by(HumanTask.due_at, HumanTask.created_at)
     user = _user(username)
     if user is not None:
         query = query.where(access.task_filter(user))

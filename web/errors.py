@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from engine.db import db
+from engine.db import discard_changes
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ def invalid_data(error: InvalidData):
 
 def unexpected(_error):
     """An unhandled fault (Flask has logged it with its traceback)."""
-    db.session.rollback()
+    discard_changes()
     try:
         return render_template("errors/500.html"), 500
     except Exception:                                   # the layout needs the database, which may be the fault

@@ -1,36 +1,17 @@
-"""Jinja filters and helpers shared by every blueprint's templates."""
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
-from flask_babel import format_date, format_time, format_timedelta, get_translations
+"""Jinja helpers shared by every blueprint's templates (the date filters are web/dates.py's)."""
+from flask_babel import get_translations
 from jinja2 import pass_context
 from markupsafe import Markup
 
 from engine import clock
-
-BERLIN = ZoneInfo("Europe/Berlin")
-
-
-def local_datetime(value: datetime | None):
-    """Berlin time with a 4-digit year and no seconds: '06.12.2026, 15:00' (de), 'Dec 6, 2026, 3:00 PM' (en).
-    (Babel's "short" has a 2-digit year, its "medium" the seconds.)"""
-    if value is None:
-        return ""
-    local = value.astimezone(BERLIN).replace(tzinfo=None)
-    return f"{format_date(local, 'medium')}, {format_time(local, 'short')}"
-
-
-def relative(value: datetime | None):
-    if value is None:
-        return ""
-    return format_timedelta(value - clock.now(), add_direction=True, threshold=1.1)
+from web import dates
 
 
 def translations_for_render():
     """`gettext`, `ngettext` and `_` bound to the request's catalog for one render.
 
     They shadow Flask-Babel's template globals, which look the catalog up again for every string
-    (~7 µs: app context, domain, locale, cache), and a page has dozens. `_` is `gettext` itself rather
+    (app context, domain, locale, cache), and a page has dozens. `_` is `gettext` itself rather
     than Jinja's alias, which would pass each call through a second `Context.call`. Looked up per render, not per
     request, so a `force_locale` around a render still applies. Jinja's newstyle semantics: the text
     is autoescaped, then formatted with `%` and the keyword arguments (escaped in turn).
@@ -41,7 +22,7 @@ def translations_for_render():
     def gettext(context, string, **variables):
         text = catalog.ugettext(string)
         if not variables and "%" not in text:
-            # nothing to format: Markup's `%` would still wrap the empty dict for escaping (~5 µs a string)
+            # nothing to format: Markup's `%` would still wrap the empty dict for escaping
             return Markup(text) if context.eval_ctx.autoescape else text
         return (Markup(text) if context.eval_ctx.autoescape else text) % variables
 
@@ -55,6 +36,5 @@ def translations_for_render():
 
 def register(app):
     app.context_processor(translations_for_render)
-    app.jinja_env.filters["local_datetime"] = local_datetime
-    app.jinja_env.filters["relative"] = relative
+    dates.register(app)
     app.jinja_env.globals["now"] = clock.now

@@ -29,6 +29,7 @@ from markupsafe import Markup
 from engine.forms import (CHOICE_TYPES, MESSAGES, Component, FeelError, FormDefinition, FormMessage,
                           TRUE_STRINGS, compile_expression, evaluate, option_token, read_submitted,
                           submission_state)
+from engine.i18n import N_
 
 __all__ = ["render_form", "build_view", "message_text", "translate_errors", "ui_text", "render_markdown",
            "template_environment", "TEMPLATE_DIR", "SCRIPT_PATH"]
@@ -36,10 +37,6 @@ __all__ = ["render_form", "build_view", "message_text", "translate_errors", "ui_
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 SCRIPT_PATH = "dist/form-conditionals.js"  # relative to web/static; built from assets/
 
-
-def N_(text: str) -> str:
-    """Marks a message id for extraction (pybabel's default keywords include `N_`)."""
-    return text
 
 
 # UI strings of the rendered form: code -> (English message id, German default)

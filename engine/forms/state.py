@@ -4,6 +4,7 @@ options a choice offers, decided as form-js decides it; and reading a submission
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import InvalidOperation
 from typing import Any, Mapping
 

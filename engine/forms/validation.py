@@ -18,13 +18,10 @@ from engine.forms.definition import CHOICE_TYPES, Component, FormDefinition, Opt
 from engine.forms.state import FormState, evaluate, submission_state, submission_values
 from engine.forms.values import (FALSE_STRINGS, TRUE_STRINGS, number_out, option_token, parse_date,
                                  parse_number, parse_time)
+from engine.i18n import N_
 
 _MAX_TEXT = 100_000  # longest string value taken from a submission
 
-
-def N_(text: str) -> str:
-    """Marks a message id for extraction (pybabel's default keywords include `N_`)."""
-    return text
 
 
 # code -> (English message id for the catalogs, German default). Params use %(name)s.

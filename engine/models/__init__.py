@@ -19,8 +19,11 @@ from engine.models.worker_link import WorkerLink
 from engine.models.document import CaseDocument
 from engine.models.conversation import CaseMessage
 
+from engine.models.statuses import CaseStatus, MailStatus, MessageStatus, NoticeKind, OrganisationKind, TaskStatus
+
 __all__ = ["Organisation", "User", "Group", "Membership", "UserSession", "LoginAttempt", "Deployment", "DeployedFile", "FormVersion",
            "ProcessDefinition", "Case", "CaseComment", "CaseMilestone", "HumanTask", "HumanTaskGroup", "GroupTaskCount",
            "WaitingTimer", "MessageSubscription", "OutboxMessage", "ExternalTask", "TimerStart", "CaseEvent", "Incident",
            "Notification", "NotificationSetting", "MailMessage", "AuditEntry", "UserToken", "WorkerLink",
-           "CaseDocument", "CaseMessage"]
+           "CaseDocument", "CaseMessage",
+           "CaseStatus", "TaskStatus", "MailStatus", "MessageStatus", "OrganisationKind", "NoticeKind"]

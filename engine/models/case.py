@@ -4,6 +4,7 @@ from sqlalchemy import Boolean, DDL, ForeignKey, Index, Integer, String, Text, e
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import JSONText, UTCDateTime, db, utcnow
+from engine.models.statuses import CaseStatus
 
 
 class Case(db.Model):
@@ -22,7 +23,7 @@ class Case(db.Model):
     center_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     employer_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     subject: Mapped[str] = mapped_column(String(200), default="")    # person or firm the case is about
-    status: Mapped[str] = mapped_column(String(16), default="active")  # active | completed | cancelled
+    status: Mapped[str] = mapped_column(String(16), default="active")  # CaseStatus
     has_incident: Mapped[bool] = mapped_column(Boolean, default=False)
     responsible_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     parent_case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
@@ -47,7 +48,7 @@ class Case(db.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.status == "active"
+        return self.status == CaseStatus.ACTIVE
 
 
 # The case list (engine.case_list) reads a page as the first rows of one of these, in its order: the center's

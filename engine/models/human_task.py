@@ -7,6 +7,7 @@ from sqlalchemy.sql import coercions, operators, roles
 from sqlalchemy.sql.elements import UnaryExpression
 
 from engine.db import JSONText, UTCDateTime, db, utcnow
+from engine.models.statuses import TaskStatus
 
 
 class HumanTask(db.Model):
@@ -46,7 +47,7 @@ class HumanTask(db.Model):
     priority: Mapped[int] = mapped_column(Integer, default=50)
     form_key: Mapped[str | None] = mapped_column(String(128))
     form_version_id: Mapped[int | None] = mapped_column(ForeignKey("form_version.id"))
-    state: Mapped[str] = mapped_column(String(16), default="open", active_history=True)  # open | completed | cancelled
+    state: Mapped[str] = mapped_column(String(16), default="open", active_history=True)  # TaskStatus
     draft: Mapped[dict | None] = mapped_column(JSONText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -65,7 +66,7 @@ class HumanTask(db.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.state == "open"
+        return self.state == TaskStatus.OPEN
 
     @property
     def group_index_names(self) -> list[str]:
@@ -127,8 +128,8 @@ def _desc_nulls_last_postgresql(element, compiler, **kw):
 #   tasks, so these partial indexes replace a plain index on it, which every task completion had to update;
 #   organisations are never deleted, so the foreign key needs none.)
 # (ASC indexes keep NULLs last on PostgreSQL, matching ORDER BY due_at NULLS LAST; SQLite cannot say it.)
-_open = HumanTask.state == "open"
-_open_with_employer = (HumanTask.state == "open") & HumanTask.employer_id.is_not(None)
+_open = HumanTask.state == TaskStatus.OPEN
+_open_with_employer = (HumanTask.state == TaskStatus.OPEN) & HumanTask.employer_id.is_not(None)
 Index("ix_human_task_open_center_due", HumanTask.center_id, HumanTask.due_at, HumanTask.id,
       postgresql_where=_open, sqlite_where=_open)
 Index("ix_human_task_open_center_due_desc", HumanTask.center_id, _DescNullsLast(HumanTask.due_at), HumanTask.id,
@@ -147,8 +148,8 @@ Index("ix_human_task_open_employer_due", HumanTask.employer_id, HumanTask.due_at
 # for an employer user the same with the open, unassigned tasks of their firm in (center, id) order,
 # merged with the 'employer' group rows (`ix_human_task_group_group_center`: group, center, task id).
 # "My tasks": the user's open tasks. (Index-only needs a vacuumed table: autovacuum in production.)
-_open_unassigned = (HumanTask.state == "open") & HumanTask.assignee_id.is_(None)
-_open_assigned = (HumanTask.state == "open") & HumanTask.assignee_id.is_not(None)
+_open_unassigned = (HumanTask.state == TaskStatus.OPEN) & HumanTask.assignee_id.is_(None)
+_open_assigned = (HumanTask.state == TaskStatus.OPEN) & HumanTask.assignee_id.is_not(None)
 _open_unassigned_with_employer = _open_unassigned & HumanTask.employer_id.is_not(None)
 Index("ix_human_task_open_unassigned", HumanTask.center_id, HumanTask.id, HumanTask.follow_up_at,
       postgresql_where=_open_unassigned, sqlite_where=_open_unassigned)

@@ -16,7 +16,7 @@ class Notification(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
     task_id: Mapped[str | None] = mapped_column(String(36))
-    kind: Mapped[str] = mapped_column(String(32))            # reminder | overdue | escalation
+    kind: Mapped[str] = mapped_column(String(32))            # NoticeKind, or 'incident', 'assigned'
     title: Mapped[str] = mapped_column(String(255))
     body: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -23,7 +23,7 @@ class Organisation(db.Model):
     __tablename__ = "organisation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))             # 'center' | 'employer'
+    kind: Mapped[str] = mapped_column(String(16))             # OrganisationKind
     name: Mapped[str] = mapped_column(String(200))
     # Short code of a center, used in case references (WC-AC-2026-00042).
     code: Mapped[str | None] = mapped_column(String(8), unique=True)

@@ -16,7 +16,7 @@ class OutboxMessage(db.Model):
     name: Mapped[str] = mapped_column(String(128))
     event: Mapped[dict] = mapped_column(JSONText)            # the serialized BpmnEvent
     correlations: Mapped[dict] = mapped_column(JSONText, default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending|delivered|unroutable
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # MessageStatus
     target_case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id", ondelete="SET NULL"))
     attempts: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(Text)

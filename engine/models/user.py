@@ -41,7 +41,7 @@ class User(UserMixin, db.Model):
     organisation = relationship("Organisation", foreign_keys=[organisation_id])
     groups = relationship("Group", secondary="membership", lazy="selectin", order_by="Group.name")
     # Unread notifications (capped), read with the session's user for every page's header
-    # (web.auth.views.load_user); None where a user is loaded otherwise.
+    # (engine.users.session_user); None where a user is loaded otherwise.
     unread_notifications: Mapped[int | None] = query_expression()
 
     @property

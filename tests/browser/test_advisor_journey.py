@@ -7,6 +7,7 @@ from sqlalchemy import select
 from engine import cases
 from engine.db import db
 from engine.models import HumanTask
+from tests.browser.axe import assert_accessible
 
 
 def _open_task(case):
@@ -25,7 +26,18 @@ def test_claim_invalid_form_complete_and_case_advances(ws, new_page, shot):
     expect(row).to_contain_text("Unterlagen prüfen")
     shot(page, "inbox-group")
     row.get_by_role("button", name="Übernehmen").click()
-    expect(page.locator(".flash-success")).to_contain_text("übernommen")
+    # claimed in place: the row stays in the tab being looked at, marked as the advisor's, until reload
+    expect(row).to_contain_text("von Ihnen übernommen")
+    expect(row.get_by_role("button", name="Freigeben")).to_be_visible()
+    assert page.url.endswith("view=group")
+    shot(page, "inbox-group-claimed")
+    assert_accessible(page)
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(row.get_by_role("button", name="Freigeben")).to_be_visible()
+    page.screenshot(path="/tmp/arch-inbox-claimed-phone.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.reload()
+    expect(page.locator("tr", has_text=ravi.reference)).to_have_count(0)
     page.get_by_role("link", name=re.compile("Meine Aufgaben")).click()
     row = page.locator("tr", has_text=ravi.reference)
     expect(row).to_be_visible()

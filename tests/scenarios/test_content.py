@@ -17,6 +17,7 @@ from engine.db import db
 from engine.forms import FormDefinition
 from engine.models import FormVersion
 from engine.parsing import NOTICE_KINDS
+from tests.conftest import empty_tables
 from tests.scenarios.driver import ROOT, Journey, iso
 
 PATH_BASE = dict(nationality_group="third_country", has_job_offer=True, qualification_type="academic",
@@ -41,10 +42,26 @@ def bundle(ctx):
     return {d.key: (d, state.spec_cache.get(d.id)[0]) for d in result.created}
 
 
-def decide(bundle, decision_id, **data):
+@pytest.fixture(scope="module")
+def specs(app):
+    """{process key: spec} of the bundle as the engine runs them (restored from the JSON stored at deploy),
+    deployed once for the module's decision-table tests: they only evaluate the specs' tables and store
+    nothing. The next test's `ctx` empties the database again."""
+    with app.app_context():
+        empty_tables(app)
+        result = deploy.deploy(deploy.collect_files([ROOT / "bpmn", ROOT / "forms"]))
+        db.session.commit()
+        state.spec_cache.clear()
+        restored = {d.key: state.spec_cache.get(d.id)[0] for d in result.created}
+        state.spec_cache.clear()
+        db.session.remove()
+    return restored
+
+
+def decide(specs, decision_id, **data):
     """Evaluate a bundled decision table as the deployed business rule task does, in the engine's sandbox."""
     key, element = DECISIONS[decision_id]
-    rule = bundle[key][1].task_specs[element]
+    rule = specs[key].task_specs[element]
     task = SimpleNamespace(data=dict(data), workflow=SimpleNamespace(script_engine=sandbox.script_engine))
     return dict(rule.dmnEngine.result(task))
 
@@ -135,8 +152,8 @@ def test_bundle_deploys_through_the_engine(ctx):
     (dict(degree_comparable=False, annual_salary=40000.0), ("skilled_worker_academic", True, True)),
     (dict(qualification_type="none", degree_comparable=False, annual_salary=30000.0), ("individual_review", False, True)),
 ])
-def test_worker_path_table(bundle, case, expected):
-    result = decide(bundle, "worker_path", **{**PATH_BASE, **case})
+def test_worker_path_table(specs, case, expected):
+    result = decide(specs, "worker_path", **{**PATH_BASE, **case})
     assert (result["proposed_residence_path"], result["recognition_required"], result["ba_approval_required"]) == expected
 
 
@@ -151,8 +168,8 @@ def test_worker_path_table(bundle, case, expected):
     ("commercial_industrial", "vocational", False, "ihk_fosa"),
     ("other", "none", False, "other"),
 ])
-def test_recognition_body_table(bundle, group, qualification, regulated, body):
-    result = decide(bundle, "recognition_body", occupation_group=group, qualification_type=qualification,
+def test_recognition_body_table(specs, group, qualification, regulated, body):
+    result = decide(specs, "recognition_body", occupation_group=group, qualification_type=qualification,
                             regulated_profession=regulated)
     assert result["proposed_recognition_body"] == body
 
@@ -163,8 +180,8 @@ def test_recognition_body_table(bundle, group, qualification, regulated, body):
     ("funding", False, "ba_funding"), ("housing", False, "municipality_housing"),
     ("labour_rights", False, "fair_work"), ("something_else", False, "welcome_center"),
 ])
-def test_referral_partner_table(bundle, topic, craft, partner):
-    assert decide(bundle, "referral_partner", referral={"topic": topic}, firm_is_craft=craft)["referral_partner"] == partner
+def test_referral_partner_table(specs, topic, craft, partner):
+    assert decide(specs, "referral_partner", referral={"topic": topic}, firm_is_craft=craft)["referral_partner"] == partner
 
 
 @pytest.mark.parametrize("path, ba_approval, label, legal_basis", [
@@ -174,18 +191,18 @@ def test_referral_partner_table(bundle, topic, craft, partner):
     ("recognition_measures", True, "Anerkennungsmaßnahmen", "§ 16d Abs. 1 AufenthG"),
     ("individual_review", True, "Einzelfallprüfung", ""),
 ])
-def test_residence_path_facts_table(bundle, path, ba_approval, label, legal_basis):
-    result = decide(bundle, "residence_path_facts", residence_path=path, ba_approval_required=ba_approval)
+def test_residence_path_facts_table(specs, path, ba_approval, label, legal_basis):
+    result = decide(specs, "residence_path_facts", residence_path=path, ba_approval_required=ba_approval)
     assert (result["residence_path_label"], result["legal_basis"]) == (label, legal_basis)
 
 
-def test_every_path_the_proposal_table_names_has_its_facts(bundle):
+def test_every_path_the_proposal_table_names_has_its_facts(specs):
     """What `worker_path` proposes, `residence_path_facts` labels the same way (one source after a change)."""
     for case in ({}, dict(nationality_group="eu"), dict(has_job_offer=False), dict(annual_salary=60000.0),
                  dict(annual_salary=46000.0, shortage_or_starter=True),
                  dict(qualification_type="vocational", degree_comparable=False, annual_salary=40000.0)):
-        proposal = decide(bundle, "worker_path", **{**PATH_BASE, **case})
-        facts = decide(bundle, "residence_path_facts", **proposal, residence_path=proposal["proposed_residence_path"])
+        proposal = decide(specs, "worker_path", **{**PATH_BASE, **case})
+        facts = decide(specs, "residence_path_facts", **proposal, residence_path=proposal["proposed_residence_path"])
         assert (facts["residence_path_label"], facts["legal_basis"]) == (
             proposal["residence_path_label"], proposal["legal_basis"])
 

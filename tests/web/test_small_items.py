@@ -8,7 +8,7 @@ from sqlalchemy import select
 from engine import cases, clock
 from engine.db import db
 from engine.models import HumanTask
-from web.advisor.display import Dates
+from web.dates import Dates
 
 
 @pytest.mark.parametrize("days, expected", [(10, "in 10 Tagen"), (13, "in 13 Tagen"), (14, "in 2 Wochen"),
@@ -35,7 +35,7 @@ def test_a_completed_task_does_not_say_when_it_is_due(ws, client_for):
 
 def test_the_outbox_and_notifications_show_four_digit_years(ctx):
     from datetime import datetime, timezone
-    from web.filters import local_datetime
+    from web.dates import local_datetime
     with ctx.test_request_context("/"):
         assert local_datetime(datetime(2026, 12, 6, 14, 0, tzinfo=timezone.utc)) == "06.12.2026, 15:00"
 

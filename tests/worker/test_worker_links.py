@@ -38,7 +38,7 @@ def test_the_next_step_has_its_date_in_the_workers_locale(workers, client_for):
     worker.post("/w/language", {"language": "en"})
     page = worker.get("/w/").get_data(as_text=True)
     from babel.dates import format_skeleton
-    from web.filters import BERLIN
+    from engine.clock import BERLIN
     day = due.astimezone(BERLIN).date()
     assert f"Register your address by {format_skeleton('yMMMMd', day, locale='en')}" in page
     worker.post("/w/language", {"language": "de"})

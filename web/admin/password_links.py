@@ -3,8 +3,7 @@ the link is the credential. The answer to "forgot password" is the same whether 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import invitations, login_throttle, mail
-from engine.db import db
+from engine import admin, invitations, login_throttle
 from engine.errors import InvalidFields
 from engine.login_throttle import Throttled
 from web.auth.views import _throttled_page as throttled_page
@@ -20,14 +19,13 @@ def set_password(token):
     errors = {}
     if request.method == "POST":
         try:
-            invitations.redeem(token, request.form.get("password", ""), request.form.get("password_repeat", ""))
+            admin.save(invitations.redeem, token, request.form.get("password", ""),
+                       request.form.get("password_repeat", ""))
         except InvalidFields as exc:
-            db.session.rollback()
             if "token" in exc.errors:
                 return render_template("admin/link_refused.html", message=exc.errors["token"]), 410
             errors = exc.errors
         else:
-            db.session.commit()
             flash(_("Ihr Passwort ist gespeichert. Bitte melden Sie sich an."), "success")
             return redirect(url_for("auth.login"))
     return render_template("admin/set_password.html", user=link.user, purpose=link.purpose,
@@ -42,9 +40,7 @@ def forgot_password():
             login_throttle.begin(login, request.remote_addr or "")
         except Throttled as error:
             return throttled_page("admin/forgot_password.html", error)
-        invitations.request_reset(login)
-        db.session.commit()
-        mail.after_commit_send_mail()
+        admin.save(invitations.request_reset, login)
         flash(_("Wenn es zu dieser Angabe einen Zugang mit E-Mail-Adresse gibt, ist ein Link für ein neues "
                 "Passwort unterwegs."), "success")
         return redirect(url_for("auth.login"))

@@ -1,12 +1,11 @@
 """Admin pages. Thin: web/permissions.py and engine/access.py decide who may act; each view calls one
-engine operation and commits.
+engine operation through `engine.admin.save` (which commits) and reads through `engine.admin`.
 A person or firm of another center is a 404, as if it did not exist."""
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
-from engine import access, audit, invitations, kreise, mail, organisations, people
-from engine.db import db
+from engine import access, admin, audit, invitations, kreise, organisations, people
 from engine.errors import InvalidFields
 from engine.models import Organisation, User
 from web.admin import bp
@@ -18,38 +17,19 @@ audit_required = requires(access.may_read_audit)
 
 
 def _center() -> Organisation:
-    return db.session.get(Organisation, access.administered_center_id(current_user))
+    return admin.center_of(current_user)
 
 
 def _firm(firm_id) -> Organisation:
-    firm = db.session.get(Organisation, firm_id)
-    if firm is None or firm.kind != "employer" or not access.administers(current_user, firm):
-        abort(404)
-    return firm
+    return admin.firm(current_user, firm_id) or abort(404)
 
 
 def _person(user_id) -> User:
-    person = db.session.get(User, user_id)
-    if person is None or not access.administers(current_user, person):
-        abort(404)
-    return person
-
-
-def _organisations() -> dict[int, Organisation]:
-    """The organisations the admin may put people in: their center and the firms it serves."""
-    center = _center()
-    firms = db.session.scalars(organisations.firms_query(center.id)).all()
-    return {org.id: org for org in [center, *firms]}
+    return admin.person(current_user, user_id) or abort(404)
 
 
 def _page() -> int:
     return max(1, request.args.get("page", 1, type=int))
-
-
-def _saved(message):
-    db.session.commit()
-    mail.after_commit_send_mail()
-    flash(message, "success")
 
 
 SIZE_LABELS = {"micro": _l("Kleinstunternehmen"), "small": _l("Kleines Unternehmen"),
@@ -100,12 +80,11 @@ def center():
     if request.method == "POST":
         data = {**request.form, "areas": request.form.getlist("areas")}
         try:
-            organisations.update_center(center, data, current_user)
+            admin.save(organisations.update_center, center, data, current_user)
         except InvalidFields as exc:
-            db.session.rollback()
             errors = exc.errors
         else:
-            _saved(_("Die Angaben des Welcome Centers sind gespeichert."))
+            flash(_("Die Angaben des Welcome Centers sind gespeichert."), "success")
             return redirect(url_for("admin.center"))
     return render_template("admin/center.html", center=center, form=request.form if errors else None,
                            errors=errors, kreise=kreise.ALL), 422 if errors else 200
@@ -127,12 +106,11 @@ def firm_new():
     errors = {}
     if request.method == "POST":
         try:
-            firm = organisations.create_firm(request.form, _center(), current_user)
+            firm = admin.save(organisations.create_firm, request.form, _center(), current_user)
         except InvalidFields as exc:
-            db.session.rollback()
             errors = exc.errors
         else:
-            _saved(_("Die Firma %(name)s ist angelegt.", name=firm.name))
+            flash(_("Die Firma %(name)s ist angelegt.", name=firm.name), "success")
             return redirect(url_for("admin.firm", firm_id=firm.id))
     return render_template("admin/firm.html", firm=None, form=request.form, errors=errors,
                            kreise=kreise.ALL), 422 if errors else 200
@@ -144,16 +122,14 @@ def firm(firm_id):
     firm, errors = _firm(firm_id), {}
     if request.method == "POST":
         try:
-            organisations.update_firm(firm, request.form, current_user)
+            admin.save(organisations.update_firm, firm, request.form, current_user)
         except InvalidFields as exc:
-            db.session.rollback()
             errors = exc.errors
         else:
-            _saved(_("Die Angaben der Firma sind gespeichert."))
+            flash(_("Die Angaben der Firma sind gespeichert."), "success")
             return redirect(url_for("admin.firm", firm_id=firm.id))
-    staff = db.session.scalars(people.people_query([firm.id])).all()
     return render_template("admin/firm.html", firm=firm, form=request.form if errors else None, errors=errors,
-                           kreise=kreise.ALL, people=staff, cases=organisations.case_count(firm)), \
+                           kreise=kreise.ALL, people=admin.firm_staff(firm), cases=organisations.case_count(firm)), \
         422 if errors else 200
 
 
@@ -167,14 +143,13 @@ def firm_merge(firm_id):
         if duplicate is None:
             raise InvalidFields({"duplicate": _("Bitte wählen Sie die doppelte Firma aus.")})
         name = duplicate.name
-        moved = organisations.merge_firms(keep, duplicate, current_user)
+        moved = admin.save(organisations.merge_firms, keep, duplicate, current_user)
     except InvalidFields as exc:
-        db.session.rollback()
         for message in exc.errors.values():
             flash(str(message), "error")
         return redirect(url_for("admin.firm", firm_id=keep.id))
-    _saved(_("%(name)s ist mit dieser Firma zusammengeführt; %(count)s Fälle gehören jetzt hierher.",
-             name=name, count=moved))
+    flash(_("%(name)s ist mit dieser Firma zusammengeführt; %(count)s Fälle gehören jetzt hierher.",
+            name=name, count=moved), "success")
     return redirect(url_for("admin.firm", firm_id=keep.id))
 
 
@@ -184,17 +159,14 @@ def firm_merge(firm_id):
 @admin_required
 def people_list():
     search = request.args.get("q", "")
-    orgs = _organisations()
-    rows = db.session.scalars(people.people_query(list(orgs), search).offset((_page() - 1) * people.PAGE_SIZE)
-                              .limit(people.PAGE_SIZE + 1)).all()
-    return render_template("admin/people.html", people=rows[:people.PAGE_SIZE],
-                           has_next=len(rows) > people.PAGE_SIZE, page=_page(), q=search)
+    rows, has_next = admin.people_page(current_user, search, _page())
+    return render_template("admin/people.html", people=rows, has_next=has_next, page=_page(), q=search)
 
 
 def _person_form(person, errors):
     return render_template("admin/person.html", person=person, errors=errors,
                            form=request.values if errors or person is None else None,
-                           organisations=list(_organisations().values()), roles=people.ROLES,
+                           organisations=list(admin.assignable_organisations(current_user).values()), roles=people.ROLES,
                            groups=people.candidate_groups(),
                            responsible=people.responsible_cases(person) if person else []), 422 if errors else 200
 
@@ -206,13 +178,13 @@ def person_new():
     if request.method == "POST":
         data = {**request.form, "groups": request.form.getlist("groups")}
         try:
-            person = people.create_person(data, _organisations(), current_user)
+            person = admin.save(people.create_person, data, admin.assignable_organisations(current_user),
+                                current_user)
         except InvalidFields as exc:
-            db.session.rollback()
             errors = exc.errors
         else:
             created = _("%(name)s ist angelegt.", name=person.display_name)
-            _saved(f"{created} {_('Die Einladung ist verschickt.')}" if person.email else created)
+            flash(f"{created} {_('Die Einladung ist verschickt.')}" if person.email else created, "success")
             return redirect(url_for("admin.person", user_id=person.id))
     return _person_form(None, errors)
 
@@ -224,12 +196,12 @@ def person(user_id):
     if request.method == "POST":
         data = {**request.form, "groups": request.form.getlist("groups")}
         try:
-            people.update_person(person, data, _organisations(), current_user)
+            admin.save(people.update_person, person, data, admin.assignable_organisations(current_user),
+                       current_user)
         except InvalidFields as exc:
-            db.session.rollback()
             errors = exc.errors
         else:
-            _saved(_("Die Angaben sind gespeichert."))
+            flash(_("Die Angaben sind gespeichert."), "success")
             return redirect(url_for("admin.person", user_id=person.id))
     return _person_form(person, errors)
 
@@ -239,9 +211,8 @@ def person(user_id):
 def person_deactivate(user_id):
     person = _person(user_id)
     try:
-        people.deactivate(person, current_user)
+        admin.save(people.deactivate, person, current_user)
     except InvalidFields as exc:
-        db.session.rollback()
         flash(str(exc.errors.get("user", exc)), "error")
     else:
         flash(_("%(name)s ist deaktiviert; alle Anmeldungen sind beendet und übernommene Aufgaben "
@@ -253,8 +224,8 @@ def person_deactivate(user_id):
 @admin_required
 def person_reactivate(user_id):
     person = _person(user_id)
-    people.reactivate(person, current_user)
-    _saved(_("%(name)s ist wieder aktiv.", name=person.display_name))
+    admin.save(people.reactivate, person, current_user)
+    flash(_("%(name)s ist wieder aktiv.", name=person.display_name), "success")
     return redirect(url_for("admin.person", user_id=person.id))
 
 
@@ -263,13 +234,12 @@ def person_reactivate(user_id):
 def person_reset(user_id):
     person = _person(user_id)
     try:
-        people.reset_password(person, current_user)
+        admin.save(people.reset_password, person, current_user)
     except InvalidFields as exc:
-        db.session.rollback()
         flash(str(next(iter(exc.errors.values()))), "error")
     else:
-        _saved(_("Das Passwort ist zurückgesetzt; %(name)s hat einen Link für ein neues bekommen.",
-                 name=person.display_name))
+        flash(_("Das Passwort ist zurückgesetzt; %(name)s hat einen Link für ein neues bekommen.",
+                name=person.display_name), "success")
     return redirect(url_for("admin.person", user_id=person.id))
 
 
@@ -278,12 +248,11 @@ def person_reset(user_id):
 def person_invite(user_id):
     person = _person(user_id)
     try:
-        invitations.issue(person, "invitation", current_user)
+        admin.save(invitations.issue, person, "invitation", current_user)
     except InvalidFields as exc:
-        db.session.rollback()
         flash(str(next(iter(exc.errors.values()))), "error")
     else:
-        _saved(_("Die Einladung ist verschickt."))
+        flash(_("Die Einladung ist verschickt."), "success")
     return redirect(url_for("admin.person", user_id=person.id))
 
 

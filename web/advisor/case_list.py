@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from engine import case_list
 from web.advisor import bp
-from web.advisor.display import dates
+from web.dates import dates
 from web.permissions import staff_required
 
 

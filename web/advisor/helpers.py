@@ -7,12 +7,13 @@ import json
 from datetime import date, datetime
 
 from flask import url_for
-from flask_babel import format_currency, format_date, format_decimal, format_time, lazy_gettext as _l
+from flask_babel import format_currency, format_decimal, lazy_gettext as _l
 from flask_login import current_user
 
-from engine import access
+from engine import access, group_names
 from engine.forms import parse_number
 from web.advisor import bp
+from web.dates import dates
 
 ACTOR_LABELS = {
     "center": _l("Welcome Center"),
@@ -57,14 +58,6 @@ STATUS_LABELS = {
     "cancelled": _l("Abgebrochen"),
 }
 
-GROUP_LABELS = {
-    "advisor": _l("Beratung"),
-    "supervisor": _l("Leitung"),
-    "employer": _l("Arbeitgeber"),
-    "worker": _l("Fachkraft"),
-    "process_owner": _l("Prozessverantwortliche"),
-    "admin": _l("Administration"),
-}
 
 
 def translate_label(text: str) -> str:
@@ -93,10 +86,10 @@ def display_value(value, info: dict | None = None) -> str:
     if info.get("type") == "number" and isinstance(value, (int, float, str)):
         return _number(value, info)
     if isinstance(value, datetime):
-        from web.advisor.filters import dt as local_datetime
+        from web.dates import local_datetime
         return local_datetime(value)
     if isinstance(value, date):
-        return format_date(value, "medium")
+        return dates().day(value)
     if isinstance(value, str) and len(value) >= 10 and value[4:5] == "-" and value[7:8] == "-":
         return _iso_date(value)
     if isinstance(value, (list, tuple)):
@@ -123,14 +116,14 @@ def _number(value, info: dict) -> str:
 
 
 def _iso_date(value: str) -> str:
-    """'2026-12-06' as 06.12.2026 (German) or Dec 6, 2026; with a time, the time after it."""
+    """'2026-12-06' as 06.12.2026 (German) or 6 Dec 2026; with a time, the time after it."""
     try:
         if len(value) == 10:
-            return format_date(date.fromisoformat(value), "medium")
+            return dates().day(date.fromisoformat(value))
         moment = datetime.fromisoformat(value)
     except ValueError:
         return value
-    return f"{format_date(moment.date(), 'medium')}, {format_time(moment.time(), 'short')}"
+    return f"{dates().day(moment.date())}, {moment.hour:02d}:{moment.minute:02d}"
 
 
 def labelled(data: dict, labels: dict, collected: set) -> list[dict]:
@@ -160,7 +153,7 @@ def workspace_globals():
             "actor_label": lambda a: ACTOR_LABELS.get(a or "", a or ""),
             "event_label": lambda k: EVENT_LABELS.get(k, k),
             "status_label": lambda s: STATUS_LABELS.get(s, s),
-            "group_label": lambda g: GROUP_LABELS.get(g, g),
+            "group_label": lambda g: group_names.GROUP_LABELS.get(g, g),
             "capped": capped,
             "is_staff": lambda: current_user.is_authenticated and access.is_staff(current_user),
             "may_use_workspace": lambda: current_user.is_authenticated and access.may_use_workspace(current_user),

@@ -8,119 +8,14 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from engine import access, cases, clock, inbox as queries, pages
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.models import HumanTask
 from web.advisor import bp
-from web.advisor.display import dates
-from web.advisor.filters import priority_class
 from web.permissions import workspace_required
-
-
-def N_(text: str) -> str:
-    """Marks a message for extraction (pybabel -k N_); translated later with the request's catalog."""
-    return text
-
-
-# The table rows of the inbox are HTML built here rather than in Jinja: 50 rows of ~60 template fragments
-# each were the largest part of the page's time. Everything that comes from the data is escaped.
-_LABELS = {"overdue": N_("überfällig"), "today": N_("heute"), "later": N_("später"), "draft": N_("Entwurf"),
-           "claim": N_("Übernehmen"), "unclaim": N_("Freigeben"), "prio": N_("Priorität"),
-           "high": N_("hoch"), "normal": N_("normal"), "low": N_("niedrig"),
-           "claim_label": N_("„%(title)s“ für %(ref)s übernehmen"),
-           "unclaim_label": N_("„%(title)s“ für %(ref)s freigeben"),
-           "assign_to": N_("Zuweisen an"), "assign": N_("Zuweisen")}
-_NONE = '<span class="muted">—</span>'
-
-
-def render_rows(rows, now, here: str, user_id: int, team=(), assign: bool = False, all_view: bool = False) -> Markup:
-    """The `<tr>`s of one inbox page: what the filters `tr`, `due_state`, `relative_to`, `dt`, `iso` and
-    `priority_class` give, formatted with the request's `Dates` in one pass. `all_view` adds the assignee
-    column, `assign` the supervisors' "assign to" form (with `team` as choices)."""
-    if not rows:
-        return Markup("")
-    d = dates()
-    gettext, relative, absolute, due_state = d.gettext, d.relative, d.absolute, d.due_state
-    label = {key: gettext(text) for key, text in _LABELS.items()}
-    translated: dict[str, str] = {}          # titles and process names repeat: translate and escape once
-
-    def tr(text):
-        if not text:
-            return ""
-        if text not in translated:
-            translated[text] = escape(gettext(text))
-        return translated[text]
-    # URLs are built once with a placeholder and filled in per row (url_for costs ~10 µs a call).
-    task_url, case_url, claim_url, unclaim_url, assign_url = (
-        str(escape(url_for(endpoint, **kw))) for endpoint, kw in (
-            ("advisor.task", {"task_id": "__ID__", "next": here}), ("advisor.case", {"reference": "__REF__"}),
-            ("advisor.claim", {"task_id": "__ID__"}), ("advisor.unclaim", {"task_id": "__ID__"}),
-            ("advisor.assign", {"task_id": "__ID__"})))
-    csrf = (f'<input type="hidden" name="csrf_token" value="{escape(generate_csrf())}">'
-            f'<input type="hidden" name="next" value="{escape(here)}">')
-    people = [(u, escape(u.display_name)) for u in team] if assign else []
-    out = []
-    for t in rows:
-        task_id, reference, title = escape(t.id), escape(t.case_reference), tr(t.title)
-        subject = escape(t.case_subject)
-        due, follow, created = t.due_at, t.follow_up_at, t.created_at
-        state = due_state(due)                       # "overdue" | "today" | ""
-        row_class = f' class="row--{state}"' if state else ""
-        draft = f' <span class="badge badge--draft">{label["draft"]}</span>' if t.has_draft else ""
-        due_cell = _NONE
-        if due is not None:
-            badge = f'<strong class="badge badge--{state}">{label[state]}</strong> ' if state else ""
-            due_cell = (f'<span class="due{" due--" + state if state else ""}">{badge}'
-                        f'<time datetime="{due.isoformat()}">{relative(due)}</time> '
-                        f'<span class="due__abs">{absolute(due)}</span></span>')
-        follow_cell = _NONE
-        if follow is not None:
-            later = f'<span class="badge badge--later">{label["later"]}</span> ' if follow > now else ""
-            follow_cell = f'{later}<time datetime="{follow.isoformat()}">{absolute(follow)}</time>'
-        priority = priority_class(t.priority)
-        assignee = f"<td>{escape(t.assignee_name) if t.assignee_name else '—'}</td>" if all_view else ""
-        action = ""
-        if t.assignee_id is None or t.assignee_id == user_id:
-            which = "claim" if t.assignee_id is None else "unclaim"
-            href = (claim_url if which == "claim" else unclaim_url).replace("__ID__", task_id)
-            button = "small" if which == "claim" else "small secondary"
-            aria = label[which + "_label"] % {"title": title, "ref": reference}
-            action = (f'\n        <form method="post" action="{href}" class="inline-form">{csrf}<button type="submit" '
-                      f'class="{button}" aria-label="{aria}">{label[which]}</button></form>')
-        assign_form = ""
-        # only the task's candidates are offered (and whoever holds it now)
-        choices = [(u.id, name) for u, name in people if u.id == t.assignee_id or access.can_be_assigned(u, t)]
-        if choices:
-            options = "".join(f'<option value="{uid}" {"selected" if uid == t.assignee_id else ""}>{name}</option>'
-                              for uid, name in choices)
-            assign_form = f"""
-        <form method="post" action="{assign_url.replace("__ID__", task_id)}" class="inline-form assign-form">
-          {csrf}
-          <label for="assign-{task_id}" class="visually-hidden">{label["assign_to"]} ({title}, {reference})</label>
-          <select id="assign-{task_id}" name="assignee">
-            {options}
-          </select>
-          <button type="submit" class="small">{label["assign"]}</button>
-        </form>
-        """
-        out.append(f"""
-    <tr data-task-id="{task_id}"{row_class}>
-      <td class="task-title"><a href="{task_url.replace("__ID__", task_id)}">{title}</a>{draft}</td>
-      <td><a href="{case_url.replace("__REF__", reference)}">{reference}</a><br><span class="subject">{subject}</span></td>
-      <td>{tr(t.process_name)}</td>
-      <td>{due_cell}</td>
-      <td>{follow_cell}</td>
-      <td><span class="prio prio--{priority}" title="{label["prio"]} {int(t.priority)}">{label[priority]}</span></td>
-      <td><time datetime="{created.isoformat()}" title="{absolute(created)}">{relative(created)}</time></td>
-      {assignee}
-      <td class="actions">{action}
-        {assign_form}
-      </td>
-    </tr>
-  """)
-    return Markup("".join(out))
+from engine.models.statuses import TaskStatus
 
 
 @bp.route("/")
@@ -139,13 +34,24 @@ def inbox():
         return redirect(url_for("advisor.inbox", **query.args(page=1)))
     can_see_all = access.can_see_all_tasks(user)
     team = pages.colleagues(user) if query.view == "all" and can_see_all else []
+    # only the task's candidates are offered (and whoever holds it now)
+    assignable = {t.id: people for t in page.rows
+                  if (people := [u for u in team if u.id == t.assignee_id or access.can_be_assigned(u, t)])}
     here = url_for("advisor.inbox", **query.args())
-    rows = render_rows(page.rows, now, here, user.id, team=team, assign=can_see_all and query.view == "all",
-                       all_view=query.view == "all")
     # A GET reads without a transaction (engine.db.read_without_transaction): no BEGIN, no COMMIT, and
     # psycopg keeps its prepared statements, and so PostgreSQL's plans, for the next request.
-    return render_template("advisor/inbox.html", page=page, query=query, now=now, team=team, here=here,
-                           rows=rows, views=queries.tab_views(user), can_assign_all=can_see_all)
+    return render_template("advisor/inbox.html", page=page, query=query, now=now, here=here, assignable=assignable,
+                           links=row_links(here), views=queries.tab_views(user), can_assign_all=can_see_all)
+
+
+def row_links(here: str) -> dict:
+    """What the inbox rows link to, with `__ID__` (task id) and `__REF__` (case reference) to fill in, and the
+    hidden fields of their forms, made once per page: a 50-row page would otherwise build a few hundred URLs."""
+    return {"task": url_for("advisor.task", task_id="__ID__", next=here),
+            "case": url_for("advisor.case", reference="__REF__"),
+            **{name: url_for(f"advisor.{name}", task_id="__ID__") for name in ("claim", "unclaim", "assign")},
+            "hidden": Markup('<input type="hidden" name="csrf_token" value="{}">'
+                             '<input type="hidden" name="next" value="{}">').format(generate_csrf(), here)}
 
 
 def _task_or_404(task_id) -> HumanTask:
@@ -158,21 +64,25 @@ def _task_or_404(task_id) -> HumanTask:
 def conflict_message(row: HumanTask, fallback: str = "") -> str:
     """Why an action on a task did not happen, in the user's language."""
     row = pages.fresh_task(row)
-    if row.state == "completed":
+    if row.state == TaskStatus.COMPLETED:
         who = row.completed_by.display_name if row.completed_by is not None else _("jemand anderes")
-        from web.advisor.filters import dt as local_datetime
+        from web.dates import local_datetime
         return _("„%(title)s“ wurde inzwischen von %(who)s erledigt (%(when)s). Ihre Eingaben wurden nicht gespeichert.",
                  title=_(row.title), who=who, when=local_datetime(row.completed_at))
-    if row.state != "open":
+    if row.state != TaskStatus.OPEN:
         return _("„%(title)s“ ist nicht mehr offen: der Fall ist weitergelaufen.", title=_(row.title))
     if row.assignee_id is not None and row.assignee_id != current_user.id:
         return _("„%(title)s“ ist %(who)s zugewiesen.", title=_(row.title), who=row.assignee.display_name)
     return fallback or _("Die Aufgabe wurde inzwischen geändert. Bitte laden Sie die Seite neu.")
 
 
-def _act(task_id, action):
+def _act(task_id, action, in_place=False):
+    """Do `action` on a task and go back to the page it came from. `in_place`: asked by htmx from an inbox
+    row, a success answers with the row as it is now, which replaces the old one (it stays in its tab,
+    marked, until the page is loaded again); a failure sends the browser to the page, with the message."""
     row = _task_or_404(task_id)
     back = access.safe_next(request.form.get("next"), url_for("advisor.inbox"))
+    in_place = in_place and request.headers.get("HX-Request") == "true"
     try:
         action(row)
     except NotFound:
@@ -181,6 +91,14 @@ def _act(task_id, action):
         flash(conflict_message(row, str(exc)), "error")
     except (Forbidden, InvalidData) as exc:
         flash(_forbidden_text(row, exc), "error")
+    else:
+        if in_place:
+            changed = queries.inbox_row(current_user, row.id)
+            if changed is not None:
+                return render_template("advisor/_claimed_row.html", row=changed, now=clock.now(),
+                                       links=row_links(back))
+    if in_place:
+        return "", 204, {"HX-Redirect": back}
     return redirect(back)
 
 
@@ -195,8 +113,9 @@ def _forbidden_text(row, exc):
 def claim(task_id):
     def do(row):
         cases.claim_task(row.id, current_user)
-        flash(_("Sie haben „%(title)s“ übernommen.", title=_(row.title)), "success")
-    return _act(task_id, do)
+        if request.headers.get("HX-Request") != "true":     # in place, the row says so
+            flash(_("Sie haben „%(title)s“ übernommen.", title=_(row.title)), "success")
+    return _act(task_id, do, in_place=True)
 
 
 @bp.route("/tasks/<task_id>/unclaim", methods=["POST"])

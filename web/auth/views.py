@@ -9,25 +9,11 @@ import math
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload, with_expression
-
-from engine import access, notifications, passwords, user_sessions, users
-from engine.db import db
+from engine import access, passwords, user_sessions, users
 from engine.login_throttle import Throttled
-from engine.models import User, UserSession
 from web.auth import bp
 
 SESSION_TOKEN = "session_token"       # the key of the login session's token in Flask's cookie
-
-# The session's user with organisation, groups and unread notifications, and the login session that
-# vouches for it, in one statement (every page needs all of them); built once, so SQLAlchemy keeps
-# its cache key.
-_LOAD_USER = (select(User, UserSession.id, UserSession.last_seen_at)
-              .join(UserSession, UserSession.user_id == User.id)
-              .options(joinedload(User.organisation), joinedload(User.groups),
-                       with_expression(User.unread_notifications, notifications.unread_column(User)))
-              .where(User.id == bindparam("user_id"), User.active.is_(True), *user_sessions.LIVE))
 
 
 def load_user(user_id):
@@ -38,13 +24,7 @@ def load_user(user_id):
         return None
     if not isinstance(token, str):
         return None
-    row = db.session.execute(_LOAD_USER, {"user_id": user_id, **user_sessions.live_parameters(token)}
-                             ).unique().one_or_none()
-    if row is None:
-        return None
-    user, session_id, last_seen_at = row
-    user_sessions.seen(session_id, last_seen_at)
-    return user
+    return users.session_user(user_id, token)
 
 
 def _safe_next(target):
@@ -133,7 +113,6 @@ def set_language():
     choice = request.form.get("language")
     if choice in ("de", "en"):
         session["language"] = choice
-        if current_user.is_authenticated and current_user.language != choice:
-            current_user.language = choice       # remembered for the next login too
-            db.session.commit()
+        if current_user.is_authenticated:
+            users.set_language(current_user._get_current_object(), choice)
     return redirect(_safe_next(request.form.get("next")) or url_for("advisor.inbox"))

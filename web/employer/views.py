@@ -6,7 +6,6 @@ conversation is a 404). What a page reads comes from `engine.portal`; changes go
 """
 from __future__ import annotations
 
-from babel.dates import format_skeleton
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
@@ -17,7 +16,7 @@ from engine.forms import submission_values
 from engine.settings import setting
 from web.documents import accepts_upload, refusal_text, send_document
 from web.employer import bp
-from web.filters import BERLIN
+from web.dates import day_and_month
 from web.permissions import portal_required
 from web.task_form import task_form, validate
 
@@ -32,9 +31,7 @@ def _language() -> str:
 @bp.app_template_filter("day")
 def day(value) -> str:
     """A due date as a day, short and in the reader's language: '12. März', 'Mar 12'."""
-    if value is None:
-        return ""
-    return format_skeleton("MMMd", value.astimezone(BERLIN), locale=_language())
+    return day_and_month(value, _language())
 
 
 @bp.app_context_processor

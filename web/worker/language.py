@@ -16,6 +16,7 @@ from jinja2 import pass_context
 from markupsafe import Markup
 
 from engine.worker_links import RIGHT_TO_LEFT, WORKER_LANGUAGES
+from web.dates import long_day
 from web.worker import bp
 
 SESSION_LANGUAGE = "worker_language"
@@ -78,8 +79,4 @@ def _worker_texts():
 @bp.app_template_global()
 def worker_date(value) -> str:
     """A date in the worker's locale, with the month's name ("12. März 2027", "12 March 2027", Arabic …)."""
-    from babel.dates import format_skeleton
-    from web.filters import BERLIN
-    if value is None:
-        return ""
-    return format_skeleton("yMMMMd", value.astimezone(BERLIN).date(), locale=locale())
+    return long_day(value, locale())

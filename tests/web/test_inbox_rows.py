@@ -1,0 +1,83 @@
+"""The inbox's rows: one renderer (the Jinja macro in advisor/_task_row.html) for the page and for a row
+claimed in place, which stays in the tab being looked at; and the landing page's figures."""
+import re
+
+from engine import cases
+from engine.db import db
+from engine.models import HumanTask
+from tests.web.test_workspace import counts, open_task, text
+
+HTMX = {"HX-Request": "true"}
+
+
+def _row(html, task_id):
+    found = re.search(rf'<tr data-task-id="{task_id}".*?</tr>', html, re.S)
+    return found.group(0) if found else None
+
+
+def test_a_claim_in_place_answers_with_the_row_now_the_users(ws, client_for):
+    client = client_for("anna")
+    task = open_task(ws["cases"][0])
+    before = _row(text(client.get("/?view=group")), task.id)
+    assert before is not None and "Übernehmen" in before and "von Ihnen übernommen" not in before
+    response = client.post(f"/tasks/{task.id}/claim", {"next": "/?view=group"}, headers=HTMX)
+    assert response.status_code == 200
+    row = _row(text(response), task.id)
+    assert row is not None and text(response).strip().startswith("<tr")
+    assert "von Ihnen übernommen" in row and "Freigeben" in row and ">Übernehmen<" not in row
+    assert 'name="next" value="/?view=group"' in row          # its forms still lead back to the tab
+    db.session.expire_all()
+    assert db.session.get(HumanTask, task.id).assignee_id == ws["anna"].id
+    # no message waits for the next page: the row said it
+    assert "übernommen" not in text(client.get("/?view=mine")).split('class="tasks"')[0]
+    # after a reload, the group tab no longer lists it; my tasks do, without the in-place mark
+    assert _row(text(client.get("/?view=group")), task.id) is None
+    mine = _row(text(client.get("/?view=mine")), task.id)
+    assert mine is not None and "von Ihnen übernommen" not in mine
+
+
+def test_a_claim_in_place_that_fails_sends_the_browser_to_the_page_with_the_reason(ws, client_for):
+    task = open_task(ws["cases"][0])
+    cases.claim_task(task.id, ws["ben"])
+    client = client_for("anna")
+    response = client.post(f"/tasks/{task.id}/claim", {"next": "/?view=group"}, headers=HTMX)
+    assert response.status_code == 204 and response.headers["HX-Redirect"] == "/?view=group"
+    assert ws["ben"].display_name in text(client.get("/?view=group"))
+    db.session.expire_all()
+    assert db.session.get(HumanTask, task.id).assignee_id == ws["ben"].id
+
+
+def test_without_javascript_a_claim_still_redirects_with_a_message(ws, client_for):
+    client = client_for("anna")
+    task = open_task(ws["cases"][0])
+    response = client.post(f"/tasks/{task.id}/claim", {"next": "/?view=group"})
+    assert response.status_code == 302 and response.headers["Location"] == "/?view=group"
+    assert "Sie haben" in text(client.get("/?view=group"))
+
+
+def test_a_claim_in_place_of_an_invisible_task_is_a_404(ws, client_for):
+    other = open_task(ws["cases"][2])                      # another center's case
+    response = client_for("anna").post(f"/tasks/{other.id}/claim", {"next": "/"}, headers=HTMX)
+    assert response.status_code == 404
+
+
+def test_the_landing_page_counts_the_cases_the_advisor_is_responsible_for(ws, client_for):
+    html = text(client_for("anna").get("/"))
+    assert counts(html)["mine"] == "0"                      # no task claimed ...
+    responsible = re.search(r'data-cases-count="responsible">([^<]+)<', html).group(1)
+    assert responsible == "1"                               # ... but one case is hers (ws: Ravi Kumar)
+    cases.start_case("ws_permit", center=ws["center"], subject="Neu", data={"worker_name": "Neu"},
+                     actor=ws["anna"], responsible=ws["anna"])
+    db.session.commit()
+    html = text(client_for("anna").get("/"))
+    assert re.search(r'data-cases-count="responsible">([^<]+)<', html).group(1) == "2"
+    assert re.search(r'data-cases-count="responsible">([^<]+)<', text(client_for("ben").get("/"))).group(1) == "0"
+
+
+def test_rows_of_every_tab_come_from_the_one_macro(ws, client_for):
+    task = open_task(ws["cases"][0])
+    cases.claim_task(task.id, ws["anna"])
+    for user, url in (("anna", "/?view=mine"), ("sara", "/?view=all")):
+        row = _row(text(client_for(user).get(url)), task.id)
+        assert row is not None, url
+        assert 'class="prio prio--' in row and '<span class="due' in row and "csrf_token" in row
