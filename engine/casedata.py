@@ -261,6 +261,20 @@ def run_task(task, data: dict) -> dict:
     return {key: {"old": before.get(key), "new": value} for key, value in data.items() if before.get(key) != value}
 
 
+def finish_started(task, data: dict) -> None:
+    """Complete a task that waited STARTED (an external task) with a worker's variables."""
+    refuse_reserved(data)
+    known = set(task.workflow.top_workflow.subprocesses)
+    before = will_run(task)
+    task.data.update(_copied(data))
+    try:
+        task.complete()
+    finally:
+        if task.has_state(TaskState.COMPLETED):
+            did_run(task, before)
+            _enter_new_calls(task.workflow.top_workflow, known)
+
+
 def write(task, data: dict) -> None:
     """Set variables as `task` would (corrected data on a retry)."""
     refuse_reserved(data)

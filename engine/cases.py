@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from uuid import uuid4
 
 from SpiffWorkflow import TaskState
+from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
@@ -24,8 +25,8 @@ from engine import access, casedata, clock, jobs, mail, notifications, sandbox, 
 from engine.db import JSONText, db
 from engine.deploy import latest_definition
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
-from engine.models import (Case, CaseComment, CaseMilestone, HumanTask, Incident, Organisation, OutboxMessage,
-                           ProcessDefinition)
+from engine.models import (Case, CaseComment, CaseMilestone, ExternalTask, HumanTask, Incident, Organisation,
+                           OutboxMessage, ProcessDefinition)
 from engine.settings import setting
 
 
@@ -192,6 +193,12 @@ def _changing(case_id=None, actor=None, *, task_id=None):
     change, = _changes_of([case], actor)
     with _saving([change]):
         yield change
+
+
+def changing(case_id, actor=None):
+    """The one transaction around a change of a case, for engine modules that change cases in their own
+    way (engine.external_tasks): yields a CaseChange, saves and commits it (see `_changing`)."""
+    return _changing(case_id, actor)
 
 
 def _changes_of(locked_cases, actor) -> list[CaseChange]:
@@ -498,6 +505,10 @@ def retry_task(case_id, task_id=None, data=None, actor=None):
         if not errored and not change.has_incident:
             raise Conflict(f"case {change.case.reference} has no failed step to retry.")
         _resolve_incidents(change)
+        # External tasks whose worker gave up can be fetched again (Camunda: retries set to 1).
+        db.session.execute(update(ExternalTask).where(ExternalTask.case_id == change.case.id,
+                                                      ExternalTask.state == "open", ExternalTask.retries == 0)
+                           .values(retries=1, lock_expires_at=None))
         for task in errored:
             # Corrections go into the case data, and where the reset task inherits from: it may
             # evaluate them at once as it restarts (a timer's expression).
@@ -575,6 +586,27 @@ def wake_due(now, *, limit=1, case_id=None, skip=(), skip_locked=True) -> dict:
         for change in changes:
             change.run_engine()
     return {case_id: (due, change.next_timer_at) for (case_id, due), change in zip(due_before.items(), changes)}
+
+
+def receive_message(case_id, name, data, actor=None):
+    """A message from outside Lotse reaches the case's event that waits for `name`; `data` becomes case data."""
+    with _changing(case_id, actor) as change:
+        waiting = [(task, definition) for task in change.workflow.top_workflow.event_manager.tasks.values()
+                   for definition in state.awaited(task.task_spec.event_definition)
+                   if isinstance(definition, MessageEventDefinition) and definition.name == name]
+        if not waiting:
+            raise Conflict(f"case {change.case.reference} no longer waits for the message {name!r}")
+        task, definition = waiting[0]
+        casedata.write(task, data)
+        event = BpmnEvent(definition, payload={"payload": data, "result_var": None},
+                          correlations=dict(task.workflow.correlations or {}))
+        try:
+            change.workflow.send_event(event)
+        except Exception as exc:            # caught, but catching it failed: the case shows why
+            change._record_incident(exc)
+        change.log("message_received", details={"message": name, "from": "outside"})
+        change.run_engine()
+        return change.case
 
 
 def deliver_message(case_id, event, message_id) -> bool:

@@ -20,12 +20,12 @@ from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinitio
 from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS
 from sqlalchemy import func, select
 
-from engine import sandbox, state
+from engine import dialect, sandbox, state
 from engine.db import db
 from engine.errors import DeploymentRejected, Problem
 from engine.forms import FormDefinition, FormDefinitionError
 from engine.models import (CaseMilestone, Deployment, DeployedFile, FormVersion, HumanTask, HumanTaskGroup,
-                           MessageSubscription, ProcessDefinition)
+                           MessageSubscription, ProcessDefinition, User)
 from engine.parsing import LotseParser, UnsafeXML, active_content, deep_recursion, parse_xml
 
 KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".form": "form"}
@@ -37,6 +37,7 @@ class DeployResult:
     created: list = field(default_factory=list)      # new ProcessDefinition versions
     unchanged: list = field(default_factory=list)    # latest versions that already had this content
     forms: list = field(default_factory=list)        # new FormVersion rows
+    warnings: list = field(default_factory=list)     # Problems that do not stop the deployment
 
 
 def sha256(data) -> str:
@@ -232,7 +233,7 @@ def validate(files: list[tuple[str, bytes]]):
                 forms[definition.id] = (name, content, definition)
             continue
         try:
-            doc = parse_xml(content, name)
+            doc = parse_xml(dialect.namespaces(content) if kind == "bpmn" else content, name)
         except UnsafeXML as exc:
             problems.append(Problem(name, str(exc)))
             continue
@@ -244,6 +245,19 @@ def validate(files: list[tuple[str, bytes]]):
         if foreign:
             problems += foreign
             continue
+        if kind == "bpmn":
+            refused, generated_forms = dialect.prepare(doc, name)
+            if refused:
+                problems += refused
+                continue
+            for form_id, schema in generated_forms.items():
+                content = json.dumps(schema, sort_keys=True)
+                try:
+                    definition = FormDefinition.from_json(content)
+                except FormDefinitionError as exc:
+                    problems.append(Problem(name, f"camunda:formData: {exc}", element_id=form_id.split(".")[-1]))
+                    continue
+                forms[form_id] = (f"{name} ({form_id})", content.encode(), definition)
         try:
             if kind == "bpmn":
                 parser.add_bpmn_xml(doc, name)
@@ -271,7 +285,9 @@ def validate(files: list[tuple[str, bytes]]):
     if problems:
         raise DeploymentRejected(problems)
 
-    known_forms = set(forms) | set(db.session.scalars(select(FormVersion.key).distinct()))
+    deployed = set(db.session.scalars(select(FormVersion.key).distinct()))
+    known_forms = {key: key for key in [*deployed, *forms]}
+    known_forms.update({form_name: key for key, (form_name, _, _) in forms.items()})
     specs = {}
     with deep_recursion():
         for pid, name in process_files.items():
@@ -314,13 +330,51 @@ def _task_problems(name, process, known_forms) -> list[Problem]:
             reason = sandbox.check_code(str(source), mode)
             if reason:
                 problems.append(Problem(name, f"{kind} {source!r} cannot run: {reason}", element_id=element))
-        form_ref = ext.get("formRef")
-        if form_ref and form_ref not in known_forms:
-            problems.append(Problem(name, f"form {form_ref!r} (camunda:formRef) is not deployed and not in this "
-                                          f"deployment", element_id=task_spec.bpmn_id))
+        problem = _resolve_form(ext, known_forms)
+        if problem:
+            problems.append(Problem(name, problem, element_id=task_spec.bpmn_id))
         for message in _check_literal_dates(task_spec.bpmn_id, ext):
             problems.append(Problem(name, message, element_id=task_spec.bpmn_id))
     return problems
+
+
+def _resolve_form(ext, known_forms) -> str | None:
+    """Point the task's formRef at a known form id; returns a problem, or None.
+
+    `known_forms` maps form ids and the file names of the deployment's forms (`x.form`) to ids. A
+    camunda:formRef, or a formKey naming a form-js file (`camunda-forms:…`), must be found. Any other
+    camunda:formKey (embedded HTML, JSF, a name) falls back to the form generated from camunda:formData,
+    or else to a generic completion page: `formIgnored` keeps the key for the deploy warning.
+    """
+    ref, generated_form = ext.get("formRef"), ext.get("generatedForm")
+    attribute = ext.get("formAttribute", "camunda:formRef")
+    if ref:
+        found = known_forms.get(ref) or (known_forms.get(ref[:-5]) if ref.endswith(".form") else None)
+        if found:
+            ext["formRef"] = found
+            return None
+        if attribute == "camunda:formRef" or ext.get("camundaForms"):
+            return f"form {ext.get('camundaForms') or ref!r} ({attribute}) is not deployed and not in this deployment"
+        del ext["formRef"]
+        if not generated_form:
+            ext["formIgnored"] = ref
+    if generated_form:
+        ext["formRef"] = generated_form
+    return None
+
+
+def form_warnings(name, processes) -> list[Problem]:
+    """Tasks whose camunda:formKey names no form Lotse has: they show a generic completion page."""
+    warnings = []
+    for process in processes:
+        for task_spec in process.task_specs.values():
+            ignored = (getattr(task_spec, "extensions", None) or {}).get("formIgnored")
+            if ignored:
+                warnings.append(Problem(name, f"camunda:formKey {ignored!r} names no deployed form-js form (embedded "
+                                              "and external forms cannot be shown): the task shows a generic "
+                                              "completion page with its documentation and the case data",
+                                        element_id=task_spec.bpmn_id))
+    return warnings
 
 
 def _forms_used(spec, subprocess_specs) -> set[str]:
@@ -359,10 +413,11 @@ def deploy(files: list[tuple[str, bytes]], user=None) -> DeployResult:
     form_ids = {}
     for key, (name, content, definition) in forms.items():
         latest = _latest(FormVersion, key)
-        if latest is not None and latest.checksum == checksums[name]:
+        checksum = checksums.get(name) or sha256(content)       # a form generated from camunda:formData has no file
+        if latest is not None and latest.checksum == checksum:
             form_ids[key] = latest
             continue
-        row = FormVersion(key=key, version=(latest.version + 1) if latest else 1, checksum=checksums[name],
+        row = FormVersion(key=key, version=(latest.version + 1) if latest else 1, checksum=checksum,
                           deployment_id=deployment.id, schema=json.loads(content))
         db.session.add(row)
         form_ids[key] = row
@@ -395,7 +450,34 @@ def deploy(files: list[tuple[str, bytes]], user=None) -> DeployResult:
         db.session.add(row)
         result.created.append(row)
     db.session.flush()
+    for pid, (spec, subprocess_specs) in sorted(specs.items()):
+        result.warnings += _identity_warnings(process_files[pid], [spec, *subprocess_specs.values()])
+        result.warnings += form_warnings(process_files[pid], [spec, *subprocess_specs.values()])
     return result
+
+
+def _identity_warnings(name, processes) -> list[Problem]:
+    """User tasks whose people cannot be found: no candidate at all, or an assignee or candidate user who is no
+    active user (Camunda's examples assign to `demo`). The task still opens, for its groups or the advisors."""
+    active = set(db.session.scalars(select(User.username).where(User.active.is_(True))))
+    warnings, seen = [], set()
+    for process in processes:
+        for task_spec in process.task_specs.values():
+            ext = getattr(task_spec, "extensions", None) or {}
+            if task_spec.bpmn_id in seen or not getattr(task_spec, "manual", False):
+                continue
+            seen.add(task_spec.bpmn_id)
+            groups, users, assignee = ext.get("candidateGroups"), ext.get("candidateUsers"), ext.get("assignee")
+            unknown = [u for u in ([assignee] if isinstance(assignee, str) and not assignee.startswith("${") else [])
+                       + (users if isinstance(users, list) else []) if u not in active]
+            for username in unknown:
+                warnings.append(Problem(name, f"the user {username!r} (camunda:assignee or camunda:candidateUsers) is "
+                                              "no active user", element_id=task_spec.bpmn_id))
+            if not groups and not users and (not assignee or unknown == [assignee]):
+                warnings.append(Problem(name, f"the user task names no candidate group and no known assignee: it is "
+                                              f"offered to the center's advisors (group "
+                                              f"{state.DEFAULT_CANDIDATE_GROUP!r})", element_id=task_spec.bpmn_id))
+    return warnings
 
 
 def deploy_paths(paths, user=None) -> DeployResult:

@@ -11,13 +11,13 @@ import threading
 
 from sqlalchemy import select
 
-from engine import cases, jobs
+from engine import casedata, cases, jobs, state
 
 from engine.db import db
 from engine.deploy import latest_definitions
-from engine.errors import Conflict
+from engine.errors import Conflict, InvalidData, NotFound
 from engine.models import Case, MessageSubscription, OutboxMessage
-from engine.state import registry
+registry = state.registry
 
 _local = threading.local()
 
@@ -79,6 +79,54 @@ def deliver_pending(limit=100) -> int:
             message.error = str(exc)[:1000]
             db.session.commit()
     return delivered
+
+
+# --- from outside Lotse (the command line now, the API later) -----------------------------------------
+
+def correlate(name: str, keys: dict | None = None, data: dict | None = None, center=None, actor=None) -> Case:
+    """Deliver the message `name` from outside into the one active case waiting for it whose variables
+    (or message correlations) hold `keys`; `data` becomes case data. With no such case, a process
+    with a message start event of that name starts a case at `center` (keys and data are its data).
+
+    Camunda's correlation keys are process variables: so they are here. Raises NotFound when nothing
+    waits or starts, Conflict when several cases wait (name more keys), InvalidData for bad data.
+    """
+    keys, data = dict(keys or {}), dict(data or {})
+    state.check_storable(data)
+    waiting = db.session.execute(
+        select(MessageSubscription.case_id, MessageSubscription.correlations)
+        .join(Case, Case.id == MessageSubscription.case_id)
+        .where(MessageSubscription.message_name == name, Case.status == "active")
+        .order_by(MessageSubscription.id)).all()
+    matches = sorted({case_id for case_id, correlations in waiting if _holds(case_id, correlations, keys)})
+    if len(matches) > 1:
+        raise Conflict(f"{len(matches)} cases wait for the message {name!r}"
+                       f"{' with ' + _described(keys) if keys else ''}; name correlation keys that single one out")
+    if matches:
+        return cases.receive_message(matches[0], name, data, actor)
+    starters = [d for d in latest_definitions() if name in (d.message_starts or [])]
+    if not starters:
+        raise NotFound(f"no case waits for the message {name!r}{' with ' + _described(keys) if keys else ''}, "
+                       "and no process starts with it")
+    if center is None:
+        raise InvalidData(f"the message {name!r} starts a new case: say at which Welcome Center", field="center")
+    case = cases.start_case(starters[0], center=center, data={**keys, **data}, actor=actor, by_message=True)
+    return cases.receive_message(case.id, name, {}, actor)
+
+
+def _described(keys) -> str:
+    return ", ".join(f"{key}={value!r}" for key, value in keys.items())
+
+
+def _holds(case_id, correlations, keys) -> bool:
+    """Whether the waiting case's correlation values, or else its variables, agree with every key."""
+    if not keys:
+        return True
+    held = {prop: value for values in (correlations or {}).values() for prop, value in values.items()}
+    if all(held.get(key) == value for key, value in keys.items()):
+        return True
+    variables = casedata.variables(state.load(db.session.get(Case, case_id)))
+    return all(key in variables and variables[key] == value for key, value in keys.items())
 
 
 # --- after commit -----------------------------------------------------------------------------------

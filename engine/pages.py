@@ -140,6 +140,26 @@ def open_incidents(case: Case) -> list[Incident]:
 
 
 @dataclass
+class CaseOverview:
+    case: Case
+    data: dict
+    incidents: list[Incident]
+    external_tasks: list
+
+
+def case_overview(case_id: int) -> CaseOverview | None:
+    """A case with its data, open incidents and running external tasks, for the command line."""
+    from engine import casedata, state
+    from engine.models import ExternalTask
+    case = db.session.get(Case, case_id)
+    if case is None:
+        return None
+    externals = db.session.scalars(select(ExternalTask).where(ExternalTask.case_id == case.id,
+                                                              ExternalTask.state == "open")).all()
+    return CaseOverview(case, casedata.current(state.load(case)), open_incidents(case), externals)
+
+
+@dataclass
 class StartChoices:
     """Who a new case of the user's center can be for and who can be responsible."""
     employers: list[Organisation]

@@ -35,7 +35,7 @@ from SpiffWorkflow.camunda.specs import multiinstance_task as camunda_mi
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from engine import clock
+from engine import clock, dialect
 
 USER_TASK_ATTRIBUTES = ("candidateGroups", "candidateUsers", "assignee", "dueDate", "followUpDate",
                         "priority", "formRef", "formKey")
@@ -70,7 +70,7 @@ def active_content(doc):
     """(element id, line, what) for markup a browser would run if it ever rendered the file.
 
     A diagram is data: XHTML, SVG or MathML elements, a `script` element outside BPMN
-    (bpmn:script is a script task's code), event-handler attributes (`onload`), `javascript:`
+    (bpmn:script is a script task's code, camunda:script a listener's or mapping's), event-handler attributes (`onload`), `javascript:`
     URLs and processing instructions (`<?xml-stylesheet?>` applies XSLT) have no place in it.
     The element id is that of the nearest enclosing element that has one.
     """
@@ -87,7 +87,7 @@ def active_content(doc):
         name = etree.QName(node)
         if name.namespace in ACTIVE_NAMESPACES:
             yield owner(node), node.sourceline, f"{ACTIVE_NAMESPACES[name.namespace]} element <{name.localname}>"
-        elif name.localname.lower() == "script" and name.namespace != BPMN_NS:
+        elif name.localname.lower() == "script" and name.namespace not in (BPMN_NS, CAMUNDA_MODEL_NS):
             yield owner(node), node.sourceline, f"<script> element in namespace {name.namespace or '(none)'}"
         for attr, value in node.attrib.items():
             local = etree.QName(attr).localname
@@ -103,6 +103,10 @@ def _camunda_extensions(parser, node):
     for prop in parser.xpath('./bpmn:extensionElements/camunda:properties/camunda:property'):
         properties[prop.get("name")] = prop.get("value")
     extensions = {"properties": properties}
+    for attr, name in ((dialect.FORM_ATTRIBUTE, "formAttribute"), (dialect.GENERATED_FORM, "generatedForm"),
+                       (dialect.CAMUNDA_FORMS, "camundaForms")):
+        if node.get(attr):
+            extensions[name] = node.get(attr)
     if node.tag == f"{{{BPMN_NS}}}startEvent":
         form = node.get(f"{{{CAMUNDA_MODEL_NS}}}formRef") or node.get(f"{{{CAMUNDA_MODEL_NS}}}formKey")
         if form:
@@ -118,6 +122,13 @@ def _camunda_extensions(parser, node):
             extensions["formRef" if attr == "formKey" else attr] = value
         if "notices" in properties:
             extensions["notices"] = _notice_kinds(properties["notices"], node, parser)
+    service = node.get(dialect.SERVICE)
+    if service:
+        extensions["service"] = {
+            "kind": service, "topic": node.get(f"{{{CAMUNDA_MODEL_NS}}}topic"),
+            "expression": node.get(f"{{{CAMUNDA_MODEL_NS}}}expression"),
+            "resultVariable": node.get(f"{{{CAMUNDA_MODEL_NS}}}resultVariable"),
+            "priority": node.get(f"{{{CAMUNDA_MODEL_NS}}}taskPriority")}
     return extensions
 
 
@@ -349,11 +360,36 @@ def _with_camunda_extensions(parser_class):
     return type(f"Lotse{parser_class.__name__}", (parser_class,), members)
 
 
+class ServiceTask(BpmnSpecMixin):
+    """A service task as `engine.dialect` prepared it (`extensions["service"]`).
+
+    An external task (`kind` "external") waits, STARTED, until a worker completes it through
+    `engine.external_tasks`; an expression task evaluates its expression in the sandbox and keeps
+    the value in its camunda:resultVariable.
+    """
+
+    def _run_hook(self, my_task):
+        service = (self.extensions or {}).get("service") or {}
+        if service.get("kind") == "external":
+            return None                  # STARTED: the case waits for a worker
+        value = my_task.workflow.script_engine.evaluate(my_task, service["expression"])
+        if service.get("resultVariable"):
+            my_task.data[service["resultVariable"]] = value
+        return True
+
+
+def is_external(task_spec) -> bool:
+    return isinstance(task_spec, ServiceTask) and \
+        ((task_spec.extensions or {}).get("service") or {}).get("kind") == "external"
+
+
 class LotseParser(CamundaParser):
     OVERRIDE_PARSER_CLASSES = {
         tag: (_with_camunda_extensions(parser_class), spec_class)
         for tag, (parser_class, spec_class) in {
-            **CamundaParser.PARSER_CLASSES, **CamundaParser.OVERRIDE_PARSER_CLASSES}.items()
+            **CamundaParser.PARSER_CLASSES, **CamundaParser.OVERRIDE_PARSER_CLASSES,
+            f"{{{BPMN_NS}}}serviceTask": (CamundaParser.OVERRIDE_PARSER_CLASSES[f"{{{BPMN_NS}}}task"][0],
+                                          ServiceTask)}.items()
     }
 
     def __init__(self):

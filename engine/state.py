@@ -17,7 +17,8 @@ from uuid import UUID
 from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.task_spec import EventJoinConverter, MultiInstanceTaskConverter
+from SpiffWorkflow.bpmn.serializer.default.task_spec import (BpmnTaskSpecConverter, EventJoinConverter,
+                                                             MultiInstanceTaskConverter)
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
@@ -27,14 +28,14 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDef
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
 from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefinitionConverter
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
 from engine import access, casedata, clock, notifications, parsing, sandbox, task_counts
 from engine.db import db
 from engine.errors import InvalidData
 from engine.parsing import CorrelatedMessageEventDefinition, DeadlineTimeDateEventDefinition
-from engine.models import (CaseEvent, HumanTask, HumanTaskGroup, MessageSubscription, OutboxMessage,
+from engine.models import (CaseEvent, ExternalTask, HumanTask, HumanTaskGroup, MessageSubscription, OutboxMessage,
                            ProcessDefinition, User, WaitingTimer)
 
 LIBRARY_VERSION = package_version("SpiffWorkflow")
@@ -120,6 +121,7 @@ _config[CorrelatedMessageEventDefinition] = MessageEventDefinitionConverter
 _config[parsing.BoundaryEventJoin] = EventJoinConverter
 _config[parsing.ParallelMultiInstanceTask] = MultiInstanceTaskConverter
 _config[parsing.SequentialMultiInstanceTask] = MultiInstanceTaskConverter
+_config[parsing.ServiceTask] = BpmnTaskSpecConverter
 registry = _registry(_config)
 # A timeDate timer is restored as a deadline (end of day in Berlin), the specs of earlier deployments too.
 TimerConditionalEventDefinitionConverter(DeadlineTimeDateEventDefinition, registry, typename="TimeDateEventDefinition")
@@ -213,6 +215,9 @@ def resolve_date(value, data, created: datetime) -> datetime | None:
     return clock.deadline_instant(value)
 
 
+DEFAULT_CANDIDATE_GROUP = "advisor"     # of a user task that names no candidate and no known assignee
+
+
 # --- keeping the derived tables in step -----------------------------------------------------------
 
 def properties(task_spec) -> dict:
@@ -262,6 +267,8 @@ def _open_human_task(case, task, definition, now) -> HumanTask:
     assignee_id = None
     if assignee_name:
         assignee_id = db.session.scalar(select(User.id).where(User.username == str(assignee_name)))
+    if not groups and not users and assignee_id is None:
+        groups = [DEFAULT_CANDIDATE_GROUP]      # Camunda lets anyone work such a task; here the center's advisors
     try:
         priority = int(_attribute(task, "priority", lambda: resolve_expression(ext.get("priority", 50), data)))
     except (TypeError, ValueError):
@@ -285,7 +292,7 @@ def _open_human_task(case, task, definition, now) -> HumanTask:
     return row
 
 
-def _awaited(event) -> list:
+def awaited(event) -> list:
     """The event definitions a waiting task listens for: an event-based gateway (or a multiple
     event) holds one per outgoing event, each of which may be a timer or a message."""
     return list(event.event_definitions) if isinstance(event, MultipleEventDefinition) else [event]
@@ -302,7 +309,7 @@ def waiting(workflow) -> list[tuple]:
     for task in workflow.event_manager.tasks.values():
         spec = task.task_spec
         element_id = spec.bpmn_id or spec.name
-        for event in _awaited(spec.event_definition):
+        for event in awaited(spec.event_definition):
             if isinstance(event, TimerEventDefinition):
                 pending = event.details(task)
                 if isinstance(pending.value, str):
@@ -315,7 +322,20 @@ def waiting(workflow) -> list[tuple]:
             elif isinstance(event, MessageEventDefinition):
                 correlations = task.workflow.correlations or workflow.correlations or {}
                 rows.append(("message", event.name, element_id, copy.deepcopy(correlations)))
+    for task in workflow.get_tasks(state=TaskState.STARTED):
+        if parsing.is_external(task.task_spec):      # waits for a worker (engine.external_tasks)
+            spec = task.task_spec
+            service = spec.extensions["service"]
+            rows.append(("external", str(task.id), spec.bpmn_id, spec.bpmn_name, service["topic"],
+                         _priority(service.get("priority"))))
     return rows
+
+
+def _priority(value) -> int:
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0
 
 
 def stopped_at(workflow) -> list[str]:
@@ -339,15 +359,20 @@ class DerivedWrites:
     def __init__(self):
         self.groups_of_tasks, self.timers_of_cases, self.subscriptions_of_cases = [], [], []
         self.tasks, self.task_groups, self.timers, self.subscriptions, self.events = [], [], [], [], []
+        self.external_tasks, self.external_ended = [], {"completed": [], "cancelled": []}
 
     def execute(self):
         statements = [(delete(table).where(column.in_(ids)), None) for table, column, ids in (
             (HumanTaskGroup.__table__, HumanTaskGroup.task_id, self.groups_of_tasks),
             (WaitingTimer.__table__, WaitingTimer.case_id, self.timers_of_cases),
             (MessageSubscription.__table__, MessageSubscription.case_id, self.subscriptions_of_cases)) if ids]
+        statements += [(update(ExternalTask.__table__).where(ExternalTask.id.in_(ids))
+                        .values(state=ended, ended_at=clock.now(), worker_id=None, lock_expires_at=None), None)
+                       for ended, ids in self.external_ended.items() if ids]
         statements += [(insert(model.__table__).inline(), rows) for model, rows in (   # inline: no RETURNING
             (HumanTask, self.tasks), (HumanTaskGroup, self.task_groups), (WaitingTimer, self.timers),
-            (MessageSubscription, self.subscriptions), (CaseEvent, self.events)) if rows]
+            (MessageSubscription, self.subscriptions), (ExternalTask, self.external_tasks),
+            (CaseEvent, self.events)) if rows]
         names = {}
         for group_row in self.task_groups:
             names.setdefault(group_row["task_id"], []).append(group_row["group_name"])
@@ -373,14 +398,29 @@ def _row(obj) -> dict:
     return {column.key: getattr(obj, column.key) for column in obj.__table__.columns}
 
 
-def _rewrite_waiting(case, before, rows, writes) -> None:
+def _rewrite_waiting(case, workflow, before, rows, writes, process_key) -> None:
     kinds_before = {row[0] for row in before}
     if "timer" in kinds_before:
         writes.timers_of_cases.append(case.id)
     if "message" in kinds_before:
         writes.subscriptions_of_cases.append(case.id)
+    # External task rows keep their lock and retries while the task runs: only what started or ended changes.
+    external_before = {row[1] for row in before if row[0] == "external"}
+    external_now = {row[1] for row in rows if row[0] == "external"}
+    for task_id in external_before - external_now:
+        task = find_task(workflow, task_id)
+        done = task is not None and task.state == TaskState.COMPLETED
+        writes.external_ended["completed" if done else "cancelled"].append(task_id)
     for row in rows:
-        if row[0] == "timer":
+        if row[0] == "external":
+            if row[1] not in external_before:
+                _, task_id, element_id, name, topic, priority = row
+                writes.external_tasks.append(dict(
+                    id=task_id, case_id=case.id, center_id=case.center_id, topic=topic, element_id=element_id,
+                    element_name=name, process_key=process_key, priority=priority, state="open", worker_id=None,
+                    lock_expires_at=None, retries=None, error_message=None, error_details=None,
+                    created_at=clock.now(), ended_at=None))
+        elif row[0] == "timer":
             _, task_id, element_id, name, kind, actor, due, _ = row
             writes.timers.append(dict(case_id=case.id, center_id=case.center_id, task_id=task_id,
                                       element_id=element_id, name=name, kind=kind, actor=actor, due_at=due))
@@ -442,7 +482,7 @@ def _sync(case, workflow, waiting_before, open_rows, writes, keep_with=None):
 
     waiting_now = waiting(workflow)
     if waiting_now != waiting_before:
-        _rewrite_waiting(case, waiting_before, waiting_now, writes)
+        _rewrite_waiting(case, workflow, waiting_before, waiting_now, writes, facts.key)
     subscribed_before = {row[1] for row in waiting_before if row[0] == "message"}
     subscribed = {row[1] for row in waiting_now if row[0] == "message"}
     case.next_timer_at = min((row[6] for row in waiting_now if row[0] == "timer"), default=None)

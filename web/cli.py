@@ -73,6 +73,8 @@ def deploy(paths, username):
         click.echo(f"unchanged {definition.key} v{definition.version}")
     for form in result.forms:
         click.echo(f"deployed form {form.key} v{form.version}")
+    for problem in result.warnings:
+        click.echo(f"  warning: {problem}", err=True)
 
 
 def _warn_unstaffed_groups(definition, user):
@@ -189,6 +191,144 @@ def claim(task_id, username):
     except LotseError as exc:
         _fail(str(exc))
     click.echo(f"claimed {task.id} ({task.title}) for {username}")
+
+
+@cli.command("case")
+@click.argument("case_id", type=int)
+@with_appcontext
+def show_case(case_id):
+    """Show a case: status, open incidents, running external tasks and its data as JSON."""
+    from engine import pages
+    overview = pages.case_overview(case_id)
+    if overview is None:
+        _fail(f"case {case_id} does not exist")
+    case = overview.case
+    click.echo(f"{case.reference}\t{case.definition.key} v{case.definition.version}\t{case.status}")
+    for incident in overview.incidents:
+        click.echo(f"incident\t{incident.element_id}\t{incident.message}")
+    for task in overview.external_tasks:
+        click.echo(f"external\t{task.id}\t{task.topic}\t{task.element_id}")
+    click.echo(json.dumps(overview.data, sort_keys=True, default=str))
+
+
+@cli.command()
+@click.argument("task_id")
+@click.option("--to", "assignee", required=True, help="the person who works on the task")
+@click.option("--as", "username", help="the assigning supervisor (default: the operator, unchecked)")
+@with_appcontext
+def assign(task_id, assignee, username):
+    """Hand an open task to a person (a candidate of the task at its center)."""
+    from engine import cases
+    try:
+        task = cases.assign_task(task_id, _user(assignee), _user(username))
+    except LotseError as exc:
+        _fail(str(exc))
+    click.echo(f"assigned {task.id} ({task.title}) to {assignee}")
+
+
+@cli.command()
+@click.argument("message")
+@click.option("--key", "keys", multiple=True, help="correlation key NAME=VALUE (a case variable; VALUE read as JSON "
+                                                    "if it is JSON, else as text)")
+@click.option("--data", default="{}", help="variables the message brings, as a JSON object")
+@click.option("--center", help="center code, for a message that starts a new case")
+@click.option("--as", "username", help="acting user")
+@with_appcontext
+def correlate(message, keys, data, center, username):
+    """Deliver a message from outside into the case waiting for it, or start a case by a message start event."""
+    from engine import messages, organisations
+    correlation = {}
+    for item in keys:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            _fail(f"--key {item!r}: write NAME=VALUE")
+        try:
+            correlation[name] = json.loads(value)
+        except json.JSONDecodeError:
+            correlation[name] = value
+    center_row = None
+    if center:
+        center_row = organisations.center_by_code(center)
+        if center_row is None:
+            _fail(f"no Welcome Center with the code {center!r}")
+    try:
+        case = messages.correlate(message, correlation, _json(data, "--data"), center=center_row,
+                                  actor=_user(username))
+    except LotseError as exc:
+        _fail(str(exc))
+    click.echo(f"delivered {message} to {case.reference} (case {case.id}), which is {case.status}")
+
+
+@cli.group()
+def external():
+    """Work on external tasks as a worker would (camunda:type="external")."""
+
+
+@external.command("fetch")
+@click.option("--topic", "topics", multiple=True, required=True)
+@click.option("--worker", required=True)
+@click.option("--lock-ms", default=60_000, type=int)
+@click.option("--max", "max_tasks", default=10, type=int)
+@with_appcontext
+def external_fetch(topics, worker, lock_ms, max_tasks):
+    """Fetch and lock tasks of the topics; one line each: id, topic, case id, element, variables as JSON."""
+    from engine import external_tasks
+    try:
+        locked = external_tasks.fetch_and_lock(worker, [external_tasks.Topic(t, lock_ms) for t in topics], max_tasks)
+    except LotseError as exc:
+        _fail(str(exc))
+    for task in locked:
+        click.echo(f"{task.id}\t{task.topic}\t{task.case_id}\t{task.element_id}\t"
+                   f"{json.dumps(task.variables, sort_keys=True, default=str)}")
+
+
+@external.command("complete")
+@click.argument("task_id")
+@click.option("--worker", required=True)
+@click.option("--data", default="{}", help="variables as a JSON object")
+@with_appcontext
+def external_complete(task_id, worker, data):
+    """Complete a locked external task with variables."""
+    from engine import external_tasks
+    try:
+        case = external_tasks.complete(task_id, worker, _json(data, "--data"))
+    except LotseError as exc:
+        _fail(str(exc))
+    click.echo(f"completed {task_id}; {case.reference} is {case.status}")
+
+
+@external.command("fail")
+@click.argument("task_id")
+@click.option("--worker", required=True)
+@click.option("--message", required=True)
+@click.option("--retries", default=0, type=int)
+@click.option("--retry-timeout-ms", default=0, type=int)
+@with_appcontext
+def external_fail(task_id, worker, message, retries, retry_timeout_ms):
+    """Report that a worker could not do the task; with no retries left it is an incident."""
+    from engine import external_tasks
+    try:
+        external_tasks.handle_failure(task_id, worker, message, retries=retries, retry_timeout_ms=retry_timeout_ms)
+    except LotseError as exc:
+        _fail(str(exc))
+    click.echo(f"failure of {task_id} recorded; {retries} retries left")
+
+
+@external.command("error")
+@click.argument("task_id")
+@click.option("--worker", required=True)
+@click.option("--code", required=True)
+@click.option("--message", default=None)
+@click.option("--data", default="{}", help="variables as a JSON object")
+@with_appcontext
+def external_error(task_id, worker, code, message, data):
+    """Throw a BPMN error at the task (an error boundary event catches it by code)."""
+    from engine import external_tasks
+    try:
+        case = external_tasks.bpmn_error(task_id, worker, code, message, _json(data, "--data"))
+    except LotseError as exc:
+        _fail(str(exc))
+    click.echo(f"BPMN error {code} thrown at {task_id}; {case.reference} is {case.status}")
 
 
 @cli.command()

@@ -8,6 +8,7 @@ from engine.models.case import Case, CaseComment, CaseMilestone
 from engine.models.human_task import GroupTaskCount, HumanTask, HumanTaskGroup
 from engine.models.waiting import MessageSubscription, WaitingTimer
 from engine.models.outbox import OutboxMessage
+from engine.models.external_task import ExternalTask
 from engine.models.event import CaseEvent
 from engine.models.incident import Incident
 from engine.models.notification import MailMessage, Notification
@@ -18,5 +19,5 @@ from engine.models.conversation import CaseMessage
 
 __all__ = ["Organisation", "User", "Group", "Membership", "UserSession", "LoginAttempt", "Deployment", "DeployedFile", "FormVersion",
            "ProcessDefinition", "Case", "CaseComment", "CaseMilestone", "HumanTask", "HumanTaskGroup", "GroupTaskCount",
-           "WaitingTimer", "MessageSubscription", "OutboxMessage", "CaseEvent", "Incident",
+           "WaitingTimer", "MessageSubscription", "OutboxMessage", "ExternalTask", "CaseEvent", "Incident",
            "Notification", "MailMessage", "AuditEntry", "UserToken", "WorkerLink", "CaseDocument", "CaseMessage"]

@@ -15,6 +15,7 @@ from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.forms import submission_values, validate_submission
 from engine.models import Case, HumanTask
 from web.advisor import bp
+from web.advisor.helpers import labelled
 from web.advisor.inbox import conflict_message
 from web.forms_html import render_form, render_markdown
 from web.permissions import workspace_required
@@ -41,13 +42,17 @@ def _page(row, case, *, values=None, errors=None, submitted=None, message=None, 
         form_html = render_form(definition, values, errors, readonly=not can_work, context=context,
                                 submitted=submitted)
     documentation = render_markdown(_(row.documentation.strip()), context) if row.documentation else None
+    # A task without a form (a Camunda formKey Lotse cannot show) is worked from its documentation and the data.
+    data_rows = labelled(context, {}) if definition is None and context and access.case_view(current_user).case_data \
+        else []
     team = [u for u in pages.colleagues(current_user) if u.id == row.assignee_id or access.can_be_assigned(u, row)] \
         if access.can_assign(current_user, row) else []        # only the task's candidates are offered
     back = access.safe_next(request.values.get("next"), url_for("advisor.inbox"))
     return render_template("advisor/task.html", task=row, case=case, form_html=form_html, has_form=definition is not None,
                            documentation=documentation, can_work=can_work, can_claim=access.can_claim(current_user, row),
                            can_assign=access.can_assign(current_user, row), team=team, message=message,
-                           now=clock.now(), back=back, comment=comment, has_errors=bool(errors)), status
+                           now=clock.now(), back=back, comment=comment, has_errors=bool(errors),
+                           data_rows=data_rows), status
 
 
 def _visible(task_id):
