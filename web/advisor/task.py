@@ -11,8 +11,8 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from engine import access, cases, clock, inbox as queries, pages, snapshot
-from engine.errors import Conflict, Forbidden, InvalidData, NotFound
-from engine.forms import submission_values, validate_submission
+from engine.errors import Conflict, Forbidden, InvalidData, InvalidFields, NotFound
+from engine.forms import submission_values
 from engine.models import Case, HumanTask
 from web.advisor import bp
 from web.advisor.helpers import labelled
@@ -93,16 +93,13 @@ def task_submit(task_id):
         flash(_("Entwurf gespeichert. Sie können später weitermachen."), "success")
         return redirect(url_for("advisor.task", task_id=row.id, next=back))
 
-    data = {}
-    if definition is not None:
-        data, errors = validate_submission(definition, request.form, context=task_data(case, row))
-        if errors:
-            return _page(row, case, values=request.form, errors=errors, submitted=True, status=422)
     title, case_ref = row.title, row.case_reference
-    try:
-        cases.complete_task(row.id, data, actor=current_user)
+    try:    # validated against the task's form under the case's lock, the case loaded once
+        cases.complete_task(row.id, request.form, actor=current_user, validate=True)
     except NotFound:
         abort(404)
+    except InvalidFields as exc:
+        return _page(pages.fresh_task(row), case, values=request.form, errors=exc.errors, submitted=True, status=422)
     except (Conflict, Forbidden) as exc:
         return _page(row, case, values=request.form if definition else None, submitted=True,
                      message=conflict_message(row, str(exc)), status=409, comment=comment)
