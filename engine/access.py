@@ -72,6 +72,12 @@ class ServiceActor:
     organisation_id: int
     topics: frozenset
     id: None = None
+    organisation: None = None       # of no organisation and in no group: every rule for people finds nothing
+    group_names: frozenset = frozenset()
+    username: None = None
+
+    def in_group(self, *names) -> bool:
+        return False
 
 
 def is_service(actor) -> bool:
