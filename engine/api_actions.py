@@ -34,19 +34,19 @@ def start_case(user, key, *, subject="", business_key=None, data=None, employer_
                                                                 Organisation.kind == "employer",
                                                                 Organisation.center_id == user.organisation_id))
         if employer is None:
-            raise InvalidFields({"employer_id": "no firm with this id is served by your center"})
+            raise InvalidData("no firm with this id is served by your center", field="employer_id")
     responsible = user
     if responsible_id is not None:
         responsible = pages.colleague(user, responsible_id)
         if responsible is None:
-            raise InvalidFields({"responsible_id": "no active person of your center has this id"})
+            raise InvalidData("no active person of your center has this id", field="responsible_id")
     data = dict(data or {})
     if definition.start_form:
         form = pages.load_form((definition.forms or {}).get(definition.start_form))
         if form is not None:
             checked, errors = validate_submission(form, data)
             if errors:
-                raise InvalidFields({f"data.{k}": v for k, v in errors.items()})
+                raise InvalidFields(errors)
             data = {**data, **checked}
     if business_key:
         data["businessKey"] = business_key
@@ -67,7 +67,7 @@ def assign_task(user, task_id, username):
         raise NotFound(f"task {task_id} does not exist")
     assignee = db.session.scalar(select(User).where(User.username == username))
     if not access.may_be_assigned(assignee, user):
-        raise InvalidFields({"username": f"no active person of your center is called {username!r}"})
+        raise InvalidData(f"no active person of your center is called {username!r}", field="username")
     return cases.assign_task(row.id, assignee, user)
 
 

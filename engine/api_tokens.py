@@ -146,7 +146,7 @@ _LOAD = (select(ApiToken).options(joinedload(ApiToken.user).joinedload(User.orga
 
 
 def authenticate(secret: str | None):
-    """(actor, token id) for a bearer secret: the actor is a `User` (personal token of an active person)
+    """(actor, token hash: the throttle's key) for a bearer secret: the actor is a `User` (personal token of an active person)
     or an `access.ServiceActor`; None for an unknown, expired or revoked token."""
     if not secret or not secret.startswith(PREFIX) or len(secret) > 100:
         return None
@@ -155,9 +155,9 @@ def authenticate(secret: str | None):
         return None
     if row.kind == "service":
         return access.ServiceActor(token_id=row.id, name=row.name, organisation_id=row.center_id,
-                                   topics=frozenset(row.topics or ())), row.id
+                                   topics=frozenset(row.topics or ())), row.token_hash
     user = row.user
-    return (user, row.id) if user is not None and user.active else None
+    return (user, row.token_hash) if user is not None and user.active else None
 
 
 _counts: dict = {}

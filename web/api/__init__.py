@@ -55,8 +55,8 @@ def authenticate():
     if found is None:
         return problems.problem(401, "send a valid API token as `Authorization: Bearer <token>`",
                                 headers={"WWW-Authenticate": 'Bearer realm="lotse"'})
-    g.api_actor, token_id = found
-    api_tokens.throttle(token_id)
+    g.api_actor, token_key = found
+    api_tokens.throttle(token_key)
     return None
 
 

@@ -20,7 +20,8 @@ def list_definitions():
 def get_definition(key):
     """One process: its newest version and every version."""
     latest, versions = api_reads.definition_versions(g.api_actor, key)
-    return {**DefinitionSchema().dump(latest), "versions": versions}
+    fields = ("id", "key", "version", "name", "startable", "message_starts", "created_at")
+    return {**{name: getattr(latest, name) for name in fields}, "versions": versions}
 
 
 @bp.route("/deployments", methods=["POST"])
