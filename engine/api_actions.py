@@ -9,7 +9,7 @@ from engine.db import db
 from engine.deploy import latest_definition
 from engine.errors import Conflict, Forbidden, InvalidData, InvalidFields, NotFound
 from engine.forms import validate_submission
-from engine.models import Organisation, User
+from engine.models import Case, Organisation, User
 
 
 def deploy(user, files: list[tuple[str, bytes]]) -> deployment.DeployResult:
@@ -88,7 +88,7 @@ def retry_incident(user, incident_id, data=None):
         if data:
             raise InvalidData("an external task's failure is retried by its worker; send no data", field="data")
         external_tasks.set_retries(incident.task_id, 1, actor=user)
-        return incident.case
+        return db.session.get(Case, incident.case_id)
     return cases.retry_task(incident.case_id, incident.task_id or None, data, actor=user)
 
 
