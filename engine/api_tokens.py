@@ -17,6 +17,7 @@ import threading
 import time
 from datetime import datetime, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -46,7 +47,7 @@ def _new_secret() -> tuple[str, str]:
 def _name(name) -> str:
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise InvalidFields({"name": "a name of 1 to 100 characters is needed"})
+        raise InvalidFields({"name": _l("Bitte geben Sie einen Namen mit 1 bis 100 Zeichen an.")})
     return name
 
 
@@ -58,7 +59,7 @@ def _expiry(days, *, required: bool) -> datetime | None:
     except (TypeError, ValueError):
         days = 0
     if not 1 <= days <= MAX_DAYS:
-        raise InvalidFields({"days": f"a number of days from 1 to {MAX_DAYS} is needed"})
+        raise InvalidFields({"days": _l("Bitte geben Sie eine Gültigkeit von 1 bis %(max)s Tagen an.", max=MAX_DAYS)})
     return clock.now() + timedelta(days=days)
 
 
@@ -99,8 +100,9 @@ def _topics(topics) -> list[str]:
     names = sorted({t.strip() for t in topics or [] if t and t.strip()})
     bad = [t for t in names if not TOPIC.match(t)]
     if not names or bad:
-        raise InvalidFields({"topics": "name one or more topics (letters, digits, _ . : -)"
-                                       + (f"; not a topic name: {', '.join(bad)}" if bad else "")})
+        raise InvalidFields({"topics": _l("Bitte nennen Sie ein oder mehrere Themen (Buchstaben, Ziffern, _ . : -), "
+                                          "durch Komma getrennt.") if not bad else
+                             _l("Kein gültiger Themenname: %(names)s", names=", ".join(bad))})
     return names
 
 
