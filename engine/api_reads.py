@@ -3,7 +3,7 @@ API shares with the workspace (the inbox, the case list, the case page) come fro
 engine/case_list.py and engine/pages.py; what only the API reads is here."""
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import joinedload
 
 from engine import access, case_list, inbox, milestones, pages, snapshot
@@ -11,7 +11,7 @@ from engine.db import db
 from engine.deploy import latest_definitions
 from engine.errors import Forbidden, NotFound
 from engine.forms import FormDefinition
-from engine.models import CaseEvent, FormVersion, HumanTask, Incident, ProcessDefinition
+from engine.models import Case, CaseEvent, FormVersion, HumanTask, Incident, ProcessDefinition
 
 
 def _people_only(actor):
@@ -87,7 +87,6 @@ def case_events(user, reference: str, after: int = 0, limit: int = 100) -> list[
 def incidents(user, after: int = 0, limit: int = 100) -> list[tuple[Incident, str]]:
     """Open incidents the user may see and retry, oldest first: (incident, case reference)."""
     _people_only(user)
-    from engine.models import Case
     return db.session.execute(select(Incident, Case.reference).join(Case, Case.id == Incident.case_id)
                               .where(Incident.resolved_at.is_(None), Incident.id > after,
                                      access.incident_filter(user))
@@ -100,6 +99,15 @@ def visible_incident(user, incident_id) -> Incident:
     if incident is None:
         raise NotFound(f"incident {incident_id} does not exist")
     return incident
+
+
+def after_completion(user, completed: Case) -> tuple:
+    """(the case with its process version, its next task for `user` or None): what a completion answers,
+    read after its commit in two statements (the committed case's id comes from its identity, unloaded)."""
+    case_id = inspect(completed).identity[0]
+    case = db.session.scalars(select(Case).options(joinedload(Case.definition)).where(Case.id == case_id)
+                              .execution_options(populate_existing=True)).one()
+    return case, inbox.next_task_for(user, case_id)
 
 
 @dataclass

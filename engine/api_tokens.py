@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from engine import access, audit, clock
 from engine.db import db
@@ -142,9 +142,9 @@ def revoke_service_account(admin, token_id) -> ApiToken:
 
 # --- requests -------------------------------------------------------------------------------------
 
+# The token with its person, their organisation and groups in one statement (every API request needs them).
 _LOAD = (select(ApiToken).options(joinedload(ApiToken.user).joinedload(User.organisation),
-                                  joinedload(ApiToken.user).selectinload(User.groups),
-                                  joinedload(ApiToken.center)))
+                                  joinedload(ApiToken.user).joinedload(User.groups)))
 
 
 def authenticate(secret: str | None):
@@ -152,7 +152,7 @@ def authenticate(secret: str | None):
     or an `access.ServiceActor`; None for an unknown, expired or revoked token."""
     if not secret or not secret.startswith(PREFIX) or len(secret) > 100:
         return None
-    row = db.session.scalar(_LOAD.where(ApiToken.token_hash == token_hash(secret)))
+    row = db.session.scalars(_LOAD.where(ApiToken.token_hash == token_hash(secret))).unique().one_or_none()
     if row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= clock.now()):
         return None
     if row.kind == "service":

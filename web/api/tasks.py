@@ -109,6 +109,6 @@ def complete(body, task_id):
     The answer holds the case and its next task for the caller, if any."""
     from web.api.cases import case_json
     _checked(task_id)
-    case = cases.complete_task(task_id, body["data"], g.api_actor, validate=True)
-    following = inbox.next_task_for(g.api_actor, case.id)
+    completed = cases.complete_task(task_id, body["data"], g.api_actor, validate=True)
+    case, following = api_reads.after_completion(g.api_actor, completed)
     return {"case": case_json(case), "next_task": task_json(following) if following is not None else None}
