@@ -75,14 +75,15 @@ def task_submit(task_id):
     row, case = _visible(task_id)
     action = request.form.get("_action", "complete")
     back = access.safe_next(request.form.get("next"), url_for("advisor.inbox"))
-    definition = pages.load_form(row.form_version_id)
+    has_form = row.form_version_id is not None     # the form itself is read where it is needed
     comment = (request.form.get("_comment") or "").strip()
 
     if not row.is_open or not access.can_work(current_user, row):
-        return _page(row, case, values=request.form if definition else None, submitted=True,
+        return _page(row, case, values=request.form if has_form else None, submitted=True,
                      message=conflict_message(row), status=409, comment=comment)
 
     if action == "draft":
+        definition = pages.load_form(row.form_version_id)
         if definition is None:
             return redirect(url_for("advisor.task", task_id=row.id, next=back))
         try:
@@ -99,12 +100,13 @@ def task_submit(task_id):
     except NotFound:
         abort(404)
     except InvalidFields as exc:
-        return _page(pages.fresh_task(row), case, values=request.form, errors=exc.errors, submitted=True, status=422)
+        return _page(pages.fresh_task(row), case, values=request.form, errors=exc.errors, submitted=True, status=422,
+                     comment=comment)
     except (Conflict, Forbidden) as exc:
-        return _page(row, case, values=request.form if definition else None, submitted=True,
+        return _page(row, case, values=request.form if has_form else None, submitted=True,
                      message=conflict_message(row, str(exc)), status=409, comment=comment)
     except InvalidData as exc:
-        return _page(row, case, values=request.form if definition else None, submitted=True,
+        return _page(row, case, values=request.form if has_form else None, submitted=True,
                      message=str(exc), status=422, comment=comment)
     if comment:
         cases.add_comment(row.case_id, comment, current_user)
