@@ -232,8 +232,10 @@ def main():
                       f"median {result['median']:5.2f} ms, p95 {result['p95']:5.2f} ms, "
                       f"server CPU {result['cpu_ms']:5.2f} ms/completion ({result['completions']} completions)",
                       flush=True)
-        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; gunicorn -w {WORKERS} "
-              f"--threads {THREADS}")
+        from bench.inbox import cpu_reference
+        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; CPU ref "
+              f"{statistics.median(cpu_reference() for _ in range(9)):.1f} ms (~4.6 ms on a quiet machine); "
+              f"gunicorn -w {WORKERS} --threads {THREADS}")
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(10)
