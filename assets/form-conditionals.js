@@ -8,7 +8,7 @@
 // It also moves the focus to the error summary after a failed submission.
 //
 // tests/fixtures/feel_cases.json runs against `window.lotseFeel` (tests/browser/test_feel.py)
-// and against the server's evaluator (engine/forms/feel.py).
+// and against the server's evaluator (engine/feel.py).
 
 import { evaluate, unaryTest } from '@bpmn-io/feelin';
 

@@ -30,6 +30,7 @@ from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptEngineTask
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
 from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin
 
+from engine import sandbox
 from engine.errors import InvalidData
 
 DATA_OBJECTS = "data_objects"        # SpiffWorkflow's BPMN data objects in a workflow's `data`; not a variable
@@ -144,9 +145,68 @@ def _write(task, changed: dict, deleted: set) -> None:
 
 # --- called processes ------------------------------------------------------------------------------
 
+def _extensions(task) -> dict:
+    return getattr(task.task_spec, "extensions", None) or {}
+
+
+def mapped_value(value: dict, data: dict):
+    """A camunda:inputOutput value (engine.parsing._mapping) over `data`."""
+    if "expr" in value:
+        return sandbox.evaluate(value["expr"], data)
+    if "list" in value:
+        return [mapped_value(item, data) for item in value["list"]]
+    if "map" in value:
+        return {key: mapped_value(item, data) for key, item in value["map"]}
+    return value.get("text")
+
+
+def _mapped_call(mappings, data: dict, full: dict) -> dict:
+    """camunda:in/out of a call activity: all variables, or named ones (source → target, sourceExpression)."""
+    result = {}
+    for mapping in mappings:
+        if mapping.get("all"):
+            result.update(full)
+        elif mapping.get("expr"):
+            result[mapping["target"]] = sandbox.evaluate(mapping["expr"], data)
+        elif mapping.get("source") in data:
+            result[mapping["target"]] = _copy(data[mapping["source"]])
+    return result
+
+
+def run_listeners(task, event: str) -> None:
+    """Run the task's listeners of `event` ("start", "end", "task:create", "task:complete") on its data."""
+    for listener in _extensions(task).get("listeners") or []:
+        if listener["event"] != event:
+            continue
+        if listener["mode"] == "exec":
+            sandbox.script_engine.environment.execute(listener["code"], task.data)
+        else:
+            sandbox.script_engine.environment.evaluate(listener["code"], task.data)
+
+
+OPENED = "lotse_opened"           # a person's task's internal data: its create listeners ran
+
+
+def task_opened(task) -> None:
+    """A person's task has opened: its create task listeners and start execution listeners run, once."""
+    if task.internal_data.get(OPENED):
+        return
+    task.internal_data[OPENED] = True
+    if not _extensions(task).get("listeners"):
+        return
+    before = visible(task)
+    task.data = _copied(before)
+    run_listeners(task, "start")
+    run_listeners(task, "task:create")
+    _write(task, *_diff(before, task.data, _object_ids(task.task_spec) | {DATA_OBJECTS}))
+
+
 def _enter_call(subworkflow, caller) -> None:
-    """A called process starts with what its calling task sees (or the inputs its process declares)."""
+    """A called process starts with what its calling task sees (or the inputs its process declares, or
+    the variables its camunda:in mappings name)."""
     given = visible(caller)
+    if _extensions(caller).get("callIn"):
+        given = _mapped_call(_extensions(caller)["callIn"], given, given)
     io = subworkflow.spec.io_specification
     if io is not None and io.data_inputs:
         given = {var.bpmn_id: given[var.bpmn_id] for var in io.data_inputs if var.bpmn_id in given}
@@ -161,6 +221,9 @@ def _returned(caller) -> tuple[dict, set]:
     if subworkflow is None or given is None or not subworkflow.completed:
         return {}, set()
     changed, deleted = _diff(given, subworkflow.data, {DATA_OBJECTS})
+    if _extensions(caller).get("callOut"):
+        return _mapped_call(_extensions(caller)["callOut"], _copied(subworkflow.data), changed), \
+            (deleted if any(m.get("all") for m in _extensions(caller)["callOut"]) else set())
     io = subworkflow.spec.io_specification
     if io is not None and io.data_outputs:
         outputs = {var.bpmn_id for var in io.data_outputs}
@@ -182,6 +245,10 @@ def will_run(task) -> dict:
             task.data.pop(key, None)
     for obj in getattr(task.task_spec, "data_input_associations", None) or []:
         obj.get(task)                           # data objects as they are now
+    for name, value in _extensions(task).get("inputs") or []:     # camunda:inputParameter: local to the task
+        task.data[name] = mapped_value(value, task.data)
+    if not task.task_spec.manual:               # a person's task ran its start listeners when it opened
+        run_listeners(task, "start")
     return before
 
 
@@ -189,6 +256,18 @@ def did_run(task, before: dict) -> None:
     """Write back what the run changed, then what a multi-instance instance adds to its collection."""
     if task.state == TaskState.ERROR:
         return                                  # a failed step writes nothing
+    ext = _extensions(task)
+    if task.state == TaskState.COMPLETED:
+        run_listeners(task, "end")
+    if ext.get("inputs") or ext.get("outputs"):
+        outputs = {name: mapped_value(value, task.data) for name, value in ext.get("outputs") or []} \
+            if task.state == TaskState.COMPLETED else {}
+        for name, _ in ext.get("inputs") or []:   # locals end with the task; a variable they hid stays as it was
+            if name in before:
+                task.data[name] = _copy(before[name])
+            else:
+                task.data.pop(name, None)
+        task.data.update(outputs)
     spec = task.task_spec
     if isinstance(spec, CatchingEvent) and not _carries_message(spec.event_definition):
         changed, deleted = {}, set()
@@ -251,6 +330,7 @@ def run_task(task, data: dict) -> dict:
     known = set(task.workflow.top_workflow.subprocesses)
     before = will_run(task)
     task.data.update(_copied(data))      # replace top-level keys only: never mutate nested data in place
+    run_listeners(task, "task:complete")
     try:
         task.run()
     finally:

@@ -8,12 +8,13 @@ delivery) to the job runner. A failing script leaves its task in ERROR with an i
 the case is saved in that state and can be retried.
 """
 from contextlib import contextmanager
+from datetime import timedelta
 from uuid import uuid4
 
 from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.task import Task
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
@@ -21,7 +22,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import access, casedata, clock, forms, jobs, mail, notifications, sandbox, state
+from engine import access, casedata, clock, forms, jobs, mail, notifications, parsing, sandbox, state
 from engine.db import JSONText, db
 from engine.deploy import latest_definition
 from engine.errors import Conflict, Forbidden, InvalidData, InvalidFields, NotFound
@@ -29,6 +30,8 @@ from engine.forms import FormDefinition
 from engine.models import (Case, CaseComment, CaseMilestone, ExternalTask, FormVersion, HumanTask, Incident,
                            Organisation, OutboxMessage, ProcessDefinition)
 from engine.settings import setting
+
+MAX_CONNECTOR_ROUNDS = 100      # connectors one change runs in a row (a loop of them stops there)
 
 
 class CaseChange:
@@ -45,6 +48,7 @@ class CaseChange:
         self.new_incidents = []    # incidents recorded in this change: their people are told (_saving)
         self.assignments = []      # (task row, person) handed on by someone else: the person is told (_saving)
         self.keep_with = None      # the person the next step stays with (property keep_assignee), see state.sync
+        self.mails = 0             # mails queued by the change's connectors (sent after commit)
         self._running = None       # the task the engine is running, to name it if something fails
         sandbox.take_printed()     # what an earlier change in this thread left unread is not ours
 
@@ -104,11 +108,34 @@ class CaseChange:
         steps = casedata.EngineSteps(will_complete=self._will_run, did_complete=self._did_complete)
         try:
             self.workflow.refresh_timers()
+            parsing.refresh_conditions(self.workflow)
             self.workflow.do_engine_steps(will_complete_task=steps.will_complete_task,
                                           did_complete_task=steps.did_complete_task)
+            for task in self.workflow.get_tasks(state=TaskState.READY, manual=True):
+                self._running = task
+                casedata.task_opened(task)      # its create listeners (Camunda's taskListener event="create")
+            self._run_connectors(steps)
         except Exception as exc:       # whatever a diagram makes the engine do: never past this point
             self._record_incident(exc)
         self._running = None
+
+    def _run_connectors(self, steps):
+        """Lotse's connectors (service tasks with camunda:connector, engine.dialect.CONNECTORS), in this change."""
+        for _ in range(MAX_CONNECTOR_ROUNDS):
+            waiting = [t for t in self.workflow.get_tasks(state=TaskState.STARTED) if parsing.connector(t.task_spec)]
+            if not waiting:
+                return
+            for task in waiting:
+                self._running = task
+                inputs = {name: casedata.mapped_value(value, casedata.visible(task))
+                          for name, value in task.task_spec.extensions.get("connectorInputs") or []}
+                self.mails += notifications.notify_group(self.case, str(inputs["group"]), str(inputs["subject"]),
+                                                         str(inputs["message"]))
+                self.log("connector", task, {"connector": parsing.connector(task.task_spec),
+                                             "group": str(inputs["group"])})
+                casedata.finish_started(task, {})
+            self.workflow.do_engine_steps(will_complete_task=steps.will_complete_task,
+                                          did_complete_task=steps.did_complete_task)
 
     def run_task(self, task, data):
         """Complete a user task with form data: (what it changed, None), or (…, the failure) when
@@ -225,7 +252,7 @@ def _saving(changes):
             _save(change, writes)
             writes.events += change.events     # append-only: nobody reads them back in this transaction
         writes.execute()
-        mails = 0
+        mails = sum(change.mails for change in changes)
         for change in changes:     # people are told in the same transaction
             for incident in change.new_incidents:       # the responsible advisor, the supervisors
                 mails += notifications.notify_incident(change.case, incident)
@@ -306,11 +333,12 @@ def _refuse_start_by_hand(definition):
 
 
 def start_case(definition_key_or_row, *, center, employer=None, subject="", data=None, actor=None,
-               responsible=None, parent_case=None, by_message=False):
+               responsible=None, parent_case=None, by_message=False, fire_start_timer=None):
     """Start a case on the newest version of a process (or the given version row).
 
     Only a process with a plain start event is started by hand; `by_message` is the message
-    router starting one at its message start event.
+    router starting one at its message start event, `fire_start_timer` (the element id of a timer
+    start event whose time has come: the sweeper, engine.timer_starts) starts it there.
     """
     definition = definition_key_or_row if isinstance(definition_key_or_row, ProcessDefinition) \
         else latest_definition(definition_key_or_row)
@@ -336,12 +364,24 @@ def start_case(definition_key_or_row, *, center, employer=None, subject="", data
     db.session.add(case)
     db.session.flush()
     case.reference = f"WC-{center_row.code or 'XX'}-{now.year}-{case.id:05d}"
+    if fire_start_timer:
+        _fire_start_timer(workflow, fire_start_timer)
     change = CaseChange(case, workflow, actor, open_rows={})
     change.log("case_started", details={"process": definition.key, "version": definition.version,
                                         "data": data})
     with _saving([change]):
         change.run_engine()
     return case
+
+
+def _fire_start_timer(workflow, element_id):
+    """The timer of this start event has fired (the schedule said so): the case starts there, once."""
+    fired = (clock.now() - timedelta(seconds=1)).isoformat()
+    for task in workflow.get_tasks(spec_name=element_id):
+        if isinstance(task.task_spec.event_definition, CycleTimerEventDefinition):
+            task._set_internal_data(event_value={"cycles": 1, "next": fired, "duration": 0})   # one round, now
+        else:
+            task._set_internal_data(event_fired=True, event_value=fired)
 
 
 def _task_for_change(change, task_id):
@@ -618,8 +658,7 @@ def receive_message(case_id, name, data, actor=None):
         if not waiting:
             raise Conflict(f"case {change.case.reference} no longer waits for the message {name!r}")
         task, definition = waiting[0]
-        casedata.write(task, data)
-        event = BpmnEvent(definition, payload={"payload": data, "result_var": None},
+        event = BpmnEvent(definition, payload={"payload": data, "result_var": None, "variables": True},
                           correlations=dict(task.workflow.correlations or {}))
         try:
             change.workflow.send_event(event)

@@ -20,13 +20,13 @@ from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinitio
 from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS
 from sqlalchemy import func, select
 
-from engine import dialect, sandbox, state
+from engine import clock, dialect, sandbox, state, timer_starts
 from engine.db import db
 from engine.errors import DeploymentRejected, Problem
 from engine.forms import FormDefinition, FormDefinitionError
 from engine.models import (CaseMilestone, Deployment, DeployedFile, FormVersion, HumanTask, HumanTaskGroup,
                            MessageSubscription, ProcessDefinition, User)
-from engine.parsing import LotseParser, UnsafeXML, active_content, deep_recursion, parse_xml
+from engine.parsing import DmnRejected, LotseParser, UnsafeXML, active_content, deep_recursion, parse_xml
 
 KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".form": "form"}
 
@@ -88,12 +88,24 @@ def _expressions(spec):
         if isinstance(value, str) and value:
             yield element, f"multi-instance {attr}", value, "eval"
     ext = getattr(spec, "extensions", None) or {}
+    for listener in ext.get("listeners") or []:
+        yield element, f"listener ({listener['event']})", listener["code"], listener["mode"]
+    for kind in ("inputs", "outputs"):
+        for name, value in ext.get(kind) or []:
+            for source in _mapping_expressions(value):
+                yield element, f"camunda:{kind[:-1]}Parameter {name}", source, "eval"
+    for mapping in (ext.get("callIn") or []) + (ext.get("callOut") or []):
+        if mapping.get("expr"):
+            yield element, "camunda:in/out sourceExpression", mapping["expr"], "eval"
+    service = ext.get("service") or {}
+    if service.get("expression"):
+        yield element, "camunda:expression", service["expression"], "eval"
     for attr in ("candidateGroups", "candidateUsers", "assignee", "dueDate", "followUpDate", "priority"):
         value = ext.get(attr)
         if isinstance(value, str) and value.startswith("${") and value.endswith("}"):
             yield element, f"camunda:{attr}", value[2:-1], "eval"
     engine = getattr(spec, "dmnEngine", None)
-    if engine is not None:
+    if engine is not None and hasattr(engine, "decision_table"):     # FEEL decisions were checked as they were read
         table = engine.decision_table
         for column in table.inputs:
             if column.expression:
@@ -107,6 +119,15 @@ def _expressions(spec):
             for entry in rule.outputEntries:
                 if entry.text:
                     yield f"{element} → {table.id}/{rule.id}", "DMN output", entry.text, "eval"
+
+
+def _mapping_expressions(value):
+    if "expr" in value:
+        yield value["expr"]
+    for item in value.get("list") or []:
+        yield from _mapping_expressions(item)
+    for _, item in value.get("map") or []:
+        yield from _mapping_expressions(item)
 
 
 class _RecordingScriptEngine:
@@ -266,6 +287,8 @@ def validate(files: list[tuple[str, bytes]]):
                 parser.add_dmn_xml(doc, name)
         except ValidationException as exc:
             problems.append(_element_problem(name, exc))
+        except DmnRejected as exc:
+            problems += [Problem(name, message) for message in exc.problems]
         except Exception as exc:      # the library raises assorted errors on malformed models
             problems.append(Problem(name, f"{type(exc).__name__}: {exc}"))
     for name, doc in bpmn_docs:
@@ -305,6 +328,11 @@ def validate(files: list[tuple[str, bytes]]):
             if value and len(value) > limit:
                 problems.append(Problem(name, f"{what} is {len(value)} characters long; at most {limit} can be "
                                               f"stored", element_id=pid))
+        for task_spec in timer_starts.timer_start_events(spec):       # the process's own start events only
+            try:
+                timer_starts.first_fire(task_spec, clock.now())
+            except timer_starts.TimerStartError as exc:
+                problems.append(Problem(name, f"timer start event: {exc}", element_id=task_spec.bpmn_id))
         # The process and its embedded subprocesses, at every depth; a called process is checked as its own.
         for process in [spec, *subprocess_specs.values()]:
             if process is None or process.name in checked or (process is not spec and process.name in process_files):
@@ -327,7 +355,7 @@ def _task_problems(name, process, known_forms) -> list[Problem]:
             if not source or not str(source).strip():
                 problems.append(Problem(name, f"empty {kind}", element_id=element))
                 continue
-            reason = sandbox.check_code(str(source), mode)
+            reason = sandbox.check_code(str(source), mode) or sandbox.unknown_calls(str(source), mode)
             if reason:
                 problems.append(Problem(name, f"{kind} {source!r} cannot run: {reason}", element_id=element))
         problem = _resolve_form(ext, known_forms)
@@ -449,10 +477,13 @@ def deploy(files: list[tuple[str, bytes]], user=None) -> DeployResult:
             start_form=((plain_start.extensions or {}).get("formRef") if plain_start is not None else None))
         db.session.add(row)
         result.created.append(row)
+        db.session.flush()
+        timer_starts.schedule(row, spec)
     db.session.flush()
     for pid, (spec, subprocess_specs) in sorted(specs.items()):
-        result.warnings += _identity_warnings(process_files[pid], [spec, *subprocess_specs.values()])
-        result.warnings += form_warnings(process_files[pid], [spec, *subprocess_specs.values()])
+        own = [spec, *(s for s in subprocess_specs.values() if s.name not in process_files)]   # a called one has its own
+        result.warnings += _identity_warnings(process_files[pid], own)
+        result.warnings += form_warnings(process_files[pid], own)
     return result
 
 

@@ -20,7 +20,7 @@ import re
 
 from lxml import etree
 
-from engine import juel, sandbox
+from engine import cron, juel, sandbox
 from engine.errors import Problem
 from engine.forms import generated
 
@@ -33,6 +33,12 @@ SERVICE = f"{{{LOTSE_NS}}}service"                # what a service task is: "ext
 FORM_ATTRIBUTE = f"{{{LOTSE_NS}}}formAttribute"   # which attribute named the form, for messages
 CAMUNDA_FORMS = f"{{{LOTSE_NS}}}camundaForms"     # the key as written, when it named a form-js file
 GENERATED_FORM = f"{{{LOTSE_NS}}}generatedForm"   # the id of the form generated from camunda:formData
+CRON = f"{{{LOTSE_NS}}}cron"                      # on a timerEventDefinition whose cycle is a Quartz cron
+PYTHON = f"{{{LOTSE_NS}}}python"                  # the sandbox code of a mapping's value or a listener
+LISTENER_MODE = f"{{{LOTSE_NS}}}mode"             # a listener's code: "exec" (a script) or "eval" (an expression)
+CONNECTOR = f"{{{LOTSE_NS}}}connector"            # a service task's Lotse connector id
+# Lotse's connectors (camunda:connector with this connectorId) and the input parameters each needs.
+CONNECTORS = {"lotse-notify-group": ("group", "subject", "message")}
 
 PYTHON_FORMATS = {"", "python", "python3", "py"}
 USER_TASK_EXPRESSIONS = ("assignee", "candidateUsers", "candidateGroups", "dueDate", "followUpDate", "priority")
@@ -41,16 +47,8 @@ UNSUPPORTED_ELEMENTS = {
     "dataStore": "data stores are not supported (Lotse keeps a case's data in the case)",
     "complexGateway": "complex gateways are not supported; use exclusive, inclusive or parallel gateways",
 }
-NOT_YET = {
-    "executionListener": "execution listeners are not supported; use a script task",
-    "taskListener": "task listeners are not supported; use a script task after the user task",
-    "inputOutput": "camunda:inputOutput (input/output mappings) is not supported; set variables in a script task",
-    "connector": "Camunda connectors (camunda:connector) are not supported; use an external task "
-                 "(camunda:type=\"external\")",
-    "failedJobRetryTimeCycle": None,      # Camunda's job executor setting: nothing to do in Lotse
-}
+LISTENER_EVENTS = {"executionListener": ("start", "end"), "taskListener": ("create", "complete")}
 _ISO_LITERAL = re.compile(r"^(?:R\d*/.+|P(?=\d|T\d)[\dYMWDTHS.,]*|\d{4}-\d{2}-\d{2}(?:T[\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?)$")
-_CRON = re.compile(r"^[\d*?/,LW#A-Z-]+(?:\s+[\d*?/,LW#A-Z-]+){4,6}$")
 
 
 def namespaces(content: bytes) -> bytes:
@@ -107,8 +105,6 @@ def timer(text: str) -> str:
         return expression(stripped)
     if _ISO_LITERAL.match(stripped):
         return repr(stripped)
-    if _CRON.match(stripped):
-        raise ValueError(f"the cron cycle {stripped!r} is not supported; write an ISO 8601 cycle such as R/P1D")
     return text
 
 
@@ -187,6 +183,14 @@ def _bpmn_element(seen, node, local):
                               "supported; write the script in the diagram")
     elif local in ("conditionExpression", "completionCondition", "loopCardinality", "condition"):
         _rewrite_text(seen, node, expression, local)
+    elif local == "timeCycle" and cron.is_quartz(node.text or ""):
+        try:
+            cron.quartz_to_croniter(node.text.strip())
+        except cron.CronError as exc:
+            seen.refuse(node, f"timer timeCycle: {exc}")
+            return
+        node.text = repr(node.text.strip())
+        node.getparent().set(CRON, "true")
     elif local in ("timeDate", "timeDuration", "timeCycle"):
         _rewrite_text(seen, node, timer, f"timer {local}")
     elif local == "multiInstanceLoopCharacteristics":
@@ -227,6 +231,50 @@ def _script_format(seen, node, script_format, where):
     return True
 
 
+def _listener(seen, node, local):
+    """An execution or task listener: a Python script or an expression runs; Java and other events are refused."""
+    event = node.get("event") or ""
+    owner = node.getparent().getparent() if node.getparent() is not None else None
+    owner_kind = _local(owner)[1] if owner is not None else ""
+    where = f"camunda:{local} event=\"{event}\""
+    for attr in ("class", "delegateExpression"):
+        if node.get(attr):
+            seen.refuse(node, f"{where}: Java classes and delegate expressions are not supported "
+                              f"({attr}=\"{node.get(attr)}\"); write the listener as a Python script")
+            return
+    if owner_kind in ("process", "sequenceFlow") or event not in LISTENER_EVENTS[local]:
+        seen.refuse(node, f"{where} on a {owner_kind}: Lotse runs {local}s on the events "
+                          f"{', '.join(LISTENER_EVENTS[local])} of tasks and events")
+        return
+    script = node.find(f"{{{CAMUNDA_NS}}}script")
+    if script is not None:
+        if script.get("resource"):
+            seen.refuse(node, f"{where}: external script resources are not supported; write the script here")
+        elif not (script.text or "").strip():
+            seen.refuse(node, f"{where}: the script is empty")
+        else:
+            node.set(PYTHON, script.text)
+            node.set(LISTENER_MODE, "exec")
+    elif node.get("expression"):
+        try:
+            node.set(PYTHON, expression(node.get("expression")))
+            node.set(LISTENER_MODE, "eval")
+        except juel.JuelError as exc:
+            seen.refuse(node, f"{where}: {exc}")
+    else:
+        seen.refuse(node, f"{where} names nothing to run (a script or an expression)")
+
+
+def _mapping_value(seen, node, where):
+    """A mapping's text value: a JUEL expression becomes the sandbox expression it means (PYTHON), text stays text."""
+    text = node.text or ""
+    if juel.is_juel(text):
+        try:
+            node.set(PYTHON, juel.translate_template(text) if not juel.is_whole(text) else expression(text))
+        except juel.JuelError as exc:
+            seen.refuse(node, f"{where} {text.strip()!r}: {exc}")
+
+
 def _service_task(seen, node, local):
     """A service or send task: an external task, an expression, or refused (Java, connectors, nothing)."""
     element = f"{local} {node.get('id')}"
@@ -250,6 +298,8 @@ def _service_task(seen, node, local):
             node.tag = f"{{{BPMN_NS}}}serviceTask"
         except juel.JuelError as exc:
             seen.refuse(node, f"{element}: camunda:expression {expr!r}: {exc}")
+    elif node.get(SERVICE) == "connector":
+        return                           # a Lotse connector (see _camunda_element)
     elif local == "sendTask" and node.find(f"{{{BPMN_NS}}}messageEventDefinition") is None and node.get("messageRef"):
         return                           # a BPMN send task throwing its message: the engine sends it
     elif node.find(f".//{{{CAMUNDA_NS}}}connector") is not None:
@@ -265,9 +315,36 @@ def _camunda_element(seen, node, local):
         where = f"{etree.QName(owner).localname} {owner.get('name') or ''} of {_owner(node)}".replace("  ", " ")
         if not _script_format(seen, node, node.get("scriptFormat"), where):
             return
-    if local in NOT_YET and NOT_YET[local]:
-        detail = ""
-        for attr in ("class", "delegateExpression"):
-            if node.get(attr):
-                detail = f" (Java class or delegate expression {node.get(attr)!r} is not supported either)"
-        seen.refuse(node, f"{NOT_YET[local]}{detail}")
+        if local == "script" and _local(owner)[1] in ("inputParameter", "outputParameter", "value", "entry"):
+            seen.refuse(node, f"{where}: scripts in input/output mappings are not supported; write the value as an "
+                              "expression (${…})")
+            return
+    if local in ("inputParameter", "outputParameter", "value", "entry") and not len(node):
+        _mapping_value(seen, node, f"camunda:{local} {node.get('name') or node.get('key') or ''}".strip())
+    if local in ("in", "out") and node.get("sourceExpression"):
+        try:
+            node.set(PYTHON, expression(node.get("sourceExpression")))
+        except juel.JuelError as exc:
+            seen.refuse(node, f"camunda:{local} sourceExpression {node.get('sourceExpression')!r}: {exc}")
+    if local in ("in", "out") and not (node.get("variables") == "all" or node.get("businessKey") is not None
+                                       or (node.get("target") and (node.get("source") or node.get("sourceExpression")))):
+        seen.refuse(node, f"camunda:{local} needs variables=\"all\", or source (or sourceExpression) and target")
+    if local == "connector":
+        connector_id = next((c.text.strip() for c in node if _local(c) == (CAMUNDA_NS, "connectorId") and c.text), "")
+        task = node.getparent().getparent()
+        if connector_id in CONNECTORS and _local(task) == (BPMN_NS, "serviceTask"):
+            params = {p.get("name") for p in node.iter(f"{{{CAMUNDA_NS}}}inputParameter")}
+            missing = [name for name in CONNECTORS[connector_id] if name not in params]
+            if missing:
+                seen.refuse(node, f"the connector {connector_id!r} needs the input parameters "
+                                  f"{', '.join(CONNECTORS[connector_id])} (missing: {', '.join(missing)})")
+            else:
+                task.set(SERVICE, "connector")
+                task.set(CONNECTOR, connector_id)
+            return
+        seen.refuse(node, f"the Camunda connector {connector_id!r} (camunda:connector) is not supported; use an "
+                          "external task (camunda:type=\"external\" with camunda:topic) and a worker, or one of "
+                          f"Lotse's connectors ({', '.join(CONNECTORS)})")
+        return
+    if local in LISTENER_EVENTS:
+        _listener(seen, node, local)

@@ -43,6 +43,12 @@ def is_juel(text) -> bool:
     return isinstance(text, str) and "{" in text and bool(re.search(r"[$#]\{", text))
 
 
+def is_whole(text: str) -> bool:
+    """Whether the text is one `${…}` and nothing else."""
+    match = _WHOLE.match(text or "")
+    return bool(match) and not re.search(r"[$#]\{", match.group(1))
+
+
 def translate(text: str) -> str:
     """`${…}`/`#{…}` as a Python expression for the sandbox; raises JuelError."""
     match = _WHOLE.match(text or "")

@@ -155,6 +155,17 @@ def _tell(user, kind: str, text: dict, now, case_id, task_id=None) -> bool:
     return True
 
 
+def notify_group(case, group: str, subject: str, body: str, now=None) -> int:
+    """A diagram's message to a group of the case's center (the lotse-notify-group connector): a notice
+    in the app for each active member, and a mail where they have an address. Returns the mails queued."""
+    members = db.session.scalars(
+        select(User).join(Membership, Membership.user_id == User.id).join(Group, Group.id == Membership.group_id)
+        .where(Group.name == group, User.organisation_id == case.center_id, User.active.is_(True))
+        .order_by(User.id)).all()
+    text = {"subject": f"{case.reference}: {subject}"[:255], "summary": body[:2000], "body": body}
+    return sum(_tell(user, "diagram", text, now or clock.now(), case.id) for user in members)
+
+
 def notify(task: HumanTask, kind: str, now) -> list[int]:
     """Write the notice for `task`: notifications, mails, one event. Returns the recipients' ids."""
     users = recipients(task, kind)

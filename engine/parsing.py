@@ -14,6 +14,7 @@ XML is parsed with a hardened parser: no DTDs, no entities, no network.
 """
 import sys
 from contextlib import contextmanager
+from datetime import datetime
 
 from copy import copy, deepcopy
 
@@ -28,14 +29,19 @@ from SpiffWorkflow.bpmn.specs import control, defaults as bpmn_specs
 from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.bpmn.specs.event_definitions.base import EventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.conditional import (
+    ConditionalEventDefinition as LibraryConditionalEventDefinition)
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimeDateEventDefinition
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS
 from SpiffWorkflow.camunda.specs import multiinstance_task as camunda_mi
+from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask as CamundaBusinessRuleTask
+from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from engine import clock, dialect
+from engine import casedata, clock, cron, dialect, dmn
+from engine.feel import FeelError
 
 USER_TASK_ATTRIBUTES = ("candidateGroups", "candidateUsers", "assignee", "dueDate", "followUpDate",
                         "priority", "formRef", "formKey")
@@ -122,14 +128,58 @@ def _camunda_extensions(parser, node):
             extensions["formRef" if attr == "formKey" else attr] = value
         if "notices" in properties:
             extensions["notices"] = _notice_kinds(properties["notices"], node, parser)
+    if node.tag == f"{{{BPMN_NS}}}businessRuleTask":
+        for attr in ("resultVariable", "mapDecisionResult"):
+            if node.get(f"{{{CAMUNDA_MODEL_NS}}}{attr}"):
+                extensions[attr] = node.get(f"{{{CAMUNDA_MODEL_NS}}}{attr}").strip()
+    listeners = [{"event": ("task:" if etree.QName(listener).localname == "taskListener" else "") + listener.get("event"),
+                  "code": listener.get(dialect.PYTHON), "mode": listener.get(dialect.LISTENER_MODE)}
+                 for listener in node.findall(f"{{{BPMN_NS}}}extensionElements/*")
+                 if etree.QName(listener).localname in dialect.LISTENER_EVENTS and listener.get(dialect.PYTHON)]
+    if listeners:
+        extensions["listeners"] = listeners
+    io = node.find(f"{{{BPMN_NS}}}extensionElements/{{{CAMUNDA_MODEL_NS}}}inputOutput")
+    if io is not None:
+        for kind in ("input", "output"):
+            params = [[p.get("name"), _mapping(p)] for p in io.findall(f"{{{CAMUNDA_MODEL_NS}}}{kind}Parameter")]
+            if params:
+                extensions[f"{kind}s"] = params
+    if node.tag == f"{{{BPMN_NS}}}callActivity":
+        for kind in ("in", "out"):
+            found = node.findall(f"{{{BPMN_NS}}}extensionElements/{{{CAMUNDA_MODEL_NS}}}{kind}")
+            mappings = [{"all": True} if m.get("variables") == "all" else
+                        {"target": m.get("target"), "source": m.get("source"), "expr": m.get(dialect.PYTHON)}
+                        for m in found if m.get("businessKey") is None]
+            if mappings:
+                extensions[f"call{kind.title()}"] = mappings
     service = node.get(dialect.SERVICE)
     if service:
         extensions["service"] = {
             "kind": service, "topic": node.get(f"{{{CAMUNDA_MODEL_NS}}}topic"),
             "expression": node.get(f"{{{CAMUNDA_MODEL_NS}}}expression"),
             "resultVariable": node.get(f"{{{CAMUNDA_MODEL_NS}}}resultVariable"),
-            "priority": node.get(f"{{{CAMUNDA_MODEL_NS}}}taskPriority")}
+            "priority": node.get(f"{{{CAMUNDA_MODEL_NS}}}taskPriority"), "connector": node.get(dialect.CONNECTOR)}
+        if service == "connector":
+            extensions["connectorInputs"] = [
+                [p.get("name"), _mapping(p)] for p in node.findall(
+                    f"{{{BPMN_NS}}}extensionElements/{{{CAMUNDA_MODEL_NS}}}connector/{{{CAMUNDA_MODEL_NS}}}inputOutput"
+                    f"/{{{CAMUNDA_MODEL_NS}}}inputParameter")]
     return extensions
+
+
+def _mapping(node) -> dict:
+    """A camunda:inputParameter/outputParameter's value: {"text"}, {"expr"} (sandbox), {"list"} or {"map"}."""
+    for child in node:
+        if not isinstance(child.tag, str):
+            continue
+        local = etree.QName(child).localname
+        if local == "list":
+            return {"list": [_mapping(item) for item in child if isinstance(item.tag, str)]}
+        if local == "map":
+            return {"map": [[entry.get("key"), _mapping(entry)] for entry in child if isinstance(entry.tag, str)]}
+    if node.get(dialect.PYTHON):
+        return {"expr": node.get(dialect.PYTHON)}
+    return {"text": node.text} if node.text is not None and node.text.strip() else {"text": None}
 
 
 NOTICE_KINDS = ("reminder", "overdue", "escalation")
@@ -186,6 +236,13 @@ class CorrelatedMessageEventDefinition(CamundaMessageEventDefinition):
         payload = dict(event.payload)
         payload["result_var"] = self.result_var or payload.get("result_var") or f"{my_task.task_spec.bpmn_id}_message"
         my_task.internal_data[self.name] = payload
+
+    def update_task_data(self, my_task):
+        event_data = my_task.internal_data.get(self.name) or {}
+        if event_data.get("variables"):     # from outside Lotse (engine.messages.correlate): Camunda's process variables
+            my_task.data.update(event_data["payload"] or {})
+            return
+        super().update_task_data(my_task)
 
     def catch(self, my_task, event=None):
         self.update_internal_data(my_task, event)
@@ -339,6 +396,53 @@ class DeadlineTimeDateEventDefinition(TimeDateEventDefinition):
 
 
 
+class CronCycleTimerEventDefinition(CycleTimerEventDefinition):
+    """A timeCycle written as a Quartz cron expression (`0 0 9 * * ?`): fires at each time it names, without end.
+
+    Serialized under its own name; the next time is kept, like the library's cycles, in the task's
+    internal data, so `state.waiting` and the sweeper see it like any cycle timer.
+    """
+
+    def cycle_complete(self, my_task):
+        event_value = my_task._get_internal_data("event_value")
+        now = clock.now()
+        if event_value is None:
+            text = str(my_task.workflow.script_engine.evaluate(my_task, self.expression))
+            event_value = {"cycles": -1, "next": cron.next_after(text, now).isoformat(), "cron": text}
+        if "cron" not in event_value:           # a timer start the schedule fired (engine.cases._fire_start_timer)
+            return super().cycle_complete(my_task)
+        ready = False
+        due = datetime.fromisoformat(event_value["next"])
+        if due < now:
+            event_value["next"] = cron.next_after(event_value["cron"], max(due, now)).isoformat()
+            ready = True
+        my_task._set_internal_data(event_value=event_value)
+        return ready
+
+
+class ConditionalEventDefinition(LibraryConditionalEventDefinition):
+    """A conditional event that reads the case data as it is now (`casedata.visible`), not the copy its task
+    was created with, and counts a condition over a variable that does not exist yet as not met (as Camunda
+    does: `${invoiceId != null}` waits until a worker sets invoiceId). Restored in place of the library's class.
+    """
+
+    def has_fired(self, my_task):
+        try:
+            met = my_task.workflow.script_engine.environment.evaluate(
+                self.expression, casedata.visible(my_task), external_context=my_task.workflow.data_objects)
+        except NameError:
+            met = False
+        my_task._set_internal_data(has_fired=bool(met))
+        return bool(met)
+
+
+def refresh_conditions(workflow):
+    """Evaluate the conditions of waiting conditional events again (the library does it for timers only)."""
+    for task in list(workflow.event_manager.tasks.values()):
+        if isinstance(task.task_spec.event_definition, LibraryConditionalEventDefinition):
+            task.task_spec._update(task)
+
+
 def _with_camunda_extensions(parser_class):
     def parse_extensions(self, node=None):
         return _camunda_extensions(self, node if node is not None else self.node)
@@ -347,12 +451,20 @@ def _with_camunda_extensions(parser_class):
     if hasattr(parser_class, "parse_message_event"):
         def parse_message_event(self, message_event):
             base = parser_class.parse_message_event(self, message_event)
-            return CorrelatedMessageEventDefinition(base.name, base.correlation_properties, base.expression,
-                                                    base.result_var)
+            # send and receive tasks get the plain BPMN definition from their parsers: no payload, no result variable
+            return CorrelatedMessageEventDefinition(base.name, base.correlation_properties,
+                                                    getattr(base, "expression", None), getattr(base, "result_var", None))
         members["parse_message_event"] = parse_message_event
+    if hasattr(parser_class, "parse_conditional_event"):
+        def parse_conditional_event(self, event):
+            base = parser_class.parse_conditional_event(self, event)
+            return ConditionalEventDefinition(base.expression, name=base.name, description=base.description)
+        members["parse_conditional_event"] = parse_conditional_event
     if hasattr(parser_class, "parse_timer_event"):
         def parse_timer_event(self, event):
             base = parser_class.parse_timer_event(self, event)
+            if event.get(dialect.CRON):
+                return CronCycleTimerEventDefinition(base.name, base.expression, description=base.description)
             if type(base) is TimeDateEventDefinition:
                 return DeadlineTimeDateEventDefinition(base.name, base.expression, description=base.description)
             return base
@@ -370,12 +482,73 @@ class ServiceTask(BpmnSpecMixin):
 
     def _run_hook(self, my_task):
         service = (self.extensions or {}).get("service") or {}
-        if service.get("kind") == "external":
-            return None                  # STARTED: the case waits for a worker
+        if service.get("kind") in ("external", "connector"):
+            return None                  # STARTED: a worker (or, for a connector, the case's change) completes it
         value = my_task.workflow.script_engine.evaluate(my_task, service["expression"])
         if service.get("resultVariable"):
             my_task.data[service["resultVariable"]] = value
         return True
+
+
+class BusinessRuleTask(CamundaBusinessRuleTask):
+    """A business rule task: a FEEL decision (engine.dmn) or a table in SpiffWorkflow's Python reading.
+
+    camunda:resultVariable with camunda:mapDecisionResult stores the result as Camunda does;
+    without a result variable, the outputs become case variables (Lotse's tables rely on it).
+    Restored in place of the library's class for every stored spec (same serialized name).
+    """
+
+    def _run_hook(self, my_task):
+        ext = self.extensions or {}
+        result_variable, mapping = ext.get("resultVariable"), ext.get("mapDecisionResult")
+        where = f"business rule task {self.bpmn_id!r}"
+        if not isinstance(self.dmnEngine, dmn.DecisionEngine) and not result_variable:
+            return super()._run_hook(my_task)            # a Python-dialect table, as Lotse always ran it
+        try:
+            if isinstance(self.dmnEngine, dmn.DecisionEngine):
+                results = self.dmnEngine.evaluate(my_task.data)
+            else:
+                matched = self.dmnEngine.decide(my_task)
+                results = [rule.output_as_dict(my_task) for rule in matched]
+                if self.dmnEngine.decision_table.hit_policy != "COLLECT":
+                    results = results[:1]
+            if result_variable:
+                my_task.data[result_variable] = dmn.map_result(results, mapping, where)
+            else:
+                my_task.data = DeepMerge.merge(my_task.data, _nested(dmn.as_variables(results)))
+        except (dmn.DecisionError, FeelError) as exc:
+            raise WorkflowTaskException(str(exc), task=my_task) from exc
+        return True
+
+
+def _nested(values: dict) -> dict:
+    """Output names with dots (`item.y`) as nested data, as SpiffWorkflow's tables set them."""
+    nested = {}
+    for name, value in values.items():
+        target, *path = name.split(".")
+        if not path:
+            nested[name] = value
+            continue
+        node = nested.setdefault(target, {})
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+    return nested
+
+
+class DmnRejected(Exception):
+    """A DMN file whose tables cannot run: one message per problem, naming decision, table and rule."""
+
+    def __init__(self, problems):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def connector(task_spec) -> str | None:
+    """The Lotse connector a service task runs (engine.cases runs it in the change), or None."""
+    if not isinstance(task_spec, ServiceTask):
+        return None
+    return ((task_spec.extensions or {}).get("service") or {}).get("connector")
 
 
 def is_external(task_spec) -> bool:
@@ -388,15 +561,50 @@ class LotseParser(CamundaParser):
         tag: (_with_camunda_extensions(parser_class), spec_class)
         for tag, (parser_class, spec_class) in {
             **CamundaParser.PARSER_CLASSES, **CamundaParser.OVERRIDE_PARSER_CLASSES,
+            f"{{{BPMN_NS}}}businessRuleTask": (CamundaParser.OVERRIDE_PARSER_CLASSES[
+                f"{{{BPMN_NS}}}businessRuleTask"][0], BusinessRuleTask),
             f"{{{BPMN_NS}}}serviceTask": (CamundaParser.OVERRIDE_PARSER_CLASSES[f"{{{BPMN_NS}}}task"][0],
                                           ServiceTask)}.items()
     }
 
     def __init__(self):
         super().__init__(validator=BpmnValidator())
+        self.feel_decisions = {}         # decision id -> {decision id: engine.dmn.Decision} of its file
 
     def get_decision_ref(self, node):
         return node.attrib[f"{{{CAMUNDA_MODEL_NS}}}decisionRef"]
+
+    def add_dmn_xml(self, node, filename=None):
+        """Read a DMN file: Camunda's FEEL tables with engine.dmn (every decision of the file), Lotse's earlier
+        Python-dialect tables with SpiffWorkflow's parser. Raises DmnRejected or ValidationException."""
+        super().add_dmn_xml(node, filename)             # schema validation (DMN 1.1, 1.2, 1.3)
+        try:
+            decisions = dmn.read(node, filename)
+        except dmn.DecisionError as exc:
+            raise DmnRejected([str(exc)]) from None
+        if dmn.is_python_dialect(decisions):
+            if len(decisions) > 1:
+                raise DmnRejected(["several decisions in one file need FEEL cells; this file is written in Python "
+                                   "(True, None, ==): give each decision its own file"])
+            return
+        problems = dmn.check(decisions)
+        if problems:
+            raise DmnRejected(problems)
+        for decision_id in decisions:
+            if decision_id in self.feel_decisions or (decision_id in self.dmn_parsers and
+                                                      self.dmn_parsers[decision_id].node is not node):
+                raise DmnRejected([f"decision id {decision_id!r} is defined twice"])
+            self.feel_decisions[decision_id] = decisions
+
+    def get_engine(self, decision_ref, node):
+        if decision_ref not in self.feel_decisions:
+            return super().get_engine(decision_ref, node)
+        decisions, needed, todo = self.feel_decisions[decision_ref], {}, [decision_ref]
+        while todo:
+            decision = decisions[todo.pop()]
+            needed[decision.id] = decision
+            todo += [r for r in decision.required if r not in needed]
+        return dmn.DecisionEngine(decision_ref, needed)
 
 
 @contextmanager

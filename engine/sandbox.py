@@ -15,6 +15,7 @@ Whatever it raises, even SystemExit, reaches SpiffWorkflow as an ordinary except
 script's failure is its case's incident and nothing more.
 """
 import ast
+import builtins
 import copy
 import json
 import operator
@@ -406,6 +407,34 @@ def check_code(source: str, mode: str) -> str | None:
         compile_code(source, mode)
     except SandboxViolation as exc:
         return str(exc)
+    return None
+
+
+def unknown_calls(source: str, mode: str) -> str | None:
+    """The functions code calls that it can never have (case data holds no functions), or None.
+
+    A script calling `my_custom_function(…)` (SpiffWorkflow's tests register such functions) would
+    fail in every case; saying so at deploy names the function. Names the code defines or assigns
+    itself count as known.
+    """
+    try:
+        tree = ast.parse(source, mode=mode)
+    except SyntaxError:
+        return None                   # check_code reports it
+    # Python's own builtins are left to the sandbox, which blocks the unsafe ones when they run (an incident).
+    known = set(BUILTINS) | set(HELPERS) | set(dir(builtins))
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.Lambda)) and hasattr(node, "name"):
+            known.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            known.add(node.id)
+        elif isinstance(node, ast.arg):
+            known.add(node.arg)
+    called = sorted({node.func.id for node in ast.walk(tree)
+                     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id not in known})
+    if called:
+        return (f"it calls {', '.join(called)}, which no Lotse script has; the functions there are: "
+                f"{', '.join(sorted(HELPERS))} and Python's safe builtins")
     return None
 
 

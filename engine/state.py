@@ -26,12 +26,13 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDef
                                                               DurationTimerEventDefinition,
                                                               TimeDateEventDefinition, TimerEventDefinition)
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG
+from SpiffWorkflow.dmn.serializer.task_spec import BaseBusinessRuleTaskConverter
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
 from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefinitionConverter
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
-from engine import access, casedata, clock, notifications, parsing, sandbox, task_counts
+from engine import access, casedata, clock, dmn, notifications, parsing, sandbox, task_counts
 from engine.db import db
 from engine.errors import InvalidData
 from engine.parsing import CorrelatedMessageEventDefinition, DeadlineTimeDateEventDefinition
@@ -40,7 +41,8 @@ from engine.models import (CaseEvent, ExternalTask, HumanTask, HumanTaskGroup, M
 
 LIBRARY_VERSION = package_version("SpiffWorkflow")
 TIMER_KINDS = {TimeDateEventDefinition: "date", DeadlineTimeDateEventDefinition: "date",
-               DurationTimerEventDefinition: "duration", CycleTimerEventDefinition: "cycle"}
+               DurationTimerEventDefinition: "duration", CycleTimerEventDefinition: "cycle",
+               parsing.CronCycleTimerEventDefinition: "cycle"}
 
 
 # --- serialization ------------------------------------------------------------------------------
@@ -107,6 +109,23 @@ class SpecByReferenceConverter(BpmnWorkflowConverter):
         return workflow
 
 
+class BusinessRuleTaskConverter(BaseBusinessRuleTaskConverter):
+    """A business rule task with a FEEL decision (engine.dmn) keeps its decisions; a Python-dialect one its table."""
+
+    def to_dict(self, spec):
+        if isinstance(spec.dmnEngine, dmn.DecisionEngine):
+            dct = self.get_default_attributes(spec)
+            dct["decisions"] = spec.dmnEngine.to_dict()
+            return dct
+        return super().to_dict(spec)
+
+    def from_dict(self, dct):
+        if "decisions" in dct:
+            dct["dmnEngine"] = dmn.DecisionEngine.from_dict(dct.pop("decisions"))
+            return self.task_spec_from_dict(dct)
+        return super().from_dict(dct)
+
+
 def _registry(config):
     registry = BpmnWorkflowSerializer.configure(config)
     registry.register(date, lambda value: {"value": value.isoformat()},
@@ -122,9 +141,13 @@ _config[parsing.BoundaryEventJoin] = EventJoinConverter
 _config[parsing.ParallelMultiInstanceTask] = MultiInstanceTaskConverter
 _config[parsing.SequentialMultiInstanceTask] = MultiInstanceTaskConverter
 _config[parsing.ServiceTask] = BpmnTaskSpecConverter
+_config[parsing.BusinessRuleTask] = BusinessRuleTaskConverter
 registry = _registry(_config)
 # A timeDate timer is restored as a deadline (end of day in Berlin), the specs of earlier deployments too.
 TimerConditionalEventDefinitionConverter(DeadlineTimeDateEventDefinition, registry, typename="TimeDateEventDefinition")
+TimerConditionalEventDefinitionConverter(parsing.CronCycleTimerEventDefinition, registry)
+TimerConditionalEventDefinitionConverter(parsing.ConditionalEventDefinition, registry,
+                                         typename="ConditionalEventDefinition")
 serializer = BpmnWorkflowSerializer(registry)
 SERIALIZER_VERSION = serializer.VERSION
 

@@ -35,10 +35,10 @@ from flask import has_app_context
 from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import OperationalError
 
-from engine import cases, clock, jobs, mail, messages, notifications
+from engine import cases, clock, jobs, mail, messages, notifications, organisations, timer_starts
 from engine.db import db, end_session
 from engine.errors import Conflict, NotFound
-from engine.models import Case, HumanTask
+from engine.models import Case, HumanTask, ProcessDefinition, TimerStart
 from engine.settings import setting
 
 log = logging.getLogger(__name__)
@@ -110,10 +110,31 @@ def _wake_singly(now, count, skip) -> dict:
     return result
 
 
+def start_timer_cases(now=None, limit=100) -> int:
+    """Start the cases of the timer start events that are due (engine.timer_starts): one per Welcome Center."""
+    started = 0
+    for definition_id, element_id in timer_starts.claim_due(now, limit):
+        definition = db.session.get(ProcessDefinition, definition_id)
+        for center in organisations.centers():
+            try:
+                cases.start_case(definition, center=center, by_message=True, fire_start_timer=element_id)
+                started += 1
+            except Exception:                 # one center's failure leaves the others' cases
+                db.session.rollback()
+                log.exception("timer start %s of %s at center %s failed", element_id, definition.key, center.code)
+    return started
+
+
 def sweep(now=None, limit=500, time_budget=None) -> dict:
     """One round over everything due. Idempotent: what is not due, or already done, is left alone."""
     deadline = time.monotonic() + time_budget if time_budget else None
-    result = {"woken": wake_due_cases(now, limit, deadline)}
+    try:
+        started = start_timer_cases(now)
+    except Exception:
+        db.session.rollback()
+        log.exception("timer starts failed")
+        started = 0
+    result = {"woken": wake_due_cases(now, limit, deadline), "timer_starts": started}
     try:
         result["notices"] = notifications.send_due_notices(now, limit)
     except Exception:
@@ -139,7 +160,7 @@ def next_due_at():
     """The earliest moment anything will be due (for the embedded sweeper's sleep)."""
     times = [db.session.scalar(select(func.min(Case.next_timer_at)).where(Case.status == "active")),
              db.session.scalar(select(func.min(HumanTask.next_notice_at)).where(HumanTask.state == "open")),
-             mail.next_attempt_at()]
+             mail.next_attempt_at(), db.session.scalar(select(func.min(TimerStart.next_at)))]
     db.session.rollback()
     times = [t for t in times if t is not None]
     return min(times) if times else None

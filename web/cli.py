@@ -333,6 +333,15 @@ def external_error(task_id, worker, code, message, data):
 
 @cli.command()
 @with_appcontext
+def sweep():
+    """Do once what the sweeper does every SWEEP_INTERVAL: timer starts, due timers, notices, mail, messages."""
+    from engine import timers
+    result = timers.sweep()
+    click.echo("\t".join(f"{key} {value}" for key, value in result.items() if key != "more"))
+
+
+@cli.command()
+@with_appcontext
 def recount():
     """Count every center's group tasks anew (after loading tasks into the database past the engine)."""
     from engine import task_counts

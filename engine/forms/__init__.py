@@ -1,7 +1,7 @@
 """bpmn.io form-js forms (`forms/*.form`): the definition, its expressions, the state data gives it,
 and validating a submission. Pure and request-independent (no Flask).
 
-- `feel`: the expression language (a safe FEEL subset, read as form-js reads it);
+- the expression language is `engine.feel` (a safe FEEL subset, shared with the DMN tables);
 - `definition`: loading and checking a form-js schema (`FormDefinition`);
 - `values`: parsing single submitted values (numbers, dates, ticks, option tokens);
 - `state`: what the data makes of a form (`evaluate`: hidden, read-only, options) and reading a
@@ -15,7 +15,7 @@ case data named by `valuesKey`, never against anything the client sends).
 """
 from engine.forms.definition import (CHOICE_TYPES, INPUT_TYPES, LAYOUT_TYPES, MULTI_TYPES, Component,
                                      FormDefinition, FormDefinitionError, Option)
-from engine.forms.feel import Expression, FeelError, compile_expression, evaluate_expression
+from engine.feel import Expression, FeelError, compile_expression, evaluate_expression
 from engine.forms.state import FormState, evaluate, parse_draft, submission_state, submission_values
 from engine.forms.validation import MESSAGES, FormMessage, build_schema, validate_submission
 from engine.forms.values import (TRUE_STRINGS, option_token, parse_date, parse_number, parse_time,

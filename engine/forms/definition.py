@@ -2,7 +2,7 @@
 
 `FormDefinition` loads the JSON the form-js editor writes and refuses what Lotse cannot honour,
 naming the form, the component and the problem (`FormDefinitionError`); expressions are compiled
-here (`engine.forms.feel`), so a bad one stops the deployment.
+here (`engine.feel`), so a bad one stops the deployment.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field as dc_field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping
 
-from engine.forms.feel import Expression, FeelError, compile_expression
+from engine.feel import Expression, FeelError, compile_expression
 from engine.forms.values import number_out, option_token
 
 

@@ -9,6 +9,7 @@ from engine.models.human_task import GroupTaskCount, HumanTask, HumanTaskGroup
 from engine.models.waiting import MessageSubscription, WaitingTimer
 from engine.models.outbox import OutboxMessage
 from engine.models.external_task import ExternalTask
+from engine.models.timer_start import TimerStart
 from engine.models.event import CaseEvent
 from engine.models.incident import Incident
 from engine.models.notification import MailMessage, Notification
@@ -20,5 +21,5 @@ from engine.models.api_token import ApiToken
 
 __all__ = ["Organisation", "User", "Group", "Membership", "UserSession", "LoginAttempt", "Deployment", "DeployedFile", "FormVersion",
            "ProcessDefinition", "Case", "CaseComment", "CaseMilestone", "HumanTask", "HumanTaskGroup", "GroupTaskCount",
-           "WaitingTimer", "MessageSubscription", "OutboxMessage", "ExternalTask", "CaseEvent", "Incident",
+           "WaitingTimer", "MessageSubscription", "OutboxMessage", "ExternalTask", "TimerStart", "CaseEvent", "Incident",
            "Notification", "MailMessage", "AuditEntry", "UserToken", "WorkerLink", "CaseDocument", "CaseMessage", "ApiToken"]

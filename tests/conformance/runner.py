@@ -5,7 +5,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from engine import state
+from datetime import timedelta
+
+from engine import clock, state
 from tests.conftest import CHEAP_PASSWORD_HASHES
 from web.cli import cli
 
@@ -21,9 +23,15 @@ class Lotse:
                     "MAIL_URL": None, **{f"LOTSE_{key}": str(value) for key, value in CHEAP_PASSWORD_HASHES.items()}}
         self.runner = CliRunner()
 
-    def __call__(self, *args):
+    def __call__(self, *args, later_by=0):
+        """Run `lotse ARGS`; `later_by` seconds: as a process whose clock is that far ahead (LOTSE_CLOCK_OFFSET_SECONDS)."""
         state.spec_cache.clear()         # each command is a fresh process's view of the database
-        outcome = self.runner.invoke(cli, [str(arg) for arg in args], env=self.env, prog_name="lotse")
+        clock.reset()
+        clock.advance(timedelta(seconds=later_by))
+        try:
+            outcome = self.runner.invoke(cli, [str(arg) for arg in args], env=self.env, prog_name="lotse")
+        finally:
+            clock.reset()
         if outcome.exception is not None and not isinstance(outcome.exception, SystemExit):
             text = "".join(traceback.format_exception(outcome.exception))
             raise Traceback(f"lotse {' '.join(map(str, args))}\n{text}")
@@ -91,6 +99,11 @@ def _step(lotse, step, case_id):
             args += ["--key", f"{key}={value}"]
         out = _check(lotse(*args), f"correlate {message}")
         return int(out.split("(case ")[1].split(")")[0])
+    if kind == "sweep":                 # the sweeper runs `seconds` later: timer starts and due timers fire
+        _, seconds = step
+        _check(lotse("sweep", later_by=seconds), "sweep")
+        out = _check(lotse("cases"), "cases")
+        return case_id or int(out.splitlines()[0].split("\t")[0])
     if kind == "complete":
         _, title, data = step
         rows = [line.split("\t") for line in _check(lotse("tasks"), "tasks").splitlines()]

@@ -1,4 +1,4 @@
-"""The server's FEEL (engine.forms.feel) on the shared cases; feelin runs them in tests/browser/test_feel_cases.py."""
+"""The server's FEEL (engine.feel) on the shared cases; feelin runs them in tests/browser/test_feel_cases.py."""
 import pytest
 
 from engine.forms import compile_expression

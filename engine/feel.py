@@ -28,7 +28,8 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, Mapping
 
-__all__ = ["FeelError", "Expression", "compile_expression", "evaluate_expression"]
+__all__ = ["FeelError", "Expression", "UnaryTests", "compile_expression", "compile_unary_tests",
+           "evaluate_expression", "temporal"]
 
 
 class FeelError(ValueError):
@@ -39,7 +40,7 @@ _TOKEN_RE = re.compile(r"""
     (?P<ws>\s+)
   | (?P<num>\d+(?:\.\d+)?|\.\d+)
   | (?P<str>"(?:[^"\\]|\\.)*")
-  | (?P<op>!=|<=|>=|=|<|>|\(|\)|\[|\]|,|\.|\+|-|\*|/)
+  | (?P<op>\.\.|!=|<=|>=|=|<|>|\(|\)|\[|\]|,|\.|\+|-|\*|/|\?)
   | (?P<name>[^\W\d]\w*)
 """, re.VERBOSE | re.UNICODE)
 
@@ -226,6 +227,14 @@ class _Parser:
                 self.next(); self.next()
                 (arg,) = self.call_args("string length", 1)
                 return ("strlen", arg)
+            if val in ("date", "time") and self.at("op", "(", 1):
+                self.next()
+                (arg,) = self.call_args(val, 1)
+                return ("temporal", val, arg)
+            if val == "date" and self.at("name", "and", 1) and self.at("name", "time", 2) and self.at("op", "(", 3):
+                self.next(); self.next(); self.next()
+                (arg,) = self.call_args("date and time", 1)
+                return ("temporal", "date and time", arg)
             if val == "is" and self.at("name", "defined", 1):
                 raise FeelError("'is defined()' is not a function of form-js's FEEL: write 'x != null'")
             if val in _KEYWORDS:
@@ -238,9 +247,141 @@ class _Parser:
                     raise FeelError(f"unsupported name {val + ' ' + nxt!r} (names with spaces are not supported)")
             self.next()
             return ("var", val)
+        if kind == "op" and val == "?" and self.input_symbol:
+            self.next()
+            return ("input",)
         if kind == "end":
             raise FeelError("expression is incomplete")
         raise FeelError(f"unexpected {val!s}")
+
+    # -- unary tests (DMN input entries): `-`, `"a","b"`, `not(…)`, `< 5`, `[1..8]`, `? > 3`, expressions
+    input_symbol = False
+
+    def unary_tests(self):
+        if self.at("op", "-") and self.at("end", k=1):
+            self.next()
+            return ("any",)
+        if self.at("name", "not") and self.at("op", "(", 1):
+            self.next(); self.next()
+            tests = self.positive_tests(")")
+            self.expect("op", ")")
+            node = ("not_tests", tests)
+        else:
+            node = ("tests", self.positive_tests(None))
+        if not self.at("end"):
+            raise FeelError(f"unexpected {self.peek()[1]!s}")
+        return node
+
+    def positive_tests(self, close):
+        tests = [self.positive_test()]
+        while self.at("op", ","):
+            self.next()
+            tests.append(self.positive_test())
+        return tests
+
+    def positive_test(self):
+        kind, val = self.peek()
+        if kind == "op" and val in ("<", "<=", ">", ">=", "=", "!="):
+            self.next()
+            return ("compare", val, self.additive())
+        if kind == "op" and val in ("[", "]", "("):
+            start = self.i
+            try:
+                return self.interval()
+            except FeelError:
+                self.i = start
+        if kind == "name" and val == "null" and (self.at("op", ",", 1) or self.at("end", k=1) or self.at("op", ")", 1)):
+            self.next()
+            return ("equals", ("lit", None))
+        return ("equals", self.disjunction())
+
+    def interval(self):
+        opening = self.next()[1]
+        low = self.additive()
+        self.expect("op", "..")
+        high = self.additive()
+        closing = self.peek()[1] if self.peek()[0] == "op" else None
+        if closing not in ("]", "[", ")"):
+            raise FeelError("an interval ends with ], [ or )")
+        self.next()
+        return ("interval", opening == "[", low, high, closing == "]")
+
+
+_INPUT = "\x00input"          # where a unary test's input value sits in the evaluation data (no name can be it)
+
+
+def temporal(kind: str, value):
+    """FEEL's date("2027-03-01"), time("09:00") and date and time("…"); texts from forms and JSON read as ISO 8601.
+    null for a value that is not one."""
+    if isinstance(value, (date, datetime, time)) or value is None:
+        if kind == "date" and isinstance(value, datetime):
+            return value.date()
+        return value
+    if not isinstance(value, str):
+        return None
+    try:
+        if kind == "date":
+            return date.fromisoformat(value[:10])
+        if kind == "time":
+            return time.fromisoformat(value)
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class UnaryTests:
+    """A DMN input entry: tests its input value (`matches`) against the data, as FEEL's unary tests do."""
+    source: str
+    tree: tuple
+
+    def matches(self, value, data: Mapping[str, Any] | None = None) -> bool:
+        scope = {**(data or {}), _INPUT: value}
+        if self.tree[0] == "any":
+            return True
+        hits = [_test(test, value, scope) for test in self.tree[1]]
+        if self.tree[0] == "not_tests":
+            return not any(hits)
+        return any(hits)
+
+
+def _test(test, value, scope) -> bool:
+    kind = test[0]
+    if kind == "compare":
+        return _eval(("cmp", test[1], ("input",), test[2]), scope) is True
+    if kind == "interval":
+        _, closed_low, low, high, closed_high = test
+        lower = _eval(("cmp", ">=" if closed_low else ">", ("input",), low), scope)
+        upper = _eval(("cmp", "<=" if closed_high else "<", ("input",), high), scope)
+        return lower is True and upper is True
+    expected = _eval(test[1], scope)
+    if isinstance(expected, bool) and _mentions_input(test[1]):
+        return expected                                  # `? > 3`, `? in (…)`: the expression is the test
+    if isinstance(expected, list) and not isinstance(value, list):
+        return any(_feel_eq(value, item) is True for item in expected)
+    return _feel_eq(value, expected) is True
+
+
+def _mentions_input(node) -> bool:
+    if not isinstance(node, tuple):
+        return False
+    if node[:1] == ("input",):
+        return True
+    return any(_mentions_input(part) for part in node[1:]) or \
+        any(_mentions_input(item) for part in node[1:] if isinstance(part, list) for item in part)
+
+
+def compile_unary_tests(text: str | None) -> UnaryTests:
+    """A DMN input entry (FEEL unary tests); empty text or `-` matches anything. Raises FeelError."""
+    src = (text or "").strip() or "-"
+    parser = _Parser(src)
+    parser.input_symbol = True
+    return UnaryTests(src, parser.unary_tests())
+
+
+def compile_input_expression(text: str) -> Expression:
+    """A DMN input or output expression: a FEEL expression (may not use `?`)."""
+    return compile_expression(text)
 
 
 @dataclass(frozen=True)
@@ -356,6 +497,10 @@ def _eval(node, data):
         return node[1]
     if op == "var":
         return data.get(node[1]) if isinstance(data, Mapping) else None
+    if op == "input":
+        return data.get(_INPUT) if isinstance(data, Mapping) else None
+    if op == "temporal":
+        return temporal(node[1], _eval(node[2], data))
     if op == "get":
         base = _eval(node[1], data)
         return base.get(node[2]) if isinstance(base, Mapping) else None
