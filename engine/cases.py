@@ -26,9 +26,8 @@ from engine import access, casedata, clock, forms, jobs, mail, notifications, pa
 from engine.db import JSONText, db
 from engine.deploy import latest_definition
 from engine.errors import Conflict, Forbidden, InvalidData, InvalidFields, NotFound
-from engine.forms import FormDefinition
-from engine.models import (Case, CaseComment, CaseMilestone, ExternalTask, FormVersion, HumanTask, Incident,
-                           Organisation, OutboxMessage, ProcessDefinition)
+from engine.models import (Case, CaseComment, CaseMilestone, ExternalTask, HumanTask, Incident, Organisation,
+                           OutboxMessage, ProcessDefinition)
 from engine.settings import setting
 
 MAX_CONNECTOR_ROUNDS = 100      # connectors one change runs in a row (a loop of them stops there)
@@ -444,11 +443,10 @@ def complete_task(task_id, data=None, actor=None, *, validate=False):
 
 def _validated(row, task, submitted) -> dict:
     """The submission checked against the task's form (none: nothing is taken), as storable case data."""
-    version = db.session.get(FormVersion, row.form_version_id) if row.form_version_id is not None else None
-    if version is None:
+    form = state.spec_cache.form(row.form_version_id) if row.form_version_id is not None else None
+    if form is None:
         return {}
-    data, errors = forms.validate_submission(FormDefinition.from_json(version.schema), submitted,
-                                             context=casedata.visible(task))
+    data, errors = forms.validate_submission(form, submitted, context=casedata.visible(task))
     if errors:
         raise InvalidFields(errors)
     state.check_storable(data)

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from engine import access, clock, health, inbox as queries, snapshot, worker_links
+from engine import access, clock, health, inbox as queries, snapshot, state, worker_links
 from engine.db import db
 from engine.forms import FormDefinition, FormDefinitionError
 from engine.models import (Case, CaseComment, CaseEvent, CaseMilestone, FormVersion, HumanTask, Incident,
@@ -31,11 +31,8 @@ MAIL_STATUSES = ("pending", "sent", "failed", "local")
 def load_form(form_version_id: int | None) -> FormDefinition | None:
     if form_version_id is None:
         return None
-    row = db.session.get(FormVersion, form_version_id)
-    if row is None:
-        return None
     try:
-        return FormDefinition.from_json(row.schema)
+        return state.spec_cache.form(form_version_id)      # parsed once per version, like the specs
     except FormDefinitionError:
         return None
 
