@@ -14,7 +14,6 @@ API_REQUESTS_PER_MINUTE the API answers 429.
 import re
 import secrets
 import threading
-import time
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -168,7 +167,8 @@ _lock = threading.Lock()
 
 def throttle(key) -> None:
     """Count a request of token `key` in this minute; Throttled beyond API_REQUESTS_PER_MINUTE."""
-    limit, minute = setting("API_REQUESTS_PER_MINUTE"), int(time.time() // 60)
+    now = clock.now().timestamp()
+    limit, minute = setting("API_REQUESTS_PER_MINUTE"), int(now // 60)
     with _lock:
         if len(_counts) > 10_000:
             _counts.clear()
@@ -176,4 +176,4 @@ def throttle(key) -> None:
         _counts[(key, minute)] = count
         _counts.pop((key, minute - 1), None)
     if count > limit:
-        raise Throttled(60 - int(time.time()) % 60 or 1)
+        raise Throttled(60 - int(now) % 60 or 1)
