@@ -10,8 +10,7 @@ from engine import access, case_list, inbox, milestones, pages, snapshot
 from engine.db import db
 from engine.deploy import latest_definitions
 from engine.errors import Forbidden, NotFound
-from engine.forms import FormDefinition
-from engine.models import Case, CaseEvent, FormVersion, HumanTask, Incident, ProcessDefinition
+from engine.models import Case, CaseEvent, HumanTask, Incident, ProcessDefinition
 
 
 def _people_only(actor):
@@ -133,9 +132,6 @@ def task_detail(user, task_id) -> TaskDetail:
     if found is None:
         raise NotFound(f"task {task_id} does not exist")
     row, case = found
-    version = db.session.get(FormVersion, row.form_version_id) if row.form_version_id is not None else None
-    form = None
-    if version is not None:
-        form = version.schema if isinstance(version.schema, dict) else FormDefinition.from_json(version.schema).raw
-    return TaskDetail(row, form, snapshot.task_data(case, row.id) if row.is_open else pages.completed_values(row),
+    form = pages.load_form(row.form_version_id)
+    return TaskDetail(row, form.raw if form is not None else None, snapshot.task_data(case, row.id) if row.is_open else pages.completed_values(row),
                       access.can_work(user, row), access.can_claim(user, row))

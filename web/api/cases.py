@@ -23,7 +23,7 @@ def case_json(case) -> dict:
     definition = case.definition
     return {"reference": case.reference, "process_key": definition.key if definition else "",
             "process_version": definition.version if definition else 0, "subject": case.subject,
-            "business_key": None, "status": case.status, "has_incident": case.has_incident,
+            "status": case.status, "has_incident": case.has_incident,
             "employer_id": case.employer_id, "responsible_id": case.responsible_id, "started_at": case.started_at,
             "updated_at": case.updated_at, "ended_at": case.ended_at}
 

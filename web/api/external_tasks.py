@@ -9,6 +9,7 @@ from flask import g, json
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from engine import api_actions
+from engine.errors import InvalidData
 from engine.external_tasks import Topic
 from web.api import blueprint
 
@@ -139,7 +140,6 @@ def untyped(variables: dict | None) -> dict:
             try:
                 value = json.loads(value)
             except ValueError:
-                from engine.errors import InvalidData
                 raise InvalidData(f"variable {name!r} of type {variable.get('type')} holds no JSON",
                                   field=f"variables.{name}")
         out[name] = value

@@ -74,7 +74,6 @@ class CaseSchema(Schema):
     process_key = Text()
     process_version = fields.Integer()
     subject = Text()
-    business_key = Text(allow_none=True)
     status = Text()
     has_incident = fields.Boolean()
     employer_id = fields.Integer(allow_none=True)
@@ -110,6 +109,7 @@ class MilestoneSchema(Schema):
 
 
 class CaseDetailSchema(CaseSchema):
+    business_key = Text(allow_none=True, metadata={"description": "the case variable businessKey (staff only)"})
     tasks = fields.List(fields.Nested(TaskSchema), metadata={"description": "open tasks the caller may see"})
     milestones = fields.List(fields.Nested(MilestoneSchema))
     data = fields.Dict(allow_none=True, metadata={"description": "the case data (null: not the caller's to see)"})
