@@ -9,7 +9,7 @@ from engine.db import db
 from engine.deploy import latest_definition
 from engine.errors import Conflict, Forbidden, InvalidData, InvalidFields, NotFound
 from engine.forms import validate_submission
-from engine.models import Case, Organisation, User
+from engine.models import Case, ExternalTask, Organisation, User
 
 
 def deploy(user, files: list[tuple[str, bytes]]) -> deployment.DeployResult:
@@ -84,7 +84,7 @@ def retry_incident(user, incident_id, data=None):
     incident = visible_incident(user, incident_id)
     if not access.case_view(user).retry:
         raise NotFound(f"incident {incident_id} does not exist")
-    if incident.task_id and db.session.get(external_tasks.ExternalTask, incident.task_id) is not None:
+    if incident.task_id and db.session.get(ExternalTask, incident.task_id) is not None:
         if data:
             raise InvalidData("an external task's failure is retried by its worker; send no data", field="data")
         external_tasks.set_retries(incident.task_id, 1, actor=user)
