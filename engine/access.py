@@ -421,6 +421,11 @@ def may_start_cases(user) -> bool:
     return is_staff(user)
 
 
+def may_cancel_case(user, case) -> bool:
+    """Staff of the case's own center cancel it (the caller loaded it through case_filter)."""
+    return is_staff(user) and case.center_id == user.organisation_id
+
+
 def may_correlate_messages(user) -> bool:
     """Messages from outside go into the cases of the staff's own center (or start one there)."""
     return is_staff(user)

@@ -56,7 +56,7 @@ def start_case(user, key, *, subject="", business_key=None, data=None, employer_
 
 def cancel_case(user, reference, reason=""):
     case = visible_case(user, reference)
-    if not access.is_staff(user) or case.center_id != user.organisation_id:
+    if not access.may_cancel_case(user, case):
         raise Forbidden("only staff of the case's center cancel it")
     return cases.cancel_case(case.id, user, reason=reason)
 

@@ -86,6 +86,8 @@ def test_cases_of_another_center_or_firm_are_404(ws, api):
     listed = api("kai").get("/api/v1/cases?status=all").get_json()["items"]
     assert [c["reference"] for c in listed] == [koeln.reference]
     assert api("jansen").get(f"/api/v1/cases/{aachen.reference}/events").status_code == 404
+    assert api("jansen").post(f"/api/v1/cases/{aachen.reference}/cancel").status_code == 403   # sees it, may not
+    assert api("kai").post(f"/api/v1/cases/{aachen.reference}/cancel").status_code == 404
 
 
 def test_start_list_get_and_cancel_a_case(ws, api, people):
