@@ -70,6 +70,7 @@ def list_cases(args):
 
 
 @bp.route("/cases/<reference>", methods=["GET"])
+@bp.alt_response(404, response="NOT_FOUND")
 @bp.response(200, CaseDetailSchema)
 def get_case(reference):
     """A case with its open tasks (those the caller may see), milestones and data (staff only)."""
@@ -85,6 +86,8 @@ def get_case(reference):
 
 
 @bp.route("/cases/<reference>/cancel", methods=["POST"])
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
 @bp.arguments(CancelSchema)
 @bp.response(200, CaseSchema)
 def cancel_case(body, reference):

@@ -68,6 +68,8 @@ def _answer(row):
 
 
 @bp.route("/tasks/<task_id>/claim", methods=["POST"])
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
 @bp.response(200, TaskSchema)
 def claim(task_id):
     """Take an open group task (a candidate)."""
@@ -76,6 +78,8 @@ def claim(task_id):
 
 
 @bp.route("/tasks/<task_id>/unclaim", methods=["POST"])
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
 @bp.response(200, TaskSchema)
 def unclaim(task_id):
     """Hand a claimed task back to its groups (its assignee or a supervisor)."""
@@ -84,6 +88,8 @@ def unclaim(task_id):
 
 
 @bp.route("/tasks/<task_id>/assign", methods=["POST"])
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
 @bp.arguments(AssignSchema)
 @bp.response(200, TaskSchema)
 def assign(body, task_id):
@@ -93,6 +99,8 @@ def assign(body, task_id):
 
 
 @bp.route("/tasks/<task_id>/draft", methods=["POST"])
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
 @bp.arguments(TaskDataSchema)
 @bp.response(200, TaskSchema)
 def draft(body, task_id):
@@ -102,6 +110,8 @@ def draft(body, task_id):
 
 
 @bp.route("/tasks/<task_id>/complete", methods=["POST"])
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
 @bp.arguments(TaskDataSchema)
 @bp.response(200, CompletionSchema)
 def complete(body, task_id):
