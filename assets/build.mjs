@@ -93,6 +93,18 @@ async function main() {
     path.join(OUT, 'htmx.min.js')
   );
 
+  // Swagger UI (the API's browsable page, /api/v1/docs): the package's own build, unchanged; started
+  // by assets/api-docs.js (no inline script, for the Content-Security-Policy).
+  await copyFile(
+    require.resolve('swagger-ui-dist/swagger-ui-bundle.js'),
+    path.join(OUT, 'swagger-ui-bundle.js')
+  );
+  await copyFile(
+    require.resolve('swagger-ui-dist/swagger-ui.css'),
+    path.join(OUT, 'swagger-ui.css')
+  );
+  await copyFile(path.join(ROOT, 'assets', 'api-docs.js'), path.join(OUT, 'api-docs.js'));
+
   console.log(`built front-end bundles into ${path.relative(ROOT, OUT)}/ (${DEV ? 'dev' : 'production'})`);
 }
 

@@ -38,8 +38,8 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy import Text, false, or_, select, type_coerce
 
 from engine.db import db
-from engine.models import (Case, CaseDocument, HumanTask, MailMessage, Notification, Organisation, User,
-                           WaitingTimer, WorkerLink)
+from engine.models import (Case, CaseDocument, ExternalTask, HumanTask, Incident, MailMessage, Notification,
+                           Organisation, ProcessDefinition, User, WaitingTimer, WorkerLink)
 from engine.models.statuses import OrganisationKind
 
 # Groups of center staff that work cases (start cases, write notes, retry failed steps).
@@ -62,6 +62,27 @@ class WorkerActor:
 
 def is_worker(actor) -> bool:
     return isinstance(actor, WorkerActor)
+
+
+@dataclass(frozen=True)
+class ServiceActor:
+    """A service account of the JSON API (engine/api_tokens.py): no person, so no `id`; bound to its
+    center and its topics. It sees no case or task: it fetches and finishes external tasks only."""
+    token_id: int
+    name: str
+    organisation_id: int
+    topics: frozenset
+    id: None = None
+    organisation: None = None       # of no organisation and in no group: every rule for people finds nothing
+    group_names: frozenset = frozenset()
+    username: None = None
+
+    def in_group(self, *names) -> bool:
+        return False
+
+
+def is_service(actor) -> bool:
+    return isinstance(actor, ServiceActor)
 
 
 # --------------------------------------------------------------------------- roles
@@ -392,6 +413,75 @@ def administers(user, obj) -> bool:
 def may_read_audit(user) -> bool:
     """Admins and supervisors read the audit log of their own center."""
     return is_center_staff(user) and user.in_group("admin", "supervisor")
+
+
+# --- the JSON API (web/api/; its credentials: engine/api_tokens.py) -----------------------------------
+# A personal token acts as its person: every rule above applies as on the pages. What a service
+# account may do is decided here too.
+
+def may_use_people_api(actor) -> bool:
+    """Cases, tasks, messages, incidents and process definitions: people, not service accounts."""
+    return isinstance(actor, User)
+
+
+PROCESS_GROUPS = frozenset({"process_owner", "admin"})
+
+
+def may_read_definitions(user) -> bool:
+    """Staff start cases of the deployed processes; process owners and admins deploy them."""
+    return is_staff(user) or bool(user.group_names & PROCESS_GROUPS)
+
+
+def may_deploy(user) -> bool:
+    return is_center_staff(user) and bool(user.group_names & PROCESS_GROUPS)
+
+
+def may_start_cases(user) -> bool:
+    return is_staff(user)
+
+
+def may_cancel_case(user, case) -> bool:
+    """Staff of the case's own center cancel it (the caller loaded it through case_filter)."""
+    return is_staff(user) and case.center_id == user.organisation_id
+
+
+def may_correlate_messages(user) -> bool:
+    """Messages from outside go into the cases of the staff's own center (or start one there)."""
+    return is_staff(user)
+
+
+def incident_filter(user):
+    """Open incidents of the cases whose failed steps the user may see (and retry): staff, their center's."""
+    if not case_view(user).incidents:
+        return false()
+    return Incident.case_id.in_(select(Case.id).where(case_filter(user)))
+
+
+def visible_definition(user, definition_id) -> ProcessDefinition | None:
+    if not may_read_definitions(user):
+        return None
+    return db.session.get(ProcessDefinition, definition_id)
+
+
+def may_use_external_tasks(actor) -> bool:
+    return is_service(actor) or (isinstance(actor, User) and is_staff(actor))
+
+
+def external_task_filter(actor, topics=None):
+    """A WHERE clause limiting `ExternalTask` rows: a service account's own topics at its center; center
+    staff their center's (every topic). `topics`: further limited to these names."""
+    if is_service(actor):
+        allowed = actor.topics if topics is None else actor.topics & set(topics)
+        return (ExternalTask.center_id == actor.organisation_id) & ExternalTask.topic.in_(sorted(allowed))
+    if isinstance(actor, User) and is_staff(actor):
+        clause = ExternalTask.center_id == actor.organisation_id
+        return clause if topics is None else clause & ExternalTask.topic.in_(sorted(set(topics)))
+    return false()
+
+
+def visible_external_task(actor, task_id) -> ExternalTask | None:
+    return db.session.scalar(select(ExternalTask).where(ExternalTask.id == str(task_id),
+                                                        external_task_filter(actor)))
 
 
 # --- workers (no account: a personal link; engine/worker_links.py) ------------------------------

@@ -22,10 +22,10 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import access, casedata, clock, jobs, mail, notifications, parsing, report, sandbox, state
+from engine import access, casedata, clock, forms, jobs, mail, notifications, parsing, report, sandbox, state
 from engine.db import JSONText, db
 from engine.deploy import latest_definition
-from engine.errors import Conflict, Forbidden, InvalidData, NotFound
+from engine.errors import Conflict, Forbidden, InvalidData, InvalidFields, NotFound
 from engine.models import (Case, CaseComment, CaseMilestone, ExternalTask, HumanTask, Incident, Organisation,
                            OutboxMessage, ProcessDefinition)
 from engine.settings import setting
@@ -408,10 +408,15 @@ def _closed_message(row):
     return f"“{row.title}” is no longer open (the case moved on)."
 
 
-def complete_task(task_id, data=None, actor=None):
-    """Complete an open user task with form data. Raises Conflict if someone was faster."""
-    data = dict(data or {})
-    state.check_storable(data)
+def complete_task(task_id, data=None, actor=None, *, validate=False):
+    """Complete an open user task with form data. Raises Conflict if someone was faster.
+
+    `validate`: `data` is a submission (request.form, or a dict of JSON values) to check against the form
+    version pinned on the task, with what the task sees as context, under the case's lock (the case is
+    loaded once); InvalidFields {field: [messages]} when it does not pass, and nothing changes."""
+    if not validate:
+        data = dict(data or {})
+        state.check_storable(data)
     with _changing(actor=actor, task_id=task_id) as change:
         row = change.task_row(task_id)
         if actor is not None and not access.can_work(actor, row):
@@ -421,6 +426,8 @@ def complete_task(task_id, data=None, actor=None):
         task = _task_for_change(change, task_id)
         if task.state != TaskState.READY:
             raise Conflict(f"“{row.title}” is not ready to be completed (state {TaskState.get_name(task.state)}).")
+        if validate:
+            data = _validated(row, task, data)
         changes, failure = change.run_task(task, data)
         if failure is not None and task.state != TaskState.COMPLETED:   # the task itself failed: nothing is kept
             raise InvalidData(f"“{row.title}” could not be completed: {str(failure).splitlines()[0]}")
@@ -437,6 +444,18 @@ def complete_task(task_id, data=None, actor=None):
             change._did_complete(task)
         change.run_engine()
         return change.case
+
+
+def _validated(row, task, submitted) -> dict:
+    """The submission checked against the task's form (none: nothing is taken), as storable case data."""
+    form = state.spec_cache.form(row.form_version_id) if row.form_version_id is not None else None
+    if form is None:
+        return {}
+    data, errors = forms.validate_submission(form, submitted, context=casedata.visible(task))
+    if errors:
+        raise InvalidFields(errors)
+    state.check_storable(data)
+    return data
 
 
 def claim_task(task_id, actor):

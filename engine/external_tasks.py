@@ -74,8 +74,10 @@ def _duration(ms, name) -> timedelta:
     return timedelta(milliseconds=ms)
 
 
-def fetch_and_lock(worker_id: str, topics: list[Topic], max_tasks: int = 10) -> list[LockedTask]:
-    """Lock up to `max_tasks` open tasks of `topics` for the worker (see module docstring). Commits."""
+def fetch_and_lock(worker_id: str, topics: list[Topic], max_tasks: int = 10, where=None) -> list[LockedTask]:
+    """Lock up to `max_tasks` open tasks of `topics` for the worker (see module docstring). Commits.
+
+    `where`: a clause limiting the tasks further (the caller's reach, `engine.access.external_task_filter`)."""
     _check_worker(worker_id)
     if not isinstance(max_tasks, int) or max_tasks < 1:
         raise InvalidData("maxTasks must be at least 1", field="maxTasks")
@@ -90,7 +92,8 @@ def fetch_and_lock(worker_id: str, topics: list[Topic], max_tasks: int = 10) -> 
         select(ExternalTask)
         .where(ExternalTask.state == "open", ExternalTask.topic.in_(list(by_name)),
                or_(ExternalTask.lock_expires_at.is_(None), ExternalTask.lock_expires_at <= now),
-               or_(ExternalTask.retries.is_(None), ExternalTask.retries > 0))
+               or_(ExternalTask.retries.is_(None), ExternalTask.retries > 0),
+               *([where] if where is not None else []))
         .order_by(ExternalTask.priority.desc(), ExternalTask.created_at, ExternalTask.id)
         .limit(max_tasks).with_for_update(skip_locked=True)).all()
     locked = []

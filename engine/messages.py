@@ -85,11 +85,13 @@ def deliver_pending(limit=100) -> int:
 
 # --- from outside Lotse (the command line now, the API later) -----------------------------------------
 
-def correlate(name: str, keys: dict | None = None, data: dict | None = None, center=None, actor=None) -> Case:
+def correlate(name: str, keys: dict | None = None, data: dict | None = None, center=None, actor=None,
+              where=None) -> Case:
     """Deliver the message `name` from outside into the one active case waiting for it whose variables
     (or message correlations) hold `keys`; `data` becomes case data. With no such case, a process
     with a message start event of that name starts a case at `center` (keys and data are its data).
 
+    `where`: a clause on `Case` limiting the cases it may go to (the caller's reach, `engine.access.case_filter`).
     Camunda's correlation keys are process variables: so they are here. Raises NotFound when nothing
     waits or starts, Conflict when several cases wait (name more keys), InvalidData for bad data.
     """
@@ -98,7 +100,8 @@ def correlate(name: str, keys: dict | None = None, data: dict | None = None, cen
     waiting = db.session.execute(
         select(MessageSubscription.case_id, MessageSubscription.correlations)
         .join(Case, Case.id == MessageSubscription.case_id)
-        .where(MessageSubscription.message_name == name, Case.status == "active")
+        .where(MessageSubscription.message_name == name, Case.status == "active",
+               *([where] if where is not None else []))
         .order_by(MessageSubscription.id)).all()
     matches = sorted({case_id for case_id, correlations in waiting if _holds(case_id, correlations, keys)})
     if len(matches) > 1:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from engine import (access, clock, conversations, documents as case_documents, health, inbox as queries, snapshot,
-                    worker_links)
+                    state, worker_links)
 from engine.db import db
 from engine.forms import FormDefinition, FormDefinitionError
 from engine.models import (Case, CaseComment, CaseEvent, CaseMilestone, FormVersion, HumanTask, Incident,
@@ -33,11 +33,8 @@ MAIL_STATUSES = tuple(MailStatus)
 def load_form(form_version_id: int | None) -> FormDefinition | None:
     if form_version_id is None:
         return None
-    row = db.session.get(FormVersion, form_version_id)
-    if row is None:
-        return None
     try:
-        return FormDefinition.from_json(row.schema)
+        return state.spec_cache.form(form_version_id)      # parsed once per version, like the specs
     except FormDefinitionError:
         return None
 

@@ -64,6 +64,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOTSE_ARGON2_PARALLELISM", "4", int),
     Setting("LOTSE_MAX_CONTENT_LENGTH", str(2 * 1024 * 1024), int),
     Setting("LOTSE_DRAFT_MAX_BYTES", str(64 * 1024), int),
+    # the JSON API (engine/api_tokens.py, web/api/)
+    Setting("LOTSE_API_REQUESTS_PER_MINUTE", "1200", int),
     # workers' personal links (engine/worker_links.py)
     Setting("LOTSE_WORKER_LINK_DAYS", "90", int),
     Setting("LOTSE_WORKER_CODE_MINUTES", "15", int),

@@ -37,9 +37,10 @@ from sqlalchemy.exc import DBAPIError
 from engine import access, casedata, clock, dmn, notifications, parsing, sandbox, task_counts
 from engine.db import db
 from engine.errors import InvalidData
+from engine.forms import FormDefinition
 from engine.parsing import CorrelatedMessageEventDefinition, DeadlineTimeDateEventDefinition
-from engine.models import (CaseEvent, ExternalTask, HumanTask, HumanTaskGroup, MessageSubscription, OutboxMessage,
-                           ProcessDefinition, User, WaitingTimer)
+from engine.models import (CaseEvent, ExternalTask, FormVersion, HumanTask, HumanTaskGroup, MessageSubscription,
+                           OutboxMessage, ProcessDefinition, User, WaitingTimer)
 from engine.models.statuses import CaseStatus, MessageStatus, TaskStatus
 
 LIBRARY_VERSION = package_version("SpiffWorkflow")
@@ -65,17 +66,22 @@ class _SpecCache:
     """
 
     def __init__(self, size=64):
-        self.size, self._shared = size, OrderedDict()
+        self.size, self._shared = size, (OrderedDict(), OrderedDict())
         self._private = ContextVar("lotse_private_spec_cache", default=None)
 
     @property
     def items(self) -> OrderedDict:
-        own = self._private.get()
-        return self._shared if own is None else own
+        """definition id -> (specs, facts)."""
+        return (self._private.get() or self._shared)[0]
+
+    @property
+    def forms(self) -> OrderedDict:
+        """form version id -> its parsed FormDefinition (versions never change)."""
+        return (self._private.get() or self._shared)[1]
 
     @contextmanager
     def private(self):
-        token = self._private.set(OrderedDict())
+        token = self._private.set((OrderedDict(), OrderedDict()))
         try:
             yield
         finally:
@@ -99,8 +105,21 @@ class _SpecCache:
     def facts(self, definition_id) -> DefinitionFacts:
         return self._entry(definition_id)[1]
 
+    def form(self, form_version_id):
+        """The parsed form of a form version (None: no such version), kept like the specs."""
+        if form_version_id in self.forms:
+            self.forms.move_to_end(form_version_id)
+            return self.forms[form_version_id]
+        version = db.session.get(FormVersion, form_version_id)
+        form = FormDefinition.from_json(version.schema) if version is not None else None
+        self.forms[form_version_id] = form
+        if len(self.forms) > self.size * 4:
+            self.forms.popitem(last=False)
+        return form
+
     def clear(self):
         self.items.clear()
+        self.forms.clear()
 
 
 spec_cache = _SpecCache()

@@ -19,6 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def _select_locale():
     if not has_request_context():       # a command or a job: German, the source language
         return "de"
+    if request.path.startswith("/api/"):   # the API reads no cookie: no session's or user's choice
+        return request.accept_languages.best_match(["de", "en"]) or "en"
     if request.blueprint == "worker":   # the worker's own pages speak the worker's languages
         from web.worker.language import locale
         return locale()
@@ -96,6 +98,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(employer_bp)
     app.register_blueprint(worker_bp)
     app.register_blueprint(supervisor_bp)
+    from web import api
+    api.init_app(app)                   # /api/v1: the JSON API and its OpenAPI document
 
     from web import filters
     filters.register(app)

@@ -9,7 +9,7 @@ way in.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 from babel.dates import format_skeleton
 from flask import g
@@ -129,6 +129,12 @@ def long_day(value: datetime | None, language: str) -> str:
     if value is None:
         return ""
     return format_skeleton("yMMMMd", value.astimezone(clock.BERLIN).date(), locale=language)
+
+
+def camunda_time(moment: datetime) -> str:
+    """Camunda's REST date format (the external-task API): 2026-12-06T16:34:42.000+0000."""
+    moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
 
 
 def local_datetime(value: datetime | None) -> str:

@@ -2,6 +2,7 @@
 bare error. An unexpected fault is logged by Flask with its traceback and shown as the 500 page (in
 tests Flask lets it propagate instead, unless PROPAGATE_EXCEPTIONS is off)."""
 import logging
+from functools import wraps
 
 from flask import Flask, current_app, has_request_context, render_template, request
 from flask_babel import gettext as _
@@ -9,7 +10,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from engine.db import discard_changes
-from engine.errors import Conflict, Forbidden, InvalidData, NotFound
+from engine.errors import Conflict, Forbidden, InvalidData, LotseError, NotFound
+from web.api import problems
 
 log = logging.getLogger(__name__)
 
@@ -76,14 +78,25 @@ def unexpected(_error):
         return current_app.jinja_env.get_template("errors/500_plain.html").render(), 500
 
 
+def _api_answers_too(handler):
+    """The API's paths answer with a problem (application/problem+json), the pages with an error page."""
+    @wraps(handler)
+    def answer(error):
+        if problems.is_api_request():
+            discard_changes()
+            return problems.for_error(getattr(error, "original_exception", None) or error)
+        return handler(error)
+    return answer
+
+
 def init_app(app: Flask) -> None:
-    app.register_error_handler(403, forbidden)
-    app.register_error_handler(404, not_found)
-    app.register_error_handler(413, too_large)
-    app.register_error_handler(CSRFError, csrf_error)
-    app.register_error_handler(HTTPException, http_error)
-    app.register_error_handler(NotFound, not_found)
-    app.register_error_handler(Forbidden, forbidden)
-    app.register_error_handler(Conflict, conflict)
-    app.register_error_handler(InvalidData, invalid_data)
-    app.register_error_handler(500, unexpected)
+    for code_or_class, handler in ((403, forbidden), (404, not_found), (413, too_large), (CSRFError, csrf_error),
+                                   (HTTPException, http_error), (NotFound, not_found), (Forbidden, forbidden),
+                                   (Conflict, conflict), (InvalidData, invalid_data), (500, unexpected),
+                                   (LotseError, _plain_engine_error)):
+        app.register_error_handler(code_or_class, _api_answers_too(handler))
+
+
+def _plain_engine_error(error):
+    """Any other engine error (the pages catch theirs): a page that says what it was."""
+    return _page(400, str(error))

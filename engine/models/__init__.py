@@ -18,6 +18,7 @@ from engine.models.audit import AuditEntry, UserToken
 from engine.models.worker_link import WorkerLink
 from engine.models.document import CaseDocument
 from engine.models.conversation import CaseMessage
+from engine.models.api_token import ApiToken
 
 from engine.models.statuses import CaseStatus, MailStatus, MessageStatus, NoticeKind, OrganisationKind, TaskStatus
 
@@ -25,5 +26,5 @@ __all__ = ["Organisation", "User", "Group", "Membership", "UserSession", "LoginA
            "ProcessDefinition", "Case", "CaseComment", "CaseMilestone", "HumanTask", "HumanTaskGroup", "GroupTaskCount",
            "WaitingTimer", "MessageSubscription", "OutboxMessage", "ExternalTask", "TimerStart", "CaseEvent", "Incident",
            "Notification", "NotificationSetting", "MailMessage", "AuditEntry", "UserToken", "WorkerLink",
-           "CaseDocument", "CaseMessage",
+           "CaseDocument", "CaseMessage", "ApiToken",
            "CaseStatus", "TaskStatus", "MailStatus", "MessageStatus", "OrganisationKind", "NoticeKind"]

@@ -11,13 +11,13 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from engine import access, cases, clock, inbox as queries, pages
-from engine.errors import Conflict, Forbidden, InvalidData, NotFound
+from engine.errors import Conflict, Forbidden, InvalidData, InvalidFields, NotFound
 from engine.forms import submission_values
 from web.advisor import bp
 from web.advisor.helpers import display_value
 from web.advisor.inbox import conflict_message
 from web.permissions import workspace_required
-from web.task_form import task_form, validate
+from web.task_form import task_form
 
 
 def _page(row, case, *, values=None, errors=None, submitted=None, message=None, status=200, comment=""):
@@ -56,14 +56,15 @@ def task_submit(task_id):
     row, case = _visible(task_id)
     action = request.form.get("_action", "complete")
     back = access.safe_next(request.form.get("next"), url_for("advisor.inbox"))
-    definition = pages.load_form(row.form_version_id)
+    has_form = row.form_version_id is not None     # the form itself is read where it is needed
     comment = (request.form.get("_comment") or "").strip()
 
     if not row.is_open or not access.can_work(current_user, row):
-        return _page(row, case, values=request.form if definition else None, submitted=True,
+        return _page(row, case, values=request.form if has_form else None, submitted=True,
                      message=conflict_message(row), status=409, comment=comment)
 
     if action == "draft":
+        definition = pages.load_form(row.form_version_id)
         if definition is None:
             return redirect(url_for("advisor.task", task_id=row.id, next=back))
         try:
@@ -74,19 +75,19 @@ def task_submit(task_id):
         flash(_("Entwurf gespeichert. Sie können später weitermachen."), "success")
         return redirect(url_for("advisor.task", task_id=row.id, next=back))
 
-    data, errors = validate(row, case, request.form)
-    if errors:
-        return _page(row, case, values=request.form, errors=errors, submitted=True, status=422)
     title, case_ref = row.title, row.case_reference
-    try:
-        cases.complete_task(row.id, data, actor=current_user)
+    try:    # validated against the task's form under the case's lock, the case loaded once
+        cases.complete_task(row.id, request.form, actor=current_user, validate=True)
     except NotFound:
         abort(404)
+    except InvalidFields as exc:
+        return _page(pages.fresh_task(row), case, values=request.form, errors=exc.errors, submitted=True, status=422,
+                     comment=comment)
     except (Conflict, Forbidden) as exc:
-        return _page(row, case, values=request.form if definition else None, submitted=True,
+        return _page(row, case, values=request.form if has_form else None, submitted=True,
                      message=conflict_message(row, str(exc)), status=409, comment=comment)
     except InvalidData as exc:
-        return _page(row, case, values=request.form if definition else None, submitted=True,
+        return _page(row, case, values=request.form if has_form else None, submitted=True,
                      message=str(exc), status=422, comment=comment)
     if comment:
         cases.add_comment(row.case_id, comment, current_user)

@@ -1,4 +1,4 @@
-"""Login, logout, password change and the language switch.
+"""Login, logout, password change, the language switch, and the person's API credentials.
 
 A login is a row in `user_session` (engine/user_sessions.py): the signed Flask cookie carries the
 user's id and the session's random token, and every request checks the token in the database, so
@@ -6,12 +6,14 @@ logout, a new password and deactivation end a session even where a copy of the c
 """
 import math
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
-from engine import access, passwords, user_sessions, users
+from engine import access, api_tokens, clock, passwords, user_sessions, users
+from engine.errors import InvalidFields, NotFound
 from engine.login_throttle import Throttled
 from web.auth import bp
+from web.permissions import requires
 
 SESSION_TOKEN = "session_token"       # the key of the login session's token in Flask's cookie
 
@@ -116,3 +118,66 @@ def set_language():
         if current_user.is_authenticated:
             users.set_language(current_user._get_current_object(), choice)
     return redirect(_safe_next(request.form.get("next")) or url_for("advisor.inbox"))
+
+
+# --- API credentials: the person's own tokens; an admin's service accounts (engine/api_tokens.py) ------
+
+def _api_page(status=200, secret=None, created=None, errors=None, values=None):
+    user = current_user._get_current_object()
+    return render_template("auth/api_tokens.html", tokens=api_tokens.personal_tokens(user),
+                           services=api_tokens.service_accounts(user) if access.may_administer(user) else None,
+                           secret=secret, created=created, errors=errors or {}, values=values or {},
+                           now=clock.now(), max_days=api_tokens.MAX_DAYS), status
+
+
+@bp.route("/account/api", methods=["GET"])
+@login_required
+def api_tokens_page():
+    return _api_page()
+
+
+@bp.route("/account/api/tokens", methods=["POST"])
+@login_required
+def api_token_create():
+    values = {"name": request.form.get("name", ""), "days": request.form.get("days", "")}
+    try:
+        row, secret = api_tokens.create_personal(current_user._get_current_object(), values["name"], values["days"])
+    except InvalidFields as error:
+        return _api_page(422, errors=error.errors, values=values)
+    return _api_page(201, secret=secret, created=row)
+
+
+@bp.route("/account/api/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def api_token_revoke(token_id):
+    try:
+        row = api_tokens.revoke_personal(current_user._get_current_object(), token_id)
+    except NotFound:
+        abort(404)
+    flash(_("Der Zugang „%(name)s“ ist widerrufen.", name=row.name), "success")
+    return redirect(url_for("auth.api_tokens_page"))
+
+
+@bp.route("/account/api/service-accounts", methods=["POST"])
+@requires(access.may_administer)
+def service_account_create():
+    values = {"service_name": request.form.get("service_name", ""), "topics": request.form.get("topics", ""),
+              "service_days": request.form.get("service_days", "")}
+    try:
+        row, secret = api_tokens.create_service_account(current_user._get_current_object(), values["service_name"],
+                                                        values["topics"], values["service_days"] or None)
+    except InvalidFields as error:
+        errors = {{"name": "service_name", "days": "service_days"}.get(k, k): v for k, v in error.errors.items()}
+        return _api_page(422, errors=errors, values=values)
+    return _api_page(201, secret=secret, created=row)
+
+
+@bp.route("/account/api/service-accounts/<int:token_id>/revoke", methods=["POST"])
+@requires(access.may_administer)
+def service_account_revoke(token_id):
+    try:
+        row = api_tokens.revoke_service_account(current_user._get_current_object(), token_id)
+    except NotFound:
+        abort(404)
+    flash(_("Das Dienstkonto „%(name)s“ ist widerrufen.", name=row.name), "success")
+    return redirect(url_for("auth.api_tokens_page"))

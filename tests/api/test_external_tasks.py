@@ -1,0 +1,148 @@
+"""External tasks through the API with a client written to Camunda's documented shapes: a lock that
+expires and is fetched by a second worker, failures with retries and an incident, extend lock, BPMN
+error; service accounts limited to their topics and their center."""
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from engine import api_tokens, cases, clock
+from engine.db import db
+from engine.models import Case, ExternalTask, HumanTask, Incident
+from tests.api.camunda_client import CamundaWorker
+
+BPMN = Path(__file__).with_name("external.bpmn")
+
+
+@pytest.fixture
+def charge(ctx, people):
+    from engine import deploy
+    deploy.deploy([("external.bpmn", BPMN.read_bytes())])
+    db.session.commit()
+
+    def start(center="center", amount=120):
+        case = cases.start_case("api_charge", center=people[center], subject="Gebühr",
+                                data={"amount": amount, "currency": "EUR"}, actor=people["anna"])
+        db.session.commit()
+        return case
+    return start
+
+
+@pytest.fixture
+def service(ctx, people):
+    from engine import users
+    admin = users.ensure_user("ada", "Ada Admin", organisation=people["center"], groups=["admin"])
+    koeln_admin = users.ensure_user("kim", "Kim Admin", organisation=people["other_center"], groups=["admin"])
+    db.session.commit()
+
+    def make(topics="charge", koeln=False):
+        return api_tokens.create_service_account(koeln_admin if koeln else admin, "payments", topics)[1]
+    return make
+
+
+def worker(ctx, token, name):
+    return CamundaWorker(ctx.test_client(), "/api/v1", name, token)
+
+
+def test_round_trip_with_a_lock_that_expires_and_a_second_worker(charge, service, ctx, people):
+    case = charge()
+    token = service()
+    first, second = worker(ctx, token, "worker-1"), worker(ctx, token, "worker-2")
+
+    fetched = first.fetch_and_lock("charge", 10_000, variables=["amount"])
+    assert fetched.status_code == 200, fetched.get_data(as_text=True)
+    [task] = fetched.get_json()
+    assert task["topicName"] == "charge" and task["workerId"] == "worker-1" and task["activityId"] == "charge"
+    assert task["variables"] == {"amount": {"value": 120, "type": "Integer", "valueInfo": {}}}
+    assert task["processInstanceId"] == case.reference and task["processDefinitionKey"] == "api_charge"
+    assert task["lockExpirationTime"].endswith("+0000")
+    assert second.fetch_and_lock("charge", 10_000).get_json() == []          # locked
+
+    assert first.extend_lock(task["id"], 20_000).status_code == 204
+    clock.advance(timedelta(seconds=21))                                       # the lock runs out
+    refetched = second.fetch_and_lock("charge", 10_000).get_json()
+    assert [t["id"] for t in refetched] == [task["id"]] and refetched[0]["workerId"] == "worker-2"
+    assert refetched[0]["variables"]["currency"] == {"value": "EUR", "type": "String", "valueInfo": {}}
+
+    late = first.complete(task["id"], {"receipt": "R-1"})                      # the first worker lost it
+    assert late.status_code == 409 and late.content_type == "application/problem+json"
+    done = second.complete(task["id"], {"receipt": "R-2", "paid": True})
+    assert done.status_code == 204, done.get_data(as_text=True)
+
+    db.session.expire_all()
+    assert db.session.get(ExternalTask, task["id"]).state == "completed"
+    review = db.session.query(HumanTask).filter_by(case_id=case.id, state="open").one()
+    assert review.element_id == "review"
+    anna = api_tokens.create_personal(people["anna"], "x", 1)[1]
+    data = ctx.test_client().get(f"/api/v1/cases/{case.reference}",
+                                 headers={"Authorization": f"Bearer {anna}"}).get_json()["data"]
+    assert data["receipt"] == "R-2" and data["paid"] is True
+
+
+def test_failure_with_retries_then_an_incident_and_a_retry(charge, service, ctx, people):
+    case = charge()
+    client = worker(ctx, service(), "w")
+    [task] = client.fetch_and_lock("charge", 60_000).get_json()
+    assert client.handle_failure(task["id"], "bank down", "trace", retries=1, retry_timeout=5_000).status_code == 204
+    assert client.fetch_and_lock("charge", 60_000).get_json() == []             # waits out the timeout
+    clock.advance(timedelta(seconds=6))
+    [again] = client.fetch_and_lock("charge", 60_000).get_json()
+    assert again["retries"] == 1 and again["errorMessage"] == "bank down" and again["errorDetails"] == "trace"
+    assert client.handle_failure(again["id"], "still down", None, retries=0, retry_timeout=0).status_code == 204
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).has_incident
+    assert client.fetch_and_lock("charge", 60_000).get_json() == []
+
+    anna = api_tokens.create_personal(people["anna"], "ops", 1)[1]
+    http = ctx.test_client()
+    [incident] = http.get("/api/v1/incidents", headers={"Authorization": f"Bearer {anna}"}).get_json()["items"]
+    assert incident["task_id"] == task["id"]
+    retried = http.post(f"/api/v1/incidents/{incident['id']}/retry", json={},
+                        headers={"Authorization": f"Bearer {anna}"})
+    assert retried.status_code == 200, retried.get_data(as_text=True)
+    assert [t["id"] for t in client.fetch_and_lock("charge", 60_000).get_json()] == [task["id"]]
+
+
+def test_bpmn_error_without_a_catching_event_is_an_incident(charge, service, ctx):
+    case = charge()
+    client = worker(ctx, service(), "w")
+    [task] = client.fetch_and_lock("charge", 60_000).get_json()
+    assert client.bpmn_error(task["id"], "CARD_DECLINED", "declined").status_code == 204
+    db.session.expire_all()
+    incident = db.session.query(Incident).filter_by(case_id=case.id).one()
+    assert "CARD_DECLINED" in incident.message
+
+
+def test_service_accounts_reach_their_topics_at_their_center_only(charge, service, ctx, people):
+    aachen, koeln = charge(), charge(center="other_center")
+    other_topic = worker(ctx, service(topics="mail"), "w")
+    assert other_topic.fetch_and_lock("charge", 60_000).get_json() == []
+    koeln_worker = worker(ctx, service(koeln=True), "k")
+    fetched = koeln_worker.fetch_and_lock("charge", 60_000, max_tasks=5).get_json()
+    assert [t["processInstanceId"] for t in fetched] == [koeln.reference]
+    aachen_task = db.session.query(ExternalTask).filter_by(case_id=aachen.id).one()
+    assert koeln_worker.complete(aachen_task.id, {}).status_code == 404
+    # a service account sees no case or task
+    http, headers = ctx.test_client(), {"Authorization": f"Bearer {service()}"}
+    assert http.get(f"/api/v1/cases/{aachen.reference}", headers=headers).status_code in (403, 404)
+    assert http.get("/api/v1/tasks", headers=headers).status_code == 403
+    # employers do not work external tasks
+    jansen = api_tokens.create_personal(people["jansen"], "x", 1)[1]
+    assert worker(ctx, jansen, "j").fetch_and_lock("charge", 1000).status_code == 403
+
+
+def test_a_revoked_service_account_stops(charge, service, ctx, people):
+    from engine import users
+    charge()
+    token = service()
+    row = db.session.query(api_tokens.ApiToken).filter_by(kind="service").one()
+    api_tokens.revoke_service_account(users.find_user("ada"), row.id)
+    assert worker(ctx, token, "w").fetch_and_lock("charge", 1000).status_code == 401
+
+
+def test_bad_requests_name_the_field(charge, service, ctx):
+    client = worker(ctx, service(), "w")
+    response = client._post("/external-task/fetchAndLock", {"workerId": "w", "maxTasks": 0,
+                                                            "topics": [{"topicName": "charge"}]})
+    assert response.status_code == 422
+    assert {e["field"] for e in response.get_json()["errors"]} == {"maxTasks", "topics.0.lockDuration"}

@@ -1,0 +1,79 @@
+"""The API's pages in Chromium: an advisor makes a token on "API-Zugänge" (desktop and phone), uses it
+against the API and revokes it; an admin makes a service account; Swagger UI runs under the
+Content-Security-Policy (no CDN, no inline script) and shows the operations."""
+import re
+
+from playwright.sync_api import expect
+
+from engine import users
+from engine.db import db
+from tests.browser.axe import assert_accessible
+
+
+def test_an_advisor_makes_uses_and_revokes_a_token(ws, new_page, live_server, browser):
+    page = new_page("anna")
+    page.get_by_role("link", name="API-Zugänge").click()
+    expect(page.get_by_role("heading", name="API-Zugänge", level=1)).to_be_visible()
+    page.get_by_label("Name (wofür?)").fill("CRM")
+    page.get_by_label("Gültig für (Tage)").fill("30")
+    page.get_by_role("button", name="Zugang anlegen").click()
+    secret = page.locator("#api-secret").inner_text()
+    assert re.fullmatch(r"lotse_[A-Za-z0-9_-]{40,}", secret)
+    page.screenshot(path="/tmp/api-tokens-created.png", full_page=True)
+    assert_accessible(page)
+
+    api = page.context.request
+    answer = api.get(f"{live_server.url}/api/v1/tasks?view=group", headers={"Authorization": f"Bearer {secret}"})
+    assert answer.status == 200 and answer.json()["items"]
+
+    page.goto("/account/api")
+    assert secret not in page.content()
+    page.get_by_role("button", name="Widerrufen CRM").click()
+    expect(page.get_by_text("ist widerrufen")).to_be_visible()
+    assert api.get(f"{live_server.url}/api/v1/tasks", headers={"Authorization": f"Bearer {secret}"}).status == 401
+
+    phone = browser.new_context(base_url=live_server.url, locale="de-DE", viewport={"width": 390, "height": 844})
+    try:
+        small = phone.new_page()
+        small.goto("/login")
+        small.get_by_label("Benutzername").fill("anna")
+        small.get_by_label("Passwort").fill("pw-anna")
+        small.press("input[name=password]", "Enter")
+        small.wait_for_url("**/")
+        small.goto("/account/api")
+        small.screenshot(path="/tmp/api-tokens-phone.png", full_page=True)
+        wide = small.evaluate("""[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 392 && !e.closest('.table-scroll'))   // a table scrolls in its region
+                                 .slice(0, 5).map(e => e.tagName + '.' + e.className)""")
+        assert small.evaluate("document.documentElement.scrollWidth") <= 390 + 1, wide
+        assert_accessible(small)
+    finally:
+        phone.close()
+
+
+def test_an_admin_makes_a_service_account(ws, new_page):
+    users.ensure_user("ada", "Ada Admin", organisation=ws["center"], groups=["admin"], password="pw-ada")
+    db.session.commit()
+    page = new_page("ada")
+    page.goto("/account/api")
+    page.get_by_label("Name des Dienstkontos").fill("Zahlungen")
+    page.get_by_label("Themen (durch Komma getrennt)").fill("charge, refund")
+    page.get_by_role("button", name="Dienstkonto anlegen").click()
+    expect(page.locator("#api-secret")).to_be_visible()
+    expect(page.get_by_role("cell", name="charge, refund")).to_be_visible()
+    page.screenshot(path="/tmp/api-service-account.png", full_page=True)
+    assert_accessible(page)
+
+
+def test_swagger_ui_runs_under_the_content_security_policy(ws, new_page):
+    page = new_page()
+    violations = []
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto("/api/v1/docs")
+    expect(page.get_by_text("/api/v1/external-task/fetchAndLock").first).to_be_visible(timeout=15_000)
+    expect(page.get_by_text("/api/v1/tasks/{task_id}/complete").first).to_be_visible()
+    page.screenshot(path="/tmp/api-docs.png")
+    assert violations == []
+    assert all(url.startswith(page.url.split("/api/")[0]) for url in requests)        # nothing from elsewhere
