@@ -4,6 +4,12 @@ Nothing is stored unless every file passes: hardened XML parsing, the BPMN schem
 resolvable call activities and decision tables, referenced forms present, and every
 expression compilable by the sandbox. Problems name the file, the element id and what
 is wrong. A process whose content did not change gets no new version.
+
+One file may be deployed on its own (`with_deployed_context`): it is validated together with
+the newest deployed version of everything else, so what it calls or references resolves to
+those, and a deployed process that calls or references what it changes gets a new version
+too (a process version embeds the specs of what it calls and the decision tables it
+evaluates, and pins its forms).
 """
 import hashlib
 import json
@@ -20,12 +26,12 @@ from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinitio
 from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS
 from sqlalchemy import func, select
 
-from engine import sandbox, state
+from engine import audit, sandbox, state
 from engine.db import db
 from engine.errors import DeploymentRejected, Problem
 from engine.forms import FormDefinition, FormDefinitionError
-from engine.models import (CaseMilestone, Deployment, DeployedFile, FormVersion, HumanTask, HumanTaskGroup,
-                           MessageSubscription, ProcessDefinition)
+from engine.models import (CaseMilestone, DecisionVersion, Deployment, DeployedFile, FormVersion, HumanTask,
+                           HumanTaskGroup, MessageSubscription, ProcessDefinition)
 from engine.parsing import LotseParser, UnsafeXML, active_content, deep_recursion, parse_xml
 
 KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".form": "form"}
@@ -37,6 +43,8 @@ class DeployResult:
     created: list = field(default_factory=list)      # new ProcessDefinition versions
     unchanged: list = field(default_factory=list)    # latest versions that already had this content
     forms: list = field(default_factory=list)        # new FormVersion rows
+    decisions: list = field(default_factory=list)    # new DecisionVersion rows
+    context: list = field(default_factory=list)      # names of the deployed files with_deployed_context added
 
 
 def sha256(data) -> str:
@@ -323,6 +331,60 @@ def _task_problems(name, process, known_forms) -> list[Problem]:
     return problems
 
 
+# ------------------------------------------------------------------ one file on its own: the deployed context
+
+def _defines(name, content) -> set:
+    """What a file defines, as ("process" | "decision" | "form", id) pairs. A file that cannot be read
+    defines nothing here; `validate` reports it."""
+    kind = KINDS.get(Path(name).suffix)
+    if kind == "form":
+        try:
+            form_id = json.loads(content).get("id")
+        except (ValueError, AttributeError, UnicodeDecodeError):
+            return set()
+        return {("form", form_id)} if isinstance(form_id, str) else set()
+    try:
+        doc = parse_xml(content, name)
+    except (UnsafeXML, etree.XMLSyntaxError):
+        return set()
+    wanted = {"bpmn": "process", "dmn": "decision"}.get(kind)
+    return {(wanted, element.get("id")) for element in doc.iter()
+            if isinstance(element.tag, str) and etree.QName(element).localname == wanted and element.get("id")}
+
+
+def _deployed_files():
+    """The source files of the newest version of every process and decision: [(name, content)], each file once."""
+    newest_processes = select(ProcessDefinition.source_file_id).where(ProcessDefinition.id.in_(
+        select(func.max(ProcessDefinition.id)).group_by(ProcessDefinition.key)))
+    newest_decisions = select(DecisionVersion.source_file_id).where(DecisionVersion.id.in_(
+        select(func.max(DecisionVersion.id)).group_by(DecisionVersion.key)))
+    rows = db.session.execute(select(DeployedFile.name, DeployedFile.content).where(
+        DeployedFile.id.in_(newest_processes.union(newest_decisions))).order_by(DeployedFile.id.desc())).all()
+    return [(name, content.encode("utf-8")) for name, content in rows]
+
+
+def with_deployed_context(files) -> tuple[list, list]:
+    """`files` plus the newest deployed files of every other process and decision: (all files, added names).
+
+    The set is then parsed as a whole, as if everything had been deployed together: what the files
+    call or reference resolves to the deployed versions, SpiffWorkflow sees the same collaboration
+    (message correlations are read across files), and a deployed process gets a new version exactly
+    when what it embeds changed (a called process, a decision table, a form), by its checksum. A
+    deployed file that defines something the set defines, or has the name of one of its files, is
+    left out: the set replaces it."""
+    names = {name for name, _content in files}
+    defined = set().union(*(_defines(name, content) for name, content in files))
+    added = []
+    for name, content in _deployed_files():
+        if name in names:
+            continue
+        if _defines(name, content) & defined:
+            continue
+        names.add(name)
+        added.append((name, content))
+    return list(files) + added, [name for name, _content in added]
+
+
 def _forms_used(spec, subprocess_specs) -> set[str]:
     used = set()
     for s in [spec, *subprocess_specs.values()]:
@@ -337,14 +399,17 @@ def _latest(model, key):
     return db.session.scalar(select(model).where(model.key == key).order_by(model.version.desc()).limit(1))
 
 
-def deploy(files: list[tuple[str, bytes]], user=None) -> DeployResult:
-    """Validate `files` as a whole and store what changed. Raises DeploymentRejected, storing nothing."""
+def deploy(files: list[tuple[str, bytes]], user=None, note: str | None = None) -> DeployResult:
+    """Validate `files` with the deployed files they need (`with_deployed_context`) as a whole and store
+    what changed, with the deployer's change `note` and an audit entry. Raises DeploymentRejected,
+    storing nothing."""
     if not files:
         raise DeploymentRejected([Problem("(none)", "no .bpmn, .dmn or .form files given")])
+    files, context = with_deployed_context(files)
     specs, process_files, offered, forms = validate(files)
     checksums = {name: sha256(content) for name, content in files}
 
-    deployment = Deployment(created_by_id=getattr(user, "id", None),
+    deployment = Deployment(created_by_id=getattr(user, "id", None), note=(note or "").strip() or None,
                             checksum=sha256("".join(sorted(checksums.values()))))
     db.session.add(deployment)
     db.session.flush()
@@ -354,7 +419,8 @@ def deploy(files: list[tuple[str, bytes]], user=None) -> DeployResult:
                            checksum=checksums[name], content=content.decode("utf-8"))
         db.session.add(row)
         stored_files[name] = row
-    result = DeployResult(deployment)
+    result = DeployResult(deployment, context=context)
+    result.decisions = _version_decisions(files, stored_files, deployment)
 
     form_ids = {}
     for key, (name, content, definition) in forms.items():
@@ -395,11 +461,35 @@ def deploy(files: list[tuple[str, bytes]], user=None) -> DeployResult:
         db.session.add(row)
         result.created.append(row)
     db.session.flush()
+    audit.record_deployment(user, result)
     return result
 
 
-def deploy_paths(paths, user=None) -> DeployResult:
-    return deploy(collect_files(paths), user=user)
+def _version_decisions(files, stored_files, deployment) -> list[DecisionVersion]:
+    """A new DecisionVersion for each decision whose file differs from its newest version's."""
+    rows = []
+    for name, content in files:
+        if KINDS.get(Path(name).suffix) != "dmn":
+            continue
+        doc = parse_xml(content, name)
+        for element in doc.iter():
+            if not isinstance(element.tag, str) or etree.QName(element).localname != "decision":
+                continue
+            key = element.get("id")
+            latest = _latest(DecisionVersion, key)
+            if latest is not None and latest.checksum == stored_files[name].checksum:
+                continue
+            row = DecisionVersion(key=key, version=(latest.version + 1) if latest else 1,
+                                  name=(element.get("name") or key)[:200], checksum=stored_files[name].checksum,
+                                  deployment_id=deployment.id, source_file_id=stored_files[name].id)
+            db.session.add(row)
+            rows.append(row)
+    db.session.flush()
+    return rows
+
+
+def deploy_paths(paths, user=None, note=None) -> DeployResult:
+    return deploy(collect_files(paths), user=user, note=note)
 
 
 def latest_definitions():

@@ -12,8 +12,11 @@ from engine.models.event import CaseEvent
 from engine.models.incident import Incident
 from engine.models.notification import MailMessage, Notification
 from engine.models.audit import AuditEntry, UserToken
+from engine.models.decision import DecisionVersion
+from engine.models.draft import ProcessDraft
 
 __all__ = ["Organisation", "User", "Group", "Membership", "UserSession", "LoginAttempt", "Deployment", "DeployedFile", "FormVersion",
            "ProcessDefinition", "Case", "CaseComment", "CaseMilestone", "HumanTask", "HumanTaskGroup", "GroupTaskCount",
            "WaitingTimer", "MessageSubscription", "OutboxMessage", "CaseEvent", "Incident",
-           "Notification", "MailMessage", "AuditEntry", "UserToken"]
+           "Notification", "MailMessage", "AuditEntry", "UserToken",
+           "DecisionVersion", "ProcessDraft"]

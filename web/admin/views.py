@@ -65,7 +65,8 @@ FIELD_LABELS = {"name": _l("Name"), "code": _l("Kürzel"), "areas": _l("Betreute
                 "city": _l("Ort"), "email": _l("E-Mail"), "phone": _l("Telefon"), "kuemmerer_id": _l("Kümmerer:in"),
                 "username": _l("Benutzername"), "display_name": _l("Name"), "language": _l("Sprache"),
                 "organisation_id": _l("Organisation"), "groups": _l("Rollen und Gruppen"), "active": _l("Aktiv"),
-                "merged": _l("Zusammengeführt"), "cases": _l("Fälle")}
+                "merged": _l("Zusammengeführt"), "cases": _l("Fälle"), "versions": _l("Neue Versionen"),
+                "note": _l("Änderungsnotiz")}
 
 
 def _audit_value(value) -> str:

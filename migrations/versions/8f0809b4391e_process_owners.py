@@ -1,0 +1,64 @@
+"""process owners: change notes on deployments, versioned DMN decisions, drafts
+
+Revision ID: 8f0809b4391e
+Revises: a3c51f7e2b90
+Create Date: 2026-12-06 16:30:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+import engine.db
+
+
+# revision identifiers, used by Alembic.
+revision = '8f0809b4391e'
+down_revision = 'a3c51f7e2b90'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('deployment', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('note', sa.Text(), nullable=True))
+    op.create_table(
+        'decision_version',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('key', sa.String(length=128), nullable=False),
+        sa.Column('version', sa.Integer(), nullable=False),
+        sa.Column('name', sa.String(length=200), nullable=False),
+        sa.Column('checksum', sa.String(length=64), nullable=False),
+        sa.Column('deployment_id', sa.Integer(), nullable=False),
+        sa.Column('source_file_id', sa.Integer(), nullable=False),
+        sa.Column('created_at', engine.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['deployment_id'], ['deployment.id']),
+        sa.ForeignKeyConstraint(['source_file_id'], ['deployed_file.id']),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('key', 'version', name='uq_decision_version_key_version'))
+    op.create_index('ix_decision_version_key', 'decision_version', ['key'])
+    op.create_index('ix_decision_version_deployment_id', 'decision_version', ['deployment_id'])
+    op.create_table(
+        'process_draft',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('owner_id', sa.Integer(), nullable=False),
+        sa.Column('key', sa.String(length=128), nullable=False),
+        sa.Column('kind', sa.String(length=8), nullable=False),
+        sa.Column('name', sa.String(length=120), nullable=False),
+        sa.Column('file_name', sa.String(length=255), nullable=False),
+        sa.Column('content', sa.Text(), nullable=False),
+        sa.Column('created_at', engine.db.UTCDateTime(), nullable=False),
+        sa.Column('updated_at', engine.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['owner_id'], ['user.id']),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('owner_id', 'key', 'name', name='uq_process_draft_owner_key_name'))
+    op.create_index('ix_process_draft_key', 'process_draft', ['key'])
+
+
+def downgrade():
+    op.drop_index('ix_process_draft_key', table_name='process_draft')
+    op.drop_table('process_draft')
+    op.drop_index('ix_decision_version_deployment_id', table_name='decision_version')
+    op.drop_index('ix_decision_version_key', table_name='decision_version')
+    op.drop_table('decision_version')
+    with op.batch_alter_table('deployment', schema=None) as batch_op:
+        batch_op.drop_column('note')
