@@ -11,7 +11,8 @@ Roles are groups; the organisation a user belongs to bounds everything they see:
   the case's subject (the worker's name), its milestones and their own tasks (candidate group
   `employer`, or naming them). Never the other tasks, the timeline, the case data, notes, incidents
   or the diagram.
-- Process owners (without another role) have no workspace yet: they see no case and no task.
+- Process owners (group `process_owner`) model, deploy and migrate the processes under /processes;
+  without another role they have no workspace: they see no case and no task.
 - A user may work a task if it is assigned to them, or if it is unassigned and they are a
   candidate (by group or by name) in the organisation the task belongs to.
 - Notifications are their recipient's only.
@@ -51,6 +52,11 @@ def may_use_workspace(user) -> bool:
     if is_center_staff(user):
         return bool(user.group_names & STAFF_GROUPS)
     return is_employer_user(user) and EMPLOYER_GROUP in user.group_names
+
+
+def may_own_processes(user) -> bool:
+    """Process owners: the /processes pages (versions, modeler, editors, drafts, deploy)."""
+    return user.in_group("process_owner")
 
 
 def is_staff(user) -> bool:

@@ -33,6 +33,7 @@ from engine.forms import FormDefinition, FormDefinitionError
 from engine.models import (CaseMilestone, DecisionVersion, Deployment, DeployedFile, FormVersion, HumanTask,
                            HumanTaskGroup, MessageSubscription, ProcessDefinition)
 from engine.parsing import LotseParser, UnsafeXML, active_content, deep_recursion, parse_xml
+from engine.settings import setting
 
 KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".form": "form"}
 
@@ -203,6 +204,27 @@ def _reserved_ids(file, doc) -> list[Problem]:
     return problems
 
 
+def screen_xml(name, content: bytes):
+    """(document, problems) of a .bpmn or .dmn file before it is read as a model: its size, hardened
+    parsing (no DTD, no entities), no active content, and at most DIAGRAM_MAX_ELEMENTS elements."""
+    limit = setting("PROCESS_FILE_MAX_BYTES")
+    if len(content) > limit:
+        return None, [Problem(name, f"the file has {len(content)} bytes; at most {limit} are accepted")]
+    try:
+        doc = parse_xml(content, name)
+    except UnsafeXML as exc:
+        return None, [Problem(name, str(exc))]
+    except etree.XMLSyntaxError as exc:
+        return None, [Problem(name, f"not well-formed XML: {exc.msg}", line=exc.lineno)]
+    most = setting("DIAGRAM_MAX_ELEMENTS")
+    count = sum(1 for _element in doc.iter())
+    if count > most:
+        return None, [Problem(name, f"the file has {count} XML elements; at most {most} are accepted in one diagram")]
+    foreign = [Problem(name, f"{what} is not allowed in a diagram (active content a browser could run)",
+                       element_id=element, line=line) for element, line, what in active_content(doc)]
+    return (None, foreign) if foreign else (doc, [])
+
+
 @dataclass(frozen=True)
 class Offer:
     """How a process is offered to people: whether they may start it, and what it is for."""
@@ -227,6 +249,10 @@ def validate(files: list[tuple[str, bytes]]):
             problems.append(Problem(name, "not a .bpmn, .dmn or .form file"))
             continue
         if kind == "form":
+            if len(content) > setting("PROCESS_FILE_MAX_BYTES"):
+                problems.append(Problem(name, f"the file has {len(content)} bytes; at most "
+                                              f"{setting('PROCESS_FILE_MAX_BYTES')} are accepted"))
+                continue
             try:
                 definition = FormDefinition.from_json(content.decode("utf-8"))
             except (UnicodeDecodeError, ValueError, FormDefinitionError) as exc:
@@ -239,18 +265,9 @@ def validate(files: list[tuple[str, bytes]]):
             else:
                 forms[definition.id] = (name, content, definition)
             continue
-        try:
-            doc = parse_xml(content, name)
-        except UnsafeXML as exc:
-            problems.append(Problem(name, str(exc)))
-            continue
-        except etree.XMLSyntaxError as exc:
-            problems.append(Problem(name, f"not well-formed XML: {exc.msg}", line=exc.lineno))
-            continue
-        foreign = [Problem(name, f"{what} is not allowed in a diagram (active content a browser could run)",
-                           element_id=element, line=line) for element, line, what in active_content(doc)]
-        if foreign:
-            problems += foreign
+        doc, screened = screen_xml(name, content)
+        if screened:
+            problems += screened
             continue
         try:
             if kind == "bpmn":
@@ -333,7 +350,7 @@ def _task_problems(name, process, known_forms) -> list[Problem]:
 
 # ------------------------------------------------------------------ one file on its own: the deployed context
 
-def _defines(name, content) -> set:
+def defines(name, content) -> set:
     """What a file defines, as ("process" | "decision" | "form", id) pairs. A file that cannot be read
     defines nothing here; `validate` reports it."""
     kind = KINDS.get(Path(name).suffix)
@@ -373,12 +390,12 @@ def with_deployed_context(files) -> tuple[list, list]:
     deployed file that defines something the set defines, or has the name of one of its files, is
     left out: the set replaces it."""
     names = {name for name, _content in files}
-    defined = set().union(*(_defines(name, content) for name, content in files))
+    defined = set().union(*(defines(name, content) for name, content in files))
     added = []
     for name, content in _deployed_files():
         if name in names:
             continue
-        if _defines(name, content) & defined:
+        if defines(name, content) & defined:
             continue
         names.add(name)
         added.append((name, content))
@@ -413,14 +430,23 @@ def deploy(files: list[tuple[str, bytes]], user=None, note: str | None = None) -
                             checksum=sha256("".join(sorted(checksums.values()))))
     db.session.add(deployment)
     db.session.flush()
-    stored_files = {}
-    for name, content in files:
-        row = DeployedFile(deployment_id=deployment.id, name=name, kind=KINDS[Path(name).suffix],
-                           checksum=checksums[name], content=content.decode("utf-8"))
-        db.session.add(row)
-        stored_files[name] = row
+    contents, stored_files = dict(files), {}
+
+    def stored(name) -> DeployedFile:
+        """The deployment's row of file `name`: every given file, and a deployed one only where a new version
+        comes from it (the rest were only read)."""
+        if name not in stored_files:
+            stored_files[name] = DeployedFile(deployment_id=deployment.id, name=name, kind=KINDS[Path(name).suffix],
+                                              checksum=checksums[name], content=contents[name].decode("utf-8"))
+            db.session.add(stored_files[name])
+            db.session.flush()
+        return stored_files[name]
+
+    for name, _content in files:
+        if name not in context:
+            stored(name)
     result = DeployResult(deployment, context=context)
-    result.decisions = _version_decisions(files, stored_files, deployment)
+    result.decisions = _version_decisions(files, checksums, stored, deployment)
 
     form_ids = {}
     for key, (name, content, definition) in forms.items():
@@ -453,7 +479,7 @@ def deploy(files: list[tuple[str, bytes]], user=None, note: str | None = None) -
         plain_start = next((t for t in start_events if isinstance(t.event_definition, NoneEventDefinition)), None)
         row = ProcessDefinition(
             key=pid, version=(latest.version + 1) if latest else 1, name=spec.description or pid,
-            checksum=checksum, deployment_id=deployment.id, source_file_id=stored_files[process_files[pid]].id,
+            checksum=checksum, deployment_id=deployment.id, source_file_id=stored(process_files[pid]).id,
             spec_json=spec_json, forms=form_map, message_starts=message_starts,
             startable=offered[pid].startable and plain_start is not None,
             documentation=offered[pid].documentation,
@@ -465,7 +491,7 @@ def deploy(files: list[tuple[str, bytes]], user=None, note: str | None = None) -
     return result
 
 
-def _version_decisions(files, stored_files, deployment) -> list[DecisionVersion]:
+def _version_decisions(files, checksums, stored, deployment) -> list[DecisionVersion]:
     """A new DecisionVersion for each decision whose file differs from its newest version's."""
     rows = []
     for name, content in files:
@@ -477,11 +503,11 @@ def _version_decisions(files, stored_files, deployment) -> list[DecisionVersion]
                 continue
             key = element.get("id")
             latest = _latest(DecisionVersion, key)
-            if latest is not None and latest.checksum == stored_files[name].checksum:
+            if latest is not None and latest.checksum == checksums[name]:
                 continue
             row = DecisionVersion(key=key, version=(latest.version + 1) if latest else 1,
-                                  name=(element.get("name") or key)[:200], checksum=stored_files[name].checksum,
-                                  deployment_id=deployment.id, source_file_id=stored_files[name].id)
+                                  name=(element.get("name") or key)[:200], checksum=checksums[name],
+                                  deployment_id=deployment.id, source_file_id=stored(name).id)
             db.session.add(row)
             rows.append(row)
     db.session.flush()

@@ -63,6 +63,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOTSE_ARGON2_PARALLELISM", "4", int),
     Setting("LOTSE_MAX_CONTENT_LENGTH", str(2 * 1024 * 1024), int),
     Setting("LOTSE_DRAFT_MAX_BYTES", str(64 * 1024), int),
+    # process files (engine/deploy.py, engine/processes.py): an upload or draft, and the elements of one diagram
+    Setting("LOTSE_PROCESS_FILE_MAX_BYTES", str(1024 * 1024), int),
+    Setting("LOTSE_DIAGRAM_MAX_ELEMENTS", "5000", int),
     # jobs and the time layer (engine/jobs.py, engine/timers.py, engine/notifications.py, engine/mail.py)
     Setting("LOTSE_SWEEP_INTERVAL", "30", float),
     Setting("LOTSE_SWEEP_LIMIT", "500", int),

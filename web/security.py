@@ -1,11 +1,18 @@
 """What every response and request goes through for safety: security headers, the transport (HSTS,
 Secure cookies), bounded integers in URLs and query strings, and requests with a NUL character.
 
+A page that mounts an editor bundle whose libraries insert <style> elements (the modeler, the form
+and DMN editors) calls `style_nonce()` in its template: that response's style-src then also allows
+<style> elements carrying a fresh per-request nonce (assets/style-nonce.js hands it to them). Every
+other response keeps the strict policy.
+
 Secure transport is on unless the app runs for development: TESTING or debug, or `lotse serve` on a
 loopback address (what `make run` does) without LOTSE_SECURE_TRANSPORT set. LOTSE_SECURE_TRANSPORT=1
 or 0 decides it outright.
 """
-from flask import Flask, Request, current_app, render_template, request
+import secrets
+
+from flask import Flask, Request, current_app, g, render_template, request
 from flask_babel import gettext as _
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -73,7 +80,18 @@ def set_secure_transport(app: Flask, secure: bool) -> None:
     app.config["REMEMBER_COOKIE_SECURE"] = secure
 
 
+def style_nonce() -> str:
+    """This response's nonce for <style> elements (made on first use; see the module docstring)."""
+    if "lotse_style_nonce" not in g:
+        g.lotse_style_nonce = secrets.token_urlsafe(18)
+    return g.lotse_style_nonce
+
+
 def _headers(response):
+    nonce = g.pop("lotse_style_nonce", None)
+    if nonce is not None:
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY.replace(
+            "style-src 'self'", f"style-src 'self' 'nonce-{nonce}'"))
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
     if current_app.config["SECURE_TRANSPORT"]:
@@ -110,5 +128,6 @@ def init_app(app: Flask) -> None:
     if app.config.get("PROXY_COUNT"):
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+    app.jinja_env.globals["style_nonce"] = style_nonce
     app.before_request(_refuse_nul_characters)
     app.after_request(_headers)

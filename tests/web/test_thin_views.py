@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-VIEW_PACKAGES = [ROOT / "web" / "advisor", ROOT / "web" / "notifications"]
+VIEW_PACKAGES = [ROOT / "web" / "advisor", ROOT / "web" / "notifications", ROOT / "web" / "processes"]
 
 
 def _database_uses(path: Path):

@@ -127,7 +127,10 @@ def render_rows(rows, now, here: str, user_id: int, team=(), assign: bool = Fals
 @login_required
 def inbox():
     if not access.may_use_workspace(current_user):
-        # the start page of every role: those without a workspace learn what exists for them (no 403 loop)
+        # the start page of every role: process owners land on their processes, anyone else without a
+        # workspace learns what exists for them (no 403 loop)
+        if access.may_own_processes(current_user):
+            return redirect(url_for("processes.index"))
         return redirect(url_for("advisor.welcome"))
     query = queries.InboxQuery.from_args(request.args)
     now = clock.now()
@@ -232,7 +235,7 @@ def assign(task_id):
 @bp.route("/welcome")
 @login_required
 def welcome():
-    """The start page of a user without a workspace role (process owners for now): what exists for them."""
+    """The start page of a user without a workspace role: what exists for them."""
     if access.may_use_workspace(current_user):
         return redirect(url_for("advisor.inbox"))
     return render_template("advisor/welcome.html")

@@ -5,3 +5,5 @@ from flask import Blueprint
 bp = Blueprint("processes", __name__, url_prefix="/processes", template_folder="templates")
 
 # Each module below registers its routes on `bp`.
+
+from web.processes import views  # noqa: E402,F401  (the process owners' pages)
