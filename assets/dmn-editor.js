@@ -16,7 +16,7 @@ import 'dmn-js/dist/assets/dmn-js-drd.css';
 import 'dmn-js/dist/assets/dmn-js-decision-table.css';
 import 'dmn-js/dist/assets/dmn-js-decision-table-controls.css';
 import 'dmn-js/dist/assets/dmn-js-literal-expression.css';
-import 'dmn-js/dist/assets/dmn-font/css/dmn-embedded.css';
+import 'dmn-js/dist/assets/dmn-font/css/dmn.css';   // font files, not data: URLs (the CSP's font-src is 'self')
 import './modeler.css';
 
 import {

@@ -72,15 +72,16 @@ def _element_problem(file, exc: ValidationException) -> Problem:
                    line=getattr(exc, "line_number", None) or None)
 
 
-def _expressions(spec):
-    """(element id, kind, source, mode) for every piece of code a task spec will run."""
+def _expressions(spec, flows=None):
+    """(element id, kind, source, mode) for every piece of code a task spec will run. A gateway's condition
+    is named by its sequence flow (from `flows`: {(source id, target id): flow id}) where it is known."""
     element = spec.bpmn_id or spec.name
     script = getattr(spec, "script", None)
     if script:
         yield element, "script", script, "exec"
-    for condition, _target in getattr(spec, "cond_task_specs", []) or []:
+    for condition, target in getattr(spec, "cond_task_specs", []) or []:
         if condition is not None:
-            yield element, "condition", condition.args[0], "eval"
+            yield (flows or {}).get((element, target), element), "condition", condition.args[0], "eval"
     event = getattr(spec, "event_definition", None)
     if isinstance(event, TimerEventDefinition):
         yield element, "timer", event.expression, "eval"
@@ -279,6 +280,8 @@ def validate(files: list[tuple[str, bytes]]):
             problems.append(_element_problem(name, exc))
         except Exception as exc:      # the library raises assorted errors on malformed models
             problems.append(Problem(name, f"{type(exc).__name__}: {exc}"))
+    flows = {(flow.get("sourceRef"), flow.get("targetRef")): flow.get("id")
+             for _name, doc in bpmn_docs for flow in doc.iter(f"{{{BPMN_NS}}}sequenceFlow")}
     for name, doc in bpmn_docs:
         problems += _reserved_ids(name, doc)
         for process in doc.iter(f"{{{BPMN_NS}}}process"):
@@ -319,20 +322,20 @@ def validate(files: list[tuple[str, bytes]]):
             if process is None or process.name in checked or (process is not spec and process.name in process_files):
                 continue
             checked.add(process.name)
-            problems += _task_problems(getattr(process, "file", None) or name, process, known_forms)
+            problems += _task_problems(getattr(process, "file", None) or name, process, known_forms, flows)
     if problems:
         raise DeploymentRejected(problems)
     return specs, process_files, offered, forms
 
 
-def _task_problems(name, process, known_forms) -> list[Problem]:
+def _task_problems(name, process, known_forms, flows=None) -> list[Problem]:
     """What is wrong with the elements of one process or embedded subprocess (file `name`)."""
     problems = []
     for task_spec in process.task_specs.values():
         for message in _too_long(task_spec):
             problems.append(Problem(name, message, element_id=task_spec.bpmn_id))
         ext = getattr(task_spec, "extensions", None) or {}
-        for element, kind, source, mode in _expressions(task_spec):
+        for element, kind, source, mode in _expressions(task_spec, flows):
             if not source or not str(source).strip():
                 problems.append(Problem(name, f"empty {kind}", element_id=element))
                 continue

@@ -80,6 +80,16 @@ def set_secure_transport(app: Flask, secure: bool) -> None:
     app.config["REMEMBER_COOKIE_SECURE"] = secure
 
 
+# Style attributes the editor libraries write into markup they parse: the properties panel's FEEL popup
+# containers ("height: 100%", "flex: none; height: auto") and dmn-js's bpmn.io logo ("vertical-align:middle",
+# "position: absolute; bottom: 15px; right: 15px; z-index: 100;").
+# 'unsafe-hashes' with their hashes allows exactly these values as attributes on the editor pages, nothing else.
+EDITOR_STYLE_ATTRIBUTES = " ".join(["'unsafe-hashes'", "'sha256-nR5hyLltSjfvi2rqC26RbcredWrJvTaPA1yqPX96jpY='",
+                                    "'sha256-LIWyuNLBDBQuKJLr4mOx2cFEzHX9lM0BrbfcAAzCvSU='",
+                                    "'sha256-CA/eh4+2R0J7cEQ14gBMtx834RIOjzMUqCM+evtrkp4='",
+                                    "'sha256-r3vOsuepBDg6tz/cOusiNJ9Y4Lp9hGQTT7pzDks1Xxc='"])
+
+
 def style_nonce() -> str:
     """This response's nonce for <style> elements (made on first use; see the module docstring)."""
     if "lotse_style_nonce" not in g:
@@ -91,7 +101,7 @@ def _headers(response):
     nonce = g.pop("lotse_style_nonce", None)
     if nonce is not None:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY.replace(
-            "style-src 'self'", f"style-src 'self' 'nonce-{nonce}'"))
+            "style-src 'self'", f"style-src 'self' 'nonce-{nonce}' {EDITOR_STYLE_ATTRIBUTES}"))
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
     if current_app.config["SECURE_TRANSPORT"]:
