@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload
 
@@ -29,6 +30,7 @@ from engine.settings import setting
 KINDS = ("bpmn", "dmn", "form")
 SUFFIX = {"bpmn": ".bpmn", "dmn": ".dmn", "form": ".form"}
 DRAFT_NAME_MAX = 120
+NOTE_MAX = 2000
 
 
 # --------------------------------------------------------------------------- read models
@@ -209,11 +211,11 @@ def save_draft(user, kind: str, key: str, name: str, content: str, file_name: st
 def _save_draft(user, kind, key, name, content, file_name=None) -> ProcessDraft:
     name = (name or "").strip()
     if not name:
-        raise InvalidFields({"name": "Bitte geben Sie dem Entwurf einen Namen."})
+        raise InvalidFields({"name": _l("Bitte geben Sie dem Entwurf einen Namen.")})
     if len(name) > DRAFT_NAME_MAX:
-        raise InvalidFields({"name": f"Der Name ist {len(name)} Zeichen lang; höchstens {DRAFT_NAME_MAX} gehen."})
+        raise InvalidFields({"name": _l("Höchstens %(count)s Zeichen.", count=DRAFT_NAME_MAX)})
     if kind not in KINDS or not key or len(key) > 128:
-        raise InvalidFields({"key": "Unbekannte Art oder zu langer Schlüssel."})
+        raise InvalidFields({"key": _l("Höchstens %(count)s Zeichen.", count=128)})
     file_name = _file_name(kind, key, file_name)
     problems = _check_content(kind, file_name, content)
     if problems:
@@ -276,6 +278,8 @@ def deploy_content(user, kind: str, key: str, content: str, note: str | None = N
     draft = own_draft(user, draft_id) if draft_id is not None else None
     newest = newest_source(kind, key)
     file_name = draft.file_name if draft is not None else newest[0] if newest else f"{key}{SUFFIX[kind]}"
+    if note and len(note) > NOTE_MAX:
+        raise DeploymentRejected([Problem(file_name, f"the change note has {len(note)} characters; at most {NOTE_MAX}")])
     with _committed():
         problems = _check_content(kind, file_name, content)
         if problems:

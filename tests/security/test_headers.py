@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from engine import users
 from engine.db import db
-from engine.models import HumanTask, MailMessage, Notification
+from engine.models import HumanTask, MailMessage, Notification, ProcessDraft
 from tests.conftest import make_app
 from tests.web.conftest import Client
 from web import security
@@ -27,8 +27,12 @@ def samples(ws):
     mail = MailMessage(user_id=ada.id, notification_id=note.id, to="ada@example.org", subject="Erinnerung", body="…",
                        status="local")
     db.session.add(mail)
+    draft = ProcessDraft(owner_id=ada.id, kind="bpmn", key="ws_permit", name="Entwurf", file_name="ws_permit.bpmn",
+                         content="<definitions/>")
+    db.session.add(draft)
     db.session.commit()
     return {"reference": ravi.reference, "task_id": task.id, "key": "ws_permit", "notification_id": note.id,
+            "kind": "bpmn", "version": 1, "name": "ws_permit.bpmn", "draft_id": draft.id,
             "mail_id": mail.id, "filename": "css/lotse.css",
             "firm_id": ws["firm"].id, "user_id": ws["ben"].id, "token": "no-such-link"}
 

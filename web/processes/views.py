@@ -39,7 +39,7 @@ def _inert(text: str, name: str, download: bool = False) -> Response:
     disposition = "attachment" if download else "inline"
     safe_name = "".join(c for c in name if c.isalnum() or c in "._-") or "file"
     return Response(text, mimetype="text/plain",
-                    headers={"X-Content-Type-Options": "nosniff",
+                    headers={"Cache-Control": "private, no-cache", "X-Content-Type-Options": "nosniff",
                              "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; sandbox",
                              "Content-Disposition": f"{disposition}; filename={safe_name}"})
 
