@@ -42,7 +42,7 @@ KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".form": "form"}
 class DeployResult:
     deployment: Deployment | None
     created: list = field(default_factory=list)      # new ProcessDefinition versions
-    unchanged: list = field(default_factory=list)    # latest versions that already had this content
+    unchanged: list = field(default_factory=list)    # latest versions of given files that already had this content
     forms: list = field(default_factory=list)        # new FormVersion rows
     decisions: list = field(default_factory=list)    # new DecisionVersion rows
     context: list = field(default_factory=list)      # names of the deployed files with_deployed_context added
@@ -474,7 +474,8 @@ def deploy(files: list[tuple[str, bytes]], user=None, note: str | None = None) -
         checksum = sha256(spec_json + checksums[process_files[pid]] + "".join(form_checksums))
         latest = _latest(ProcessDefinition, pid)
         if latest is not None and latest.checksum == checksum:
-            result.unchanged.append(latest)
+            if process_files[pid] not in context:       # the deployed context is not news
+                result.unchanged.append(latest)
             continue
         start_events = [t for t in spec.task_specs.values() if isinstance(t, StartEvent)]
         message_starts = sorted({t.event_definition.name for t in start_events

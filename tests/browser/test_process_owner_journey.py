@@ -2,6 +2,7 @@
 deploy it while a running case stays on its version; an invalid diagram refused with the element
 selected; a Blue Card threshold edited in dmn-js changing the path of a new case. Desktop and phone."""
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -14,6 +15,7 @@ from tests.browser.axe import assert_accessible
 from tests.scenarios.driver import Journey, intake
 
 SHOTS = "/tmp/owners-"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bpmn"
 
 
 @pytest.fixture
@@ -205,3 +207,35 @@ def test_the_form_editor_previews_in_german_and_english_and_pages_fit_a_phone(jo
     assert_accessible(phone)
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390 + 1, width
+
+
+def test_an_uploaded_diagram_without_layout_is_laid_out_and_downloads_with_it(journey, people, new_page, tmp_path):
+    page = new_page("paul")
+    blocked = csp_watch(page)
+    page.goto("/processes/")
+    page.get_by_label("Datei", exact=True).set_input_files(str(FIXTURES / "callee.bpmn"))
+    page.get_by_label("Name des Entwurfs (freiwillig)").fill("Vom Desktop")
+    page.get_by_role("button", name="Hochladen").click()
+    expect(page.get_by_role("heading", name=re.compile("Entwurf „Vom Desktop“"))).to_be_visible()
+    task = page.locator(".bpmn-modeler .djs-shape[data-element-id='sub_task']")
+    expect(task).to_be_visible()
+    box = task.bounding_box()
+    assert box["width"] > 20 and box["height"] > 20
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Herunterladen").click()
+    saved = download.value
+    assert saved.suggested_filename == "callee.bpmn"
+    text = (tmp_path / "callee.bpmn")
+    saved.save_as(str(text))
+    assert "BPMNShape" in text.read_text(encoding="utf-8") and 'id="sub_task"' in text.read_text(encoding="utf-8")
+    page.screenshot(path=f"{SHOTS}layout.png")
+
+    # a hostile upload is refused with its reason, and the page still works
+    (tmp_path / "evil.bpmn").write_bytes(b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+                                         b'<definitions>&x;</definitions>')
+    page.goto("/processes/")
+    page.get_by_label("Datei", exact=True).set_input_files(str(tmp_path / "evil.bpmn"))
+    page.get_by_role("button", name="Hochladen").click()
+    expect(page.get_by_role("alert")).to_contain_text("DTDs and entities are not allowed")
+    assert_accessible(page)
+    assert not blocked, blocked
