@@ -91,3 +91,22 @@ def test_running_cases_stay_on_their_version(journeys):
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(type(case), case.id).definition.version == 1
+
+
+def test_a_form_alone_reaches_the_processes_that_use_it(journeys):
+    (name, content), = bundled("worker_intake.form")
+    result = deploy.deploy([(name, content.replace("Erstgespräch".encode(), "Erstes Gespräch".encode(), 1))])
+    db.session.commit()
+    assert [(f.key, f.version) for f in result.forms] == [("worker_intake", 2)]
+    created = {d.key: d for d in result.created}
+    assert "worker_journey" in created and "worker_visa" not in created
+    assert created["worker_journey"].forms["worker_intake"] == result.forms[0].id
+
+
+def test_files_read_only_for_context_are_not_stored_again(journeys):
+    (name, xml), = bundled("worker_visa.bpmn")
+    result = deploy.deploy([(name, xml.replace(b'camunda:priority="', b'camunda:priority="1', 1))])
+    db.session.commit()
+    stored = {f.name for f in db.session.get(Deployment, result.deployment.id).files}
+    assert "worker_visa.bpmn" in stored and "worker_journey.bpmn" in stored      # the caller embeds the callee
+    assert "worker_settling.bpmn" not in stored and "worker_path.dmn" not in stored
