@@ -1,5 +1,8 @@
 """process owners: change notes on deployments, versioned DMN decisions, drafts
 
+The decisions of DMN files deployed before get their versions from those files, oldest first, so
+that a single BPMN file deployed later finds them.
+
 Revision ID: 8f0809b4391e
 Revises: a3c51f7e2b90
 Create Date: 2026-12-06 16:30:00.000000
@@ -7,6 +10,7 @@ Create Date: 2026-12-06 16:30:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
+from lxml import etree
 
 import engine.db
 
@@ -36,6 +40,7 @@ def upgrade():
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('key', 'version', name='uq_decision_version_key_version'))
     op.create_index('ix_decision_version_key', 'decision_version', ['key'])
+    _version_deployed_decisions()
     op.create_index('ix_decision_version_deployment_id', 'decision_version', ['deployment_id'])
     op.create_table(
         'process_draft',
@@ -52,6 +57,33 @@ def upgrade():
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('owner_id', 'key', 'name', name='uq_process_draft_owner_key_name'))
     op.create_index('ix_process_draft_key', 'process_draft', ['key'])
+
+
+def _version_deployed_decisions():
+    connection = op.get_bind()
+    files = connection.execute(sa.text("SELECT deployed_file.id, deployment_id, deployed_file.checksum, content, created_at FROM deployed_file "
+                                       "JOIN deployment ON deployment.id = deployed_file.deployment_id "
+                                       "WHERE kind = 'dmn' ORDER BY deployed_file.id")).all()
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    latest = {}         # decision id -> (version, checksum)
+    for file_id, deployment_id, checksum, content, created_at in files:
+        try:
+            doc = etree.fromstring(content.encode("utf-8"), parser=parser)
+        except etree.XMLSyntaxError:
+            continue            # deploy validated it; nothing to learn from a file that cannot be read now
+        for element in doc.iter():
+            if not isinstance(element.tag, str) or etree.QName(element).localname != "decision" or not element.get("id"):
+                continue
+            key = element.get("id")[:128]
+            version, last = latest.get(key, (0, None))
+            if last == checksum:
+                continue
+            latest[key] = (version + 1, checksum)
+            connection.execute(sa.text(
+                "INSERT INTO decision_version (key, version, name, checksum, deployment_id, source_file_id, created_at) "
+                "VALUES (:key, :version, :name, :checksum, :deployment_id, :file_id, :created_at)"),
+                {"key": key, "version": version + 1, "name": (element.get("name") or key)[:200], "checksum": checksum,
+                 "deployment_id": deployment_id, "file_id": file_id, "created_at": created_at})
 
 
 def downgrade():
