@@ -54,14 +54,14 @@ def may_use_workspace(user) -> bool:
     return is_employer_user(user) and EMPLOYER_GROUP in user.group_names
 
 
-def may_own_processes(user) -> bool:
-    """Process owners: the /processes pages (versions, modeler, editors, drafts, deploy)."""
-    return user.in_group("process_owner")
-
-
 def is_staff(user) -> bool:
     """Welcome Center staff working cases: may start cases, write notes and retry failed steps."""
     return is_center_staff(user) and bool(user.group_names & STAFF_GROUPS)
+
+
+def may_manage_processes(user) -> bool:
+    """Process owners deploy, compare, roll back and test processes and migrate running cases (every center's)."""
+    return user.in_group("process_owner")
 
 
 def scope(user) -> str:

@@ -4,7 +4,7 @@ the files of each version, their drafts, and deploying from the browser.
 A draft is a process owner's named copy of one file (a .bpmn, .dmn or .form). It is checked for
 hostile content when it is saved, and the engine never reads it while running cases: only
 `deploy_draft` turns it into versions, through `engine.deploy.deploy` like `lotse deploy`.
-Callers check `access.may_own_processes` first (the view decorator does). Each operation commits,
+Callers check `access.may_manage_processes` first (the view decorator does). Each operation commits,
 or rolls back and raises: a refused save or deploy leaves nothing behind.
 """
 from __future__ import annotations

@@ -129,7 +129,7 @@ def inbox():
     if not access.may_use_workspace(current_user):
         # the start page of every role: process owners land on their processes, anyone else without a
         # workspace learns what exists for them (no 403 loop)
-        if access.may_own_processes(current_user):
+        if access.may_manage_processes(current_user):
             return redirect(url_for("processes.index"))
         return redirect(url_for("advisor.welcome"))
     query = queries.InboxQuery.from_args(request.args)

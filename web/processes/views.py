@@ -1,7 +1,7 @@
 """Process owners' pages: the processes, decisions and forms with their versions and files, the editors
 (bpmn-js modeler, dmn-js, form-js) on the newest version or a draft, drafts, upload, deploy.
 
-Thin: `owner_required` asks engine.access, each view calls one function of engine.processes. Editors
+Thin: `process_owner_required` asks engine.access, each view calls one function of engine.processes. Editors
 talk JSON (docs/frontend.md, save contract); a deploy answers every problem with its element id.
 """
 import json
@@ -14,10 +14,9 @@ from engine import access, processes
 from engine.errors import DeploymentRejected, InvalidFields
 from engine.forms import FormDefinition, FormDefinitionError
 from web.forms_html import render_form
-from web.permissions import requires
+from web.permissions import process_owner_required
 from web.processes import bp
 
-owner_required = requires(access.may_own_processes)
 
 KIND_LABELS = {"bpmn": "Prozess", "dmn": "Entscheidungstabelle", "form": "Formular"}
 EDITORS = {"bpmn": "modeler", "dmn": "dmn-editor", "form": "form-editor"}
@@ -25,7 +24,7 @@ EDITORS = {"bpmn": "modeler", "dmn": "dmn-editor", "form": "form-editor"}
 
 @bp.app_context_processor
 def _owner_globals():
-    return {"may_own_processes": lambda: current_user.is_authenticated and access.may_own_processes(current_user)}
+    return {"may_manage_processes": lambda: current_user.is_authenticated and access.may_manage_processes(current_user)}
 
 
 def _kind(kind: str) -> str:
@@ -68,14 +67,14 @@ def _refused(exc: DeploymentRejected, message: str):
 # --------------------------------------------------------------------------- lists and files
 
 @bp.route("/")
-@owner_required
+@process_owner_required
 def index():
     rows = processes.overview()
     return render_template("processes/index.html", rows=rows, kind_labels=KIND_LABELS)
 
 
 @bp.route("/<kind>/<key>")
-@owner_required
+@process_owner_required
 def detail(kind, key):
     row = processes.process(_kind(kind), key)
     if row is None:
@@ -84,7 +83,7 @@ def detail(kind, key):
 
 
 @bp.route("/<kind>/<key>/v<int:version>/files/<name>")
-@owner_required
+@process_owner_required
 def version_file(kind, key, version, name):
     stored = processes.version_file(_kind(kind), key, version, name)
     if stored is None:
@@ -93,7 +92,7 @@ def version_file(kind, key, version, name):
 
 
 @bp.route("/<kind>/<key>/source")
-@owner_required
+@process_owner_required
 def source(kind, key):
     found = processes.newest_source(_kind(kind), key)
     if found is None:
@@ -105,7 +104,7 @@ def source(kind, key):
 # --------------------------------------------------------------------------- editors
 
 @bp.route("/<kind>/<key>/edit")
-@owner_required
+@process_owner_required
 def edit(kind, key):
     """The editor on the newest deployed version; saving makes a named draft."""
     row = processes.process(_kind(kind), key)
@@ -118,7 +117,7 @@ def edit(kind, key):
 
 
 @bp.route("/drafts/<int:draft_id>")
-@owner_required
+@process_owner_required
 def draft(draft_id):
     found = processes.own_draft(current_user, draft_id)
     if found is None:
@@ -130,7 +129,7 @@ def draft(draft_id):
 
 
 @bp.route("/drafts/<int:draft_id>/source")
-@owner_required
+@process_owner_required
 def draft_source(draft_id):
     found = processes.own_draft(current_user, draft_id)
     if found is None:
@@ -139,7 +138,7 @@ def draft_source(draft_id):
 
 
 @bp.route("/<kind>/<key>/drafts", methods=["POST"])
-@owner_required
+@process_owner_required
 def save_draft(kind, key):
     """Save the editor's content as the user's draft with the name given (the same name again overwrites)."""
     content, fields = _json_body()
@@ -155,7 +154,7 @@ def save_draft(kind, key):
 
 
 @bp.route("/drafts/<int:draft_id>/delete", methods=["POST"])
-@owner_required
+@process_owner_required
 def delete_draft(draft_id):
     found = processes.own_draft(current_user, draft_id)
     if found is None:
@@ -169,7 +168,7 @@ def delete_draft(draft_id):
 
 
 @bp.route("/<kind>/<key>/deploy", methods=["POST"])
-@owner_required
+@process_owner_required
 def deploy(kind, key):
     """Deploy the editor's content as `lotse deploy <file>` would; the draft it came from (if any) goes."""
     content, fields = _json_body()
@@ -188,7 +187,7 @@ def deploy(kind, key):
 
 
 @bp.route("/upload", methods=["POST"])
-@owner_required
+@process_owner_required
 def upload():
     """A .bpmn, .dmn or .form file made elsewhere (Camunda Modeler) becomes a draft, opened in its editor."""
     upload = request.files.get("file")
@@ -208,7 +207,7 @@ def upload():
 
 
 @bp.route("/form/<key>/preview", methods=["POST"])
-@owner_required
+@process_owner_required
 def form_preview(key):
     """The form as advisors will see it (web/forms_html.py), in German and in English."""
     body = request.get_json(silent=True)
