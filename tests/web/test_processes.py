@@ -267,3 +267,15 @@ def test_the_editor_pages_allow_the_bundles_styles_by_nonce_only(owners, client_
     assert f'nonce="{nonce}"' in editor.get_data(as_text=True)
     assert "'nonce-" not in paul.get("/processes/").headers["Content-Security-Policy"]
     assert paul.get("/processes/bpmn/worker_journey/edit").headers["Content-Security-Policy"] != csp
+
+
+def test_a_form_edited_in_the_browser_deploys_alone_and_reaches_its_process(owners, client_for):
+    schema = json.loads((ROOT / "forms" / "worker_intake.form").read_text(encoding="utf-8"))
+    schema["components"][0]["label"] = "Sprache des Erstgesprächs"
+    schema["exporter"] = {"name": "form-js (https://demo.bpmn.io)", "version": "1.23.0"}     # as form-js writes it
+    response = _post_json(client_for("paul"), "/processes/form/worker_intake/deploy", {"schema": schema, "note": "x"})
+    assert response.status_code == 200, response.json
+    message = response.json["messages"][0]["message"]
+    assert "worker_intake v2" in message and "worker_journey v2" in message
+    detail = client_for("paul").get("/processes/form/worker_intake").get_data(as_text=True)
+    assert "v2" in detail and "worker_intake.form" in detail
