@@ -71,13 +71,18 @@ class ProcessRow:
 
 
 def _deployment_info(deployment_ids) -> dict[int, tuple]:
-    """deployment id -> (created_at, deployer's name, note, [file names])."""
-    if not deployment_ids:
+    """deployment id -> (created_at, deployer's name, note, [file names]); the files' contents stay unread."""
+    ids = set(deployment_ids)
+    if not ids:
         return {}
-    rows = db.session.scalars(select(Deployment).options(joinedload(Deployment.created_by))
-                              .where(Deployment.id.in_(set(deployment_ids)))).unique()
-    return {d.id: (d.created_at, d.created_by.display_name if d.created_by else None, d.note,
-                   [f.name for f in d.files]) for d in rows}
+    names: dict[int, list[str]] = {}
+    for deployment_id, name in db.session.execute(select(DeployedFile.deployment_id, DeployedFile.name)
+                                                  .where(DeployedFile.deployment_id.in_(ids))
+                                                  .order_by(DeployedFile.name)):
+        names.setdefault(deployment_id, []).append(name)
+    rows = db.session.execute(select(Deployment.id, Deployment.created_at, Deployment.note, User.display_name)
+                              .outerjoin(User, User.id == Deployment.created_by_id).where(Deployment.id.in_(ids)))
+    return {row.id: (row.created_at, row.display_name, row.note, names.get(row.id, [])) for row in rows}
 
 
 def _drafts(keys=None) -> dict[tuple[str, str], list[DraftRow]]:
