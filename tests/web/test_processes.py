@@ -135,6 +135,15 @@ def test_a_draft_is_kept_per_owner_and_others_see_who_edits_but_not_its_content(
                              .order_by(ProcessDefinition.version.desc())) == 1
 
 
+def test_an_editor_post_without_the_csrf_token_is_refused(owners, client_for):
+    paul = client_for("paul")
+    response = paul.http.post("/processes/bpmn/worker_journey/deploy", data=json.dumps({"xml": WORKER}),
+                              content_type="application/json")
+    assert response.status_code == 400
+    assert db.session.scalar(select(ProcessDefinition.version).where(ProcessDefinition.key == "worker_journey")
+                             .order_by(ProcessDefinition.version.desc())) == 1
+
+
 def test_a_draft_needs_a_name(owners, client_for):
     response = _post_json(client_for("paul"), "/processes/bpmn/worker_journey/drafts", {"xml": WORKER, "name": " "})
     assert response.status_code == 422 and "Namen" in response.json["errors"][0]["message"]
