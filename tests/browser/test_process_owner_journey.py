@@ -173,9 +173,14 @@ def test_a_threshold_edited_in_dmn_js_changes_the_path_of_a_new_case(journey, pe
     expect(cell).to_contain_text("52000")
     page.screenshot(path=f"{SHOTS}dmn.png")
     assert_accessible(page)
+    page.get_by_label("Name des Entwurfs").fill("Schwellen 2026")
+    page.get_by_role("button", name="Entwurf speichern").click()
+    expect(page.locator(".lotse-messages")).to_contain_text("gespeichert")
     page.get_by_label("Änderungsnotiz (beim Bereitstellen)").fill("Blaue Karte 2026: 52.000 EUR")
     page.get_by_role("button", name="Bereitstellen").click()
     expect(page.locator(".lotse-messages")).to_contain_text("worker_path v2")
+    db.session.expire_all()
+    assert db.session.scalar(select(ProcessDraft)) is None      # the draft saved on this page was deployed
     expect(page.locator(".lotse-messages")).to_contain_text("worker_journey v2")
 
     journey.reload()

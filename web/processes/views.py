@@ -148,7 +148,7 @@ def save_draft(kind, key):
         return jsonify({"ok": False, "errors": [{"element_id": None, "message": str(m)} for m in exc.errors.values()]}), 422
     except DeploymentRejected as exc:
         return _refused(exc, _("Der Entwurf wurde nicht gespeichert."))
-    return jsonify({"ok": True, "draft_url": url_for("processes.draft", draft_id=saved.id),
+    return jsonify({"ok": True, "draft_id": saved.id, "draft_url": url_for("processes.draft", draft_id=saved.id),
                     "messages": [{"level": "success",
                                   "message": _("Entwurf „%(name)s“ gespeichert.", name=saved.name)}]})
 

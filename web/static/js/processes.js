@@ -1,7 +1,17 @@
-// The form editor page: "Vorschau aktualisieren" sends the editor's schema to the server, which renders
-// it as advisors will see it (web/forms_html.py) in German and English, and shows both.
+// The editor pages (web/processes/templates/processes/editor.html).
 (function () {
   'use strict';
+  // A draft saved from the newest version becomes the page's draft: deploying it then deletes it.
+  document.addEventListener('lotse:saved', function (event) {
+    var data = event.detail && event.detail.data;
+    var field = document.querySelector('#editor-fields input[name="draft_id"]');
+    if (event.detail.ok && data && data.draft_id && field) {
+      field.value = String(data.draft_id);
+    }
+  });
+
+  // The form editor: "Vorschau aktualisieren" sends the editor's schema to the server, which renders it
+  // as advisors will see it (web/forms_html.py) in German and English, and shows both.
   var button = document.getElementById('form-preview-button');
   if (!button) {
     return;
