@@ -11,6 +11,7 @@ const STRINGS = {
     loadFailed: 'Das Diagramm konnte nicht geladen werden.',
     save: 'Speichern / bereitstellen',
     deploy: 'Bereitstellen',
+    check: 'Prüfen',
     download: 'Herunterladen',
     decisionEditor: 'Entscheidungstabellen-Editor',
     saving: 'Wird gespeichert …',
@@ -40,6 +41,7 @@ const STRINGS = {
     loadFailed: 'The diagram could not be loaded.',
     save: 'Save / deploy',
     deploy: 'Deploy',
+    check: 'Check',
     download: 'Download',
     decisionEditor: 'Decision table editor',
     saving: 'Saving …',
@@ -286,14 +288,15 @@ function formFields(selector) {
 }
 
 /**
- * The editors' toolbar actions (docs/frontend.md, save contract): a button for data-save-url and
- * one for data-deploy-url (labels data-save-label / data-deploy-label), each POSTing
- * { ...content(), ...fields of the form data-fields names }; a download button when
- * data-download-name is set. onSaved() runs after a successful answer.
+ * The editors' toolbar actions (docs/frontend.md, save contract): a button for data-save-url, one
+ * for data-deploy-url and one for data-check-url (labels data-save-label / data-deploy-label /
+ * data-check-label), each POSTing { ...content(), ...fields of the form data-fields names }; a
+ * download button when data-download-name is set. onSaved() runs after a successful save or deploy
+ * (a check stores nothing).
  */
 export function editorActions(el, t, { content, download, select, messages, onSaved }) {
   const buttons = [];
-  const post = async (button, url) => {
+  const post = async (button, url, stores) => {
     for (const b of buttons) {
       b.disabled = true;
     }
@@ -304,7 +307,9 @@ export function editorActions(el, t, { content, download, select, messages, onSa
       const { ok, status, data } = await postJSON(url, body, el.dataset.csrf);
       const list = normaliseMessages(data, ok);
       if (ok) {
-        onSaved && onSaved();
+        if (stores && onSaved) {
+          onSaved();
+        }
         if (!list.length) {
           list.push({ level: 'success', message: t.saved });
         }
@@ -323,16 +328,17 @@ export function editorActions(el, t, { content, download, select, messages, onSa
       button.removeAttribute('aria-busy');
     }
   };
-  const add = (url, label, cls) => {
+  const add = (url, label, cls, stores) => {
     if (!url) {
       return;
     }
     const button = h('button', { type: 'button', class: cls }, label);
-    button.addEventListener('click', () => post(button, url));
+    button.addEventListener('click', () => post(button, url, stores));
     buttons.push(button);
   };
-  add(el.dataset.saveUrl, el.dataset.saveLabel || t.save, 'lotse-modeler__save');
-  add(el.dataset.deployUrl, el.dataset.deployLabel || t.deploy, 'lotse-modeler__save lotse-modeler__deploy');
+  add(el.dataset.saveUrl, el.dataset.saveLabel || t.save, 'lotse-modeler__save', true);
+  add(el.dataset.deployUrl, el.dataset.deployLabel || t.deploy, 'lotse-modeler__save lotse-modeler__deploy', true);
+  add(el.dataset.checkUrl, el.dataset.checkLabel || t.check, 'lotse-modeler__check', false);
   if (el.dataset.downloadName && download) {
     const button = h('button', { type: 'button', class: 'lotse-modeler__download' }, t.download);
     button.addEventListener('click', async () => {
