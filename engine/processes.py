@@ -16,6 +16,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from engine import deploy as deployment
@@ -171,9 +172,15 @@ def newest_source(kind: str, key: str) -> tuple[str, str] | None:
 
 @contextmanager
 def _committed():
+    """Commit, or roll back and raise. Two owners storing the same version or draft name at the same
+    moment collide on a unique key: the later one is told so, as a problem, not a server error."""
     try:
         yield
         db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise DeploymentRejected([Problem("(database)", "someone stored the same version or draft at the same "
+                                                        "moment; nothing was stored here, please try again")]) from None
     except BaseException:
         db.session.rollback()
         raise

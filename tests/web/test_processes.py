@@ -288,3 +288,18 @@ def test_a_form_edited_in_the_browser_deploys_alone_and_reaches_its_process(owne
     assert "worker_intake v2" in message and "worker_journey v2" in message
     detail = client_for("paul").get("/processes/form/worker_intake").get_data(as_text=True)
     assert "v2" in detail and "worker_intake.form" in detail
+
+
+def test_two_deploys_at_the_same_moment_end_in_a_clear_refusal_not_a_500(owners, client_for, monkeypatch):
+    """The other deploy commits version 2 between this one's check and its insert: the unique key refuses it."""
+    from engine import deploy as deployment
+    real = deployment._latest
+
+    def stale(model, key):              # as if read before the other deploy committed
+        row = real(model, key)
+        return None if model is ProcessDefinition and key == "worker_journey" else row
+    monkeypatch.setattr(deployment, "_latest", stale)
+    changed = WORKER.replace('camunda:dueDate="P7D"', 'camunda:dueDate="P10D"', 1)
+    response = _post_json(client_for("paul"), "/processes/bpmn/worker_journey/deploy", {"xml": changed})
+    assert response.status_code == 422 and "same moment" in response.json["errors"][0]["message"]
+    assert client_for("paul").get("/processes/").status_code == 200
