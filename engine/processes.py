@@ -34,6 +34,11 @@ DRAFT_NAME_MAX = 120
 NOTE_MAX = 2000
 
 
+def upload_limit() -> int:
+    """The most bytes a process file (upload, draft, deploy) may have."""
+    return setting("PROCESS_FILE_MAX_BYTES")
+
+
 # --------------------------------------------------------------------------- read models
 
 @dataclass
@@ -196,9 +201,8 @@ def _check_content(kind: str, file_name: str, content: str) -> list[Problem]:
     """What makes `content` unfit to be kept at all: too large, hostile or unreadable."""
     data = content.encode("utf-8")
     if kind == "form":
-        limit = setting("PROCESS_FILE_MAX_BYTES")
-        if len(data) > limit:
-            return [Problem(file_name, f"the file has {len(data)} bytes; at most {limit} are accepted")]
+        if len(data) > upload_limit():
+            return [Problem(file_name, f"the file has {len(data)} bytes; at most {upload_limit()} are accepted")]
         try:
             FormDefinition.from_json(content)
         except (ValueError, FormDefinitionError) as exc:
@@ -275,10 +279,6 @@ def delete_draft(user, draft_id: int) -> bool:
 
 
 # --------------------------------------------------------------------------- deploying
-
-def upload_limit() -> int:
-    return setting("PROCESS_FILE_MAX_BYTES")
-
 
 def deploy_content(user, kind: str, key: str, content: str, note: str | None = None,
                    draft_id: int | None = None) -> deployment.DeployResult:

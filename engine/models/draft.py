@@ -12,7 +12,7 @@ class ProcessDraft(db.Model):
     Drafts are never read by the engine when it runs cases: only a deploy turns one into a version."""
 
     __tablename__ = "process_draft"
-    __table_args__ = (UniqueConstraint("owner_id", "key", "name", name="uq_process_draft_owner_key_name"),
+    __table_args__ = (UniqueConstraint("owner_id", "kind", "key", "name", name="uq_process_draft_owner_kind_key_name"),
                       Index("ix_process_draft_key", "key"))
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -55,7 +55,7 @@ def upgrade():
         sa.Column('updated_at', engine.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(['owner_id'], ['user.id']),
         sa.PrimaryKeyConstraint('id'),
-        sa.UniqueConstraint('owner_id', 'key', 'name', name='uq_process_draft_owner_key_name'))
+        sa.UniqueConstraint('owner_id', 'kind', 'key', 'name', name='uq_process_draft_owner_kind_key_name'))
     op.create_index('ix_process_draft_key', 'process_draft', ['key'])
 
 
