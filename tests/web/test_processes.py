@@ -144,6 +144,18 @@ def test_an_editor_post_without_the_csrf_token_is_refused(owners, client_for):
                              .order_by(ProcessDefinition.version.desc())) == 1
 
 
+def test_odd_editor_bodies_get_a_clear_answer(owners, client_for):
+    paul = client_for("paul")
+    assert _post_json(paul, "/processes/bpmn/worker_journey/drafts", {"xml": 5}).status_code == 400
+    assert _post_json(paul, "/processes/bpmn/worker_journey/drafts", [1, 2]).status_code == 400
+    odd = _post_json(paul, "/processes/bpmn/worker_journey/drafts", {"xml": WORKER, "name": {"a": 1}})
+    assert odd.status_code == 422 and "Namen" in odd.json["errors"][0]["message"]
+    deployed = _post_json(paul, "/processes/bpmn/worker_journey/deploy", {"xml": WORKER, "note": [1], "draft_id": 7})
+    assert deployed.status_code == 200 and "Keine Änderung" in deployed.json["messages"][0]["message"]
+    broken = _post_json(paul, "/processes/bpmn/worker_journey/drafts", {"xml": "<definitions", "name": "x"})
+    assert broken.status_code == 422 and "not well-formed" in broken.json["errors"][0]["message"]
+
+
 def test_a_draft_needs_a_name(owners, client_for):
     response = _post_json(client_for("paul"), "/processes/bpmn/worker_journey/drafts", {"xml": WORKER, "name": " "})
     assert response.status_code == 422 and "Namen" in response.json["errors"][0]["message"]

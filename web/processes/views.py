@@ -7,7 +7,7 @@ talk JSON (docs/frontend.md, save contract); a deploy answers every problem with
 import json
 
 from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
 from engine import access, processes
@@ -18,7 +18,7 @@ from web.permissions import process_owner_required
 from web.processes import bp
 
 
-KIND_LABELS = {"bpmn": "Prozess", "dmn": "Entscheidungstabelle", "form": "Formular"}
+KIND_LABELS = {"bpmn": _l("Prozess"), "dmn": _l("Entscheidungstabelle"), "form": _l("Formular")}
 EDITORS = {"bpmn": "modeler", "dmn": "dmn-editor", "form": "form-editor"}
 
 
@@ -49,14 +49,16 @@ def _problems(exc: DeploymentRejected) -> list[dict]:
 
 
 def _json_body() -> tuple[str, dict]:
-    """(content, fields) of an editor's POST: {"xml": …} or {"schema": {…}}, plus name and note."""
+    """(content, fields) of an editor's POST: {"xml": …} or {"schema": {…}}, and its text fields (name, note,
+    draft_id; anything else than text counts as empty)."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         abort(400)
+    fields = {name: body[name] if isinstance(body.get(name), str) else "" for name in ("name", "note", "draft_id")}
     if isinstance(body.get("xml"), str):
-        return body["xml"], body
+        return body["xml"], fields
     if isinstance(body.get("schema"), dict):
-        return json.dumps(body["schema"], ensure_ascii=False, indent=2), body
+        return json.dumps(body["schema"], ensure_ascii=False, indent=2), fields
     abort(400)
 
 
@@ -143,7 +145,7 @@ def save_draft(kind, key):
     """Save the editor's content as the user's draft with the name given (the same name again overwrites)."""
     content, fields = _json_body()
     try:
-        saved = processes.save_draft(current_user, _kind(kind), key, fields.get("name", ""), content)
+        saved = processes.save_draft(current_user, _kind(kind), key, fields["name"], content)
     except InvalidFields as exc:
         return jsonify({"ok": False, "errors": [{"element_id": None, "message": str(m)} for m in exc.errors.values()]}), 422
     except DeploymentRejected as exc:
@@ -172,9 +174,9 @@ def delete_draft(draft_id):
 def deploy(kind, key):
     """Deploy the editor's content as `lotse deploy <file>` would; the draft it came from (if any) goes."""
     content, fields = _json_body()
-    draft_id = str(fields.get("draft_id") or "")
+    draft_id = fields["draft_id"]
     try:
-        result = processes.deploy_content(current_user, _kind(kind), key, content, note=fields.get("note"),
+        result = processes.deploy_content(current_user, _kind(kind), key, content, note=fields["note"],
                                           draft_id=int(draft_id) if draft_id.isdigit() and len(draft_id) < 10 else None)
     except DeploymentRejected as exc:
         return _refused(exc, _("Nicht bereitgestellt: nichts wurde geändert. Bitte beheben Sie die Probleme."))
