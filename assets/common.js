@@ -28,6 +28,9 @@ const STRINGS = {
     active: 'Aktiv',
     waiting: 'Wartet',
     failed: 'Fehler',
+    added: 'Neu',
+    removed: 'Entfernt',
+    changed: 'Geändert',
     formEditor: 'Formular-Editor',
     properties: 'Eigenschaften'
   },
@@ -58,6 +61,9 @@ const STRINGS = {
     active: 'Active',
     waiting: 'Waiting',
     failed: 'Error',
+    added: 'Added',
+    removed: 'Removed',
+    changed: 'Changed',
     formEditor: 'Form editor',
     properties: 'Properties'
   }

@@ -8,6 +8,8 @@
 //        data-waiting='["Timer_1"]'
 //        data-error='["Task_c"]'
 //        data-counts='{"Task_b": 3}'            (optional count badges)
+//        data-added / data-removed / data-changed  (optional: comparing versions)
+//        data-legend="Änderungen"                (optional legend title)
 //        data-height="420px"></div>             (optional canvas height)
 
 import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
@@ -23,7 +25,11 @@ const STATES = [
   { key: 'completed', attr: 'completed', marker: 'lotse-completed' },
   { key: 'active', attr: 'active', marker: 'lotse-active' },
   { key: 'waiting', attr: 'waiting', marker: 'lotse-waiting' },
-  { key: 'failed', attr: 'error', marker: 'lotse-error' }
+  { key: 'failed', attr: 'error', marker: 'lotse-error' },
+  // comparing two versions (process owners): what one version adds, removes or changes
+  { key: 'added', attr: 'added', marker: 'lotse-added' },
+  { key: 'removed', attr: 'removed', marker: 'lotse-removed' },
+  { key: 'changed', attr: 'changed', marker: 'lotse-changed' }
 ];
 
 function elementLabel(element) {
@@ -36,9 +42,11 @@ async function initViewer(el) {
   const xmlUrl = el.dataset.xmlUrl;
 
   el.classList.add('lotse-bpmn');
+  // a group, not an img: bpmn-js makes the canvas focusable (keyboard panning), and an img may hold
+  // nothing interactive (axe: nested-interactive); the legend below says in words what is marked
   const canvasEl = h('div', {
     class: 'lotse-bpmn__canvas',
-    role: 'img',
+    role: 'group',
     'aria-label': el.dataset.label || t.diagram
   });
   if (el.dataset.height) {
@@ -105,7 +113,7 @@ async function initViewer(el) {
     }
   }
   if (legend.childElementCount) {
-    legend.prepend(h('span', { class: 'lotse-legend__title' }, `${t.legend}:`));
+    legend.prepend(h('span', { class: 'lotse-legend__title' }, `${el.dataset.legend || t.legend}:`));
   } else {
     legend.hidden = true;
   }

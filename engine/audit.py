@@ -7,16 +7,20 @@ without its entry is never stored.
 from sqlalchemy import select
 
 from engine.db import db
-from engine.models import AuditEntry, Deployment, Organisation
+from engine.models import AuditEntry, Case, Deployment, Organisation, ProcessDefinition
 
 PAGE_SIZE = 50
 
 
 def center_of(obj) -> int | None:
-    """The center whose audit log shows a change to `obj` (a center, a firm, a person, or a deployment:
-    its deployer's center)."""
+    """The center whose audit log shows a change to `obj` (a center, a firm, a person, a case, a deployment:
+    its deployer's center; a process version belongs to no center)."""
     if isinstance(obj, Deployment):
         return center_of(obj.created_by) if obj.created_by is not None else None
+    if isinstance(obj, Case):
+        return obj.center_id
+    if isinstance(obj, ProcessDefinition):
+        return None
     if isinstance(obj, Organisation):
         return obj.id if obj.kind == "center" else obj.center_id
     org = obj.organisation
@@ -28,6 +32,10 @@ def center_of(obj) -> int | None:
 def _kind(obj) -> str:
     if isinstance(obj, Deployment):
         return "deployment"
+    if isinstance(obj, Case):
+        return "case"
+    if isinstance(obj, ProcessDefinition):
+        return "process"
     if isinstance(obj, Organisation):
         return "center" if obj.kind == "center" else "firm"
     return "user"
@@ -36,6 +44,10 @@ def _kind(obj) -> str:
 def _label(obj) -> str:
     if isinstance(obj, Deployment):
         return f"Deployment {obj.id}"
+    if isinstance(obj, Case):
+        return obj.reference
+    if isinstance(obj, ProcessDefinition):
+        return f"{obj.key} v{obj.version}"
     if isinstance(obj, Organisation):
         return obj.name
     return f"{obj.display_name} ({obj.username})"

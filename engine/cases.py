@@ -518,6 +518,13 @@ def retry_task(case_id, task_id=None, data=None, actor=None):
         return change.case
 
 
+def change_version(case_id, actor, move):
+    """Move a case onto another version of its process: `move(change)` checks the locked case again and
+    rewrites its workflow (engine.migration); the case is saved and its derived rows synced as after any change."""
+    with _changing(case_id, actor) as change:
+        return move(change)
+
+
 def add_comment(case_id, body, actor):
     body = (body or "").strip()
     if not body:

@@ -8,6 +8,8 @@ and the sweeper all agree on what time it is.
 the clock shifted: tests use it to tell a worker subprocess what time it is ("a day later")
 without sleeping.
 """
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -20,8 +22,32 @@ _offset = _start_offset
 _frozen: datetime | None = None
 
 
+class _PrivateClock:
+    """A stopped clock of one context (thread) only: a process test moves it while the server's clock runs on."""
+
+    def __init__(self, at: datetime):
+        self.at = at.astimezone(timezone.utc)
+
+
+_private: ContextVar[_PrivateClock | None] = ContextVar("lotse_private_clock", default=None)
+
+
+@contextmanager
+def private(at: datetime):
+    """Inside the block, this context's clock stands at `at` and moves only with `advance`/`freeze`;
+    other threads (the server's requests, the sweeper) keep the shared clock."""
+    token = _private.set(_PrivateClock(at))
+    try:
+        yield
+    finally:
+        _private.reset(token)
+
+
 def now() -> datetime:
     """The current time, aware, in UTC."""
+    own = _private.get()
+    if own is not None:
+        return own.at
     if _frozen is not None:
         return _frozen + _offset
     return datetime.now(timezone.utc) + _offset
@@ -30,6 +56,10 @@ def now() -> datetime:
 def advance(delta: timedelta) -> datetime:
     """Move time forward (tests and the `lotse` demo only)."""
     global _offset
+    own = _private.get()
+    if own is not None:
+        own.at += delta
+        return own.at
     _offset += delta
     return now()
 
@@ -37,6 +67,10 @@ def advance(delta: timedelta) -> datetime:
 def freeze(at: datetime | None = None) -> datetime:
     """Stop the clock at `at` (default: now) so time only moves with `advance`."""
     global _frozen, _offset
+    own = _private.get()
+    if own is not None:
+        own.at = (at or own.at).astimezone(timezone.utc)
+        return own.at
     _frozen = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
     _offset = timedelta(0)
     return _frozen

@@ -8,7 +8,8 @@ subscriptions, the next due time — from the workflow, in the caller's transact
 import copy
 import json
 from collections import OrderedDict
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from datetime import date, datetime
 from importlib.metadata import version as package_version
 from typing import NamedTuple
@@ -52,10 +53,28 @@ class DefinitionFacts(NamedTuple):
 
 
 class _SpecCache:
-    """definition id -> (spec, subprocess specs) and its facts; versions are immutable, so a small LRU is enough."""
+    """definition id -> (spec, subprocess specs) and its facts; versions are immutable, so a small LRU is enough.
+
+    A process test runs the engine on a scratch database whose definition ids repeat the real one's:
+    inside `private()` this context (thread) has a cache of its own, and every other keeps the shared one.
+    """
 
     def __init__(self, size=64):
-        self.size, self.items = size, OrderedDict()
+        self.size, self._shared = size, OrderedDict()
+        self._private = ContextVar("lotse_private_spec_cache", default=None)
+
+    @property
+    def items(self) -> OrderedDict:
+        own = self._private.get()
+        return self._shared if own is None else own
+
+    @contextmanager
+    def private(self):
+        token = self._private.set(OrderedDict())
+        try:
+            yield
+        finally:
+            self._private.reset(token)
 
     def _entry(self, definition_id):
         if definition_id in self.items:

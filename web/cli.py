@@ -524,6 +524,88 @@ def worker(with_scheduler, burst):
                     maintenance=[timers.schedule_next_sweep], with_scheduler=with_scheduler, burst=burst)
 
 
+@cli.command("scenarios")
+@click.argument("process", required=False)
+@click.option("--files", "paths", multiple=True,
+              help="run against these files or folders (a draft) instead of the deployed versions; repeatable")
+@click.option("--draft", "drafts", multiple=True,
+              help="run against the deployed versions with these files (or folders) in place of theirs; repeatable")
+@click.option("--scenarios", "scenario_dir", default=None, help="folder of *.scenario.json (default: bpmn/scenarios)")
+@with_appcontext
+def run_scenarios(process, paths, drafts, scenario_dir):
+    """Run the process tests (scenarios) of PROCESS, or of every process; exits 1 if one fails."""
+    from engine import deploy as deployment, scenarios
+    try:
+        if paths:
+            files = dict(deployment.collect_files(paths))
+        else:
+            files = scenarios.with_deployed(dict(deployment.collect_files(drafts)))
+        stored = scenarios.scenario_files(scenario_dir) if scenario_dir else None
+        results = scenarios.run_scenarios(files, process_key=process, scenarios=stored)
+    except DeploymentRejected as exc:
+        _fail("; ".join(str(p) for p in exc.problems))
+    except scenarios.ScenarioError as exc:
+        _fail(_english(exc))
+    if not results:
+        _fail(f"no scenarios{' of ' + process if process else ''} found")
+    for result in results:
+        click.echo(f"{'passed' if result.passed else 'FAILED'}\t{result.process}\t{result.file}\t{result.name} "
+                   f"(ends {result.status or 'unstarted'}; open: {', '.join(result.open_tasks) or 'none'})")
+        for failure in result.failures:
+            click.echo(f"  {_english(failure)}")
+    failed = sum(not r.passed for r in results)
+    if failed:
+        _fail(f"{failed} of {len(results)} scenario(s) failed")
+
+
+@cli.command("migrate")
+@click.option("--from", "source", required=True, metavar="KEY:VERSION", help="the process and version the cases run on")
+@click.option("--to", "to_version", required=True, type=int, help="the version to move them to")
+@click.option("--case", "case", default=None, help="only this case (id or reference)")
+@click.option("--map", "pairs", multiple=True, metavar="OLD=NEW", help="element id OLD is NEW in the target; repeatable")
+@click.option("--dry-run", is_flag=True, help="say per case what would happen, change nothing")
+@click.option("--as", "username", help="the migrating user (named in the case log and the audit log)")
+@with_appcontext
+def migrate_cases(source, to_version, case, pairs, dry_run, username):
+    """Move running cases to another version of their process (each case on its own; refused ones stay)."""
+    from engine import migration
+    key, _, version = source.rpartition(":")
+    if not key or not version.isdigit():
+        _fail(f"--from needs KEY:VERSION, such as worker_journey:3, not {source!r}")
+    try:
+        mapping = migration.parse_mapping(pairs)
+        run = migration.plan if dry_run else migration.migrate
+        kwargs = {} if dry_run else {"actor": _user(username)}
+        result = run(key, int(version), to_version, case_id=case, mapping=mapping, **kwargs)
+    except LotseError as exc:
+        _fail(_english(exc))
+    if not result.cases:
+        click.echo(f"no active cases on {key} v{version}")
+    for plan in result.cases:
+        verdict = ("would move" if plan.ok else "refused") if dry_run else ("moved" if plan.migrated else "refused")
+        click.echo(f"{verdict}\t{plan.reference}\t{plan.subject}\tat: {', '.join(plan.standing) or '-'}")
+        for line in plan.refusals or plan.changes:
+            click.echo(f"  {_english(line)}")
+    refused = [p for p in result.cases if not (p.ok if dry_run else p.migrated)]
+    if refused:
+        _fail(f"{len(refused)} of {len(result.cases)} case(s) {'would be' if dry_run else 'were'} refused")
+
+
+@cli.command("rollback")
+@click.argument("key")
+@click.option("--to", "version", required=True, type=int, help="the older version to deploy again")
+@click.option("--as", "username", help="the deploying user (named in the audit log)")
+@with_appcontext
+def rollback(key, version, username):
+    """Deploy an older version of process KEY again, as its newest version."""
+    from engine import versions
+    try:
+        row = versions.rollback(key, version, actor=_user(username))
+    except LotseError as exc:
+        _fail(_english(exc))
+    click.echo(f"deployed {row.key} v{row.version} (the same as v{version})")
+
+
 def main():
     cli(prog_name="lotse")
 

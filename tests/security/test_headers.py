@@ -34,7 +34,7 @@ def samples(ws):
     return {"reference": ravi.reference, "task_id": task.id, "key": "ws_permit", "notification_id": note.id,
             "kind": "bpmn", "version": 1, "name": "ws_permit.bpmn", "draft_id": draft.id,
             "mail_id": mail.id, "filename": "css/lotse.css",
-            "firm_id": ws["firm"].id, "user_id": ws["ben"].id, "token": "no-such-link"}
+            "firm_id": ws["firm"].id, "user_id": ws["ben"].id, "token": "no-such-link", "version": 1}
 
 
 def assert_security_headers(response, where):

@@ -57,7 +57,9 @@ SIZE_LABELS = {"micro": _l("Kleinstunternehmen"), "small": _l("Kleines Unternehm
 AUDIT_ACTIONS = {"created": _l("Angelegt"), "updated": _l("Geändert"), "merged": _l("Zusammengeführt"),
                  "deactivated": _l("Deaktiviert"), "reactivated": _l("Wieder aktiviert"),
                  "invited": _l("Eingeladen"), "reset_link_sent": _l("Link für neues Passwort verschickt"),
-                 "password_set": _l("Passwort festgelegt"), "deploy": _l("Bereitgestellt")}
+                 "password_set": _l("Passwort festgelegt"), "deploy": _l("Bereitgestellt"),
+                 "case_migrated": _l("Fall auf andere Prozessversion umgestellt"),
+                 "process_rolled_back": _l("Ältere Prozessversion erneut bereitgestellt")}
 
 FIELD_LABELS = {"name": _l("Name"), "code": _l("Kürzel"), "areas": _l("Betreute Kreise und kreisfreie Städte"),
                 "legal_form": _l("Rechtsform"), "kreis": _l("Kreis"), "sector": _l("Branche"),

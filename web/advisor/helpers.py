@@ -40,6 +40,7 @@ EVENT_LABELS = {
     "reminder_sent": _l("Erinnerung an die Frist verschickt"),
     "overdue_notice": _l("Frist überschritten: Hinweis verschickt"),
     "escalated": _l("An die Leitung eskaliert"),
+    "case_migrated": _l("Auf eine andere Prozessversion umgestellt"),
 }
 
 STATUS_LABELS = {
