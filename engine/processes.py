@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from engine import deploy as deployment
+from engine import deploy as deployment, scenarios
 from engine.clock import now
 from engine.db import db
 from engine.errors import DeploymentRejected, InvalidFields, Problem
@@ -280,16 +280,21 @@ def delete_draft(user, draft_id: int) -> bool:
 
 # --------------------------------------------------------------------------- deploying
 
+def _editor_file_name(user, kind, key, draft) -> str:
+    """The file an editor's content of `key` stands for: its draft's, else the newest version's."""
+    if kind not in KINDS:
+        raise DeploymentRejected([Problem(key, "unknown kind of file")])
+    newest = newest_source(kind, key)
+    return draft.file_name if draft is not None else newest[0] if newest else f"{key}{SUFFIX[kind]}"
+
+
 def deploy_content(user, kind: str, key: str, content: str, note: str | None = None,
                    draft_id: int | None = None) -> deployment.DeployResult:
     """Deploy an editor's content of `key` as one file, as `lotse deploy <file>` does (with the newest
     deployed versions of everything else), under the name of the user's draft `draft_id` or of the
     newest version. The draft is deleted with it. Raises DeploymentRejected."""
-    if kind not in KINDS:
-        raise DeploymentRejected([Problem(key, "unknown kind of file")])
     draft = own_draft(user, draft_id) if draft_id is not None else None
-    newest = newest_source(kind, key)
-    file_name = draft.file_name if draft is not None else newest[0] if newest else f"{key}{SUFFIX[kind]}"
+    file_name = _editor_file_name(user, kind, key, draft)
     if note and len(note) > NOTE_MAX:
         raise DeploymentRejected([Problem(file_name, f"the change note has {len(note)} characters; at most {NOTE_MAX}")])
     with _committed():
@@ -300,3 +305,17 @@ def deploy_content(user, kind: str, key: str, content: str, note: str | None = N
         if draft is not None:
             db.session.delete(draft)
     return result
+
+
+def run_scenarios(user, kind: str, key: str, content: str, draft_id: int | None = None) -> list:
+    """The process tests (`engine.scenarios`) run against an editor's content laid over the deployed files,
+    before it is deployed: the stored scenarios of process `key`, or every stored scenario for a decision
+    table or a form (any process may use it). Each runs on a scratch database; nothing here is stored.
+    Raises DeploymentRejected (unfit content) or scenarios.ScenarioError (an unreadable scenario file)."""
+    draft = own_draft(user, draft_id) if draft_id is not None else None
+    file_name = _editor_file_name(user, kind, key, draft)
+    problems = _check_content(kind, file_name, content)
+    if problems:
+        raise DeploymentRejected(problems)
+    files = scenarios.with_deployed({file_name: content.encode("utf-8")})
+    return scenarios.run_scenarios(files, process_key=key if kind == "bpmn" else None)

@@ -1,5 +1,5 @@
 """A process owner in Chromium: edit the worker journey in the modeler (properties panel), save a draft,
-deploy it while a running case stays on its version; an invalid diagram refused with the element
+run the journey's scenarios against it, deploy it while a running case stays on its version; an invalid diagram refused with the element
 selected; a Blue Card threshold edited in dmn-js changing the path of a new case. Desktop and phone."""
 import re
 from pathlib import Path
@@ -93,6 +93,13 @@ def test_owner_edits_a_due_date_saves_a_draft_and_deploys_while_running_cases_st
     db.session.expire_all()
     assert db.session.scalars(select(ProcessDefinition.version).where(
         ProcessDefinition.key == "worker_journey")).all() == [1]
+
+    # the journey's stored scenarios, run against the draft before it is deployed
+    page.get_by_role("button", name="Szenarien gegen diesen Stand ausführen").click()
+    expect(page.locator(".lotse-messages")).to_contain_text("Szenario „", timeout=60_000)
+    expect(page.locator(".lotse-messages__item--success")).to_have_count(2)
+    expect(page.locator(".lotse-messages")).to_contain_text("task_intake")
+    page.screenshot(path=f"{SHOTS}scenarios.png")
 
     page.get_by_label("Änderungsnotiz (beim Bereitstellen)").fill("Erstgespräch: 10 statt 7 Tage")
     page.get_by_role("button", name="Bereitstellen").click()

@@ -315,3 +315,25 @@ def test_two_deploys_at_the_same_moment_end_in_a_clear_refusal_not_a_500(owners,
     response = _post_json(client_for("paul"), "/processes/bpmn/worker_journey/deploy", {"xml": changed})
     assert response.status_code == 422 and "same moment" in response.json["errors"][0]["message"]
     assert client_for("paul").get("/processes/").status_code == 200
+
+
+def test_the_scenarios_run_against_the_editors_content_before_it_is_deployed(owners, client_for):
+    paul = client_for("paul")
+    response = _post_json(paul, "/processes/bpmn/worker_journey/scenarios", {"xml": WORKER})
+    assert response.status_code == 200 and response.json["ok"], response.json
+    results = {r["file"]: r for r in response.json["results"]}
+    assert set(results) == {"worker_blue_card.scenario.json", "worker_appointment_escalation.scenario.json"}
+    result = results["worker_blue_card.scenario.json"]
+    assert result["passed"] and result["process"] == "worker_journey" and "task_intake" in result["path"]
+    assert "bestanden" in response.json["messages"][0]["message"]
+    # the intake's deadline in the draft is no longer what the scenario expects: it says so, and nothing is stored
+    changed = WORKER.replace('camunda:dueDate="P3D"', 'camunda:dueDate="P9D"', 1)
+    failing = _post_json(paul, "/processes/bpmn/worker_journey/scenarios", {"xml": changed})
+    assert failing.status_code == 200 and failing.json["ok"] is False
+    assert any("task_path_confirm" in e["message"] for e in failing.json["errors"]), failing.json["errors"]
+    assert db.session.scalar(select(ProcessDefinition.version).where(ProcessDefinition.key == "worker_journey")
+                             .order_by(ProcessDefinition.version.desc())) == 1
+    none = _post_json(paul, "/processes/bpmn/worker_visa/scenarios", {"xml": WORKER.replace("worker_journey", "x")})
+    assert none.status_code == 200 and "keine Szenarien" in none.json["messages"][0]["message"]
+    hostile = _post_json(paul, "/processes/bpmn/worker_journey/scenarios", {"xml": HOSTILE["external.bpmn"].decode()})
+    assert hostile.status_code == 422

@@ -11,6 +11,7 @@ from flask_babel import force_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
 from engine import access, processes
+from engine.scenarios import ScenarioError
 from engine.errors import DeploymentRejected, InvalidFields
 from engine.forms import FormDefinition, FormDefinitionError
 from web.forms_html import render_form
@@ -186,6 +187,36 @@ def deploy(kind, key):
                else _("Keine Änderung: die neueste Version hat schon diesen Inhalt."))
     return jsonify({"ok": True, "messages": [{"level": "success", "message": message}],
                     "detail_url": url_for("processes.detail", kind=kind, key=key)})
+
+
+@bp.route("/<kind>/<key>/scenarios", methods=["POST"])
+@process_owner_required
+def run_scenarios(kind, key):
+    """The process tests of `key` against the editor's content (engine.scenarios): path, deadlines, end state."""
+    content, fields = _json_body()
+    draft_id = fields["draft_id"]
+    try:
+        results = processes.run_scenarios(current_user, _kind(kind), key, content,
+                                          draft_id=int(draft_id) if draft_id.isdigit() and len(draft_id) < 10 else None)
+    except DeploymentRejected as exc:
+        return _refused(exc, _("Die Szenarien liefen nicht: der Stand im Editor ist so nicht verwendbar."))
+    except ScenarioError as exc:
+        return jsonify({"ok": False, "errors": [{"element_id": None, "message": str(exc)}]}), 422
+    if not results:
+        return jsonify({"ok": True, "messages": [{"level": "info", "message": _(
+            "Für diesen Prozess sind keine Szenarien gespeichert (bpmn/scenarios/).")}]})
+    messages, errors = [], []
+    for result in results:
+        deadlines = ", ".join(f"{d['element_id']} {d['due_at'][:10]}" for d in result.deadlines) or "—"
+        summary = _("Szenario „%(name)s“: %(verdict)s. Weg: %(path)s. Fristen: %(deadlines)s. Ende: %(status)s%(open)s.",
+                    name=result.name, verdict=_("bestanden") if result.passed else _("nicht bestanden"),
+                    path=" → ".join(result.path) or "—", deadlines=deadlines, status=result.status or "—",
+                    open=(", " + _("offen: %(tasks)s", tasks=", ".join(result.open_tasks))) if result.open_tasks else "")
+        (messages if result.passed else errors).append({"level": "success" if result.passed else "error",
+                                                        "message": summary})
+        errors += [{"element_id": None, "message": f"{result.name}: {failure}"} for failure in result.failures]
+    return jsonify({"ok": not errors, "messages": messages, "errors": errors,
+                    "results": [{**r.as_dict(), "failures": [str(f) for f in r.failures]} for r in results]})
 
 
 @bp.route("/upload", methods=["POST"])
