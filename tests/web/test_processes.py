@@ -87,6 +87,7 @@ def test_the_overview_lists_versions_counts_and_how_a_process_starts(owners, cli
     assert "v1" in detail and "Ada Admin" in detail and "Erstausstattung" in detail
     assert "worker_journey.bpmn" in detail
     assert ">1</td>" in detail                  # one active case on v1
+    assert 'href="/processes/worker_journey/compare"' in detail and 'href="/processes/worker_journey/migrate"' in detail
 
 
 def test_admin_with_the_process_owner_group_sees_both_navigations(owners, client_for):
