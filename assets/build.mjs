@@ -82,6 +82,7 @@ async function main() {
       viewer: path.join(ROOT, 'assets', 'viewer.js'),
       modeler: path.join(ROOT, 'assets', 'modeler.js'),
       'form-editor': path.join(ROOT, 'assets', 'form-editor.js'),
+      'dmn-editor': path.join(ROOT, 'assets', 'dmn-editor.js'),
       chart: path.join(ROOT, 'assets', 'chart.js'),
       'form-conditionals': path.join(ROOT, 'assets', 'form-conditionals.js')
     }

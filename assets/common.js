@@ -11,6 +11,10 @@ const STRINGS = {
     loading: 'Diagramm wird geladen …',
     loadFailed: 'Das Diagramm konnte nicht geladen werden.',
     save: 'Speichern / bereitstellen',
+    deploy: 'Bereitstellen',
+    check: 'Prüfen',
+    download: 'Herunterladen',
+    decisionEditor: 'Entscheidungstabellen-Editor',
     saving: 'Wird gespeichert …',
     saved: 'Gespeichert.',
     saveFailed: 'Speichern fehlgeschlagen',
@@ -41,6 +45,10 @@ const STRINGS = {
     loading: 'Loading diagram …',
     loadFailed: 'The diagram could not be loaded.',
     save: 'Save / deploy',
+    deploy: 'Deploy',
+    check: 'Check',
+    download: 'Download',
+    decisionEditor: 'Decision table editor',
     saving: 'Saving …',
     saved: 'Saved.',
     saveFailed: 'Saving failed',
@@ -270,4 +278,86 @@ export function autoInit(selector, init) {
   }
   document.addEventListener('htmx:load', (event) => run(event.target));
   return run;
+}
+
+/** The named fields of the form `selector` names (draft name, change note) as an object. */
+function formFields(selector) {
+  const form = selector ? document.querySelector(selector) : null;
+  if (!form) {
+    return {};
+  }
+  const fields = {};
+  for (const [ name, value ] of new FormData(form).entries()) {
+    if (name !== 'csrf_token' && typeof value === 'string') {
+      fields[name] = value;
+    }
+  }
+  return fields;
+}
+
+/**
+ * The editors' toolbar actions (docs/frontend.md, save contract): a button for data-save-url, one
+ * for data-deploy-url and one for data-check-url (labels data-save-label / data-deploy-label /
+ * data-check-label), each POSTing { ...content(), ...fields of the form data-fields names }; a
+ * download button when data-download-name is set. onSaved() runs after a successful save or deploy
+ * (a check stores nothing).
+ */
+export function editorActions(el, t, { content, download, select, messages, onSaved }) {
+  const buttons = [];
+  const post = async (button, url, stores) => {
+    for (const b of buttons) {
+      b.disabled = true;
+    }
+    button.setAttribute('aria-busy', 'true');
+    renderMessages(messages, [ { level: 'info', message: t.saving } ], t);
+    try {
+      const body = { ...(await content()), ...formFields(el.dataset.fields) };
+      const { ok, status, data } = await postJSON(url, body, el.dataset.csrf);
+      const list = normaliseMessages(data, ok);
+      if (ok) {
+        if (stores && onSaved) {
+          onSaved();
+        }
+        if (!list.length) {
+          list.push({ level: 'success', message: t.saved });
+        }
+      } else if (!list.some((m) => m.level === 'error')) {
+        list.unshift({ level: 'error', message: `${t.saveFailed} (HTTP ${status})` });
+      }
+      renderMessages(messages, list, t, select);
+      el.dispatchEvent(new CustomEvent('lotse:saved', { bubbles: true, detail: { ok, status, data, url } }));
+    } catch (err) {
+      console.error('[lotse] save failed', err);
+      renderMessages(messages, [ { level: 'error', message: `${t.saveFailed}: ${err.message || err}` } ], t);
+    } finally {
+      for (const b of buttons) {
+        b.disabled = false;
+      }
+      button.removeAttribute('aria-busy');
+    }
+  };
+  const add = (url, label, cls, stores) => {
+    if (!url) {
+      return;
+    }
+    const button = h('button', { type: 'button', class: cls }, label);
+    button.addEventListener('click', () => post(button, url, stores));
+    buttons.push(button);
+  };
+  add(el.dataset.saveUrl, el.dataset.saveLabel || t.save, 'lotse-modeler__save', true);
+  add(el.dataset.deployUrl, el.dataset.deployLabel || t.deploy, 'lotse-modeler__save lotse-modeler__deploy', true);
+  add(el.dataset.checkUrl, el.dataset.checkLabel || t.check, 'lotse-modeler__check', false);
+  if (el.dataset.downloadName && download) {
+    const button = h('button', { type: 'button', class: 'lotse-modeler__download' }, t.download);
+    button.addEventListener('click', async () => {
+      const { text, type } = await download();
+      const link = h('a', { href: URL.createObjectURL(new Blob([ text ], { type })), download: el.dataset.downloadName });
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+    });
+    buttons.push(button);
+  }
+  return buttons;
 }

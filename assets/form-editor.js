@@ -10,6 +10,7 @@
 // Save POSTs JSON {"schema": {...}} with header X-CSRFToken and shows the response
 // messages (errors naming a field id or key are clickable and select that field).
 
+import './style-nonce.js';
 import { FormEditor } from '@bpmn-io/form-js-editor';
 
 import '@bpmn-io/form-js-viewer/dist/assets/form-js.css';
@@ -18,7 +19,7 @@ import './viewer.css';
 import './modeler.css';
 
 import {
-  autoInit, fetchText, h, normaliseMessages, postJSON, renderMessages, strings
+  autoInit, editorActions, fetchText, h, renderMessages, strings
 } from './common.js';
 
 const EMPTY_SCHEMA = {
@@ -37,14 +38,14 @@ async function initFormEditor(el) {
   if (el.dataset.height) {
     canvasEl.style.height = el.dataset.height;
   }
-  const saveBtn = h('button', { type: 'button', class: 'lotse-modeler__save' }, t.save);
   const messages = h('div', {
     class: 'lotse-messages',
     role: 'status',
     'aria-live': 'polite',
     'aria-label': t.messages
   });
-  el.replaceChildren(h('div', { class: 'lotse-toolbar' }, saveBtn), canvasEl, messages);
+  const toolbar = h('div', { class: 'lotse-toolbar' });
+  el.replaceChildren(toolbar, canvasEl, messages);
 
   const editor = new FormEditor({ container: canvasEl });
   el.lotseFormEditor = editor;
@@ -66,6 +67,7 @@ async function initFormEditor(el) {
     }
     return true;
   };
+  el.lotseSelect = select;
 
   let dirty = false;
   editor.on('changed', () => { dirty = true; });
@@ -90,40 +92,17 @@ async function initFormEditor(el) {
   } catch (err) {
     console.error('[lotse] could not load form schema', schemaUrl, err);
     renderMessages(messages, [ { level: 'error', message: `${t.loadFailed} ${err.message || ''}`.trim() } ], t);
-    saveBtn.disabled = true;
     return editor;
   }
 
-  saveBtn.addEventListener('click', async () => {
-    const saveUrl = el.dataset.saveUrl;
-    if (!saveUrl) {
-      return;
-    }
-    saveBtn.disabled = true;
-    saveBtn.setAttribute('aria-busy', 'true');
-    renderMessages(messages, [ { level: 'info', message: t.saving } ], t);
-    try {
-      const schema = editor.saveSchema();
-      const { ok, status, data } = await postJSON(saveUrl, { schema }, el.dataset.csrf);
-      const list = normaliseMessages(data, ok);
-      if (ok) {
-        dirty = false;
-        if (!list.length) {
-          list.push({ level: 'success', message: t.saved });
-        }
-      } else if (!list.some((m) => m.level === 'error')) {
-        list.unshift({ level: 'error', message: `${t.saveFailed} (HTTP ${status})` });
-      }
-      renderMessages(messages, list, t, select);
-      el.dispatchEvent(new CustomEvent('lotse:saved', { bubbles: true, detail: { ok, status, data } }));
-    } catch (err) {
-      console.error('[lotse] save failed', err);
-      renderMessages(messages, [ { level: 'error', message: `${t.saveFailed}: ${err.message || err}` } ], t);
-    } finally {
-      saveBtn.disabled = false;
-      saveBtn.removeAttribute('aria-busy');
-    }
-  });
+  const schemaText = () => JSON.stringify(editor.saveSchema(), null, 2);
+  toolbar.append(...editorActions(el, t, {
+    content: async () => ({ schema: editor.saveSchema() }),
+    download: async () => ({ text: schemaText(), type: 'application/json' }),
+    select,
+    messages,
+    onSaved: () => { dirty = false; }
+  }));
 
   return editor;
 }

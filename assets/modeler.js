@@ -11,8 +11,12 @@
 //   <div class="bpmn-properties"></div>                    (optional; else created)
 //
 // Save / deploy POSTs JSON {"xml": "<bpmn:definitions …>"} with header X-CSRFToken
-// and shows the response messages (errors with element ids are clickable).
+// and shows the response messages (errors with element ids are clickable). Optional:
+// data-deploy-url (a second button), data-fields (a form whose fields join the body),
+// data-download-name (a download button). A diagram without layout (no BPMN DI, e.g.
+// written by hand or generated) is laid out with bpmn-auto-layout before it is shown.
 
+import './style-nonce.js';
 import BpmnModeler from 'bpmn-js/lib/Modeler';
 import {
   BpmnPropertiesPanelModule,
@@ -22,20 +26,27 @@ import {
 import CamundaPlatformBehaviorsModule from 'camunda-bpmn-js-behaviors/lib/camunda-platform';
 import camundaModdle from 'camunda-bpmn-moddle/resources/camunda.json';
 import lintModule from 'bpmn-js-bpmnlint';
+import { layoutProcess } from 'bpmn-auto-layout';
 import bpmnlintConfig from 'virtual:bpmnlint-config';
 
 import 'bpmn-js/dist/assets/diagram-js.css';
 import 'bpmn-js/dist/assets/bpmn-js.css';
-import 'bpmn-js/dist/assets/bpmn-font/css/bpmn-embedded.css';
+import 'bpmn-js/dist/assets/bpmn-font/css/bpmn.css';   // font files, not data: URLs (the CSP's font-src is 'self')
 import '@bpmn-io/properties-panel/dist/assets/properties-panel.css';
 import 'bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css';
 import './viewer.css';
 import './modeler.css';
 
 import {
-  autoInit, fetchText, h, normaliseMessages, postJSON, renderMessages, strings
+  autoInit, editorActions, fetchText, h, renderMessages, strings
 } from './common.js';
 import { buildZoomControls } from './zoom.js';
+
+/** Whether a BPMN file carries diagram interchange (shapes to draw); Camunda Modeler always writes it. */
+function hasLayout(xml) {
+  const doc = new DOMParser().parseFromString(xml, 'application/xml');
+  return doc.getElementsByTagNameNS('http://www.omg.org/spec/BPMN/20100524/DI', 'BPMNShape').length > 0;
+}
 
 function findPropertiesContainer(el) {
   if (el.dataset.properties) {
@@ -69,14 +80,13 @@ async function initModeler(el) {
   if (el.dataset.height) {
     canvasEl.style.height = el.dataset.height;
   }
-  const saveBtn = h('button', { type: 'button', class: 'lotse-modeler__save' }, t.save);
   const messages = h('div', {
     class: 'lotse-messages',
     role: 'status',
     'aria-live': 'polite',
     'aria-label': t.messages
   });
-  const toolbar = h('div', { class: 'lotse-toolbar' }, saveBtn);
+  const toolbar = h('div', { class: 'lotse-toolbar' });
   const body = h('div', { class: `lotse-modeler__body${external ? ' lotse-modeler__body--external' : ''}` },
     canvasEl, external ? null : propsEl);
   el.replaceChildren(toolbar, body, messages);
@@ -117,6 +127,7 @@ async function initModeler(el) {
     canvasEl.querySelector('.djs-container svg') && canvasEl.querySelector('.djs-container svg').focus();
     return true;
   };
+  el.lotseSelect = select;
 
   let dirty = false;
   modeler.on('commandStack.changed', () => { dirty = true; });
@@ -130,7 +141,11 @@ async function initModeler(el) {
   const xmlUrl = el.dataset.xmlUrl;
   try {
     if (xmlUrl) {
-      const xml = await fetchText(xmlUrl);
+      let xml = await fetchText(xmlUrl);
+      if (!hasLayout(xml)) {
+        xml = await layoutProcess(xml);
+        dirty = true;
+      }
       const { warnings } = await modeler.importXML(xml);
       if (warnings && warnings.length) {
         console.warn('[lotse] bpmn import warnings', warnings);
@@ -142,40 +157,17 @@ async function initModeler(el) {
   } catch (err) {
     console.error('[lotse] could not load diagram', xmlUrl, err);
     renderMessages(messages, [ { level: 'error', message: `${t.loadFailed} ${err.message || ''}`.trim() } ], t);
-    saveBtn.disabled = true;
     return modeler;
   }
 
-  saveBtn.addEventListener('click', async () => {
-    const saveUrl = el.dataset.saveUrl;
-    if (!saveUrl) {
-      return;
-    }
-    saveBtn.disabled = true;
-    saveBtn.setAttribute('aria-busy', 'true');
-    renderMessages(messages, [ { level: 'info', message: t.saving } ], t);
-    try {
-      const { xml } = await modeler.saveXML({ format: true });
-      const { ok, status, data } = await postJSON(saveUrl, { xml }, el.dataset.csrf);
-      const list = normaliseMessages(data, ok);
-      if (ok) {
-        dirty = false;
-        if (!list.length) {
-          list.push({ level: 'success', message: t.saved });
-        }
-      } else if (!list.some((m) => m.level === 'error')) {
-        list.unshift({ level: 'error', message: `${t.saveFailed} (HTTP ${status})` });
-      }
-      renderMessages(messages, list, t, select);
-      el.dispatchEvent(new CustomEvent('lotse:saved', { bubbles: true, detail: { ok, status, data } }));
-    } catch (err) {
-      console.error('[lotse] save failed', err);
-      renderMessages(messages, [ { level: 'error', message: `${t.saveFailed}: ${err.message || err}` } ], t);
-    } finally {
-      saveBtn.disabled = false;
-      saveBtn.removeAttribute('aria-busy');
-    }
-  });
+  const saveXML = async () => (await modeler.saveXML({ format: true })).xml;
+  toolbar.prepend(...editorActions(el, t, {
+    content: async () => ({ xml: await saveXML() }),
+    download: async () => ({ text: await saveXML(), type: 'application/xml' }),
+    select,
+    messages,
+    onSaved: () => { dirty = false; }
+  }));
 
   return modeler;
 }

@@ -18,7 +18,8 @@ Roles are groups; the organisation a user belongs to bounds everything they see:
   it (`CaseDocument.shared_with`, set from the diagram's `document:<key>:for` or by the uploader).
 - Conversations: the employer's users read and write their firm's thread of a visible case; the center's
   staff every thread of their cases.
-- Process owners (without another role) have no workspace yet: they see no case and no task.
+- Process owners (group `process_owner`) model, deploy and migrate the processes under /processes;
+  without another role they have no workspace: they see no case and no task.
 - A user may work a task if it is assigned to them, or if it is unassigned and they are a
   candidate (by group or by name) in the organisation the task belongs to.
 - Notifications are their recipient's only.

@@ -1,20 +1,23 @@
 """The audit log of administrative changes: who, when, what, old and new value.
 
-Every operation of engine/organisations.py, engine/people.py and engine/invitations.py writes its
-entry in the same transaction as the change, so a change without its entry is never stored.
+Every operation of engine/organisations.py, engine/people.py and engine/invitations.py, and every
+deploy (engine/deploy.py), writes its entry in the same transaction as the change, so a change
+without its entry is never stored.
 """
 from sqlalchemy import select
 
 from engine.db import db
-from engine.models import AuditEntry, Case, Organisation, ProcessDefinition
+from engine.models import AuditEntry, Case, Deployment, Organisation, ProcessDefinition
 from engine.models.statuses import OrganisationKind
 
 PAGE_SIZE = 50
 
 
 def center_of(obj) -> int | None:
-    """The center whose audit log shows a change to `obj` (a center, a firm, a person, a case; a process
-    version belongs to no center)."""
+    """The center whose audit log shows a change to `obj` (a center, a firm, a person, a case, a deployment:
+    its deployer's center; a process version belongs to no center)."""
+    if isinstance(obj, Deployment):
+        return center_of(obj.created_by) if obj.created_by is not None else None
     if isinstance(obj, Case):
         return obj.center_id
     if isinstance(obj, ProcessDefinition):
@@ -28,6 +31,8 @@ def center_of(obj) -> int | None:
 
 
 def _kind(obj) -> str:
+    if isinstance(obj, Deployment):
+        return "deployment"
     if isinstance(obj, Case):
         return "case"
     if isinstance(obj, ProcessDefinition):
@@ -38,6 +43,8 @@ def _kind(obj) -> str:
 
 
 def _label(obj) -> str:
+    if isinstance(obj, Deployment):
+        return f"Deployment {obj.id}"
     if isinstance(obj, Case):
         return obj.reference
     if isinstance(obj, ProcessDefinition):
@@ -54,6 +61,17 @@ def record(actor, obj, action: str, changes: dict | None = None) -> AuditEntry:
                        object_id=obj.id, object_label=_label(obj)[:200], action=action, changes=changes or {})
     db.session.add(entry)
     return entry
+
+
+def record_deployment(actor, result) -> AuditEntry:
+    """The entry of a deploy (a `engine.deploy.DeployResult`): the versions it created and its change note."""
+    created = [f"{row.key} v{row.version}" for row in result.created]
+    created += [f"form {row.key} v{row.version}" for row in result.forms]
+    created += [f"decision {row.key} v{row.version}" for row in result.decisions]
+    changes = {"versions": {"old": None, "new": ", ".join(created) or "—"}}
+    if result.deployment.note:
+        changes["note"] = {"old": None, "new": result.deployment.note}
+    return record(actor, result.deployment, "deploy", changes)
 
 
 def apply(obj, values: dict) -> dict:

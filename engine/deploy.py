@@ -4,6 +4,12 @@ Nothing is stored unless every file passes: hardened XML parsing, the BPMN schem
 resolvable call activities and decision tables, referenced forms present, and every
 expression compilable by the sandbox. Problems name the file, the element id and what
 is wrong. A process whose content did not change gets no new version.
+
+One file may be deployed on its own (`with_deployed_context`): it is validated together with
+the newest deployed version of everything else, so what it calls or references resolves to
+those, and a deployed process that calls or references what it changes gets a new version
+too (a process version embeds the specs of what it calls and the decision tables it
+evaluates, and pins its forms).
 """
 import hashlib
 import json
@@ -20,13 +26,14 @@ from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinitio
 from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS
 from sqlalchemy import func, select
 
-from engine import clock, dialect, documents, sandbox, state, timer_starts
+from engine import audit, clock, dialect, documents, sandbox, state, timer_starts
 from engine.db import db
 from engine.errors import DeploymentRejected, Problem
 from engine.forms import FormDefinition, FormDefinitionError
-from engine.models import (CaseMilestone, Deployment, DeployedFile, FormVersion, HumanTask, HumanTaskGroup,
-                           MessageSubscription, ProcessDefinition, User)
+from engine.models import (CaseMilestone, DecisionVersion, Deployment, DeployedFile, FormVersion, HumanTask,
+                           HumanTaskGroup, MessageSubscription, ProcessDefinition, User)
 from engine.parsing import DmnRejected, LotseParser, UnsafeXML, active_content, deep_recursion, parse_xml
+from engine.settings import setting
 
 KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".form": "form"}
 
@@ -35,9 +42,11 @@ KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".form": "form"}
 class DeployResult:
     deployment: Deployment | None
     created: list = field(default_factory=list)      # new ProcessDefinition versions
-    unchanged: list = field(default_factory=list)    # latest versions that already had this content
+    unchanged: list = field(default_factory=list)    # latest versions of given files that already had this content
     forms: list = field(default_factory=list)        # new FormVersion rows
     warnings: list = field(default_factory=list)     # Problems that do not stop the deployment
+    decisions: list = field(default_factory=list)    # new DecisionVersion rows
+    context: list = field(default_factory=list)      # names of the deployed files with_deployed_context added
 
 
 def sha256(data) -> str:
@@ -64,15 +73,16 @@ def _element_problem(file, exc: ValidationException) -> Problem:
                    line=getattr(exc, "line_number", None) or None)
 
 
-def _expressions(spec):
-    """(element id, kind, source, mode) for every piece of code a task spec will run."""
+def _expressions(spec, flows=None):
+    """(element id, kind, source, mode) for every piece of code a task spec will run. A gateway's condition
+    is named by its sequence flow (from `flows`: {(source id, target id): flow id}) where it is known."""
     element = spec.bpmn_id or spec.name
     script = getattr(spec, "script", None)
     if script:
         yield element, "script", script, "exec"
-    for condition, _target in getattr(spec, "cond_task_specs", []) or []:
+    for condition, target in getattr(spec, "cond_task_specs", []) or []:
         if condition is not None:
-            yield element, "condition", condition.args[0], "eval"
+            yield (flows or {}).get((element, target), element), "condition", condition.args[0], "eval"
     event = getattr(spec, "event_definition", None)
     if isinstance(event, TimerEventDefinition):
         yield element, "timer", event.expression, "eval"
@@ -217,6 +227,27 @@ def _reserved_ids(file, doc) -> list[Problem]:
     return problems
 
 
+def screen_xml(name, content: bytes):
+    """(document, problems) of a .bpmn or .dmn file before it is read as a model: its size, hardened
+    parsing (no DTD, no entities), no active content, and at most DIAGRAM_MAX_ELEMENTS elements."""
+    limit = setting("PROCESS_FILE_MAX_BYTES")
+    if len(content) > limit:
+        return None, [Problem(name, f"the file has {len(content)} bytes; at most {limit} are accepted")]
+    try:
+        doc = parse_xml(content, name)
+    except UnsafeXML as exc:
+        return None, [Problem(name, str(exc))]
+    except etree.XMLSyntaxError as exc:
+        return None, [Problem(name, f"not well-formed XML: {exc.msg}", line=exc.lineno)]
+    most = setting("DIAGRAM_MAX_ELEMENTS")
+    count = sum(1 for _element in doc.iter())
+    if count > most:
+        return None, [Problem(name, f"the file has {count} XML elements; at most {most} are accepted in one diagram")]
+    foreign = [Problem(name, f"{what} is not allowed in a diagram (active content a browser could run)",
+                       element_id=element, line=line) for element, line, what in active_content(doc)]
+    return (None, foreign) if foreign else (doc, [])
+
+
 @dataclass(frozen=True)
 class Offer:
     """How a process is offered to people: whether they may start it, and what it is for."""
@@ -257,6 +288,10 @@ def validate(files: list[tuple[str, bytes]]):
             problems.append(Problem(name, "not a .bpmn, .dmn or .form file"))
             continue
         if kind == "form":
+            if len(content) > setting("PROCESS_FILE_MAX_BYTES"):
+                problems.append(Problem(name, f"the file has {len(content)} bytes; at most "
+                                              f"{setting('PROCESS_FILE_MAX_BYTES')} are accepted"))
+                continue
             try:
                 definition = FormDefinition.from_json(content.decode("utf-8"))
             except (UnicodeDecodeError, ValueError, FormDefinitionError) as exc:
@@ -275,18 +310,9 @@ def validate(files: list[tuple[str, bytes]]):
             else:
                 forms[definition.id] = (name, content, definition)
             continue
-        try:
-            doc = parse_xml(dialect.namespaces(content) if kind == "bpmn" else content, name)
-        except UnsafeXML as exc:
-            problems.append(Problem(name, str(exc)))
-            continue
-        except etree.XMLSyntaxError as exc:
-            problems.append(Problem(name, f"not well-formed XML: {exc.msg}", line=exc.lineno))
-            continue
-        foreign = [Problem(name, f"{what} is not allowed in a diagram (active content a browser could run)",
-                           element_id=element, line=line) for element, line, what in active_content(doc)]
-        if foreign:
-            problems += foreign
+        doc, screened = screen_xml(name, dialect.namespaces(content) if kind == "bpmn" else content)
+        if screened:
+            problems += screened
             continue
         if kind == "bpmn":
             refused, generated_forms = dialect.prepare(doc, name)
@@ -313,6 +339,8 @@ def validate(files: list[tuple[str, bytes]]):
             problems += [Problem(name, message) for message in exc.problems]
         except Exception as exc:      # the library raises assorted errors on malformed models
             problems.append(Problem(name, f"{type(exc).__name__}: {exc}"))
+    flows = {(flow.get("sourceRef"), flow.get("targetRef")): flow.get("id")
+             for _name, doc in bpmn_docs for flow in doc.iter(f"{{{BPMN_NS}}}sequenceFlow")}
     for name, doc in bpmn_docs:
         problems += _reserved_ids(name, doc)
         for process in doc.iter(f"{{{BPMN_NS}}}process"):
@@ -363,13 +391,13 @@ def validate(files: list[tuple[str, bytes]]):
             if process is None or process.name in checked or (process is not spec and process.name in process_files):
                 continue
             checked.add(process.name)
-            problems += _task_problems(getattr(process, "file", None) or name, process, known_forms)
+            problems += _task_problems(getattr(process, "file", None) or name, process, known_forms, flows)
     if problems:
         raise DeploymentRejected(problems)
     return specs, process_files, offered, forms
 
 
-def _task_problems(name, process, known_forms) -> list[Problem]:
+def _task_problems(name, process, known_forms, flows=None) -> list[Problem]:
     """What is wrong with the elements of one process or embedded subprocess (file `name`)."""
     problems = []
     for task_spec in process.task_specs.values():
@@ -378,7 +406,7 @@ def _task_problems(name, process, known_forms) -> list[Problem]:
         for message in documents.problems(state.properties(task_spec)):
             problems.append(Problem(name, message, element_id=task_spec.bpmn_id))
         ext = getattr(task_spec, "extensions", None) or {}
-        for element, kind, source, mode in _expressions(task_spec):
+        for element, kind, source, mode in _expressions(task_spec, flows):
             if not source or not str(source).strip():
                 problems.append(Problem(name, f"empty {kind}", element_id=element))
                 continue
@@ -432,6 +460,60 @@ def form_warnings(name, processes) -> list[Problem]:
     return warnings
 
 
+# ------------------------------------------------------------------ one file on its own: the deployed context
+
+def defines(name, content) -> set:
+    """What a file defines, as ("process" | "decision" | "form", id) pairs. A file that cannot be read
+    defines nothing here; `validate` reports it."""
+    kind = KINDS.get(Path(name).suffix)
+    if kind == "form":
+        try:
+            form_id = json.loads(content).get("id")
+        except (ValueError, AttributeError, UnicodeDecodeError):
+            return set()
+        return {("form", form_id)} if isinstance(form_id, str) else set()
+    try:
+        doc = parse_xml(content, name)
+    except (UnsafeXML, etree.XMLSyntaxError):
+        return set()
+    wanted = {"bpmn": "process", "dmn": "decision"}.get(kind)
+    return {(wanted, element.get("id")) for element in doc.iter()
+            if isinstance(element.tag, str) and etree.QName(element).localname == wanted and element.get("id")}
+
+
+def _deployed_files():
+    """The source files of the newest version of every process and decision: [(name, content)], each file once."""
+    newest_processes = select(ProcessDefinition.source_file_id).where(ProcessDefinition.id.in_(
+        select(func.max(ProcessDefinition.id)).group_by(ProcessDefinition.key)))
+    newest_decisions = select(DecisionVersion.source_file_id).where(DecisionVersion.id.in_(
+        select(func.max(DecisionVersion.id)).group_by(DecisionVersion.key)))
+    rows = db.session.execute(select(DeployedFile.name, DeployedFile.content).where(
+        DeployedFile.id.in_(newest_processes.union(newest_decisions))).order_by(DeployedFile.id.desc())).all()
+    return [(name, content.encode("utf-8")) for name, content in rows]
+
+
+def with_deployed_context(files) -> tuple[list, list]:
+    """`files` plus the newest deployed files of every other process and decision: (all files, added names).
+
+    The set is then parsed as a whole, as if everything had been deployed together: what the files
+    call or reference resolves to the deployed versions, SpiffWorkflow sees the same collaboration
+    (message correlations are read across files), and a deployed process gets a new version exactly
+    when what it embeds changed (a called process, a decision table, a form), by its checksum. A
+    deployed file that defines something the set defines, or has the name of one of its files, is
+    left out: the set replaces it."""
+    names = {name for name, _content in files}
+    defined = set().union(*(defines(name, content) for name, content in files))
+    added = []
+    for name, content in _deployed_files():
+        if name in names:
+            continue
+        if defines(name, content) & defined:
+            continue
+        names.add(name)
+        added.append((name, content))
+    return list(files) + added, [name for name, _content in added]
+
+
 def _forms_used(spec, subprocess_specs) -> set[str]:
     used = set()
     for s in [spec, *subprocess_specs.values()]:
@@ -446,24 +528,37 @@ def _latest(model, key):
     return db.session.scalar(select(model).where(model.key == key).order_by(model.version.desc()).limit(1))
 
 
-def deploy(files: list[tuple[str, bytes]], user=None) -> DeployResult:
-    """Validate `files` as a whole and store what changed. Raises DeploymentRejected, storing nothing."""
+def deploy(files: list[tuple[str, bytes]], user=None, note: str | None = None) -> DeployResult:
+    """Validate `files` with the deployed files they need (`with_deployed_context`) as a whole and store
+    what changed, with the deployer's change `note` and an audit entry. Raises DeploymentRejected,
+    storing nothing."""
     if not files:
         raise DeploymentRejected([Problem("(none)", "no .bpmn, .dmn or .form files given")])
+    files, context = with_deployed_context(files)
     specs, process_files, offered, forms = validate(files)
     checksums = {name: sha256(content) for name, content in files}
 
-    deployment = Deployment(created_by_id=getattr(user, "id", None),
+    deployment = Deployment(created_by_id=getattr(user, "id", None), note=(note or "").strip() or None,
                             checksum=sha256("".join(sorted(checksums.values()))))
     db.session.add(deployment)
     db.session.flush()
-    stored_files = {}
-    for name, content in files:
-        row = DeployedFile(deployment_id=deployment.id, name=name, kind=KINDS[Path(name).suffix],
-                           checksum=checksums[name], content=content.decode("utf-8"))
-        db.session.add(row)
-        stored_files[name] = row
-    result = DeployResult(deployment)
+    contents, stored_files = dict(files), {}
+
+    def stored(name) -> DeployedFile:
+        """The deployment's row of file `name`: every given file, and a deployed one only where a new version
+        comes from it (the rest were only read)."""
+        if name not in stored_files:
+            stored_files[name] = DeployedFile(deployment_id=deployment.id, name=name, kind=KINDS[Path(name).suffix],
+                                              checksum=checksums[name], content=contents[name].decode("utf-8"))
+            db.session.add(stored_files[name])
+            db.session.flush()
+        return stored_files[name]
+
+    for name, _content in files:
+        if name not in context:
+            stored(name)
+    result = DeployResult(deployment, context=context)
+    result.decisions = _version_decisions(files, checksums, stored, deployment)
 
     form_ids = {}
     for key, (name, content, definition) in forms.items():
@@ -489,7 +584,8 @@ def deploy(files: list[tuple[str, bytes]], user=None) -> DeployResult:
         checksum = sha256(spec_json + checksums[process_files[pid]] + "".join(form_checksums))
         latest = _latest(ProcessDefinition, pid)
         if latest is not None and latest.checksum == checksum:
-            result.unchanged.append(latest)
+            if process_files[pid] not in context:       # the deployed context is not news
+                result.unchanged.append(latest)
             continue
         start_events = [t for t in spec.task_specs.values() if isinstance(t, StartEvent)]
         message_starts = sorted({t.event_definition.name for t in start_events
@@ -497,7 +593,7 @@ def deploy(files: list[tuple[str, bytes]], user=None) -> DeployResult:
         plain_start = next((t for t in start_events if isinstance(t.event_definition, NoneEventDefinition)), None)
         row = ProcessDefinition(
             key=pid, version=(latest.version + 1) if latest else 1, name=spec.description or pid,
-            checksum=checksum, deployment_id=deployment.id, source_file_id=stored_files[process_files[pid]].id,
+            checksum=checksum, deployment_id=deployment.id, source_file_id=stored(process_files[pid]).id,
             spec_json=spec_json, forms=form_map, message_starts=message_starts,
             startable=offered[pid].startable and plain_start is not None,
             documentation=offered[pid].documentation, idle_days=offered[pid].idle_days,
@@ -508,10 +604,36 @@ def deploy(files: list[tuple[str, bytes]], user=None) -> DeployResult:
         timer_starts.schedule(row, spec)
     db.session.flush()
     for pid, (spec, subprocess_specs) in sorted(specs.items()):
+        if process_files[pid] in context:         # the deployed context was warned about when it was deployed
+            continue
         own = [spec, *(s for s in subprocess_specs.values() if s.name not in process_files)]   # a called one has its own
         result.warnings += _identity_warnings(process_files[pid], own)
         result.warnings += form_warnings(process_files[pid], own)
+    audit.record_deployment(user, result)
     return result
+
+
+def _version_decisions(files, checksums, stored, deployment) -> list[DecisionVersion]:
+    """A new DecisionVersion for each decision whose file differs from its newest version's."""
+    rows = []
+    for name, content in files:
+        if KINDS.get(Path(name).suffix) != "dmn":
+            continue
+        doc = parse_xml(content, name)
+        for element in doc.iter():
+            if not isinstance(element.tag, str) or etree.QName(element).localname != "decision":
+                continue
+            key = element.get("id")
+            latest = _latest(DecisionVersion, key)
+            if latest is not None and latest.checksum == checksums[name]:
+                continue
+            row = DecisionVersion(key=key, version=(latest.version + 1) if latest else 1,
+                                  name=(element.get("name") or key)[:200], checksum=checksums[name],
+                                  deployment_id=deployment.id, source_file_id=stored(name).id)
+            db.session.add(row)
+            rows.append(row)
+    db.session.flush()
+    return rows
 
 
 def _identity_warnings(name, processes) -> list[Problem]:
@@ -538,8 +660,8 @@ def _identity_warnings(name, processes) -> list[Problem]:
     return warnings
 
 
-def deploy_paths(paths, user=None) -> DeployResult:
-    return deploy(collect_files(paths), user=user)
+def deploy_paths(paths, user=None, note=None) -> DeployResult:
+    return deploy(collect_files(paths), user=user, note=note)
 
 
 def latest_definitions():

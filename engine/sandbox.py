@@ -402,11 +402,22 @@ def compile_code(source: str, mode: str):
 
 
 def check_code(source: str, mode: str) -> str | None:
-    """The reason `source` cannot run in the sandbox, or None (used when validating a deployment)."""
+    """The reason `source` cannot run in the sandbox, or None (used when validating a deployment).
+
+    An expression may call only the sandbox's functions: case data is JSON, so a call of any other
+    name fails at run time, which is how a Camunda JUEL or Java expression
+    (`${dateTime().plusDays(7)}`, `${execution.getVariable('x')}`) would end: caught here instead."""
     try:
         compile_code(source, mode)
     except SandboxViolation as exc:
         return str(exc)
+    if mode == "eval":
+        unknown = sorted({node.func.id for node in ast.walk(ast.parse(source, mode="eval"))
+                          if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                          and node.func.id not in BUILTINS and node.func.id not in HELPERS})
+        if unknown:
+            return (f"calls {', '.join(f'{name}()' for name in unknown)}, which Lotse does not have (expressions are "
+                    f"Python, not JUEL; functions: {', '.join(sorted(HELPERS))})")
     return None
 
 

@@ -72,6 +72,9 @@ SETTINGS: tuple[Setting, ...] = (
     # documents of cases (engine/documents.py, engine/storage.py); unset: instance/documents (web/config.py)
     Setting("LOTSE_DOCUMENTS_DIR", None, shown_default="`instance/documents`"),
     Setting("LOTSE_DOCUMENT_MAX_BYTES", str(10 * 1024 * 1024), int),
+    # process files (engine/deploy.py, engine/processes.py): an upload or draft, and the elements of one diagram
+    Setting("LOTSE_PROCESS_FILE_MAX_BYTES", str(1024 * 1024), int),
+    Setting("LOTSE_DIAGRAM_MAX_ELEMENTS", "5000", int),
     # jobs and the time layer (engine/jobs.py, engine/timers.py, engine/notifications.py, engine/mail.py)
     Setting("LOTSE_SWEEP_INTERVAL", "30", float),
     Setting("LOTSE_SWEEP_LIMIT", "500", int),

@@ -94,6 +94,22 @@ def test_deploy_start_claim_complete(lotse):
     assert "\tcompleted\t" in lotse("cases").stdout
 
 
+def test_one_file_deploys_alone_against_the_deployed_versions(lotse, tmp_path):
+    """`lotse deploy <one file>`: a changed decision table alone gives new versions of it and of the processes
+    that evaluate it; the note is kept, and the deploy is in the audit log."""
+    lotse("deploy", str(ROOT / "bpmn"), str(ROOT / "forms"))
+    lotse("demo")
+    changed = tmp_path / "worker_path.dmn"
+    changed.write_text((ROOT / "bpmn" / "worker_path.dmn").read_text(encoding="utf-8")
+                       .replace("? &gt;= 50700", "? &gt;= 52000"), encoding="utf-8")
+    out = lotse("deploy", str(changed), "--as", "prozess", "--note", "Blaue Karte 2026").stdout
+    assert "deployed decision worker_path v2" in out
+    assert "deployed worker_journey v2" in out and "deployed worker_journey_by_hire v2" in out
+    assert "worker_recognition" not in out
+    again = lotse("deploy", str(ROOT / "bpmn" / "worker_visa.bpmn")).stdout
+    assert "unchanged worker_visa v1" in again and "deployed" not in again
+
+
 def test_errors_exit_non_zero_with_one_line(lotse):
     bad = lotse("deploy", str(FIXTURES / "bpmn" / "hostile_import.bpmn"), ok=False)
     assert bad.returncode != 0

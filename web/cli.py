@@ -56,13 +56,15 @@ def _json(text, option):
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--as", "username", help="deploying user")
+@click.option("--note", help="change note, shown with the new versions")
 @with_appcontext
-def deploy(paths, username):
-    """Deploy .bpmn/.dmn/.form files or folders as new versions (all or nothing)."""
+def deploy(paths, username, note):
+    """Deploy .bpmn/.dmn/.form files or folders as new versions (all or nothing); a single file is checked
+    with the newest deployed versions of everything else."""
     from engine import deploy as deployment
     from engine.db import db
     try:
-        result = deployment.deploy_paths(paths, user=_user(username))
+        result = deployment.deploy_paths(paths, user=_user(username), note=note)
         db.session.commit()
     except DeploymentRejected as exc:
         for problem in exc.problems:
@@ -75,6 +77,8 @@ def deploy(paths, username):
         click.echo(f"unchanged {definition.key} v{definition.version}")
     for form in result.forms:
         click.echo(f"deployed form {form.key} v{form.version}")
+    for decision in result.decisions:
+        click.echo(f"deployed decision {decision.key} v{decision.version}")
     for problem in result.warnings:
         click.echo(f"  warning: {problem}", err=True)
 

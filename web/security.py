@@ -1,11 +1,18 @@
 """What every response and request goes through for safety: security headers, the transport (HSTS,
 Secure cookies), bounded integers in URLs and query strings, and requests with a NUL character.
 
+A page that mounts an editor bundle whose libraries insert <style> elements (the modeler, the form
+and DMN editors) calls `style_nonce()` in its template: that response's style-src then also allows
+<style> elements carrying a fresh per-request nonce (assets/style-nonce.js hands it to them). Every
+other response keeps the strict policy.
+
 Secure transport is on unless the app runs for development: TESTING or debug, or `lotse serve` on a
 loopback address (what `make run` does) without LOTSE_SECURE_TRANSPORT set. LOTSE_SECURE_TRANSPORT=1
 or 0 decides it outright.
 """
-from flask import Flask, Request, current_app, render_template, request
+import secrets
+
+from flask import Flask, Request, current_app, g, render_template, request
 from flask_babel import gettext as _
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -73,7 +80,28 @@ def set_secure_transport(app: Flask, secure: bool) -> None:
     app.config["REMEMBER_COOKIE_SECURE"] = secure
 
 
+# Style attributes the editor libraries write into markup they parse: the properties panel's FEEL popup
+# containers ("height: 100%", "flex: none; height: auto") and dmn-js's bpmn.io logo ("vertical-align:middle",
+# "position: absolute; bottom: 15px; right: 15px; z-index: 100;").
+# 'unsafe-hashes' with their hashes allows exactly these values as attributes on the editor pages, nothing else.
+EDITOR_STYLE_ATTRIBUTES = " ".join(["'unsafe-hashes'", "'sha256-nR5hyLltSjfvi2rqC26RbcredWrJvTaPA1yqPX96jpY='",
+                                    "'sha256-LIWyuNLBDBQuKJLr4mOx2cFEzHX9lM0BrbfcAAzCvSU='",
+                                    "'sha256-CA/eh4+2R0J7cEQ14gBMtx834RIOjzMUqCM+evtrkp4='",
+                                    "'sha256-r3vOsuepBDg6tz/cOusiNJ9Y4Lp9hGQTT7pzDks1Xxc='"])
+
+
+def style_nonce() -> str:
+    """This response's nonce for <style> elements (made on first use; see the module docstring)."""
+    if "lotse_style_nonce" not in g:
+        g.lotse_style_nonce = secrets.token_urlsafe(18)
+    return g.lotse_style_nonce
+
+
 def _headers(response):
+    nonce = g.pop("lotse_style_nonce", None)
+    if nonce is not None:
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY.replace(
+            "style-src 'self'", f"style-src 'self' 'nonce-{nonce}' {EDITOR_STYLE_ATTRIBUTES}"))
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
     if current_app.config["SECURE_TRANSPORT"]:
@@ -110,5 +138,6 @@ def init_app(app: Flask) -> None:
     if app.config.get("PROXY_COUNT"):
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+    app.jinja_env.globals["style_nonce"] = style_nonce
     app.before_request(_refuse_nul_characters)
     app.after_request(_headers)

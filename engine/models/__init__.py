@@ -19,6 +19,8 @@ from engine.models.worker_link import WorkerLink
 from engine.models.document import CaseDocument
 from engine.models.conversation import CaseMessage
 from engine.models.api_token import ApiToken
+from engine.models.decision import DecisionVersion
+from engine.models.draft import ProcessDraft
 
 from engine.models.statuses import CaseStatus, MailStatus, MessageStatus, NoticeKind, OrganisationKind, TaskStatus
 
@@ -26,5 +28,5 @@ __all__ = ["Organisation", "User", "Group", "Membership", "UserSession", "LoginA
            "ProcessDefinition", "Case", "CaseComment", "CaseMilestone", "HumanTask", "HumanTaskGroup", "GroupTaskCount",
            "WaitingTimer", "MessageSubscription", "OutboxMessage", "ExternalTask", "TimerStart", "CaseEvent", "Incident",
            "Notification", "NotificationSetting", "MailMessage", "AuditEntry", "UserToken", "WorkerLink",
-           "CaseDocument", "CaseMessage", "ApiToken",
+           "CaseDocument", "CaseMessage", "ApiToken", "DecisionVersion", "ProcessDraft",
            "CaseStatus", "TaskStatus", "MailStatus", "MessageStatus", "OrganisationKind", "NoticeKind"]

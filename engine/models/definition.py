@@ -15,8 +15,10 @@ class Deployment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     checksum: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)          # the deployer's change note
 
     files = relationship("DeployedFile", order_by="DeployedFile.name", lazy="selectin")
+    created_by = relationship("User")
 
 
 class DeployedFile(db.Model):

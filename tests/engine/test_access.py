@@ -64,6 +64,10 @@ def test_the_workspace_is_for_center_staff_and_the_portal_for_employer_users(wor
                                             "kim": "center"}
 
 
+def test_the_process_pages_are_for_process_owners_only(world):
+    assert who(world, access.may_manage_processes) == {"paul"}
+
+
 def test_a_case_is_seen_by_its_centers_staff_and_its_firm(world):
     case = world["case"]
     assert who(world, lambda u: access.visible_case(u, case.id) is not None) == {"anna", "sara", "ada", "jansen"}

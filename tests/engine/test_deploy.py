@@ -92,7 +92,7 @@ def test_unknown_file_type_and_empty_set(ctx):
 
 
 @pytest.mark.parametrize("name, element", [("hostile_import.bpmn", "run"), ("hostile_subclasses.bpmn", "run"),
-                                           ("hostile_globals.bpmn", "run"), ("hostile_condition.bpmn", "gw")])
+                                           ("hostile_globals.bpmn", "run"), ("hostile_condition.bpmn", "f_yes")])
 def test_hostile_code_is_rejected_at_deploy_with_element_id(ctx, name, element):
     problems = rejected(name)
     assert problems[0].element_id == element

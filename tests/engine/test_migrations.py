@@ -97,3 +97,31 @@ def test_the_has_incident_migration_flags_cases_with_an_open_incident(empty_data
         db.session.remove()
         db.engine.dispose()
     state.spec_cache.clear()
+
+
+def test_the_process_owners_migration_versions_the_decisions_deployed_before(empty_database):
+    from flask_migrate import downgrade
+
+    from engine import deploy, state
+    from tests.conftest import ROOT
+    from web import create_app
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "TESTING": True})
+    state.spec_cache.clear()
+    with app.app_context():
+        upgrade()
+        deploy.deploy_paths([ROOT / "bpmn", ROOT / "forms"])
+        changed = (ROOT / "bpmn" / "worker_path.dmn").read_bytes().replace(b"? &gt;= 50700", b"? &gt;= 52000")
+        deploy.deploy([("worker_path.dmn", changed)])
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="a3c51f7e2b90")      # before decision versions: the DMN files are only files
+        upgrade()
+        rows = db.session.execute(text("SELECT key, version FROM decision_version ORDER BY key, version")).all()
+        assert [tuple(r) for r in rows] == [("recognition_body", 1), ("referral_partner", 1),
+                                            ("residence_path_facts", 1), ("worker_path", 1), ("worker_path", 2)]
+        result = deploy.deploy([("worker_recognition.bpmn", (ROOT / "bpmn" / "worker_recognition.bpmn").read_bytes())])
+        assert result.created == []             # its decisions are found, and nothing changed
+        db.session.rollback()
+        db.session.remove()
+        db.engine.dispose()
+    state.spec_cache.clear()

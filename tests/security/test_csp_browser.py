@@ -79,3 +79,44 @@ def test_pages_work_under_the_csp_without_violations(ws, new_page):
                 "/password", "/cases/NO-SUCH-CASE"):
         visit(url)
     assert seen == []
+
+
+# What CodeMirror (without constructable stylesheets), form-js and dmn-js do: create a <style>, fill it, insert it.
+INSERTED_STYLE_APPLIES = """() => {
+  const style = document.createElement('style');
+  style.textContent = 'main { outline: 3px solid rgb(1, 2, 3); }';
+  document.head.appendChild(style);
+  const applied = getComputedStyle(document.querySelector('main')).outlineColor === 'rgb(1, 2, 3)';
+  style.remove();
+  return applied;
+}"""
+
+
+def test_the_editor_pages_work_under_their_nonce_without_violations(ws, new_page):
+    """The modeler, the DMN editor and the form editor may insert <style> elements (their libraries do): the
+    page's nonce allows those, and only on these pages. The canvases draw, and nothing else is reported."""
+    from engine import deploy, users
+    from tests.conftest import ROOT
+    users.ensure_user("paul", "Paul Prozess", organisation=ws["center"], groups=["process_owner"], password="pw-paul")
+    deploy.deploy_paths([ROOT / "bpmn" / "worker_path.dmn", ROOT / "forms" / "worker_intake.form"])
+    db.session.commit()
+    page = new_page()
+    messages = _watched(page)
+    page.goto("/login")
+    page.get_by_label("Benutzername").fill("paul")
+    page.get_by_label("Passwort").fill("pw-paul")
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_url("**/processes/")
+    seen = _violations(page, messages)
+    for url, drawn in (("/processes/bpmn/ws_permit/edit", ".bpmn-modeler .djs-shape"),
+                       ("/processes/dmn/worker_path/edit", ".dmn-editor td[data-row-id]"),
+                       ("/processes/form/worker_intake/edit", ".form-editor .fjs-form-field")):
+        messages.clear()
+        response = page.goto(url)
+        assert "'nonce-" in response.headers["content-security-policy"]
+        expect(page.locator(drawn).first).to_be_visible()
+        assert page.evaluate(INSERTED_STYLE_APPLIES), f"a <style> made by the bundle's libraries is blocked on {url}"
+        seen.extend(_violations(page, messages))
+    assert seen == []
+    page.goto("/processes/")          # a page without an editor: no nonce, the same <style> is blocked
+    assert not page.evaluate(INSERTED_STYLE_APPLIES)

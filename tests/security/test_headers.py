@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from engine import documents, users, worker_links
 from engine.db import db
-from engine.models import HumanTask, MailMessage, Notification
+from engine.models import HumanTask, MailMessage, Notification, ProcessDraft
 from tests.conftest import make_app
 from tests.web.conftest import Client
 from web import security
@@ -27,6 +27,9 @@ def samples(ws, ctx, tmp_path):
     mail = MailMessage(user_id=ada.id, notification_id=note.id, to="ada@example.org", subject="Erinnerung", body="…",
                        status="local")
     db.session.add(mail)
+    draft = ProcessDraft(owner_id=ada.id, kind="bpmn", key="ws_permit", name="Entwurf", file_name="ws_permit.bpmn",
+                         content="<definitions/>")
+    db.session.add(draft)
     db.session.commit()
     ctx.config["DOCUMENTS_DIR"] = str(tmp_path)
     document = documents.upload(ravi, filename="scan.pdf", data=b"%PDF-1.4\n%%EOF\n", party="employer",
@@ -37,7 +40,8 @@ def samples(ws, ctx, tmp_path):
            "mail_id": mail.id, "filename": "css/lotse.css", "document_id": document.id, "link_id": link.id,
            "firm_id": ws["firm"].id, "user_id": ws["ben"].id, "token": "no-such-link", "version": 1,
            "process": "ws_permit", "fmt": "csv", "chart": "open",
-           "token_id": 1, "incident_id": 1}
+           "token_id": 1, "incident_id": 1,
+           "kind": "bpmn", "name": "ws_permit.bpmn", "draft_id": draft.id}
     ctx.config["DOCUMENTS_DIR"] = None
 
 

@@ -64,10 +64,19 @@ def test_other_roles_get_a_clear_403_and_a_start_page_of_their_own(ws, client_fo
     # the 403 page's link to the start page leads to a page for their role, not back to a 403
     start = re.search(r'<a href="([^"]+)">Zur Startseite</a>', text(response)).group(1)
     response = client.get(start)
-    assert response.status_code == 302 and response.headers["Location"].endswith("/welcome")
-    welcome = client.get(response.headers["Location"])
+    assert response.status_code == 302 and response.headers["Location"].endswith("/processes/")
+    assert client.get(response.headers["Location"]).status_code == 200
+    welcome = client.get("/welcome")
     assert welcome.status_code == 200 and "Willkommen, Paul Prozess" in text(welcome)
-    assert "Prozessverantwortliche" in text(welcome) and "/notifications/" in text(welcome)
+    assert 'href="/processes/"' in text(welcome) and "/notifications/" in text(welcome)
+    # someone without any role still gets a page of their own, not a 403 loop
+    users.ensure_user("nina", "Nina Neu", organisation=ws["center"], groups=[], password="pw-nina")
+    db.session.commit()
+    nina = client_for("nina")
+    response = nina.get("/")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/welcome")
+    assert "Willkommen, Nina Neu" in text(nina.get("/welcome"))
+    assert nina.get("/processes/").status_code == 403
     # employers have the portal instead: the start page leads there, the workspace's pages are a 403
     jansen = client_for("jansen")
     response = jansen.get("/")

@@ -37,7 +37,7 @@ SIZE_LABELS = {"micro": _l("Kleinstunternehmen"), "small": _l("Kleines Unternehm
 AUDIT_ACTIONS = {"created": _l("Angelegt"), "updated": _l("Geändert"), "merged": _l("Zusammengeführt"),
                  "deactivated": _l("Deaktiviert"), "reactivated": _l("Wieder aktiviert"),
                  "invited": _l("Eingeladen"), "reset_link_sent": _l("Link für neues Passwort verschickt"),
-                 "password_set": _l("Passwort festgelegt"),
+                 "password_set": _l("Passwort festgelegt"), "deploy": _l("Bereitgestellt"),
                  "case_migrated": _l("Fall auf andere Prozessversion umgestellt"),
                  "process_rolled_back": _l("Ältere Prozessversion erneut bereitgestellt")}
 
@@ -47,7 +47,8 @@ FIELD_LABELS = {"name": _l("Name"), "code": _l("Kürzel"), "areas": _l("Betreute
                 "city": _l("Ort"), "email": _l("E-Mail"), "phone": _l("Telefon"), "kuemmerer_id": _l("Kümmerer:in"),
                 "username": _l("Benutzername"), "display_name": _l("Name"), "language": _l("Sprache"),
                 "organisation_id": _l("Organisation"), "groups": _l("Rollen und Gruppen"), "active": _l("Aktiv"),
-                "merged": _l("Zusammengeführt"), "cases": _l("Fälle")}
+                "merged": _l("Zusammengeführt"), "cases": _l("Fälle"), "versions": _l("Neue Versionen"),
+                "note": _l("Änderungsnotiz")}
 
 
 def _audit_value(value) -> str:

@@ -22,9 +22,13 @@ from engine.models.statuses import TaskStatus
 @login_required
 def inbox():
     if not access.may_use_workspace(current_user):
-        # the start page of every role: a firm's people have the portal; those without a place of their own
-        # learn what exists for them (no 403 loop)
-        return redirect(url_for("employer.home" if access.may_use_portal(current_user) else "advisor.welcome"))
+        # the start page of every role: a firm's people have the portal, process owners their processes;
+        # anyone else without a workspace learns what exists for them (no 403 loop)
+        if access.may_use_portal(current_user):
+            return redirect(url_for("employer.home"))
+        if access.may_manage_processes(current_user):
+            return redirect(url_for("processes.index"))
+        return redirect(url_for("advisor.welcome"))
     query = queries.InboxQuery.from_args(request.args)
     now = clock.now()
     user = current_user._get_current_object()        # one proxy lookup, not one per use
@@ -152,7 +156,7 @@ def assign(task_id):
 @bp.route("/welcome")
 @login_required
 def welcome():
-    """The start page of a user without a workspace role (process owners for now): what exists for them."""
+    """The start page of a user without a workspace role: what exists for them."""
     if access.may_use_workspace(current_user):
         return redirect(url_for("advisor.inbox"))
     if access.may_use_portal(current_user):

@@ -6,4 +6,4 @@ bp = Blueprint("processes", __name__, url_prefix="/processes", template_folder="
 
 # Each module below registers its routes on `bp`.
 
-from web.processes import compare, migration  # noqa: E402,F401  (they register their routes on bp)
+from web.processes import compare, migration, views  # noqa: E402,F401  (they register their routes on bp)
