@@ -13,7 +13,8 @@ employer case in 3. The measured user is a supervisor of the center. For each si
 prints median and p95 server time and the SQL statements per page. With BENCH_WRITE=1 (default) the figures
 go into docs/performance.md, section "Supervisors' pages" (other sections are kept).
 
-Options: BENCH_SIZES (default "10000,100000"), BENCH_REQUESTS (default 100), BENCH_WARMUP (default 20).
+Options: BENCH_SIZES (default "10000,100000"), BENCH_REQUESTS (default 100), BENCH_WARMUP (default 20),
+BENCH_REUSE=1 (measure the data a previous run left, one size: nothing dropped or inserted).
 """
 import os
 import random
@@ -107,15 +108,18 @@ def main():
     from web.config import database_url
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(url, tempfile.mkdtemp()), "WTF_CSRF_ENABLED": False,
                       "SECRET_KEY": "bench", "TESTING": False})
-    ids = setup(app)
-    add_supervisor(app, ids)
+    reuse = os.environ.get("BENCH_REUSE") == "1"
+    if not reuse:
+        ids = setup(app)
+        add_supervisor(app, ids)
     rng = random.Random(42)
     results, have = {}, 0
     for size in SIZES:
         t0 = time.perf_counter()
-        insert_cases(app, ids, have, size - have, rng)
-        spread_case_columns(app, ids)
-        add_oversight_rows(app, have, size)
+        if not reuse:
+            insert_cases(app, ids, have, size - have, rng)
+            spread_case_columns(app, ids)
+            add_oversight_rows(app, have, size)
         have = size
         print(f"{size:>7} cases, {size * EVENTS_PER_CASE:,} events: inserted in {time.perf_counter() - t0:.0f} s",
               flush=True)

@@ -13,13 +13,13 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine import access, clock
 from engine.db import db
 from engine.inbox import process_choices
 from engine.models import Case, HumanTask, ProcessDefinition
-from engine.workload import berlin_midnight, monday_of
+from engine.workload import berlin_midnight, monday_of, week_buckets
 
 WEEKS = 12
 WINDOW_DAYS = 365
@@ -75,10 +75,11 @@ def flow(user, process: str = "", now: datetime | None = None) -> Flow | None:
     def week(moment):
         index = (monday_of(clock.local_date(moment)) - weeks[0]).days // 7
         return index if 0 <= index < WEEKS else None
-    for started_at, in db.session.execute(select(Case.started_at).where(Case.center_id == center,
-                                                                        Case.started_at >= since)):
-        if (index := week(started_at)) is not None:
-            started[index] += 1
+    bounds, week_of = week_buckets(Case.started_at, weeks)
+    for index, count in db.session.execute(
+            select(week_of, func.count()).where(Case.center_id == center, Case.started_at >= bounds[0],
+                                                Case.started_at < bounds[-1]).group_by(week_of)):
+        started[index] = count
     window = now - timedelta(days=WINDOW_DAYS)
     by_process: dict[str, tuple[str, list]] = {}
     for key, name, started_at, ended_at in db.session.execute(

@@ -74,6 +74,15 @@ def berlin_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, clock.BERLIN).astimezone(timezone.utc)
 
 
+def week_buckets(column, weeks: list[date]):
+    """(bounds, index): the weeks' bounds in UTC (first Monday's start .. the day after the last week) and
+    an SQL expression of the week index a moment of `column` falls in, so rows are counted per week in the
+    database. The bounds are Berlin midnights (a week is not always 7 × 24 hours): a moment falls in the
+    week its Berlin date does. Rows outside the bounds must be filtered out by the caller."""
+    bounds = [berlin_midnight(monday) for monday in weeks] + [berlin_midnight(weeks[-1] + timedelta(weeks=1))]
+    return bounds, case(*[(column < bound, index) for index, bound in enumerate(bounds[1:])])
+
+
 def workload(user, now: datetime | None = None) -> Workload | None:
     """The workload of the user's center; None for a user who may not oversee it."""
     if not access.may_oversee(user):
@@ -102,15 +111,16 @@ def workload(user, now: datetime | None = None) -> Workload | None:
             people[responsible].responsible = count
 
     completed_by_week = {person.name: [0] * WEEKS for person in people.values()}
-    for person_id, completed_at in db.session.execute(
-            select(HumanTask.completed_by_id, HumanTask.completed_at)
-            .where(HumanTask.center_id == center, HumanTask.state == "completed", HumanTask.completed_at >= start,
-                   HumanTask.completed_by_id.is_not(None))):
+    bounds, week_of = week_buckets(HumanTask.completed_at, weeks)
+    for person_id, index, count in db.session.execute(
+            select(HumanTask.completed_by_id, week_of, func.count())
+            .where(HumanTask.center_id == center, HumanTask.state == "completed",
+                   HumanTask.completed_at >= bounds[0], HumanTask.completed_at < bounds[-1],
+                   HumanTask.completed_by_id.is_not(None))
+            .group_by(HumanTask.completed_by_id, week_of)):
         if person_id in people:
-            index = (monday_of(clock.local_date(completed_at)) - weeks[0]).days // 7
-            if 0 <= index < WEEKS:
-                completed_by_week[people[person_id].name][index] += 1
-                people[person_id].completed += 1
+            completed_by_week[people[person_id].name][index] += count
+            people[person_id].completed += count
 
     groups = [GroupLoad(name, count, int(late or 0)) for name, count, late in db.session.execute(
         select(HumanTaskGroup.group_name, func.count(), overdue)

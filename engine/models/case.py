@@ -59,6 +59,8 @@ Index("ix_case_center_status_updated", Case.center_id, Case.status, Case.updated
 Index("ix_case_center_status_id", Case.center_id, Case.status, Case.id)
 Index("ix_case_center_updated", Case.center_id, Case.updated_at, Case.id)
 Index("ix_case_responsible_status_updated", Case.responsible_id, Case.status, Case.updated_at, Case.id)
+# The supervisors' workload: a center's active cases per responsible person, index-only.
+Index("ix_case_center_status_responsible", Case.center_id, Case.status, Case.responsible_id)
 Index("ix_case_center_in_error", Case.center_id, Case.updated_at, Case.id,
       postgresql_where=_in_error, sqlite_where=_in_error)
 # Its search (a part of the reference or the name) reads trigram indexes on PostgreSQL, as the inbox's does

@@ -166,6 +166,15 @@ _open_unassigned_follow_up = _open_unassigned & HumanTask.follow_up_at.is_not(No
 Index("ix_human_task_open_unassigned_follow_up", HumanTask.center_id, HumanTask.follow_up_at, HumanTask.id,
       postgresql_where=_open_unassigned_follow_up, sqlite_where=_open_unassigned_follow_up)
 
+# The supervisors' workload (engine.workload) counts per person in the database, index-only: the center's
+# assigned open tasks by assignee with their due dates (open and overdue), and its completions by time with
+# who completed them (completed per week).
+_completed = HumanTask.state == "completed"
+Index("ix_human_task_open_assigned_center", HumanTask.center_id, HumanTask.assignee_id, HumanTask.due_at,
+      postgresql_where=_open_assigned, sqlite_where=_open_assigned)
+Index("ix_human_task_completed_center_at", HumanTask.center_id, HumanTask.completed_at,
+      postgresql_include=["completed_by_id"], postgresql_where=_completed, sqlite_where=_completed)
+
 # The inbox's search (a substring of the case reference or the subject, engine.inbox filter `q`) reads
 # trigram indexes on PostgreSQL (pg_trgm's GIN operator class), so a rare name or a reference costs its few
 # matches rather than a read of every open task of the center; a common name is still found faster by

@@ -42,3 +42,44 @@ def test_workload_per_person_group_and_week(people, deploy_fixture):
     kim = users.ensure_user("kim", "Kim Köln", organisation=people["other_center"], groups=["supervisor"])
     assert {p.name for p in workload.workload(kim).people} == {"Kai Köln", "Kim Köln"}
     assert third.id
+
+
+def test_completions_fall_in_their_berlin_week_across_midnights_and_a_clock_change(people, deploy_fixture):
+    """The weeks are counted in the database over Berlin-midnight bounds: each completion lands in the week
+    of its Berlin date, as a recomputation from the rows says, on the bounds themselves and across the end
+    of summer time (25.10.2026)."""
+    from datetime import datetime, timezone
+    from engine.workload import berlin_midnight, monday_of
+    deploy_fixture("ws_permit.bpmn", "ws_start.form", "ws_documents.form")
+    done = []
+    for n in range(7):
+        case = cases.start_case("ws_permit", center=people["center"], subject=f"W{n}", data={}, actor=people["ben"])
+        db.session.commit()
+        task_id = _open(case)[0].id
+        cases.claim_task(task_id, people["ben"])
+        cases.complete_task(task_id, {"docs_complete": True}, actor=people["ben"])
+        done.append(task_id)
+    now = datetime(2026, 11, 5, 12, tzinfo=timezone.utc)
+    first_monday = monday_of(clock.local_date(now)) - timedelta(weeks=workload.WEEKS - 1)
+    moments = [berlin_midnight(first_monday),                                # the first bound: counted
+               berlin_midnight(first_monday) - timedelta(seconds=1),         # before it: not counted
+               berlin_midnight(datetime(2026, 10, 26).date()),               # Monday after the clock change
+               berlin_midnight(datetime(2026, 10, 26).date()) - timedelta(seconds=1),
+               datetime(2026, 10, 25, 22, 59, tzinfo=timezone.utc),          # Sunday 23:59 in winter time
+               now + timedelta(days=3),                                      # later this week
+               berlin_midnight(datetime(2026, 11, 9).date())]                # next week: not counted
+    for task_id, at in zip(done, moments):
+        db.session.get(HumanTask, task_id).completed_at = at
+    db.session.commit()
+    db.session.expire_all()
+
+    load = workload.workload(people["sara"], now=now)
+    expected = [0] * workload.WEEKS
+    for at in moments:
+        index = (monday_of(clock.local_date(at)) - load.weeks[0]).days // 7
+        if 0 <= index < workload.WEEKS:
+            expected[index] += 1
+    assert load.weeks[0] == first_monday
+    assert load.completed_by_week["Ben Okafor"] == expected
+    assert expected == [1, 0, 0, 0, 0, 2, 1, 1]
+    assert next(p for p in load.people if p.name == "Ben Okafor").completed == 5
