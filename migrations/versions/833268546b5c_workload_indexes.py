@@ -5,7 +5,7 @@ assignee with their due dates, its completions by time with who completed them, 
 responsible person.
 
 Revision ID: 833268546b5c
-Revises: c1259d0fa431
+Revises: 8f0809b4391e
 Create Date: 2026-12-06 17:40:00
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '833268546b5c'
-down_revision = 'c1259d0fa431'
+down_revision = '8f0809b4391e'
 branch_labels = None
 depends_on = None
 
