@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PHONE = {"width": 390, "height": 844}
 ROLES = ["berater", "leitung", "prozess", "admin", "dueren", "jansen", "schmitz"]
 NOT_PAGES = re.compile(r"^/(logout|static/)|/(download|files)(/|$)|\.(pdf|png|jpe?g|csv|zip|bpmn|dmn|form|svg)$")
-# the innermost elements that reach past the phone's edge, for the failure message
+# for the failure message: the last (innermost) elements wider than the phone or reaching past its edge
 WIDEST = """() => [...document.querySelectorAll('*')].filter(e => e.scrollWidth > innerWidth + 1 || e.getBoundingClientRect().right > innerWidth + 1)
   .slice(-4).map(e => `${e.tagName.toLowerCase()}.${e.className} ${e.id} sw=${e.scrollWidth} r=${Math.round(e.getBoundingClientRect().right)}`)"""
 IDS = re.compile(r"/(?:[0-9a-f]{8}-[0-9a-f-]{27}|WC-[A-Z]+-\d{4}-\d+|\d+)(?=/|$)")
