@@ -95,10 +95,11 @@ class CaseChange:
         elif isinstance(event, MessageEventDefinition) and spec.bpmn_id and task.data is not None:
             self.log("message_event", task, {"message": event.name})
         if props.get("milestone"):
-            db.session.add(CaseMilestone(case_id=self.case.id, key=props["milestone"],
-                                         label=props.get("milestone_label") or spec.bpmn_name or props["milestone"],
+            label = props.get("milestone_label") or spec.bpmn_name or props["milestone"]
+            db.session.add(CaseMilestone(case_id=self.case.id, key=props["milestone"], label=label,
                                          element_id=spec.bpmn_id, reached_at=clock.now()))
-            self.log("milestone", task, {"milestone": props["milestone"]})
+            # the history says which milestone ("Residence route decided"), not the task that reached it
+            self.log("milestone", task, {"milestone": props["milestone"]}, element_name=label)
 
     def _will_run(self, task):
         self._running = task

@@ -133,8 +133,9 @@ def plan(key, from_version, to_version, case_id=None, mapping=None) -> Migration
 
 
 def _failed(case_id, reference, subject, exc) -> CasePlan:
+    error = f"{type(exc).__name__}: {exc}"      # outside _l(): the msgid stays a plain format string
     return CasePlan(case_id, reference, subject, refusals=[
-        _l("Der Fall lässt sich nicht umstellen: %(error)s", error=f"{type(exc).__name__}: {exc}")])
+        _l("Der Fall lässt sich nicht umstellen: %(error)s", error=error)])
 
 
 def migrate(key, from_version, to_version, case_id=None, mapping=None, actor=None) -> MigrationPlan:

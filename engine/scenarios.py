@@ -392,8 +392,9 @@ class _Run:
         for incident in db.session.scalars(select(Incident).where(Incident.case_id == self.case_id)
                                            .order_by(Incident.id)):
             where = f"„{incident.element_name}“ ({incident.element_id})" if incident.element_name else incident.element_id
+            error = f"{incident.error_type}: {incident.message}"     # outside _l(): a plain format string
             self.result.failures.append(_l("Der Fall ist an %(element)s gescheitert: %(error)s", element=where or "?",
-                                           error=f"{incident.error_type}: {incident.message}"))
+                                           error=error))
         self.result.open_tasks = self.open_ids()
         self.result.path = self.path()
         self.result.deadlines = [{"element_id": element, "kind": kind, "due_at": due.isoformat()}

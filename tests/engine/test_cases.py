@@ -69,6 +69,8 @@ def test_complete_advances_case_logs_diff_and_milestone(onboarding, people):
     assert completed.details["changes"]["salary"] == {"old": None, "new": 61000}
     milestone = db.session.scalar(select(CaseMilestone).where(CaseMilestone.case_id == onboarding.id))
     assert (milestone.key, milestone.label) == ("intake_done", "Erstgespräch geführt")
+    reached = db.session.scalar(select(CaseEvent).where(CaseEvent.kind == "milestone"))
+    assert reached.element_name == "Erstgespräch geführt"          # the history names the milestone, not the task
     timer = db.session.scalar(select(WaitingTimer).where(WaitingTimer.case_id == onboarding.id))
     assert timer.element_id == "review_late" and timer.due_at == clock.now() + timedelta(days=2)
     assert db.session.get(Case, onboarding.id).next_timer_at == timer.due_at

@@ -275,3 +275,17 @@ def test_no_table_or_script_answers_a_required_field(bundle):
                     if answers:
                         problems.append(f"{key}: {writer} fills {field.key}, required in {form_key} ({element})")
     assert problems == []
+
+
+def test_instructions_name_no_table_form_or_process_by_its_id(bundle):
+    # a task's documentation is what the person working on it reads: "the table worker_path" means nothing there
+    ids = set(DECISIONS) | set(FORM_FILES) | set(bundle)
+    found = []
+    for key, (_definition, spec) in bundle.items():
+        for task_spec in spec.task_specs.values():
+            if not isinstance(task_spec, UserTask):
+                continue                        # only a user task's documentation is shown (its instructions)
+            text = task_spec.documentation or ""
+            found += [f"{key} {task_spec.bpmn_id}: {name}" for name in sorted(ids)
+                      if re.search(rf"(?<![\w.]){re.escape(name)}(?![\w.])", text)]
+    assert found == []

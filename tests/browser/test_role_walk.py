@@ -1,0 +1,91 @@
+"""A new user's walk through the demo (`lotse demo` on the bundled processes), once per demo login, on a phone:
+every same-origin link on the landing page and two levels below (there without a list's sort and filter
+variants) answers 200 (no 500, no 404 or 403 behind a
+link the app itself shows), no page is wider than the phone, and one page of each kind (the same path with
+other ids) passes axe. The crawl that found the overflowing form groups and the outbox table at 390 px."""
+import re
+from pathlib import Path
+from urllib.parse import urldefrag, urlparse
+
+from engine import demo, deploy
+from engine.db import db
+
+from tests.browser.axe import axe_violations, describe
+
+ROOT = Path(__file__).resolve().parents[2]
+PHONE = {"width": 390, "height": 844}
+ROLES = ["berater", "leitung", "prozess", "admin", "dueren", "jansen", "schmitz"]
+NOT_PAGES = re.compile(r"^/(logout|static/)|/(download|files)(/|$)|\.(pdf|png|jpe?g|csv|zip|bpmn|dmn|form|svg)$")
+# for the failure message: the last (innermost) elements wider than the phone or reaching past its edge
+WIDEST = """() => [...document.querySelectorAll('*')].filter(e => e.scrollWidth > innerWidth + 1 || e.getBoundingClientRect().right > innerWidth + 1)
+  .slice(-4).map(e => `${e.tagName.toLowerCase()}.${e.className} ${e.id} sw=${e.scrollWidth} r=${Math.round(e.getBoundingClientRect().right)}`)"""
+IDS = re.compile(r"/(?:[0-9a-f]{8}-[0-9a-f-]{27}|WC-[A-Z]+-\d{4}-\d+|\d+)(?=/|$)")
+
+
+def kind(path):
+    """The page a path shows, whatever object: /tasks/<id>, /cases/<ref>, /admin/people/<id>."""
+    return IDS.sub("/<id>", path)
+
+
+def same_origin_links(page, origin):
+    hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+    urls = []
+    for href in hrefs:
+        url = urldefrag(href)[0]
+        parts = urlparse(url)
+        if parts.netloc == origin and not NOT_PAGES.search(parts.path):
+            urls.append(re.sub(r"[?&]next=[^&]*", "", url))       # a back link's target is not another page
+    return urls
+
+
+def walk(page, origin):
+    landing = page.url
+    queue, seen, problems, checked_kinds = [(landing, 0, "login")], set(), [], set()
+    while queue:
+        url, depth, source = queue.pop(0)
+        if url in seen:
+            continue
+        seen.add(url)
+        response = page.goto(url)
+        if response.status != 200:
+            problems.append(f"{url}: HTTP {response.status} (linked from {source})")
+            continue
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > PHONE["width"]:
+            problems.append(f"{url}: {width}px wide on a {PHONE['width']}px phone: {page.evaluate(WIDEST)}")
+        path = urlparse(url).path
+        if kind(path) not in checked_kinds:
+            checked_kinds.add(kind(path))
+            violations = axe_violations(page)
+            if violations:
+                problems.append(f"{url}: axe\n{describe(violations)}")
+        if depth < 2:
+            links = [link for link in same_origin_links(page, origin) if link not in seen]
+            if depth == 1:      # below the landing page's links: pages, not a list's sort and filter variants
+                links = [link for link in links if not urlparse(link).query]
+            queue += [(link, depth + 1, url) for link in links]
+    return seen, problems
+
+
+def test_every_demo_user_reaches_working_pages_from_the_landing_page(ctx, browser, live_server):
+    deploy.deploy(deploy.collect_files([ROOT / "bpmn", ROOT / "forms"]))
+    db.session.commit()
+    demo.load()
+    origin = urlparse(live_server.url).netloc
+    problems, visited = [], {}
+    for username in ROLES:
+        context = browser.new_context(base_url=live_server.url, locale="de-DE", viewport=PHONE)
+        context.set_default_timeout(10_000)
+        page = context.new_page()
+        page.goto("/login")
+        page.get_by_label("Benutzername").fill(username)
+        page.get_by_label("Passwort").fill(demo.PASSWORD)
+        page.press("input[name=password]", "Enter")
+        page.wait_for_load_state()
+        assert urlparse(page.url).path != "/login", f"{username} could not log in"
+        seen, found = walk(page, origin)
+        visited[username] = len(seen)
+        problems += [f"[{username}] {p}" for p in found]
+        context.close()
+    assert not problems, "\n".join(problems)
+    assert all(count > 1 for count in visited.values()), visited      # every landing page links somewhere
