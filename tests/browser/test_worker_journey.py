@@ -93,3 +93,37 @@ def test_worker_pages_are_accessible_in_every_language(workers, new_page):  # no
         assert page.locator("html").get_attribute("lang") == language
         assert_accessible(page)
         page.screenshot(path=f"/tmp/workers-{language}-home.png", full_page=True)
+
+
+def test_the_worker_and_the_advisor_write_to_each_other(workers, new_page, tmp_path):  # noqa: F811
+    page = new_page(locale="ar")
+    page.set_viewport_size(PHONE)
+    page.goto(f"/w/{workers['ravi_token']}?lang=ar")
+    page.get_by_role("button", name="افتح صفحتي").click()
+    page.wait_for_url("**/w/")
+    page.set_input_files("#upload-file", str(_png(tmp_path / "reisepass.png")))
+    page.locator("#upload-file").locator("xpath=ancestor::form").locator("button[type=submit]").click()
+    page.wait_for_url("**/w/#documents")
+    page.fill("#message-body", "وصلت إلى آخن. Wann ist mein Termin?")
+    page.locator("#message-body").locator("xpath=ancestor::form").locator("button[type=submit]").click()
+    page.wait_for_url("**/w/**")
+    assert "Wann ist mein Termin?" in page.locator("#messages").inner_text()
+
+    advisor = new_page("anna")
+    advisor.set_viewport_size(PHONE)
+    advisor.goto(f"/cases/{workers['ravi'].reference}")
+    assert "reisepass.png" in advisor.locator("#documents").inner_text()
+    thread = advisor.locator("#messages-worker")
+    assert "Wann ist mein Termin?" in thread.inner_text() and "Ravi Kumar" in thread.inner_text()
+    assert_accessible(advisor)
+    advisor.screenshot(path="/tmp/workers-advisor-thread.png", full_page=True)
+    advisor.fill("#message-worker", "Am 12. März um 10 Uhr im Bürgeramt.")
+    advisor.locator("#messages-worker button[type=submit]").click()
+    advisor.wait_for_load_state()
+    assert "Am 12. März um 10 Uhr" in advisor.locator("#messages-worker").inner_text()
+
+    page.goto("/w/")
+    answer = page.locator("#messages .message--center").last.inner_text()
+    assert "Am 12. März um 10 Uhr im Bürgeramt." in answer and "Anna Berger" in answer
+    assert_accessible(page)
+    page.screenshot(path="/tmp/workers-ar-messages.png", full_page=True)
