@@ -81,6 +81,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from web.processes import bp as processes_bp
     from web.employer import bp as employer_bp
     from web.worker import bp as worker_bp
+    from web.library import bp as library_bp
 
     wiring.init_app(app)                # the engine's listeners and after-commit hand-offs
     errors.init_app(app)
@@ -94,6 +95,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(processes_bp)
     app.register_blueprint(employer_bp)
     app.register_blueprint(worker_bp)
+    app.register_blueprint(library_bp)
 
     from web import filters
     filters.register(app)

@@ -15,8 +15,10 @@ from engine.models.audit import AuditEntry, UserToken
 from engine.models.worker_link import WorkerLink
 from engine.models.document import CaseDocument
 from engine.models.conversation import CaseMessage
+from engine.models.info_item import InfoItem
 
 __all__ = ["Organisation", "User", "Group", "Membership", "UserSession", "LoginAttempt", "Deployment", "DeployedFile", "FormVersion",
            "ProcessDefinition", "Case", "CaseComment", "CaseMilestone", "HumanTask", "HumanTaskGroup", "GroupTaskCount",
            "WaitingTimer", "MessageSubscription", "OutboxMessage", "CaseEvent", "Incident",
-           "Notification", "MailMessage", "AuditEntry", "UserToken", "WorkerLink", "CaseDocument", "CaseMessage"]
+           "Notification", "MailMessage", "AuditEntry", "UserToken", "WorkerLink", "CaseDocument", "CaseMessage",
+           "InfoItem"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 VIEW_PACKAGES = [ROOT / "web" / "advisor", ROOT / "web" / "notifications", ROOT / "web" / "processes",
-                 ROOT / "web" / "employer"]
+                 ROOT / "web" / "employer", ROOT / "web" / "library"]
 
 
 def _database_uses(path: Path):

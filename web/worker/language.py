@@ -10,6 +10,8 @@ or from the process's own English text), never as a message id, and the page say
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import g, request, session
 from flask_babel import get_translations, force_locale
 from jinja2 import pass_context
@@ -82,4 +84,5 @@ def worker_date(value) -> str:
     from web.filters import BERLIN
     if value is None:
         return ""
-    return format_skeleton("yMMMMd", value.astimezone(BERLIN).date(), locale=locale())
+    day = value.astimezone(BERLIN).date() if isinstance(value, datetime) else value
+    return format_skeleton("yMMMMd", day, locale=locale())
