@@ -81,7 +81,7 @@ def _check(fields: dict) -> dict:
     errors, values = {}, {name: (fields.get(name) or "").strip() for name in FIELDS}
     if not TOPIC_RE.fullmatch(values["topic"]):
         errors["topic"] = _l("Das Thema ist ein kurzer Schlüssel aus Kleinbuchstaben, Ziffern, - und _ "
-                             "(wie im Diagramm: info:<Thema>), höchstens 64 Zeichen.")
+                             "(wie im Diagramm: info:Thema), höchstens 64 Zeichen.")
     if values["language"] not in WORKER_LANGUAGES:
         errors["language"] = _l("Bitte wählen Sie eine der angebotenen Sprachen.")
     if not values["title"]:

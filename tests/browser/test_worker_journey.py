@@ -127,3 +127,53 @@ def test_the_worker_and_the_advisor_write_to_each_other(workers, new_page, tmp_p
     assert "Am 12. März um 10 Uhr im Bürgeramt." in answer and "Anna Berger" in answer
     assert_accessible(page)
     page.screenshot(path="/tmp/workers-ar-messages.png", full_page=True)
+
+
+def test_a_process_owner_adds_information_the_worker_sees_next_to_the_step(workers, new_page):  # noqa: F811
+    from engine import users
+    users.ensure_user("paul", "Paul Prozess", organisation=workers["center"], groups=["process_owner"],
+                      password="pw-paul")
+    db.session.commit()
+    owner = new_page()
+    owner.set_viewport_size(PHONE)
+    owner.goto("/login")
+    owner.get_by_label("Benutzername").fill("paul")
+    owner.get_by_label("Passwort").fill("pw-paul")
+    owner.press("input[name=password]", "Enter")
+    owner.wait_for_load_state()
+    owner.goto("/library/")
+    owner.get_by_role("link", name="Neuer Eintrag").click()
+    owner.get_by_role("button", name="Speichern").click()                  # nothing filled: each field says what
+    assert owner.locator("[aria-invalid=true]").count() >= 3
+    assert_accessible(owner)
+    owner.screenshot(path="/tmp/workers-library-errors.png", full_page=True)
+    for language, title in (("ar", "مدينة آخن: تسجيل العنوان"), ("en", "City of Aachen: registering your address")):
+        owner.goto("/library/new")
+        owner.get_by_label("Thema", exact=True).fill("registration")
+        owner.get_by_label("Sprache", exact=True).select_option(language)
+        owner.get_by_label("Titel", exact=True).fill(title)
+        owner.get_by_label("Adresse (https://…)").fill("https://www.aachen.de")
+        owner.get_by_label("Zuletzt geprüft am").fill("2026-11-20")
+        owner.get_by_role("button", name="Speichern").click()
+        owner.wait_for_url("**/library/")
+    assert "مدينة آخن" in owner.locator("main").inner_text()
+    assert_accessible(owner)
+    owner.screenshot(path="/tmp/workers-library.png", full_page=True)
+
+    page = new_page(locale="ar")
+    page.set_viewport_size(PHONE)
+    page.goto(f"/w/{workers['ravi_token']}?lang=ar")
+    page.get_by_role("button", name="افتح صفحتي").click()
+    page.wait_for_url("**/w/")
+    info = page.locator(".next-step .step-info")
+    assert "مدينة آخن: تسجيل العنوان" in info.inner_text() and "آخر تحقق في" in info.inner_text()
+    assert info.get_by_role("link").get_attribute("href") == "https://www.aachen.de"
+    assert_accessible(page)
+    page.screenshot(path="/tmp/workers-ar-info.png", full_page=True)
+    page.select_option("#worker-language", "tr")
+    page.locator(".worker-language button").click()
+    page.wait_for_url("**/w/")
+    info = page.locator(".next-step .step-info")
+    assert "City of Aachen" in info.inner_text() and "İngilizce" in info.inner_text()
+    assert_accessible(page)
+    page.screenshot(path="/tmp/workers-tr-info.png", full_page=True)
