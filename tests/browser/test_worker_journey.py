@@ -177,3 +177,33 @@ def test_a_process_owner_adds_information_the_worker_sees_next_to_the_step(worke
     assert "City of Aachen" in info.inner_text() and "İngilizce" in info.inner_text()
     assert_accessible(page)
     page.screenshot(path="/tmp/workers-tr-info.png", full_page=True)
+
+
+def test_an_onboarding_form_in_arabic_at_phone_size(people, new_page):
+    from tests.scenarios.driver import Journey, enter
+    from tests.worker.test_worker_onboarding import _open
+    j = Journey(people)
+    case = j.start("worker_arrival", subject="Ravi Kumar", data={"worker_name": "Ravi Kumar", "hire_id": "",
+                                                                 "employment_start": None, "visa_required": True,
+                                                                 "visa_valid_until": "2026-08-31"})
+    enter(j, case)
+    _link, token = worker_links.issue(case, people["anna"], {"language": "ar"})
+    db.session.commit()
+    page = new_page(locale="ar")
+    page.set_viewport_size(PHONE)
+    page.goto(f"/w/{token}?lang=ar")
+    page.get_by_role("button", name="افتح صفحتي").click()
+    page.wait_for_url("**/w/")
+    assert page.locator(".translation-note").count() == 0       # every step, milestone and document in Arabic
+    assert "افتح حساباً مصرفياً" in page.locator("main").inner_text()
+    assert_accessible(page)
+    page.screenshot(path="/tmp/workers-ar-onboarding-home.png", full_page=True)
+    page.goto(f"/w/tasks/{_open(case, 'task_language_course').id}")
+    page.get_by_label("تم").check()
+    page.get_by_label("الدورة").select_option("integration")
+    assert_accessible(page)
+    page.screenshot(path="/tmp/workers-ar-language-course.png", full_page=True)
+    page.get_by_role("button", name="إرسال").click()
+    page.wait_for_url("**/w/")
+    j.reload()
+    assert _open(case, "task_language_course") is None
