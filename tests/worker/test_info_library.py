@@ -48,6 +48,7 @@ def test_anonymous_is_sent_to_the_login(owners, client_for):
 
 def test_a_process_owner_adds_changes_and_deletes_items(owners, client_for):
     client = client_for("paul")
+    assert 'href="/library/"' in client.get("/", follow_redirects=True).get_data(as_text=True)    # the way in
     assert client.get("/library/").status_code == 200
     bad = client.post("/library/new", {"topic": "Anmeldung!", "language": "fa", "title": "", "url": "ftp://x",
                                        "reviewed_on": "2099-01-01"})
