@@ -43,7 +43,7 @@ def for_topics(topics: list[str], language: str) -> StepInfo:
     if not topics:
         return StepInfo([], False)
     rows = db.session.scalars(select(InfoItem).where(InfoItem.topic.in_(topics),
-                                                     InfoItem.language.in_({language, "en"}))
+                                                     InfoItem.language.in_(sorted({language, "en"})))
                               .order_by(InfoItem.title, InfoItem.id)).all()
     items, fallback = [], False
     for topic in dict.fromkeys(topics):

@@ -8,7 +8,7 @@ from engine.models import CaseEvent
 from tests.engine.test_conversations import smtp  # noqa: F401  (the fixture)
 
 
-def test_the_worker_is_told_of_an_answer_in_their_language_without_case_data(workers, smtp):
+def test_the_worker_is_told_of_an_answer_in_their_language_without_case_data(workers, smtp, client_for):
     ravi = workers["ravi"]
     link, token = worker_links.issue(ravi, workers["anna"], {"language": "ar", "email": "ravi@example.org",
                                                              "second_factor": "mail_code"})
@@ -24,6 +24,8 @@ def test_the_worker_is_told_of_an_answer_in_their_language_without_case_data(wor
     db.session.expire_all()
     assert db.session.scalar(select(CaseEvent.details).where(CaseEvent.kind == "worker_told_of_message")) == {
         "link": link.id, "message": conversations.thread(ravi, "worker")[-1].id}
+    timeline = client_for("anna").get(f"/cases/{ravi.reference}").get_data(as_text=True)
+    assert "Fachkraft per E-Mail auf die Antwort hingewiesen" in timeline
 
 
 def test_no_mail_without_a_live_link_with_an_address(workers, smtp):
