@@ -127,6 +127,12 @@ def may_manage_processes(user) -> bool:
     return user.in_group("process_owner")
 
 
+def may_keep_info_library(user) -> bool:
+    """The information library (pages of offices per topic and language, shown to workers next to their
+    steps) belongs with the processes: process owners keep it, every center's; other roles get a 403."""
+    return may_manage_processes(user)
+
+
 def scope(user) -> str:
     """Whose objects the user's role reaches: "center" (staff of a center: their center's), "employer"
     (people of a firm: their firm's), or "" (nothing, e.g. a process owner without another role; a worker,

@@ -3,8 +3,8 @@
 A message from a party tells the center (the case's responsible advisor, or, without one, the
 center's advisors); a message from the center tells the party (`TELL_PARTY`: for the employer, the
 firm's active users in the employer group). People with accounts are told as deadline notices are:
-a notification in the app and a mail in their language (`notifications._tell`). A party without
-accounts (the worker) is told by a function of its own added to `TELL_PARTY`.
+a notification in the app and a mail in their language (`notifications._tell`). The worker, without an
+account, gets a mail that says only "you have a new message" (`engine.worker_links.tell_worker`).
 
 Callers check that the writer may see the case (`engine.access.visible_case*`) and speak for the
 party (`engine.access.conversation_parties`).
@@ -15,7 +15,7 @@ from typing import Callable
 
 from sqlalchemy import select
 
-from engine import access, clock, mail, notifications
+from engine import access, clock, mail, notifications, worker_links
 from engine.db import db
 from engine.errors import InvalidData
 from engine.models import Case, CaseEvent, CaseMessage, Group, Membership, User
@@ -68,9 +68,10 @@ def tell_firm(case: Case, message: CaseMessage) -> bool:
     return any([_tell(user, case, message, to_center=False) for user in people])
 
 
-# party -> how that party hears of the center's message (True: mail was queued). A party without accounts
-# (the worker: a mail to an address of the case, with a link of its own) adds its function here.
-TELL_PARTY: dict[str, Callable[[Case, CaseMessage], bool]] = {"employer": tell_firm}
+# party -> how that party hears of the center's message (True: mail was queued). The worker, without an
+# account, gets a mail at the address of the case's live personal link (engine.worker_links.tell_worker).
+TELL_PARTY: dict[str, Callable[[Case, CaseMessage], bool]] = {"employer": tell_firm,
+                                                              "worker": worker_links.tell_worker}
 
 
 def post(case: Case, party: str, body: str, author: User | None = None, author_name: str = "") -> CaseMessage:

@@ -4,7 +4,7 @@ The cases tell a story: they stand at different steps, one task is overdue, one 
 employer's task is open, and one case belongs to the Düren center (README, "Demo logins").
 """
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
@@ -13,7 +13,7 @@ from engine.db import db, drop_everything
 from engine.errors import LotseError
 from engine.deploy import latest_definition
 from engine.forms import validate_submission
-from engine.models import Case, HumanTask, User
+from engine.models import Case, HumanTask, InfoItem, User
 
 PASSWORD = "lotse-demo"
 
@@ -28,6 +28,28 @@ PEOPLE = [
     ("jansen", "Petra Jansen", "jansen", ["employer"]),
     ("schmitz", "Jo Schmitz", "schmitz", ["employer"]),
 ]
+
+
+# The information library's first items (engine/info_library.py): official German sites, linked from the steps
+# whose diagram element names the topic (`info:<topic>`). topic, language, title, url, text.
+INFO_ITEMS = [
+    ("registration", "de", "Stadt Aachen: Wohnsitz anmelden", "https://www.aachen.de",
+     "Termin beim Bürgerservice buchen. Mitbringen: Pass oder Ausweis und die Wohnungsgeberbestätigung."),
+    ("registration", "en", "City of Aachen: registering your address", "https://www.aachen.de",
+     "Book an appointment at the citizens' office (Bürgerservice). Bring your passport and the landlord's "
+     "confirmation (Wohnungsgeberbestätigung)."),
+    ("registration", "en", "Make it in Germany: the federal government's portal for skilled workers",
+     "https://www.make-it-in-germany.com/en/", ""),
+    ("recognition", "de", "Anerkennung in Deutschland: das Portal der Bundesregierung",
+     "https://www.anerkennung-in-deutschland.de", "Der Anerkennungs-Finder nennt die zuständige Stelle für Ihren Beruf."),
+    ("recognition", "en", "Recognition in Germany: the federal government's portal",
+     "https://www.anerkennung-in-deutschland.de", "The Recognition Finder names the body responsible for your occupation."),
+    ("recognition", "ar", "الاعتراف في ألمانيا: البوابة الرسمية للحكومة الاتحادية",
+     "https://www.anerkennung-in-deutschland.de", "يحدد «Anerkennungs-Finder» الجهة المختصة بمهنتك."),
+    ("language_course", "de", "BAMF: Integrationskurse und Berufssprachkurse", "https://www.bamf.de", ""),
+    ("language_course", "en", "BAMF: integration courses and job-related German courses", "https://www.bamf.de", ""),
+]
+INFO_REVIEWED_ON = date(2026, 12, 1)
 
 
 class NotADemoDatabase(LotseError):
@@ -75,6 +97,10 @@ def load() -> list[str]:
                                               password=PASSWORD, email=f"{username}@example.org")
     for key in ("jansen", "schmitz"):          # each firm's own contact is its Kümmerer:in
         orgs[key].kuemmerer_id = orgs[key].kuemmerer_id or created[key].id
+    if db.session.scalar(select(func.count()).select_from(InfoItem)) == 0:
+        db.session.add_all(InfoItem(topic=topic, language=language, title=title, url=url, text=text,
+                                    reviewed_on=INFO_REVIEWED_ON, updated_by_id=created["prozess"].id)
+                           for topic, language, title, url, text in INFO_ITEMS)
     db.session.commit()
 
     lines = [f"demo login: {u:<9} password: {PASSWORD}  ({n}, {', '.join(g)})" for u, n, _o, g in PEOPLE]

@@ -160,6 +160,31 @@ def _mail(link: WorkerLink, kind: str, **context) -> None:
     mail.queue(link.email, parts["subject"], parts["body"], link.language)
 
 
+def live_link(case: Case) -> WorkerLink | None:
+    """The case's link that works now (issuing a link revokes the older ones), or None."""
+    link = db.session.scalar(select(WorkerLink).where(WorkerLink.case_id == case.id, WorkerLink.revoked_at.is_(None))
+                             .order_by(WorkerLink.id.desc()).limit(1))
+    return link if access.link_status(link, clock.now()) == "live" else None
+
+
+def tell_worker(case: Case, message) -> bool:
+    """`engine.conversations.TELL_PARTY["worker"]`: mail the address of the case's live link, in its
+    language, that there is a new message; True if a mail was queued (no live link or no address: False).
+
+    The mail says only that: no name, no case data, no text of the message (the address may be read by
+    others), and never a link. The token exists only when the link is issued (the table keeps its hash),
+    and a fresh one would end the worker's old link and bypass the second factor the advisor chose for
+    it; the worker opens the link they already have."""
+    link = live_link(case)
+    if link is None or not link.email:
+        return False
+    parts = mail.render("worker_message", link.language,
+                        center=case.center.name if case.center else "")
+    mail.queue(link.email, parts["subject"], parts["body"], link.language)
+    _log(case.id, "worker_told_of_message", link=link.id, message=message.id)
+    return True
+
+
 def managed_case(user, reference) -> Case:
     """A case of the user's center whose worker links they manage; NotFound (404) or Forbidden (403)."""
     case = access.visible_case_by_reference(user, reference)

@@ -2,6 +2,7 @@
 page and one of their tasks. Read-only, except `upload` and `write` (the worker's own documents and
 messages, through `engine.documents` and `engine.conversations`).
 
+Next to each step, the information library's pages on its topics (`engine.info_library`).
 Where the journey stands comes from `engine.milestones` (milestones and open steps, labels per language
 from the diagram), the documents checklist from `engine.documents`, the conversation with the center
 from `engine.conversations`, each for the party "worker". Texts of the process in the worker's language
@@ -16,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from engine import access, conversations, documents, milestones, snapshot
+from engine import access, conversations, documents, info_library, milestones, snapshot
 from engine.db import db
 from engine.errors import InvalidData, NotFound
 from engine.models import Case, HumanTask
@@ -31,6 +32,7 @@ class WorkerStep:
     step: milestones.Step
     props: dict
     workable: bool                  # a task the worker completes here (candidate group `worker`)
+    info: info_library.StepInfo | None = None   # the library's pages on the step's topics (`info:<topic>`)
 
     @property
     def title(self) -> str:
@@ -89,6 +91,7 @@ def worker_page(actor: access.WorkerActor, language: str) -> WorkerPage:
                                                                  HumanTask.state == "open")))
     for item in steps:
         item.workable = item.step.task_id in workable
+        item.info = info_library.for_topics(info_library.topics_of(item.props), language)
     steps.sort(key=lambda s: (s.due_at is None, s.due_at or datetime.max))
     done = db.session.scalars(select(HumanTask).where(access.worker_task_filter(link), HumanTask.state == "completed")
                               .order_by(HumanTask.completed_at.desc()).limit(20)).all()

@@ -84,6 +84,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from web.employer import bp as employer_bp
     from web.worker import bp as worker_bp
     from web.supervisor import bp as supervisor_bp
+    from web.library import bp as library_bp
 
     wiring.init_app(app)                # the engine's listeners and after-commit hand-offs
     errors.init_app(app)
@@ -98,6 +99,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(employer_bp)
     app.register_blueprint(worker_bp)
     app.register_blueprint(supervisor_bp)
+    app.register_blueprint(library_bp)
     from web import api
     api.init_app(app)                   # /api/v1: the JSON API and its OpenAPI document
 

@@ -124,11 +124,12 @@ def day_and_month(value: datetime | None, language: str) -> str:
     return format_skeleton("MMMd", value.astimezone(clock.BERLIN), locale=language)
 
 
-def long_day(value: datetime | None, language: str) -> str:
+def long_day(value: datetime | date | None, language: str) -> str:
     """A day with the month's name in any of the worker languages: '12. März 2027', '12 March 2027', Arabic …"""
     if value is None:
         return ""
-    return format_skeleton("yMMMMd", value.astimezone(clock.BERLIN).date(), locale=language)
+    day = value.astimezone(clock.BERLIN).date() if isinstance(value, datetime) else value
+    return format_skeleton("yMMMMd", day, locale=language)
 
 
 def camunda_time(moment: datetime) -> str:

@@ -21,6 +21,7 @@ from engine.models.conversation import CaseMessage
 from engine.models.api_token import ApiToken
 from engine.models.decision import DecisionVersion
 from engine.models.draft import ProcessDraft
+from engine.models.info_item import InfoItem
 
 from engine.models.statuses import CaseStatus, MailStatus, MessageStatus, NoticeKind, OrganisationKind, TaskStatus
 
@@ -28,5 +29,5 @@ __all__ = ["Organisation", "User", "Group", "Membership", "UserSession", "LoginA
            "ProcessDefinition", "Case", "CaseComment", "CaseMilestone", "HumanTask", "HumanTaskGroup", "GroupTaskCount",
            "WaitingTimer", "MessageSubscription", "OutboxMessage", "ExternalTask", "TimerStart", "CaseEvent", "Incident",
            "Notification", "NotificationSetting", "MailMessage", "AuditEntry", "UserToken", "WorkerLink",
-           "CaseDocument", "CaseMessage", "ApiToken", "DecisionVersion", "ProcessDraft",
+           "CaseDocument", "CaseMessage", "ApiToken", "DecisionVersion", "ProcessDraft", "InfoItem",
            "CaseStatus", "TaskStatus", "MailStatus", "MessageStatus", "OrganisationKind", "NoticeKind"]

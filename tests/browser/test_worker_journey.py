@@ -93,3 +93,117 @@ def test_worker_pages_are_accessible_in_every_language(workers, new_page):  # no
         assert page.locator("html").get_attribute("lang") == language
         assert_accessible(page)
         page.screenshot(path=f"/tmp/workers-{language}-home.png", full_page=True)
+
+
+def test_the_worker_and_the_advisor_write_to_each_other(workers, new_page, tmp_path):  # noqa: F811
+    page = new_page(locale="ar")
+    page.set_viewport_size(PHONE)
+    page.goto(f"/w/{workers['ravi_token']}?lang=ar")
+    page.get_by_role("button", name="افتح صفحتي").click()
+    page.wait_for_url("**/w/")
+    page.set_input_files("#upload-file", str(_png(tmp_path / "reisepass.png")))
+    page.locator("#upload-file").locator("xpath=ancestor::form").locator("button[type=submit]").click()
+    page.wait_for_url("**/w/#documents")
+    page.fill("#message-body", "وصلت إلى آخن. Wann ist mein Termin?")
+    page.locator("#message-body").locator("xpath=ancestor::form").locator("button[type=submit]").click()
+    page.wait_for_url("**/w/**")
+    assert "Wann ist mein Termin?" in page.locator("#messages").inner_text()
+
+    advisor = new_page("anna")
+    advisor.set_viewport_size(PHONE)
+    advisor.goto(f"/cases/{workers['ravi'].reference}")
+    assert "reisepass.png" in advisor.locator("#documents").inner_text()
+    thread = advisor.locator("#messages-worker")
+    assert "Wann ist mein Termin?" in thread.inner_text() and "Ravi Kumar" in thread.inner_text()
+    assert_accessible(advisor)
+    advisor.screenshot(path="/tmp/workers-advisor-thread.png", full_page=True)
+    advisor.fill("#message-worker", "Am 12. März um 10 Uhr im Bürgeramt.")
+    advisor.locator("#messages-worker button[type=submit]").click()
+    advisor.wait_for_load_state()
+    assert "Am 12. März um 10 Uhr" in advisor.locator("#messages-worker").inner_text()
+
+    page.goto("/w/")
+    answer = page.locator("#messages .message--center").last.inner_text()
+    assert "Am 12. März um 10 Uhr im Bürgeramt." in answer and "Anna Berger" in answer
+    assert_accessible(page)
+    page.screenshot(path="/tmp/workers-ar-messages.png", full_page=True)
+
+
+def test_a_process_owner_adds_information_the_worker_sees_next_to_the_step(workers, new_page):  # noqa: F811
+    from engine import users
+    users.ensure_user("paul", "Paul Prozess", organisation=workers["center"], groups=["process_owner"],
+                      password="pw-paul")
+    db.session.commit()
+    owner = new_page()
+    owner.set_viewport_size(PHONE)
+    owner.goto("/login")
+    owner.get_by_label("Benutzername").fill("paul")
+    owner.get_by_label("Passwort").fill("pw-paul")
+    owner.press("input[name=password]", "Enter")
+    owner.wait_for_load_state()
+    owner.goto("/library/")
+    owner.get_by_role("link", name="Neuer Eintrag").click()
+    owner.get_by_role("button", name="Speichern").click()                  # nothing filled: each field says what
+    assert owner.locator("[aria-invalid=true]").count() >= 3
+    assert_accessible(owner)
+    owner.screenshot(path="/tmp/workers-library-errors.png", full_page=True)
+    for language, title in (("ar", "مدينة آخن: تسجيل العنوان"), ("en", "City of Aachen: registering your address")):
+        owner.goto("/library/new")
+        owner.get_by_label("Thema", exact=True).fill("registration")
+        owner.get_by_label("Sprache", exact=True).select_option(language)
+        owner.get_by_label("Titel", exact=True).fill(title)
+        owner.get_by_label("Adresse (https://…)").fill("https://www.aachen.de")
+        owner.get_by_label("Zuletzt geprüft am").fill("2026-11-20")
+        owner.get_by_role("button", name="Speichern").click()
+        owner.wait_for_url("**/library/")
+    assert "مدينة آخن" in owner.locator("main").inner_text()
+    assert_accessible(owner)
+    owner.screenshot(path="/tmp/workers-library.png", full_page=True)
+
+    page = new_page(locale="ar")
+    page.set_viewport_size(PHONE)
+    page.goto(f"/w/{workers['ravi_token']}?lang=ar")
+    page.get_by_role("button", name="افتح صفحتي").click()
+    page.wait_for_url("**/w/")
+    info = page.locator(".next-step .step-info")
+    assert "مدينة آخن: تسجيل العنوان" in info.inner_text() and "آخر تحقق في" in info.inner_text()
+    assert info.get_by_role("link").get_attribute("href") == "https://www.aachen.de"
+    assert_accessible(page)
+    page.screenshot(path="/tmp/workers-ar-info.png", full_page=True)
+    page.select_option("#worker-language", "tr")
+    page.locator(".worker-language button").click()
+    page.wait_for_url("**/w/")
+    info = page.locator(".next-step .step-info")
+    assert "City of Aachen" in info.inner_text() and "İngilizce" in info.inner_text()
+    assert_accessible(page)
+    page.screenshot(path="/tmp/workers-tr-info.png", full_page=True)
+
+
+def test_an_onboarding_form_in_arabic_at_phone_size(people, new_page):
+    from tests.scenarios.driver import Journey, enter
+    from tests.worker.test_worker_onboarding import _open
+    j = Journey(people)
+    case = j.start("worker_arrival", subject="Ravi Kumar", data={"worker_name": "Ravi Kumar", "hire_id": "",
+                                                                 "employment_start": None, "visa_required": True,
+                                                                 "visa_valid_until": "2026-08-31"})
+    enter(j, case)
+    _link, token = worker_links.issue(case, people["anna"], {"language": "ar"})
+    db.session.commit()
+    page = new_page(locale="ar")
+    page.set_viewport_size(PHONE)
+    page.goto(f"/w/{token}?lang=ar")
+    page.get_by_role("button", name="افتح صفحتي").click()
+    page.wait_for_url("**/w/")
+    assert page.locator(".translation-note").count() == 0       # every step, milestone and document in Arabic
+    assert "افتح حساباً مصرفياً" in page.locator("main").inner_text()
+    assert_accessible(page)
+    page.screenshot(path="/tmp/workers-ar-onboarding-home.png", full_page=True)
+    page.goto(f"/w/tasks/{_open(case, 'task_language_course').id}")
+    page.get_by_label("تم").check()
+    page.get_by_label("الدورة").select_option("integration")
+    assert_accessible(page)
+    page.screenshot(path="/tmp/workers-ar-language-course.png", full_page=True)
+    page.get_by_role("button", name="إرسال").click()
+    page.wait_for_url("**/w/")
+    j.reload()
+    assert _open(case, "task_language_course") is None

@@ -4,7 +4,7 @@ value here fails until it gets one. HSTS and Secure cookies are on outside devel
 import pytest
 from sqlalchemy import select
 
-from engine import documents, users, worker_links
+from engine import documents, info_library, users, worker_links
 from engine.db import db
 from engine.models import HumanTask, MailMessage, Notification, ProcessDraft
 from tests.conftest import make_app
@@ -36,12 +36,15 @@ def samples(ws, ctx, tmp_path):
                                 actor=ws["jansen"])
     link, _token = worker_links.issue(ravi, ws["anna"], {"language": "de"})
     db.session.commit()
+    info = info_library.save(ada, None, {"topic": "registration", "language": "de", "title": "Anmeldung",
+                                         "url": "https://www.aachen.de", "reviewed_on": "2026-01-05"})
     yield {"reference": ravi.reference, "task_id": task.id, "key": "ws_permit", "notification_id": note.id,
            "mail_id": mail.id, "filename": "css/lotse.css", "document_id": document.id, "link_id": link.id,
            "firm_id": ws["firm"].id, "user_id": ws["ben"].id, "token": "no-such-link", "version": 1,
            "process": "ws_permit", "fmt": "csv", "chart": "open",
            "token_id": 1, "incident_id": 1,
-           "kind": "bpmn", "name": "ws_permit.bpmn", "draft_id": draft.id}
+           "kind": "bpmn", "name": "ws_permit.bpmn", "draft_id": draft.id,
+           "item_id": info.id}
     ctx.config["DOCUMENTS_DIR"] = None
 
 

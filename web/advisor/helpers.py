@@ -48,6 +48,7 @@ EVENT_LABELS = {
     "worker_link_revoked": _l("Persönlicher Link gesperrt"),
     "worker_link_opened": _l("Persönlicher Link geöffnet"),
     "worker_code_sent": _l("Code für den persönlichen Link verschickt"),
+    "worker_told_of_message": _l("Fachkraft per E-Mail auf die Antwort hingewiesen"),
     "case_migrated": _l("Auf eine andere Prozessversion umgestellt"),
     "responsible_changed": _l("Verantwortung übergeben"),
 }

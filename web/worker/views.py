@@ -83,9 +83,8 @@ def new_code(token):
 @worker_required
 def home():
     page = worker_page.worker_page(g.worker, locale())
-    for milestone in page.milestones:
-        if not milestone.translated:
-            note_missing()
+    if any(not m.translated for m in page.milestones) or any(s.info and s.info.in_english for s in page.steps):
+        note_missing()
     return render_template("worker/home.html", page=page)
 
 
