@@ -184,6 +184,11 @@ def _bpmn_element(seen, node, local):
                               f"(camunda:{attr}=\"{_camunda(node, attr)}\"); use an external task "
                               f"(camunda:type=\"external\") or a script task")
             return
+    for attr in ("calledElementTenantId", "caseTenantId", "decisionRefTenantId"):
+        if _camunda(node, attr):      # Camunda picks another tenant's version; Lotse's centers share one version
+            seen.refuse(node, f"{local} {node.get('id')}: camunda:{attr} is not supported: Lotse has no tenants, "
+                              "every Welcome Center runs the same deployed version; remove the attribute")
+            return
     if local in ("serviceTask", "sendTask") or (local == "businessRuleTask" and _camunda(node, "type")):
         _service_task(seen, node, local)
     elif local == "businessRuleTask" and not _camunda(node, "decisionRef"):

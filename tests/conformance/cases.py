@@ -141,4 +141,14 @@ CASES = [
                 ("complete", "FormA2", {"A2": "2"}), ("complete", "FormA3", {"A3": "3"}),
                 ("complete", "FormD", {"D": "4"})],
          status="completed", data={"A1": "1", "A3": "3", "D": "4"}),
+    Case("call activity with a tenant resolved by a Java bean (multi-tenancy example)",
+         [f"{CAMUNDA}/mainProcess.bpmn", f"{CAMUNDA}/subProcess.bpmn"],
+         refused=["[CallActivity_0ahffuc]", "camunda:calledElementTenantId"]),
+    Case("Spring Boot starter sample (bpmn2: prefix, async delegate expression)", [f"{CAMUNDA}/sample.bpmn"],
+         refused=["[ServiceTask_1]", 'camunda:delegateExpression="${sayHelloDelegate}"']),
+    Case("failed-job retry profiles (four Java classes, camunda:properties)", [f"{CAMUNDA}/retry-example.bpmn"],
+         refused=["[service-fetch-data]", "[service-add-address]", "org.camunda.bpm.example.delegate."
+                                                                      "ServiceTaskOneDelegate"]),
+    Case("the called sub-process on its own (a plain user task)", [f"{CAMUNDA}/subProcess.bpmn"],
+         steps=[("start", "subProcess", {}), ("complete", "task in default subprocess", {})], status="completed"),
 ]
