@@ -195,8 +195,9 @@ def _bpmn_element(seen, node, local):
         seen.refuse(node, f"businessRuleTask {node.get('id')} names no decision: give it camunda:decisionRef (the "
                           "id of a decision in a deployed .dmn file)")
     elif local == "scriptTask":
+        before = len(seen.problems)
         _script_format(seen, node, node.get("scriptFormat"), f"scriptTask {node.get('id')}")
-        if _camunda(node, "resultVariable"):
+        if _camunda(node, "resultVariable") and len(seen.problems) == before:   # only a Python script has the fix
             seen.refuse(node, f"scriptTask {node.get('id')}: camunda:resultVariable is not supported on a Python "
                               f"script; assign the variable in the script ({_camunda(node, 'resultVariable')} = …)")
         if _camunda(node, "resource"):
