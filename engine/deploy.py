@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
 from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS
 from sqlalchemy import func, select
 
@@ -511,7 +512,27 @@ def deploy(files: list[tuple[str, bytes]], user=None) -> DeployResult:
         own = [spec, *(s for s in subprocess_specs.values() if s.name not in process_files)]   # a called one has its own
         result.warnings += _identity_warnings(process_files[pid], own)
         result.warnings += form_warnings(process_files[pid], own)
+        result.warnings += call_warnings(process_files[pid], own)
     return result
+
+
+def call_warnings(name, processes) -> list[Problem]:
+    """Call activities that name no camunda:in or camunda:out. Lotse passes the case's variables in and the
+    changed ones back, where Camunda 7 passes none; versions already deployed and running rely on Lotse's
+    reading, so it stays, and the deploy says so (`variables="all"` states it and silences this)."""
+    warnings = []
+    for process in processes:
+        for task_spec in process.task_specs.values():
+            if not isinstance(task_spec, CallActivity) or task_spec.spec == task_spec.bpmn_id:   # embedded
+                continue
+            ext = getattr(task_spec, "extensions", None) or {}
+            missing = [f"camunda:{kind}" for kind in ("in", "out") if not ext.get(f"call{kind.title()}")]
+            if missing:
+                warnings.append(Problem(name, f"the call activity names no {' and no '.join(missing)}: Lotse passes "
+                                              "all variables (Camunda 7 passes none); write camunda:in/camunda:out "
+                                              "variables=\"all\" to say so, or name the variables to pass",
+                                        element_id=task_spec.bpmn_id))
+    return warnings
 
 
 def _identity_warnings(name, processes) -> list[Problem]:
