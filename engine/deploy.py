@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
 from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS
 from sqlalchemy import func, select
@@ -359,6 +360,12 @@ def validate(files: list[tuple[str, bytes]]):
                 timer_starts.first_fire(task_spec, clock.now())
             except timer_starts.TimerStartError as exc:
                 problems.append(Problem(name, f"timer start event: {exc}", element_id=task_spec.bpmn_id))
+        starts = [t for t in spec.task_specs.values() if isinstance(t, StartEvent)]
+        if starts and all(isinstance(t.event_definition, SignalEventDefinition) for t in starts):
+            problems.append(Problem(name, "the process starts only on a signal, and nothing outside a case sends "
+                                          "signals in Lotse: no case of it could ever start; use a message start "
+                                          "event (`lotse correlate`) or a plain start event",
+                                    element_id=starts[0].bpmn_id))
         # The process and its embedded subprocesses, at every depth; a called process is checked as its own.
         for process in [spec, *subprocess_specs.values()]:
             if process is None or process.name in checked or (process is not spec and process.name in process_files):
