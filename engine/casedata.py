@@ -185,13 +185,34 @@ def run_listeners(task, event: str) -> None:
 
 
 OPENED = "lotse_opened"           # a person's task's internal data: its create listeners ran
+OPENED_INPUTS = "lotse_inputs"    # … and its camunda:inputParameters as they were when it opened
+
+
+def _inputs(task, data=None) -> dict:
+    """The task's camunda:inputParameters: as evaluated when it opened (Camunda's activity start), else now
+    over `data` (default: what the task sees)."""
+    kept = task.internal_data.get(OPENED_INPUTS)
+    if kept is not None:
+        return _copied(kept)
+    data, inputs = _copied(data) if data is not None else visible(task), {}
+    for name, value in _extensions(task).get("inputs") or []:     # a later input may read an earlier one
+        data[name] = inputs[name] = mapped_value(value, data)
+    return inputs
+
+
+def seen_by(task) -> dict:
+    """What an open task's form or worker sees: the case data with the task's input mappings."""
+    return {**visible(task), **_inputs(task)}
 
 
 def task_opened(task) -> None:
-    """A person's task has opened: its create task listeners and start execution listeners run, once."""
+    """A person's task has opened: its input mappings are evaluated, its create task listeners and start
+    execution listeners run, once."""
     if task.internal_data.get(OPENED):
         return
     task.internal_data[OPENED] = True
+    if _extensions(task).get("inputs"):
+        task.internal_data[OPENED_INPUTS] = _copied(_inputs(task))
     if not _extensions(task).get("listeners"):
         return
     before = visible(task)
@@ -245,8 +266,7 @@ def will_run(task) -> dict:
             task.data.pop(key, None)
     for obj in getattr(task.task_spec, "data_input_associations", None) or []:
         obj.get(task)                           # data objects as they are now
-    for name, value in _extensions(task).get("inputs") or []:     # camunda:inputParameter: local to the task
-        task.data[name] = mapped_value(value, task.data)
+    task.data.update(_inputs(task, task.data))  # camunda:inputParameter: local to the task
     if not task.task_spec.manual:               # a person's task ran its start listeners when it opened
         run_listeners(task, "start")
     return before

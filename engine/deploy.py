@@ -23,6 +23,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
 from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS
 from sqlalchemy import func, select
 
@@ -386,6 +388,12 @@ def validate(files: list[tuple[str, bytes]]):
                 timer_starts.first_fire(task_spec, clock.now())
             except timer_starts.TimerStartError as exc:
                 problems.append(Problem(name, f"timer start event: {exc}", element_id=task_spec.bpmn_id))
+        starts = [t for t in spec.task_specs.values() if isinstance(t, StartEvent)]
+        if starts and all(isinstance(t.event_definition, SignalEventDefinition) for t in starts):
+            problems.append(Problem(name, "the process starts only on a signal, and nothing outside a case sends "
+                                          "signals in Lotse: no case of it could ever start; use a message start "
+                                          "event (`lotse correlate`) or a plain start event",
+                                    element_id=starts[0].bpmn_id))
         # The process and its embedded subprocesses, at every depth; a called process is checked as its own.
         for process in [spec, *subprocess_specs.values()]:
             if process is None or process.name in checked or (process is not spec and process.name in process_files):
@@ -609,8 +617,28 @@ def deploy(files: list[tuple[str, bytes]], user=None, note: str | None = None) -
         own = [spec, *(s for s in subprocess_specs.values() if s.name not in process_files)]   # a called one has its own
         result.warnings += _identity_warnings(process_files[pid], own)
         result.warnings += form_warnings(process_files[pid], own)
+        result.warnings += call_warnings(process_files[pid], own)
     audit.record_deployment(user, result)
     return result
+
+
+def call_warnings(name, processes) -> list[Problem]:
+    """Call activities that name no camunda:in or camunda:out. Lotse passes the case's variables in and the
+    changed ones back, where Camunda 7 passes none; versions already deployed and running rely on Lotse's
+    reading, so it stays, and the deploy says so (`variables="all"` states it and silences this)."""
+    warnings = []
+    for process in processes:
+        for task_spec in process.task_specs.values():
+            if not isinstance(task_spec, CallActivity) or task_spec.spec == task_spec.bpmn_id:   # embedded
+                continue
+            ext = getattr(task_spec, "extensions", None) or {}
+            missing = [f"camunda:{kind}" for kind in ("in", "out") if not ext.get(f"call{kind.title()}")]
+            if missing:
+                warnings.append(Problem(name, f"the call activity names no {' and no '.join(missing)}: Lotse passes "
+                                              "all variables (Camunda 7 passes none); write camunda:in/camunda:out "
+                                              "variables=\"all\" to say so, or name the variables to pass",
+                                        element_id=task_spec.bpmn_id))
+    return warnings
 
 
 def _version_decisions(files, checksums, stored, deployment) -> list[DecisionVersion]:

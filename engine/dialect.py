@@ -184,14 +184,20 @@ def _bpmn_element(seen, node, local):
                               f"(camunda:{attr}=\"{_camunda(node, attr)}\"); use an external task "
                               f"(camunda:type=\"external\") or a script task")
             return
+    for attr in ("calledElementTenantId", "caseTenantId", "decisionRefTenantId"):
+        if _camunda(node, attr):      # Camunda picks another tenant's version; Lotse's centers share one version
+            seen.refuse(node, f"{local} {node.get('id')}: camunda:{attr} is not supported: Lotse has no tenants, "
+                              "every Welcome Center runs the same deployed version; remove the attribute")
+            return
     if local in ("serviceTask", "sendTask") or (local == "businessRuleTask" and _camunda(node, "type")):
         _service_task(seen, node, local)
     elif local == "businessRuleTask" and not _camunda(node, "decisionRef"):
         seen.refuse(node, f"businessRuleTask {node.get('id')} names no decision: give it camunda:decisionRef (the "
                           "id of a decision in a deployed .dmn file)")
     elif local == "scriptTask":
+        before = len(seen.problems)
         _script_format(seen, node, node.get("scriptFormat"), f"scriptTask {node.get('id')}")
-        if _camunda(node, "resultVariable"):
+        if _camunda(node, "resultVariable") and len(seen.problems) == before:   # only a Python script has the fix
             seen.refuse(node, f"scriptTask {node.get('id')}: camunda:resultVariable is not supported on a Python "
                               f"script; assign the variable in the script ({_camunda(node, 'resultVariable')} = …)")
         if _camunda(node, "resource"):

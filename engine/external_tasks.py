@@ -113,7 +113,7 @@ def fetch_and_lock(worker_id: str, topics: list[Topic], max_tasks: int = 10, whe
 
 def _variables(case, task_id, names) -> dict:
     task = state.find_task(state.load(case), task_id)
-    data = casedata.visible(task) if task is not None else {}
+    data = casedata.seen_by(task) if task is not None else {}
     return data if names is None else {name: data[name] for name in names if name in data}
 
 

@@ -30,7 +30,7 @@ def task_data(case, task_id) -> dict:
         task = state.find_task(state.load(case), task_id)
     except Exception:                      # a case that cannot be loaded still shows its task page
         return {}
-    return casedata.visible(task) if task is not None else {}
+    return casedata.seen_by(task) if task is not None else {}
 
 
 def _sequence_flows(xml: str) -> list[tuple[str, str, str]]:

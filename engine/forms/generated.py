@@ -7,7 +7,7 @@ A Camunda 7 user task or start event may list its fields in the diagram instead 
       </camunda:validation></camunda:formField>
 
 `form_data_schema` turns that into the form-js JSON Lotse renders and validates like any deployed
-form (string → textfield, long → number with whole numbers, boolean → checkbox, date → date field,
+form (string → textfield, textarea → text area, long → number with whole numbers, boolean → checkbox, date → date field,
 enum → select with its camunda:value options; constraints required, readonly, minlength, maxlength,
 min, max). What has no form-js counterpart raises `GeneratedFormError` naming the field.
 """
@@ -42,6 +42,8 @@ def form_data_schema(form_id: str, form_data) -> dict:
         validate = {}
         if kind == "string":
             component["type"] = "textfield"
+        elif kind == "textarea":        # not Camunda's own, but the custom type Camunda-dialect users write most
+            component["type"] = "textarea"
         elif kind in ("long", "integer", "short", "double"):
             component["type"] = "number"
             if kind != "double":
@@ -58,8 +60,8 @@ def form_data_schema(form_id: str, form_data) -> dict:
                 raise GeneratedFormError(f"form field {key!r}: an enum field needs camunda:value entries")
             component.update(type="select", values=options)
         else:
-            raise GeneratedFormError(f"form field {key!r}: the type {kind!r} is not supported (string, long, "
-                                     "boolean, date, enum)")
+            raise GeneratedFormError(f"form field {key!r}: the type {kind!r} is not supported (string, textarea, "
+                                     "long, boolean, date, enum)")
         if default not in (None, ""):
             if component["type"] == "number":
                 default = _number(default, key, "defaultValue")
@@ -72,7 +74,7 @@ def form_data_schema(form_id: str, form_data) -> dict:
                 validate["required"] = True
             elif name == "readonly":
                 component["readonly"] = True
-            elif name in ("minlength", "maxlength") and component["type"] == "textfield":
+            elif name in ("minlength", "maxlength") and component["type"] in ("textfield", "textarea"):
                 validate["minLength" if name == "minlength" else "maxLength"] = int(_number(config, key, name))
             elif name in ("min", "max") and component["type"] == "number":
                 validate[name] = _number(config, key, name)

@@ -71,6 +71,10 @@ def run(case, workdir: Path) -> tuple[str, str]:
         problems = [line for line in lines if line.startswith("incident")]
         data = json.loads(lines[-1])
         wrong = [f"{k}: {data.get(k)!r} != {v!r}" for k, v in case.data.items() if data.get(k) != v]
+        if case.incident:                  # expected to stop at an incident that names the element and the cause
+            if not any(case.incident in line for line in problems) or wrong:
+                return "wrong result", f"status {status}, {problems}, {wrong}"
+            return "runs to its expected end", f"incident: {problems[0].split(chr(9), 1)[1]}"
         if status != case.status or problems or wrong:
             return "wrong result", f"status {status}, {problems}, {wrong}"
         return "runs to its expected end", status

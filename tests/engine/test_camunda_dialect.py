@@ -473,6 +473,53 @@ def test_input_output_mappings_and_call_activity_in_out(people):
         assert local not in result            # inputs stay local; only camunda:out comes back
 
 
+def test_a_call_activity_without_mappings_passes_all_and_the_deploy_says_camunda_would_not(people):
+    plain = diagram("plain_caller", '<bpmn:startEvent id="s"/>' + flow("f1", "s", "call")
+                    + '<bpmn:callActivity id="call" calledElement="child"/>' + flow("f2", "call", "e")
+                    + '<bpmn:endEvent id="e"/>')
+    result = deploy_text(("plain.bpmn", plain), ("child.bpmn", CHILD))
+    warnings = [str(w) for w in result.warnings]
+    assert any("[call]" in w and "names no camunda:in and no camunda:out" in w and "Camunda 7 passes none" in w
+               for w in warnings), warnings
+    case_id = cases.start_case("plain_caller", center=people["center"],
+                               data={"who": "Ana", "amount": 5}).id
+    assert reloaded(case_id).status == "completed"
+    assert data(case_id)["receipt"] == "R-Ana"      # everything went in, what changed came back
+    stated = plain.replace('<bpmn:callActivity id="call" calledElement="child"/>',
+                           '<bpmn:callActivity id="call" calledElement="child"><bpmn:extensionElements>'
+                           '<camunda:in variables="all"/><camunda:out variables="all"/></bpmn:extensionElements>'
+                           '</bpmn:callActivity>').replace('"plain_caller"', '"stated_caller"')
+    result = deploy_text(("stated.bpmn", stated), ("child.bpmn", CHILD))
+    assert not [w for w in result.warnings if "call activity" in str(w)]
+
+
+INPUTS_AT_START = diagram("inputs_at_start", "".join([
+    '<bpmn:startEvent id="s"/>', flow("f1", "s", "review"),
+    '<bpmn:userTask id="review" name="Review" camunda:candidateGroups="advisor"><bpmn:extensionElements>'
+    '<camunda:inputOutput><camunda:inputParameter name="shown">${amount}</camunda:inputParameter>'
+    '<camunda:outputParameter name="seen">${shown}</camunda:outputParameter></camunda:inputOutput>'
+    '</bpmn:extensionElements></bpmn:userTask>', flow("f2", "review", "charge"),
+    '<bpmn:serviceTask id="charge" camunda:type="external" camunda:topic="charge"><bpmn:extensionElements>'
+    '<camunda:inputOutput><camunda:inputParameter name="cents">${amount * 100}</camunda:inputParameter>'
+    '</camunda:inputOutput></bpmn:extensionElements></bpmn:serviceTask>', flow("f3", "charge", "e"),
+    '<bpmn:endEvent id="e"/>']))
+
+
+def test_input_mappings_apply_when_the_task_opens_and_a_worker_sees_them(people):
+    from engine import snapshot
+    deploy_text(("inputs.bpmn", INPUTS_AT_START))
+    case_id = cases.start_case("inputs_at_start", center=people["center"], data={"amount": 5}).id
+    task = db.session.scalars(select(HumanTask).where(HumanTask.case_id == case_id)).one()
+    assert snapshot.task_data(reloaded(case_id), task.id)["shown"] == 5       # the form sees its input
+    cases.complete_task(task.id, {"amount": 7})
+    assert data(case_id)["seen"] == 5            # evaluated when the task opened, as Camunda does
+    assert "shown" not in data(case_id)
+    [locked] = external_tasks.fetch_and_lock("w", [Topic("charge", 60_000)])
+    assert locked.variables["cents"] == 700 and locked.variables["amount"] == 7
+    external_tasks.complete(locked.id, "w", {})
+    assert reloaded(case_id).status == "completed" and "cents" not in data(case_id)
+
+
 def test_scripts_in_mappings_and_incomplete_call_mappings_are_refused(ctx):
     text = MAPPED.replace('<camunda:inputParameter name="rate">0.19</camunda:inputParameter>',
                           '<camunda:inputParameter name="rate"><camunda:script scriptFormat="python">0.19'
