@@ -75,16 +75,32 @@ def _element_problem(file, exc: ValidationException) -> Problem:
                    line=getattr(exc, "line_number", None) or None)
 
 
+def _flow_ids(bpmn_docs) -> dict:
+    """{(source id, target id, condition text): flow id}, and {(source id, target id): flow id} where only one
+    flow joins the two: how a gateway's condition is named by its sequence flow."""
+    flows, pairs = {}, {}
+    for _name, doc in bpmn_docs:
+        for flow in doc.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+            pair = (flow.get("sourceRef"), flow.get("targetRef"))
+            condition = flow.find(f"{{{BPMN_NS}}}conditionExpression")
+            flows[(*pair, (condition.text or "").strip() if condition is not None else "")] = flow.get("id")
+            pairs.setdefault(pair, []).append(flow.get("id"))
+    flows.update({pair: ids[0] for pair, ids in pairs.items() if len(ids) == 1})
+    return flows
+
+
 def _expressions(spec, flows=None):
     """(element id, kind, source, mode) for every piece of code a task spec will run. A gateway's condition
-    is named by its sequence flow (from `flows`: {(source id, target id): flow id}) where it is known."""
+    is named by its sequence flow (from `flows`, see `_flow_ids`) where it is known."""
     element = spec.bpmn_id or spec.name
     script = getattr(spec, "script", None)
     if script:
         yield element, "script", script, "exec"
     for condition, target in getattr(spec, "cond_task_specs", []) or []:
         if condition is not None:
-            yield (flows or {}).get((element, target), element), "condition", condition.args[0], "eval"
+            flows = flows or {}
+            flow = flows.get((element, target, str(condition.args[0]).strip())) or flows.get((element, target), element)
+            yield flow, "condition", condition.args[0], "eval"
     event = getattr(spec, "event_definition", None)
     if isinstance(event, TimerEventDefinition):
         yield element, "timer", event.expression, "eval"
@@ -276,7 +292,7 @@ def _process_idle_days(name, process) -> tuple[int | None, list]:
 def validate(files: list[tuple[str, bytes]]):
     """Parse and check a file set. Returns (specs, {process id: file name}, {process id: Offer}, forms) or raises."""
 
-    problems, forms, names = [], {}, set()
+    problems, refusals, forms, names = [], [], {}, set()   # refusals: what the Camunda dialect cannot run
     parser = LotseParser()
     process_files, offered = {}, {}
     bpmn_docs = []
@@ -318,9 +334,9 @@ def validate(files: list[tuple[str, bytes]]):
             continue
         if kind == "bpmn":
             refused, generated_forms = dialect.prepare(doc, name)
-            if refused:
-                problems += refused
-                continue
+            refusals += refused
+            if any(problem.element_id is None for problem in refused):
+                continue        # the file as a whole cannot be read; otherwise its other problems are listed too
             for form_id, schema in generated_forms.items():
                 content = json.dumps(schema, sort_keys=True)
                 try:
@@ -341,8 +357,7 @@ def validate(files: list[tuple[str, bytes]]):
             problems += [Problem(name, message) for message in exc.problems]
         except Exception as exc:      # the library raises assorted errors on malformed models
             problems.append(Problem(name, f"{type(exc).__name__}: {exc}"))
-    flows = {(flow.get("sourceRef"), flow.get("targetRef")): flow.get("id")
-             for _name, doc in bpmn_docs for flow in doc.iter(f"{{{BPMN_NS}}}sequenceFlow")}
+    flows = _flow_ids(bpmn_docs)
     for name, doc in bpmn_docs:
         problems += _reserved_ids(name, doc)
         for process in doc.iter(f"{{{BPMN_NS}}}process"):
@@ -361,7 +376,7 @@ def validate(files: list[tuple[str, bytes]]):
                 documentation=next((child.text.strip() for child in process if child.tag == f"{{{BPMN_NS}}}documentation"
                                     and child.text and child.text.strip()), None))
     if problems:
-        raise DeploymentRejected(problems)
+        raise DeploymentRejected(_with_refusals(refusals, problems))
 
     deployed = set(db.session.scalars(select(FormVersion.key).distinct()))
     known_forms = {key: key for key in [*deployed, *forms]}
@@ -400,9 +415,16 @@ def validate(files: list[tuple[str, bytes]]):
                 continue
             checked.add(process.name)
             problems += _task_problems(getattr(process, "file", None) or name, process, known_forms, flows)
-    if problems:
-        raise DeploymentRejected(problems)
+    if problems or refusals:
+        raise DeploymentRejected(_with_refusals(refusals, problems))
     return specs, process_files, offered, forms
+
+
+def _with_refusals(refusals, problems) -> list[Problem]:
+    """The dialect's refusals, then the other problems, less those of an element the dialect refused already
+    (reading it as it stands repeats the refusal in other words)."""
+    refused = {(problem.file, problem.element_id) for problem in refusals}
+    return refusals + [problem for problem in problems if (problem.file, problem.element_id) not in refused]
 
 
 def _task_problems(name, process, known_forms, flows=None) -> list[Problem]:

@@ -164,7 +164,7 @@ def test_a_threshold_edited_in_dmn_js_changes_the_path_of_a_new_case(journey, pe
     before = journey.start("worker_journey", subject="Vor der Änderung", data={"worker_name": "A"})
     intake(journey, before, qualification_type="academic", degree_comparable=True, occupation_group="it",
            annual_salary=51000, employment_start="2026-07-01")
-    assert journey.value(before, "residence_path") == "blue_card"
+    assert journey.value(before, "proposed_residence_path") == "blue_card"
 
     page = new_page("paul")
     blocked = csp_watch(page)
@@ -194,7 +194,7 @@ def test_a_threshold_edited_in_dmn_js_changes_the_path_of_a_new_case(journey, pe
     after = journey.start("worker_journey", subject="Nach der Änderung", data={"worker_name": "B"})
     intake(journey, after, qualification_type="academic", degree_comparable=True, occupation_group="it",
            annual_salary=51000, employment_start="2026-07-01")
-    assert journey.value(after, "residence_path") != "blue_card"
+    assert journey.value(after, "proposed_residence_path") != "blue_card"
     assert journey.case(before).definition.version == 1
     assert not blocked, blocked
 
