@@ -2,8 +2,8 @@
 (`advisor/_task_row.html`, the page's rows and a row claimed in place).
 
 Jinja routes every call in a template (a macro, `_()`, a filter with context, a method) through
-`Context.call`; a 50-row page made about 1,200 of them. Here each row's texts, dates and URLs are plain
-attributes, so the macro only interpolates them (escaped by autoescape, as before).
+`Context.call`, and a row that made its own values needed a couple of dozen. Here each row's texts, dates
+and URLs are plain attributes, so the macro only interpolates them (escaped by autoescape, as before).
 """
 from __future__ import annotations
 
