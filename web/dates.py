@@ -10,6 +10,7 @@ way in.
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from typing import NamedTuple
 
 from babel.dates import format_skeleton
 from flask import g
@@ -17,6 +18,7 @@ from jinja2 import pass_context
 from flask_babel import format_datetime, get_locale, get_translations, ngettext
 
 from engine import clock
+from engine.i18n import N_
 from engine.inbox import day_bounds
 
 _UNITS = (("year", 365 * 86400), ("month", 30 * 86400), ("week", 7 * 86400), ("day", 86400),
@@ -56,6 +58,18 @@ def _past(unit, n, ngettext=ngettext):
     return ngettext("vor %(num)s Minute", "vor %(num)s Minuten", n)
 
 
+_BADGES = {"overdue": N_("überfällig"), "today": N_("heute")}
+
+
+class DueView(NamedTuple):
+    """A due date as the `due_view` macro shows it."""
+    state: str          # "overdue" | "today" | ""
+    badge: str          # the state's word, translated ("" without a state)
+    iso: str
+    relative: str
+    absolute: str
+
+
 class Dates:
     def __init__(self, now: datetime | None = None):
         self.now = now or clock.now()
@@ -93,6 +107,13 @@ class Dates:
                     text = self._relative[key] = (_future if seconds > 0 else _past)(unit, key[1], self._ngettext)
                 return text
         return ""
+
+    def due(self, value: datetime | None) -> DueView | None:
+        if value is None:
+            return None
+        state = self.due_state(value)
+        badge = self.gettext(_BADGES[state]) if state else ""
+        return DueView(state, badge, value.isoformat(), self.relative(value), self.absolute(value))
 
     def due_state(self, value: datetime | None) -> str:
         if value is None:

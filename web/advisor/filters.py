@@ -1,6 +1,8 @@
 """Template filters of the workspace (priority in words, process content translated); dates are web/dates.py's."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from jinja2 import pass_context
 
 from engine.i18n import N_
@@ -15,6 +17,25 @@ PRIORITY_WORDS = {"high": N_("hoch"), "normal": N_("normal"), "low": N_("niedrig
 @pass_context
 def priority_label(context, value: int | None) -> str:
     return (context.get("dates") or dates()).gettext(PRIORITY_WORDS[priority_class(value)])
+
+
+class PriorityView(NamedTuple):
+    """A priority as the badge shows it (the `priority_badge` macro)."""
+    value: int
+    css: str          # "high" | "normal" | "low"
+    label: str        # the word, translated
+    title: str        # "Priorität 70"
+
+
+def priority_view(value: int | None, gettext) -> PriorityView:
+    css = priority_class(value)
+    return PriorityView(value, css, gettext(PRIORITY_WORDS[css]), f"{gettext('Priorität')} {value}")
+
+
+@bp.app_template_filter("priority_view")
+@pass_context
+def _priority_view(context, value: int | None) -> PriorityView:
+    return priority_view(value, (context.get("dates") or dates()).gettext)
 
 
 @bp.app_template_filter("priority_class")

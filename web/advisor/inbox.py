@@ -7,13 +7,12 @@ htmx only swaps the result list in place.
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup
 
 from engine import access, cases, clock, inbox as queries, pages
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.models import HumanTask
 from web.advisor import bp
+from web.advisor.rows import task_rows
 from web.permissions import workspace_required
 from engine.models.statuses import TaskStatus
 
@@ -44,18 +43,9 @@ def inbox():
     here = url_for("advisor.inbox", **query.args())
     # A GET reads without a transaction (engine.db.read_without_transaction): no BEGIN, no COMMIT, and
     # psycopg keeps its prepared statements, and so PostgreSQL's plans, for the next request.
-    return render_template("advisor/inbox.html", page=page, query=query, now=now, here=here, assignable=assignable,
-                           links=row_links(here), views=queries.tab_views(user), can_assign_all=can_see_all)
-
-
-def row_links(here: str) -> dict:
-    """What the inbox rows link to, with `__ID__` (task id) and `__REF__` (case reference) to fill in, and the
-    hidden fields of their forms, made once per page: a 50-row page would otherwise build a few hundred URLs."""
-    return {"task": url_for("advisor.task", task_id="__ID__", next=here),
-            "case": url_for("advisor.case", reference="__REF__"),
-            **{name: url_for(f"advisor.{name}", task_id="__ID__") for name in ("claim", "unclaim", "assign")},
-            "hidden": Markup('<input type="hidden" name="csrf_token" value="{}">'
-                             '<input type="hidden" name="next" value="{}">').format(generate_csrf(), here)}
+    rows, shared = task_rows(page.rows, here, user.id, all_view=query.view == "all", assignable=assignable)
+    return render_template("advisor/inbox.html", page=page, query=query, now=now, here=here, rows=rows, shared=shared,
+                           views=queries.tab_views(user), can_assign_all=can_see_all)
 
 
 def _task_or_404(task_id) -> HumanTask:
@@ -99,8 +89,8 @@ def _act(task_id, action, in_place=False):
         if in_place:
             changed = queries.inbox_row(current_user, row.id)
             if changed is not None:
-                return render_template("advisor/_claimed_row.html", row=changed, now=clock.now(),
-                                       links=row_links(back))
+                rows, shared = task_rows([changed], back, current_user.id)
+                return render_template("advisor/_claimed_row.html", rows=rows, shared=shared)
     if in_place:
         return "", 204, {"HX-Redirect": back}
     return redirect(back)
