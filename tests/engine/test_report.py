@@ -8,7 +8,7 @@ from sqlalchemy import select
 from engine import cases, casedata, clock, report, state, users
 from engine.db import db
 from engine.errors import InvalidFields
-from engine.models import Case, Organisation
+from engine.models import Case, CaseReferral, Organisation
 from tests.scenarios.driver import Journey, confirm_path, intake, iso
 
 import pytest
@@ -69,18 +69,22 @@ def scenario(people):
 
 
 def _recomputed(center_id, start, end):
-    """The figures straight from the cases' workflows and the firms' records (not from case.facts)."""
+    """The figures straight from the cases' workflows and the firms' records (not from case.facts). A firm or
+    person with several journeys counts with its newest one (latest start): the last one read here."""
     firms, workers, referrals = {}, {}, {}
-    for case in db.session.scalars(select(Case).where(Case.center_id == center_id)):
+    for case in db.session.scalars(select(Case).where(Case.center_id == center_id)
+                                   .order_by(Case.started_at, Case.id)):
         data = casedata.current(state.load(case))
         key = case.definition.key
         if key == "employer_journey":
             firm = db.session.get(Organisation, case.employer_id)
             employees = firm.employees if firm.employees is not None else data["staff_count"]
             firms[firm.id] = "large" if employees >= 250 else "kmu"
-            for item in data.get("referrals", []):
+            for item in sorted(data.get("referrals", []), key=lambda item: item.get("referred_on", "")):
                 if "partner" in item:
-                    referrals[(firm.id, item["topic"], item["partner"])] = (item["partner_type"], item["contact_made"])
+                    key = (firm.id, item["topic"], item["partner"])
+                    contact = "yes" if "yes" in (item["contact_made"], referrals.get(key, (None, None))[1]) else "no"
+                    referrals[key] = (item["partner_type"], contact)
         elif key == "worker_journey":
             person = (" ".join(data["worker_name"].split()).casefold(), data["nationality"])
             workers[person] = (data["nationality"], data["residence_path"])
@@ -167,9 +171,15 @@ def test_refresh_facts_restores_what_cases_stored_before_kept(scenario, people):
     j, employer, _workers = scenario
     expected = db.session.get(Case, employer["firm"].id).facts
     assert [r["topic"] for r in expected["referrals"]] == ["recognition", "language"]
-    db.session.execute(Case.__table__.update().values(facts=None))
+    period = report.parse_period({"period": "quarter", "value": "2026-Q1"}, date(2026, 3, 20))
+    figures = report.funder_report(people["sara"], period).rows()
+    db.session.execute(Case.__table__.update().values(facts=None, report_person=None, report_country=None,
+                                                      report_path=None, report_size=None, report_kreis=None))
+    db.session.execute(CaseReferral.__table__.delete())
     db.session.commit()
+    assert report.funder_report(people["sara"], period).rows() != figures
     assert report.refresh_facts(batch=3) == len(db.session.scalars(select(Case.id)).all())
     db.session.expire_all()
     assert db.session.get(Case, employer["firm"].id).facts == expected
     assert report.refresh_facts() == 0
+    assert report.funder_report(people["sara"], period).rows() == figures
