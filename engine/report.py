@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import calendar
 import csv
+import hashlib
 import io
 import json
 import re
@@ -87,7 +88,9 @@ def keep_facts(journey: Case, facts: dict, check_referrals: bool = False) -> boo
 def _fact_columns(subject: str, facts: dict) -> dict:
     nationality = facts.get("nationality")
     size = _size(None, facts)
-    return {"report_person": f"{_folded(facts.get('worker_name') or subject)}\x1f{_folded(nationality)}"[:400],
+    person = f"{_folded(facts.get('worker_name') or subject)}\x1f{_folded(nationality)}"
+    return {"report_person_key": int.from_bytes(hashlib.blake2b(person.encode(), digest_size=8).digest(), "big",
+                                                signed=True),
             "report_country": str(nationality or "").strip()[:100] or None,
             "report_path": str(facts.get("residence_path") or "")[:64] or None,
             "report_outcome": str(facts.get("journey_outcome") or "")[:64] or None,
@@ -290,8 +293,8 @@ def funder_report(user, period: Period) -> FunderReport | None:
 
     Counted in the database from the kept typed facts (`keep_facts`). A firm or a person with several
     journeys active in the period counts once, with the facts of its newest journey (latest start); a
-    referral (firm, topic, partner) once, with the partner type of its newest mention, contact made when any
-    mention says so."""
+    referral (firm, topic, partner) once, with its partner's type (the form's, the same in every mention; the
+    greatest should they differ), contact made when any mention says so."""
     if not may_read_report(user):
         return None
     center = db.session.get(Organisation, user.organisation_id)
@@ -331,7 +334,7 @@ def funder_report(user, period: Period) -> FunderReport | None:
                                                       (Case.status == "active", "open"), else_="completed"))
     persons = journeys(func.coalesce(Case.report_country, UNKNOWN).label("country"),
                        func.coalesce(Case.report_path, UNKNOWN).label("path"), outcome.label("outcome"),
-                       func.row_number().over(partition_by=Case.report_person, order_by=newest_first).label("n"),
+                       func.row_number().over(partition_by=Case.report_person_key, order_by=newest_first).label("n"),
                        where=worker).subquery()
     for country, path, person_outcome, count in connection.execute(
             select(persons.c.country, persons.c.path, persons.c.outcome, func.count()).where(persons.c.n == 1)
@@ -341,17 +344,13 @@ def funder_report(user, period: Period) -> FunderReport | None:
                               (report.workers_by_outcome, person_outcome)):
             counts[value] = counts.get(value, 0) + count
 
-    referral = (firm, CaseReferral.topic, CaseReferral.partner)
-    mentions = journeys(CaseReferral.partner_type,
-                        func.row_number().over(partition_by=referral, order_by=(
-                            CaseReferral.referred_on.desc(), *newest_first, CaseReferral.id.desc())).label("n"),
-                        func.max(case((CaseReferral.contact_made, 1), else_=0)).over(partition_by=referral)
-                        .label("contact"), where=employer) \
+    mentions = journeys(func.max(CaseReferral.partner_type).label("partner_type"),
+                        func.max(case((CaseReferral.contact_made, 1), else_=0)).label("contact"), where=employer) \
         .join(CaseReferral, CaseReferral.case_id == Case.id) \
-        .where(CaseReferral.referred_on >= period.start, CaseReferral.referred_on < period.end).subquery()
+        .where(CaseReferral.referred_on >= period.start, CaseReferral.referred_on < period.end) \
+        .group_by(firm, CaseReferral.topic, CaseReferral.partner).subquery()
     for partner_type, made, contacted in connection.execute(
-            select(mentions.c.partner_type, func.count(), func.sum(mentions.c.contact)).where(mentions.c.n == 1)
-            .group_by(mentions.c.partner_type)):
+            select(mentions.c.partner_type, func.count(), func.sum(mentions.c.contact)).group_by(mentions.c.partner_type)):
         report.referrals_by_partner[partner_type] = (made, int(contacted))
         report.referrals += made
         report.referrals_with_contact += int(contacted)

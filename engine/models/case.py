@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import Boolean, DDL, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy import BigInteger, Boolean, DDL, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import JSONText, UTCDateTime, db, utcnow
@@ -40,7 +40,8 @@ class Case(db.Model):
     facts: Mapped[dict | None] = mapped_column(JSONText)
     # The same facts as typed columns the report counts in the database (engine.report.keep_facts); the
     # referrals are rows of case_referral.
-    report_person: Mapped[str | None] = mapped_column(String(400))      # folded name and nationality
+    # a person: a 64-bit hash of the folded name and nationality (an integer sorts and groups fast)
+    report_person_key: Mapped[int | None] = mapped_column(BigInteger)
     report_country: Mapped[str | None] = mapped_column(String(100))
     report_path: Mapped[str | None] = mapped_column(String(64))
     report_outcome: Mapped[str | None] = mapped_column(String(64))

@@ -22,13 +22,14 @@ down_revision = '833268546b5c'
 branch_labels = None
 depends_on = None
 
-_COLUMNS = (('report_person', 400), ('report_country', 100), ('report_path', 64), ('report_outcome', 64),
+_COLUMNS = (('report_country', 100), ('report_path', 64), ('report_outcome', 64),
             ('report_size', 16), ('report_kreis', 100))
 _BATCH = 5000
 
 
 def upgrade():
     with op.batch_alter_table('case', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('report_person_key', sa.BigInteger(), nullable=True))
         for name, length in _COLUMNS:
             batch_op.add_column(sa.Column(name, sa.String(length=length), nullable=True))
         batch_op.create_index('ix_case_center_started_ended', ['center_id', 'started_at', 'ended_at'], unique=False)
@@ -53,12 +54,13 @@ def _fill():
     from engine.report import _fact_columns, _referral_rows, _referral_values
     bind = op.get_bind()
     case = sa.table('case', sa.column('id', sa.Integer), sa.column('subject', sa.String), sa.column('facts', sa.Text),
+                    sa.column('report_person_key', sa.BigInteger),
                     *(sa.column(name, sa.String) for name, _ in _COLUMNS))
     referral = sa.table('case_referral', sa.column('case_id', sa.Integer), sa.column('topic', sa.String),
                         sa.column('partner', sa.String), sa.column('partner_type', sa.String),
                         sa.column('referred_on', sa.Date), sa.column('contact_made', sa.Boolean))
     update = case.update().where(case.c.id == sa.bindparam('case_id')).values(
-        **{name: sa.bindparam(f'v_{name}') for name, _ in _COLUMNS})
+        **{name: sa.bindparam(f'v_{name}') for name in ('report_person_key', *(name for name, _ in _COLUMNS))})
     last_id = 0
     while True:
         rows = bind.execute(sa.select(case.c.id, case.c.subject, case.c.facts).where(case.c.id > last_id)
@@ -86,3 +88,4 @@ def downgrade():
         batch_op.drop_index('ix_case_center_started_ended')
         for name, _ in reversed(_COLUMNS):
             batch_op.drop_column(name)
+        batch_op.drop_column('report_person_key')

@@ -80,11 +80,12 @@ def _recomputed(center_id, start, end):
             firm = db.session.get(Organisation, case.employer_id)
             employees = firm.employees if firm.employees is not None else data["staff_count"]
             firms[firm.id] = "large" if employees >= 250 else "kmu"
-            for item in sorted(data.get("referrals", []), key=lambda item: item.get("referred_on", "")):
+            for item in data.get("referrals", []):
                 if "partner" in item:
                     key = (firm.id, item["topic"], item["partner"])
-                    contact = "yes" if "yes" in (item["contact_made"], referrals.get(key, (None, None))[1]) else "no"
-                    referrals[key] = (item["partner_type"], contact)
+                    known_type, known_contact = referrals.get(key, ("", "no"))
+                    referrals[key] = (max(known_type, item["partner_type"]),
+                                      "yes" if "yes" in (item["contact_made"], known_contact) else "no")
         elif key == "worker_journey":
             person = (" ".join(data["worker_name"].split()).casefold(), data["nationality"])
             workers[person] = (data["nationality"], data["residence_path"])
@@ -173,7 +174,7 @@ def test_refresh_facts_restores_what_cases_stored_before_kept(scenario, people):
     assert [r["topic"] for r in expected["referrals"]] == ["recognition", "language"]
     period = report.parse_period({"period": "quarter", "value": "2026-Q1"}, date(2026, 3, 20))
     figures = report.funder_report(people["sara"], period).rows()
-    db.session.execute(Case.__table__.update().values(facts=None, report_person=None, report_country=None,
+    db.session.execute(Case.__table__.update().values(facts=None, report_person_key=None, report_country=None,
                                                       report_path=None, report_size=None, report_kreis=None))
     db.session.execute(CaseReferral.__table__.delete())
     db.session.commit()
