@@ -8,7 +8,7 @@ from sqlalchemy import select
 from engine import cases, casedata, clock, report, state, users
 from engine.db import db
 from engine.errors import InvalidFields
-from engine.models import Case, CaseReferral, Organisation
+from engine.models import Case, CaseReferral, Organisation, ProcessDefinition
 from tests.scenarios.driver import Journey, confirm_path, intake, iso
 
 import pytest
@@ -146,6 +146,27 @@ def test_the_figures_equal_those_recomputed_from_the_cases(scenario, people):
     kim = users.ensure_user("kim", "Kim Köln", organisation=people["other_center"], groups=["supervisor"])
     assert report.funder_report(kim, period).firms == 0
     assert report.funder_report(people["anna"], period) is None
+
+
+def test_a_person_or_firm_with_several_journeys_counts_with_the_newest(scenario, people):
+    j, employer, workers = scenario
+    period = report.parse_period({"period": "quarter", "value": "2026-Q1"}, date(2026, 3, 20))
+
+    def oldest_first(rows):
+        return sorted((db.session.get(Case, case.id) for case in rows), key=lambda case: (case.started_at, case.id))
+    ravi = oldest_first(workers[:2])
+    firm = oldest_first(db.session.scalars(select(Case).join(ProcessDefinition).where(
+        Case.employer_id == people["firm"].id, ProcessDefinition.key == "employer_journey")))
+    assert len(ravi) == len(firm) == 2
+    people["firm"].employees = None                          # the firm's size from its journeys' headcount
+    for (older, newer), name, values in ((ravi, "residence_path", ("older", "newer")),
+                                         (firm, "staff_count", (5, 300))):
+        report.keep_facts(older, dict(older.facts, **{name: values[0]}))
+        report.keep_facts(newer, dict(newer.facts, **{name: values[1]}))
+    db.session.commit()
+    figures = report.funder_report(people["sara"], period)
+    assert figures.workers == 3 and figures.workers_by_path.get("newer") == 1 and "older" not in figures.workers_by_path
+    assert figures.firms == 5 and figures.firms_by_size == {"micro": 1, "small": 1, "medium": 1, "large": 2}
 
 
 @pytest.mark.parametrize("args, field", [
