@@ -1,8 +1,9 @@
-"""report facts as typed columns
+"""report facts as typed columns, workload group index
 
 The funder's report counts in the database (engine.report.funder_report): the facts it reads of a case
 as typed columns of `case`, the referrals as rows of `case_referral`, an index on a center's journeys by
-start and end. Filled here from each case's kept `facts` (the JSON), with engine.report's own mapping;
+start and end; and for the workload's open and overdue per group, the center's open, unassigned tasks with
+their due dates as an index (index-only on PostgreSQL). Filled here from each case's kept `facts` (the JSON), with engine.report's own mapping;
 `lotse refresh-facts` refills all of it from the workflows.
 
 Revision ID: fa33807e09be
@@ -47,6 +48,11 @@ def upgrade():
     with op.batch_alter_table('case_referral', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_referral_case_id'), ['case_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_case_referral_referred_on'), ['referred_on'], unique=False)
+    _open_unassigned = "state = 'open' AND assignee_id IS NULL"
+    with op.batch_alter_table('human_task', schema=None) as batch_op:
+        batch_op.create_index('ix_human_task_open_unassigned_due', ['center_id', 'id'], unique=False,
+                              postgresql_include=['due_at'], postgresql_where=sa.text(_open_unassigned),
+                              sqlite_where=sa.text(_open_unassigned))
     _fill()
 
 
@@ -80,6 +86,8 @@ def _fill():
 
 
 def downgrade():
+    with op.batch_alter_table('human_task', schema=None) as batch_op:
+        batch_op.drop_index('ix_human_task_open_unassigned_due')
     with op.batch_alter_table('case_referral', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_referral_referred_on'))
         batch_op.drop_index(batch_op.f('ix_case_referral_case_id'))
