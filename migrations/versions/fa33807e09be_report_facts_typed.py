@@ -1,9 +1,10 @@
-"""report facts as typed columns, workload group index
+"""report facts as typed columns, workload and flow indexes
 
 The funder's report counts in the database (engine.report.funder_report): the facts it reads of a case
 as typed columns of `case`, the referrals as rows of `case_referral`, an index on a center's journeys by
 start and end; and for the workload's open and overdue per group, the center's open, unassigned tasks with
-their due dates as an index (index-only on PostgreSQL). Filled here from each case's kept `facts` (the JSON), with engine.report's own mapping;
+their due dates as an index, and for the flow's step durations a process's completed tasks by completion
+(both index-only on PostgreSQL). Filled here from each case's kept `facts` (the JSON), with engine.report's own mapping;
 `lotse refresh-facts` refills all of it from the workflows.
 
 Revision ID: fa33807e09be
@@ -26,6 +27,7 @@ depends_on = None
 _COLUMNS = (('report_country', 100), ('report_path', 64), ('report_outcome', 64),
             ('report_size', 16), ('report_kreis', 100))
 _BATCH = 5000
+_COMPLETED = "state = 'completed'"
 
 
 def upgrade():
@@ -53,6 +55,9 @@ def upgrade():
         batch_op.create_index('ix_human_task_open_unassigned_due', ['center_id', 'id'], unique=False,
                               postgresql_include=['due_at'], postgresql_where=sa.text(_open_unassigned),
                               sqlite_where=sa.text(_open_unassigned))
+        batch_op.create_index('ix_human_task_completed_process_at', ['center_id', 'process_key', 'completed_at'],
+                              unique=False, postgresql_include=['element_id', 'created_at', 'title'],
+                              postgresql_where=sa.text(_COMPLETED), sqlite_where=sa.text(_COMPLETED))
     _fill()
 
 
@@ -87,6 +92,7 @@ def _fill():
 
 def downgrade():
     with op.batch_alter_table('human_task', schema=None) as batch_op:
+        batch_op.drop_index('ix_human_task_completed_process_at')
         batch_op.drop_index('ix_human_task_open_unassigned_due')
     with op.batch_alter_table('case_referral', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_referral_referred_on'))
