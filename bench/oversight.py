@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.case_list import spread_case_columns  # noqa: E402
-from bench.inbox import insert_cases, measure, setup, write_section  # noqa: E402
+from bench.inbox import insert_cases, measure, setup, write_figures  # noqa: E402
 
 SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "10000,100000").split(",")]
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "100"))
@@ -134,25 +134,17 @@ def main():
 
 
 def write_doc(results):
+    """The figures table of docs/performance.md's "Supervisors' pages" section (its text is written by hand)."""
     import platform
-    lines = ["## Supervisors' pages", "",
-             "Stuck cases, workload, flow and the funder's report (`/supervisor/…`; engine/oversight.py, "
-             "engine/workload.py, engine/flow.py, engine/report.py), server time through Flask's test client, on "
-             "PostgreSQL, for a supervisor of the center, on the case list bench's data with "
-             f"{EVENTS_PER_CASE} events per case, incidents, report facts and Kümmerer milestones "
-             f"(bench/oversight.py). {REQUESTS} requests per line after {WARMUP} of warm-up.", "",
-             "```sh", "DATABASE_URL=postgresql://postgres@127.0.0.1:5432/oversight_bench .venv/bin/python "
-             "bench/oversight.py", "```", "",
-             "| cases | events | page | median ms | p95 ms | SQL statements | rows | page size | load | CPU ref ms |",
+    lines = ["| cases | events | page | median ms | p95 ms | SQL statements | rows | page size | load | CPU ref ms |",
              "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for (size, label), r in results.items():
         lines.append(f"| {size:,} | {size * EVENTS_PER_CASE:,} | {label} | {r['median']:.2f} | {r['p95']:.2f} | "
                      f"{'/'.join(map(str, r['statements']))} | {r['rows']} | {r['size']} | {r['load']:.1f} | "
                      f"{r['cpu_ref']:.2f} |")
-    lines += ["", f"Machine: {platform.machine()}, {os.cpu_count()} vCPUs, Python {platform.python_version()}, "
-                  f"measured {datetime.now().strftime('%Y-%m-%d')}.", ""]
-    write_section("Supervisors' pages", "\n".join(lines))
-
+    lines += ["", f"{REQUESTS} requests per line after {WARMUP} of warm-up; {platform.machine()}, "
+                  f"{os.cpu_count()} vCPUs, Python {platform.python_version()}, {datetime.now():%Y-%m-%d}."]
+    write_figures("bench/oversight.py", "\n".join(lines))
 
 if __name__ == "__main__":
     main()

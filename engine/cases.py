@@ -295,9 +295,8 @@ def _save(change, writes):
     if change.case.status == CaseStatus.ACTIVE and not outcome.moves and not change.has_incident:
         _record_stall(change)
     change.case.has_incident = change.has_incident
-    facts = report.case_facts(casedata.current(change.workflow))
-    if facts != change.case.facts:          # what the funder's report counts, kept with the case
-        change.case.facts = facts
+    # what the funder's report counts, kept with the case
+    report.keep_facts(change.case, report.case_facts(casedata.current(change.workflow)))
     change.messaging = bool(thrown or outcome.new_subscriptions)
     if change.case.status != status_before:     # the engine ended the case in this change
         change.log(f"case_{change.case.status}")

@@ -19,7 +19,7 @@ from engine import access, clock
 from engine.db import db
 from engine.inbox import process_choices
 from engine.models import Case, HumanTask, ProcessDefinition
-from engine.workload import berlin_midnight, monday_of, week_buckets
+from engine.workload import monday_of, week_buckets
 
 WEEKS = 12
 WINDOW_DAYS = 365
@@ -61,6 +61,21 @@ def _summary(key, name, values) -> Durations:
     return Durations(key, name, len(values), round(statistics.median(values), 1), round(p90, 1))
 
 
+def _durations(key, name, begin, end, rows) -> list[Durations]:
+    """Median and 90th percentile of end - begin per key of `rows` (a select of its FROM and WHERE), in days:
+    in PostgreSQL (percentile_cont, interpolating as `_summary`), in Python on SQLite (the small embedded mode)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        days = func.extract("epoch", end - begin) / 86400
+        return [Durations(k, n, count, round(float(median), 1), round(float(p90), 1))
+                for k, n, count, median, p90 in db.session.execute(rows.with_only_columns(
+                    key, func.min(name), func.count(), func.percentile_cont(0.5).within_group(days),
+                    func.percentile_cont(0.9).within_group(days)).group_by(key))]
+    found: dict[str, tuple[str, list]] = {}
+    for k, n, begun, ended in db.session.execute(rows.with_only_columns(key, name, begin, end)):
+        found.setdefault(k, (n, []))[1].append(_days(ended - begun))
+    return [_summary(k, n, values) for k, (n, values) in found.items()]
+
+
 def flow(user, process: str = "", now: datetime | None = None) -> Flow | None:
     """The flow of the user's center (and the steps of `process`, if given); None for a user who may not
     oversee."""
@@ -69,41 +84,28 @@ def flow(user, process: str = "", now: datetime | None = None) -> Flow | None:
     now = now or clock.now()
     center = user.organisation_id
     weeks = [monday_of(clock.local_date(now)) - timedelta(weeks=n) for n in range(WEEKS - 1, -1, -1)]
-    since = berlin_midnight(weeks[0])
     started, completed = [0] * WEEKS, [0] * WEEKS
-
-    def week(moment):
-        index = (monday_of(clock.local_date(moment)) - weeks[0]).days // 7
-        return index if 0 <= index < WEEKS else None
-    bounds, week_of = week_buckets(Case.started_at, weeks)
-    for index, count in db.session.execute(
-            select(week_of, func.count()).where(Case.center_id == center, Case.started_at >= bounds[0],
-                                                Case.started_at < bounds[-1]).group_by(week_of)):
-        started[index] = count
+    for column, counts in ((Case.started_at, started), (Case.ended_at, completed)):
+        bounds, week_of = week_buckets(column, weeks)
+        done = (Case.status == "completed",) if column is Case.ended_at else ()
+        for index, count in db.session.execute(
+                select(week_of, func.count()).where(Case.center_id == center, *done, column >= bounds[0],
+                                                    column < bounds[-1]).group_by(week_of)):
+            counts[index] = count
     window = now - timedelta(days=WINDOW_DAYS)
-    by_process: dict[str, tuple[str, list]] = {}
-    for key, name, started_at, ended_at in db.session.execute(
-            select(ProcessDefinition.key, ProcessDefinition.name, Case.started_at, Case.ended_at)
-            .join(ProcessDefinition, ProcessDefinition.id == Case.definition_id)
-            .where(Case.center_id == center, Case.status == "completed", Case.ended_at >= min(window, since))):
-        if ended_at >= since and (index := week(ended_at)) is not None:
-            completed[index] += 1
-        if ended_at >= window:
-            by_process.setdefault(key, (name, []))[1].append(_days(ended_at - started_at))
-    result = Flow(weeks, started, completed,
-                  sorted((_summary(key, name, values) for key, (name, values) in by_process.items()),
-                         key=lambda d: d.name), choices=process_choices())
+    result = Flow(weeks, started, completed, sorted(_durations(
+        ProcessDefinition.key, ProcessDefinition.name, Case.started_at, Case.ended_at,
+        select().select_from(Case).join(ProcessDefinition, ProcessDefinition.id == Case.definition_id)
+        .where(Case.center_id == center, Case.status == "completed", Case.ended_at >= window)),
+        key=lambda d: d.name), choices=process_choices())
     if not process:
         return result
-    by_step: dict[str, tuple[str, list]] = {}
-    for element_id, title, created_at, completed_at in db.session.execute(
-            select(HumanTask.element_id, HumanTask.title, HumanTask.created_at, HumanTask.completed_at)
-            .where(HumanTask.center_id == center, HumanTask.process_key == process,
-                   HumanTask.state == "completed", HumanTask.completed_at >= window)):
-        by_step.setdefault(element_id, (title, []))[1].append(_days(completed_at - created_at))
+    result.steps = sorted(_durations(
+        HumanTask.element_id, HumanTask.title, HumanTask.created_at, HumanTask.completed_at,
+        select().select_from(HumanTask).where(HumanTask.center_id == center, HumanTask.process_key == process,
+                                              HumanTask.state == "completed", HumanTask.completed_at >= window)),
+        key=lambda d: -d.median_days)
     result.process = process
-    result.steps = sorted((_summary(key, title, values) for key, (title, values) in by_step.items()),
-                          key=lambda d: -d.median_days)
     longest = max((step.median_days for step in result.steps), default=0)
     result.heat = {step.key: {"level": max(1, round(HEAT_LEVELS * step.median_days / longest)) if longest else 1,
                               "label": f"{step.median_days:g} d"} for step in result.steps}

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import calendar
 import csv
+import hashlib
 import io
 import json
 import re
@@ -28,13 +29,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, case, distinct, exists, func, or_, select
 
 from engine import access, casedata, clock, state
 from engine.db import db
 from engine.errors import InvalidFields
-from engine.models import Case, CaseMilestone, FormVersion, Organisation, ProcessDefinition
-from engine.models.organisation import size_class
+from engine.models import Case, CaseMilestone, CaseReferral, FormVersion, Organisation, ProcessDefinition
+from engine.models.organisation import SIZE_CLASSES, size_class
 from engine.pages import field_labels
 
 EMPLOYER_PROCESSES = ("employer_journey",)
@@ -68,18 +69,57 @@ def case_facts(data: dict) -> dict:
     return facts
 
 
+def keep_facts(journey: Case, facts: dict, check_referrals: bool = False) -> bool:
+    """Keep `facts` (`case_facts`) on the case: the JSON, the typed columns the report counts and its
+    referral rows (replaced when the facts changed, or compared first with `check_referrals`). True when
+    something changed."""
+    changed = False
+    if facts != journey.facts or check_referrals:
+        rows = _referral_rows(facts)
+        if facts != journey.facts or [_referral_values(r) for r in journey.referrals] != list(map(_referral_values, rows)):
+            journey.facts, journey.referrals, changed = facts, rows, True
+    for column, value in _fact_columns(journey.subject, facts).items():
+        if getattr(journey, column) != value:
+            setattr(journey, column, value)
+            changed = True
+    return changed
+
+
+def _fact_columns(subject: str, facts: dict) -> dict:
+    nationality = facts.get("nationality")
+    size = _size(None, facts)
+    person = f"{_folded(facts.get('worker_name') or subject)}\x1f{_folded(nationality)}"
+    return {"report_person_key": int.from_bytes(hashlib.blake2b(person.encode(), digest_size=8).digest(), "big",
+                                                signed=True),
+            "report_country": str(nationality or "").strip()[:100] or None,
+            "report_path": str(facts.get("residence_path") or "")[:64] or None,
+            "report_outcome": str(facts.get("journey_outcome") or "")[:64] or None,
+            "report_size": None if size == UNKNOWN else size,
+            "report_kreis": LOCATION_KREIS.get(facts.get("firm_location"))}
+
+
+def _referral_rows(facts: dict) -> list[CaseReferral]:
+    return [CaseReferral(topic=str(item.get("topic") or "")[:128], partner=str(item["partner"])[:128],
+                         partner_type=str(item.get("partner_type") or UNKNOWN)[:64],
+                         referred_on=_date(str(item.get("referred_on") or "")[:10]),
+                         contact_made=item.get("contact_made") == "yes")
+            for item in facts.get("referrals") or []]
+
+
+def _referral_values(row: CaseReferral) -> tuple:
+    return row.topic, row.partner, row.partner_type, row.referred_on, bool(row.contact_made)
+
+
 def refresh_facts(batch: int = 200) -> int:
-    """Set `case.facts` of every case from its current data (cases stored before facts were kept); commits
-    every `batch` cases. Returns how many changed."""
+    """Keep the facts (`keep_facts`) of every case from its current data (cases stored before they, or some
+    of them, were kept); commits every `batch` cases. Returns how many changed."""
     changed, last_id = 0, 0
     while True:
         rows = db.session.scalars(select(Case).where(Case.id > last_id).order_by(Case.id).limit(batch)).all()
         if not rows:
             return changed
-        for case in rows:
-            facts = case_facts(casedata.current(state.load(case)))
-            if facts != case.facts:
-                case.facts, changed = facts, changed + 1
+        for case_row in rows:
+            changed += keep_facts(case_row, case_facts(casedata.current(state.load(case_row))), check_referrals=True)
         last_id = rows[-1].id
         db.session.commit()
 
@@ -249,80 +289,110 @@ def may_read_report(user) -> bool:
 
 
 def funder_report(user, period: Period) -> FunderReport | None:
-    """The report of the user's own center for `period`; None for a user who may not read it."""
+    """The report of the user's own center for `period`; None for a user who may not read it.
+
+    Counted in the database from the kept typed facts (`keep_facts`). A firm or a person with several
+    journeys active in the period counts once, with the facts of its newest journey (latest start); a
+    referral (firm, topic, partner) once, with its partner's type (the form's, the same in every mention; the
+    greatest should they differ), contact made when any mention says so."""
     if not may_read_report(user):
         return None
     center = db.session.get(Organisation, user.organisation_id)
     start, end = period.bounds()
     report = FunderReport(center=center.name, period=period, path_labels=_path_labels())
-    family_of = {key: "employer" for key in EMPLOYER_PROCESSES} | {key: "worker" for key in WORKER_PROCESSES}
-    in_period = (Case.center_id == center.id, Case.started_at < end,
-                 (Case.ended_at.is_(None)) | (Case.ended_at >= start))
-    in_scope = (select(Case.id, Case.employer_id, Case.subject, Case.status, Case.started_at, Case.ended_at,
-                       Case.facts, ProcessDefinition.key, Organisation.employees, Organisation.kreis)
-                .join(ProcessDefinition, ProcessDefinition.id == Case.definition_id)
-                .outerjoin(Organisation, Organisation.id == Case.employer_id)
-                .where(*in_period, ProcessDefinition.key.in_(list(family_of))))
-    connection = db.session.connection()        # Core rows: the report reads many, and only these columns
-    rows = connection.execute(in_scope).all()
-    milestones: dict[int, dict[str, datetime]] = {}
-    scope_ids = in_scope.with_only_columns(Case.id).scalar_subquery()
-    for case_id, key, reached_at in connection.execute(
-            select(CaseMilestone.case_id, CaseMilestone.key, CaseMilestone.reached_at)
-            .where(CaseMilestone.key.in_(DROPPED_MILESTONES + KUEMMERER_MILESTONES),
-                   CaseMilestone.case_id.in_(scope_ids))):
-        milestones.setdefault(case_id, {}).setdefault(key, reached_at)
+    connection = db.session.connection()
+    active = (Case.center_id == center.id, Case.started_at < end, or_(Case.ended_at.is_(None), Case.ended_at >= start))
+    employer = ProcessDefinition.key.in_(EMPLOYER_PROCESSES)
+    worker = ProcessDefinition.key.in_(WORKER_PROCESSES)
+    firm = case((Case.employer_id.is_(None), -Case.id), else_=Case.employer_id)      # a firm without record: its case
+    newest_first = (Case.started_at.desc(), Case.id.desc())
 
-    firms, kuemmerer, workers, referrals = {}, {m: set() for m in KUEMMERER_MILESTONES}, {}, {}
-    durations = {(family, kind): [] for family in ("employer", "worker") for kind in ("completed", "dropped")}
-    first, after = period.start.isoformat(), period.end.isoformat()
-    for row in rows:
-        facts, family, reached = row.facts or {}, family_of[row.key], milestones.get(row.id, {})
-        if family == "employer":
-            firm = row.employer_id or f"case:{row.id}"
-            firms[firm] = (_size(row.employees, facts), row.kreis or LOCATION_KREIS.get(facts.get("firm_location"))
-                           or UNKNOWN)
-            for key in KUEMMERER_MILESTONES:
-                if key in reached and start <= reached[key] < end:
-                    kuemmerer[key].add(firm)
-            for item in facts.get("referrals") or []:
-                made_on = str(item.get("referred_on") or "")[:10]
-                if first <= made_on < after:
-                    known = referrals.setdefault((firm, item.get("topic"), item.get("partner")),
-                                                 [item.get("partner_type") or UNKNOWN, False])
-                    known[1] = known[1] or item.get("contact_made") == "yes"
-        else:
-            person = (_folded(facts.get("worker_name") or row.subject), _folded(facts.get("nationality")))
-            dropped_here = row.status == "cancelled" or "worker_journey_stopped" in reached
-            outcome = facts.get("journey_outcome") or ("stopped" if dropped_here else
-                                                       "open" if row.status == "active" else "completed")
-            workers[person] = ((facts.get("nationality") or "").strip() or UNKNOWN,
-                               facts.get("residence_path") or UNKNOWN, outcome)
-        if row.ended_at is not None and start <= row.ended_at < end:
-            dropped = row.status == "cancelled" or any(key in reached for key in DROPPED_MILESTONES)
-            days = (row.ended_at - row.started_at).total_seconds() / 86400
-            durations[(family, "dropped" if dropped else "completed")].append(days)
+    def journeys(*columns, where):
+        return select(*columns).select_from(Case).join(ProcessDefinition, ProcessDefinition.id == Case.definition_id) \
+            .where(*active, where)
 
-    report.firms = len(firms)
-    for size, kreis in firms.values():
-        report.firms_by_size[size] = report.firms_by_size.get(size, 0) + 1
-        report.firms_by_kreis[kreis] = report.firms_by_kreis.get(kreis, 0) + 1
-    report.kuemmerer_named, report.kuemmerer_trained = (len(kuemmerer[key]) for key in KUEMMERER_MILESTONES)
-    report.workers = len(workers)
-    for country, path, outcome in workers.values():
+    size = case((Organisation.employees.is_(None), func.coalesce(Case.report_size, UNKNOWN)),
+                *((Organisation.employees < below, name) for name, below in SIZE_CLASSES), else_="large")
+    firms = journeys(size.label("size"), func.coalesce(func.nullif(Organisation.kreis, ""), Case.report_kreis, UNKNOWN)
+                     .label("kreis"), func.row_number().over(partition_by=firm, order_by=newest_first).label("n"),
+                     where=employer).outerjoin(Organisation, Organisation.id == Case.employer_id).subquery()
+    for size_name, kreis, count in connection.execute(
+            select(firms.c.size, firms.c.kreis, func.count()).where(firms.c.n == 1).group_by(firms.c.size, firms.c.kreis)):
+        report.firms += count
+        report.firms_by_size[size_name] = report.firms_by_size.get(size_name, 0) + count
+        report.firms_by_kreis[kreis] = report.firms_by_kreis.get(kreis, 0) + count
+
+    reached = {key: count for key, count in connection.execute(
+        journeys(CaseMilestone.key, func.count(distinct(firm)), where=employer)
+        .join(CaseMilestone, CaseMilestone.case_id == Case.id)
+        .where(CaseMilestone.key.in_(KUEMMERER_MILESTONES), CaseMilestone.reached_at >= start,
+               CaseMilestone.reached_at < end).group_by(CaseMilestone.key))}
+    report.kuemmerer_named, report.kuemmerer_trained = (reached.get(key, 0) for key in KUEMMERER_MILESTONES)
+
+    stopped = _reached(("worker_journey_stopped",))
+    outcome = func.coalesce(Case.report_outcome, case((or_(Case.status == "cancelled", stopped), "stopped"),
+                                                      (Case.status == "active", "open"), else_="completed"))
+    persons = journeys(func.coalesce(Case.report_country, UNKNOWN).label("country"),
+                       func.coalesce(Case.report_path, UNKNOWN).label("path"), outcome.label("outcome"),
+                       func.row_number().over(partition_by=Case.report_person_key, order_by=newest_first).label("n"),
+                       where=worker).subquery()
+    for country, path, person_outcome, count in connection.execute(
+            select(persons.c.country, persons.c.path, persons.c.outcome, func.count()).where(persons.c.n == 1)
+            .group_by(persons.c.country, persons.c.path, persons.c.outcome)):
+        report.workers += count
         for counts, value in ((report.workers_by_country, country), (report.workers_by_path, path),
-                              (report.workers_by_outcome, outcome)):
-            counts[value] = counts.get(value, 0) + 1
-    for partner_type, contact in referrals.values():
-        made, contacted = report.referrals_by_partner.get(partner_type, (0, 0))
-        report.referrals_by_partner[partner_type] = (made + 1, contacted + int(contact))
-    report.referrals = len(referrals)
-    report.referrals_with_contact = sum(1 for _, contact in referrals.values() if contact)
-    for family in ("employer", "worker"):
-        done, dropped = durations[(family, "completed")], durations[(family, "dropped")]
-        report.journeys[family] = Journeys(completed=len(done), dropped=len(dropped),
-                                           completed_median_days=_median(done), dropped_median_days=_median(dropped))
+                              (report.workers_by_outcome, person_outcome)):
+            counts[value] = counts.get(value, 0) + count
+
+    mentions = journeys(func.max(CaseReferral.partner_type).label("partner_type"),
+                        func.max(case((CaseReferral.contact_made, 1), else_=0)).label("contact"), where=employer) \
+        .join(CaseReferral, CaseReferral.case_id == Case.id) \
+        .where(CaseReferral.referred_on >= period.start, CaseReferral.referred_on < period.end) \
+        .group_by(firm, CaseReferral.topic, CaseReferral.partner).subquery()
+    for partner_type, made, contacted in connection.execute(
+            select(mentions.c.partner_type, func.count(), func.sum(mentions.c.contact)).group_by(mentions.c.partner_type)):
+        report.referrals_by_partner[partner_type] = (made, int(contacted))
+        report.referrals += made
+        report.referrals_with_contact += int(contacted)
+
+    report.journeys = _ended_journeys(journeys, start, end)
     return report
+
+
+def _reached(keys):
+    return exists().where(CaseMilestone.case_id == Case.id, CaseMilestone.key.in_(keys))
+
+
+def _ended_journeys(journeys, start, end) -> dict:
+    """Per family, the journeys ended in the period, completed or dropped, with their median days: the
+    median in PostgreSQL (percentile_cont), in Python on SQLite (the small embedded mode)."""
+    family = case((ProcessDefinition.key.in_(EMPLOYER_PROCESSES), "employer"), else_="worker")
+    dropped = or_(Case.status == "cancelled", _reached(DROPPED_MILESTONES))
+    kind = case((dropped, "dropped"), else_="completed")
+    ended = (ProcessDefinition.key.in_(EMPLOYER_PROCESSES + WORKER_PROCESSES), Case.ended_at >= start,
+             Case.ended_at < end)
+    found = {}
+    if db.session.get_bind().dialect.name == "postgresql":
+        days = func.extract("epoch", Case.ended_at - Case.started_at) / 86400
+        for family_name, kind_name, count, median in db.session.connection().execute(
+                journeys(family.label("family"), kind.label("kind"), func.count(),
+                         func.percentile_cont(0.5).within_group(days), where=and_(*ended))
+                .group_by(family, kind)):
+            found[(family_name, kind_name)] = (count, round(float(median), 1))
+    else:
+        values = {}
+        for family_name, kind_name, started_at, ended_at in db.session.connection().execute(
+                journeys(family, kind, Case.started_at, Case.ended_at, where=and_(*ended))):
+            values.setdefault((family_name, kind_name), []).append(
+                (ended_at - started_at).total_seconds() / 86400)
+        found = {key: (len(days), _median(days)) for key, days in values.items()}
+    out = {}
+    for family_name in ("employer", "worker"):
+        (done, done_days), (dropped_count, dropped_days) = (found.get((family_name, k), (0, None))
+                                                            for k in ("completed", "dropped"))
+        out[family_name] = Journeys(completed=done, dropped=dropped_count, completed_median_days=done_days,
+                                    dropped_median_days=dropped_days)
+    return out
 
 
 def _path_labels() -> dict:

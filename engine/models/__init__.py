@@ -5,6 +5,7 @@ from engine.models.user_session import UserSession
 from engine.models.login_attempt import LoginAttempt
 from engine.models.definition import Deployment, DeployedFile, FormVersion, ProcessDefinition
 from engine.models.case import Case, CaseComment, CaseMilestone
+from engine.models.case_referral import CaseReferral
 from engine.models.human_task import GroupTaskCount, HumanTask, HumanTaskGroup
 from engine.models.waiting import MessageSubscription, WaitingTimer
 from engine.models.outbox import OutboxMessage
@@ -26,7 +27,7 @@ from engine.models.info_item import InfoItem
 from engine.models.statuses import CaseStatus, MailStatus, MessageStatus, NoticeKind, OrganisationKind, TaskStatus
 
 __all__ = ["Organisation", "User", "Group", "Membership", "UserSession", "LoginAttempt", "Deployment", "DeployedFile", "FormVersion",
-           "ProcessDefinition", "Case", "CaseComment", "CaseMilestone", "HumanTask", "HumanTaskGroup", "GroupTaskCount",
+           "ProcessDefinition", "Case", "CaseComment", "CaseMilestone", "CaseReferral", "HumanTask", "HumanTaskGroup", "GroupTaskCount",
            "WaitingTimer", "MessageSubscription", "OutboxMessage", "ExternalTask", "TimerStart", "CaseEvent", "Incident",
            "Notification", "NotificationSetting", "MailMessage", "AuditEntry", "UserToken", "WorkerLink",
            "CaseDocument", "CaseMessage", "ApiToken", "DecisionVersion", "ProcessDraft", "InfoItem",

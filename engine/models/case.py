@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import Boolean, DDL, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy import BigInteger, Boolean, DDL, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import JSONText, UTCDateTime, db, utcnow
@@ -38,6 +38,15 @@ class Case(db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The decided values the funder's report counts (engine.report.case_facts), kept by every change.
     facts: Mapped[dict | None] = mapped_column(JSONText)
+    # The same facts as typed columns the report counts in the database (engine.report.keep_facts); the
+    # referrals are rows of case_referral.
+    # a person: a 64-bit hash of the folded name and nationality (an integer sorts and groups fast)
+    report_person_key: Mapped[int | None] = mapped_column(BigInteger)
+    report_country: Mapped[str | None] = mapped_column(String(100))
+    report_path: Mapped[str | None] = mapped_column(String(64))
+    report_outcome: Mapped[str | None] = mapped_column(String(64))
+    report_size: Mapped[str | None] = mapped_column(String(16))         # from the consultation's headcount
+    report_kreis: Mapped[str | None] = mapped_column(String(100))       # from the consultation's location
 
     __mapper_args__ = {"version_id_col": lock_version}
 
@@ -45,6 +54,7 @@ class Case(db.Model):
     center = relationship("Organisation", foreign_keys=[center_id])
     employer = relationship("Organisation", foreign_keys=[employer_id])
     responsible = relationship("User", foreign_keys=[responsible_id])
+    referrals = relationship("CaseReferral", cascade="all, delete-orphan", order_by="CaseReferral.id")
 
     @property
     def is_active(self) -> bool:
@@ -59,6 +69,8 @@ Index("ix_case_center_status_updated", Case.center_id, Case.status, Case.updated
 Index("ix_case_center_status_id", Case.center_id, Case.status, Case.id)
 Index("ix_case_center_updated", Case.center_id, Case.updated_at, Case.id)
 Index("ix_case_responsible_status_updated", Case.responsible_id, Case.status, Case.updated_at, Case.id)
+# The funder's report: a center's journeys active in a period.
+Index("ix_case_center_started_ended", Case.center_id, Case.started_at, Case.ended_at)
 # The supervisors' workload: a center's active cases per responsible person, index-only.
 Index("ix_case_center_status_responsible", Case.center_id, Case.status, Case.responsible_id)
 Index("ix_case_center_in_error", Case.center_id, Case.updated_at, Case.id,

@@ -174,6 +174,12 @@ Index("ix_human_task_open_assigned_center", HumanTask.center_id, HumanTask.assig
       postgresql_where=_open_assigned, sqlite_where=_open_assigned)
 Index("ix_human_task_completed_center_at", HumanTask.center_id, HumanTask.completed_at,
       postgresql_include=["completed_by_id"], postgresql_where=_completed, sqlite_where=_completed)
+# The flow's step durations: a process's completed tasks of the center by completion, index-only.
+Index("ix_human_task_completed_process_at", HumanTask.center_id, HumanTask.process_key, HumanTask.completed_at,
+      postgresql_include=["element_id", "created_at", "title"], postgresql_where=_completed, sqlite_where=_completed)
+# Its open and overdue per group: the center's open, unassigned tasks with their due dates, index-only.
+Index("ix_human_task_open_unassigned_due", HumanTask.center_id, HumanTask.id, postgresql_include=["due_at"],
+      postgresql_where=_open_unassigned, sqlite_where=_open_unassigned)
 
 # The inbox's search (a substring of the case reference or the subject, engine.inbox filter `q`) reads
 # trigram indexes on PostgreSQL (pg_trgm's GIN operator class), so a rare name or a reference costs its few

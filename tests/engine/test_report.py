@@ -8,7 +8,7 @@ from sqlalchemy import select
 from engine import cases, casedata, clock, report, state, users
 from engine.db import db
 from engine.errors import InvalidFields
-from engine.models import Case, Organisation
+from engine.models import Case, CaseReferral, Organisation, ProcessDefinition
 from tests.scenarios.driver import Journey, confirm_path, intake, iso
 
 import pytest
@@ -69,9 +69,11 @@ def scenario(people):
 
 
 def _recomputed(center_id, start, end):
-    """The figures straight from the cases' workflows and the firms' records (not from case.facts)."""
+    """The figures straight from the cases' workflows and the firms' records (not from case.facts). A firm or
+    person with several journeys counts with its newest one (latest start): the last one read here."""
     firms, workers, referrals = {}, {}, {}
-    for case in db.session.scalars(select(Case).where(Case.center_id == center_id)):
+    for case in db.session.scalars(select(Case).where(Case.center_id == center_id)
+                                   .order_by(Case.started_at, Case.id)):
         data = casedata.current(state.load(case))
         key = case.definition.key
         if key == "employer_journey":
@@ -80,7 +82,10 @@ def _recomputed(center_id, start, end):
             firms[firm.id] = "large" if employees >= 250 else "kmu"
             for item in data.get("referrals", []):
                 if "partner" in item:
-                    referrals[(firm.id, item["topic"], item["partner"])] = (item["partner_type"], item["contact_made"])
+                    key = (firm.id, item["topic"], item["partner"])
+                    known_type, known_contact = referrals.get(key, ("", "no"))
+                    referrals[key] = (max(known_type, item["partner_type"]),
+                                      "yes" if "yes" in (item["contact_made"], known_contact) else "no")
         elif key == "worker_journey":
             person = (" ".join(data["worker_name"].split()).casefold(), data["nationality"])
             workers[person] = (data["nationality"], data["residence_path"])
@@ -143,6 +148,27 @@ def test_the_figures_equal_those_recomputed_from_the_cases(scenario, people):
     assert report.funder_report(people["anna"], period) is None
 
 
+def test_a_person_or_firm_with_several_journeys_counts_with_the_newest(scenario, people):
+    j, employer, workers = scenario
+    period = report.parse_period({"period": "quarter", "value": "2026-Q1"}, date(2026, 3, 20))
+
+    def oldest_first(rows):
+        return sorted((db.session.get(Case, case.id) for case in rows), key=lambda case: (case.started_at, case.id))
+    ravi = oldest_first(workers[:2])
+    firm = oldest_first(db.session.scalars(select(Case).join(ProcessDefinition).where(
+        Case.employer_id == people["firm"].id, ProcessDefinition.key == "employer_journey")))
+    assert len(ravi) == len(firm) == 2
+    people["firm"].employees = None                          # the firm's size from its journeys' headcount
+    for (older, newer), name, values in ((ravi, "residence_path", ("older", "newer")),
+                                         (firm, "staff_count", (5, 300))):
+        report.keep_facts(older, dict(older.facts, **{name: values[0]}))
+        report.keep_facts(newer, dict(newer.facts, **{name: values[1]}))
+    db.session.commit()
+    figures = report.funder_report(people["sara"], period)
+    assert figures.workers == 3 and figures.workers_by_path.get("newer") == 1 and "older" not in figures.workers_by_path
+    assert figures.firms == 5 and figures.firms_by_size == {"micro": 1, "small": 1, "medium": 1, "large": 2}
+
+
 @pytest.mark.parametrize("args, field", [
     ({"period": "month", "value": "2026-13"}, "value"), ({"period": "quarter", "value": "2026-Q5"}, "value"),
     ({"period": "range", "from": "2026-05-01", "to": "2026-04-01"}, "to"), ({"period": "range", "to": "x"}, "from"),
@@ -167,9 +193,15 @@ def test_refresh_facts_restores_what_cases_stored_before_kept(scenario, people):
     j, employer, _workers = scenario
     expected = db.session.get(Case, employer["firm"].id).facts
     assert [r["topic"] for r in expected["referrals"]] == ["recognition", "language"]
-    db.session.execute(Case.__table__.update().values(facts=None))
+    period = report.parse_period({"period": "quarter", "value": "2026-Q1"}, date(2026, 3, 20))
+    figures = report.funder_report(people["sara"], period).rows()
+    db.session.execute(Case.__table__.update().values(facts=None, report_person_key=None, report_country=None,
+                                                      report_path=None, report_size=None, report_kreis=None))
+    db.session.execute(CaseReferral.__table__.delete())
     db.session.commit()
+    assert report.funder_report(people["sara"], period).rows() != figures
     assert report.refresh_facts(batch=3) == len(db.session.scalars(select(Case.id)).all())
     db.session.expire_all()
     assert db.session.get(Case, employer["firm"].id).facts == expected
     assert report.refresh_facts() == 0
+    assert report.funder_report(people["sara"], period).rows() == figures
