@@ -8,7 +8,7 @@ their due dates as an index, and for the flow's step durations a process's compl
 `lotse refresh-facts` refills all of it from the workflows.
 
 Revision ID: fa33807e09be
-Revises: 833268546b5c
+Revises: dc9809e713d6
 Create Date: 2026-12-06 18:05:00
 
 """
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'fa33807e09be'
-down_revision = '833268546b5c'
+down_revision = 'dc9809e713d6'
 branch_labels = None
 depends_on = None
 
