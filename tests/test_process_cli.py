@@ -3,7 +3,7 @@ import json
 
 from tests.conftest import ROOT
 from tests.engine.test_migration import approval
-from tests.test_cli import cli_env, lotse  # noqa: F401 (fixtures)
+from tests.test_cli import cli_env, lotse, migrated_database  # noqa: F401 (fixtures)
 
 
 def write(tmp_path, name, content):
