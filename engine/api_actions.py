@@ -1,9 +1,10 @@
 """What the JSON API changes (web/api/), each an operation of engine/cases.py, engine/deploy.py,
 engine/messages.py or engine/external_tasks.py behind the same checks of engine.access as the pages.
 A view calls one of these (or the engine operation itself where the engine already checks the actor)."""
-from sqlalchemy import select
+from sqlalchemy import inspect, select
+from sqlalchemy.orm.attributes import set_committed_value
 
-from engine import access, cases, deploy as deployment, external_tasks, messages, pages
+from engine import access, cases, deploy as deployment, external_tasks, inbox, messages, pages
 from engine.api_reads import visible_case, visible_incident
 from engine.db import db
 from engine.deploy import latest_definition
@@ -59,6 +60,16 @@ def cancel_case(user, reference, reason=""):
     if not access.may_cancel_case(user, case):
         raise Forbidden("only staff of the case's center cancel it")
     return cases.cancel_case(case.id, user, reason=reason)
+
+
+def complete_task(user, task_id, data) -> tuple:
+    """Complete a task with a submission checked by its form: (the case, its next task for `user` or None),
+    taken from the rows the completion left open, read before its commit (no statement after it)."""
+    change = cases.completing_task(task_id, data, user, validate=True)
+    following = inbox.next_of(user, change.open_after)
+    if following is not None and following.assignee_id is not None and inspect(following).transient:
+        set_committed_value(following, "assignee", user)   # a row the change opened: next_of gives only the caller's
+    return change.case, following
 
 
 def assign_task(user, task_id, username):

@@ -3,7 +3,7 @@ API shares with the workspace (the inbox, the case list, the case page) come fro
 engine/case_list.py and engine/pages.py; what only the API reads is here."""
 from dataclasses import dataclass
 
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from engine import access, case_list, inbox, milestones, pages, snapshot
@@ -98,15 +98,6 @@ def visible_incident(user, incident_id) -> Incident:
     if incident is None:
         raise NotFound(f"incident {incident_id} does not exist")
     return incident
-
-
-def after_completion(user, completed: Case) -> tuple:
-    """(the case with its process version, its next task for `user` or None): what a completion answers,
-    read after its commit in two statements (the committed case's id comes from its identity, unloaded)."""
-    case_id = inspect(completed).identity[0]
-    case = db.session.scalars(select(Case).options(joinedload(Case.definition)).where(Case.id == case_id)
-                              .execution_options(populate_existing=True)).one()
-    return case, inbox.next_task_for(user, case_id)
 
 
 @dataclass

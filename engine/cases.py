@@ -19,7 +19,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
-from sqlalchemy import select, update
+from sqlalchemy import inspect, select, update
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import access, casedata, clock, forms, jobs, mail, notifications, parsing, report, sandbox, state
@@ -27,7 +28,7 @@ from engine.db import JSONText, db
 from engine.deploy import latest_definition
 from engine.errors import Conflict, Forbidden, InvalidData, InvalidFields, NotFound
 from engine.models import (Case, CaseComment, CaseMilestone, ExternalTask, HumanTask, Incident, Organisation,
-                           OutboxMessage, ProcessDefinition)
+                           OutboxMessage, ProcessDefinition, User)
 from engine.settings import setting
 from engine.models.statuses import CaseStatus, MessageStatus, OrganisationKind, TaskStatus
 
@@ -49,6 +50,7 @@ class CaseChange:
         self.assignments = []      # (task row, person) handed on by someone else: the person is told (_saving)
         self.keep_with = None      # the person the next step stays with (property keep_assignee), see state.sync
         self.mails = 0             # mails queued by the change's connectors (sent after commit)
+        self.open_after = []       # set by _save: the case's open task rows after the change
         self._running = None       # the task the engine is running, to name it if something fails
         sandbox.take_printed()     # what an earlier change in this thread left unread is not ours
 
@@ -208,7 +210,8 @@ def _changing(case_id=None, actor=None, *, task_id=None):
     statement that waited for the lock re-reads the locked case row but not rows it joined,
     so task rows read with the lock could predate the change that made us wait.
     """
-    query = select(Case).with_for_update(of=Case).execution_options(populate_existing=True)
+    query = (select(Case).with_for_update(of=Case).execution_options(populate_existing=True)
+             .options(joinedload(Case.definition).load_only(ProcessDefinition.key, ProcessDefinition.version)))
     if task_id is None:
         query = query.where(Case.id == case_id)
     else:
@@ -259,7 +262,7 @@ def _saving(changes):
                 mails += notifications.notify_incident(change.case, incident)
             for row, assignee in change.assignments:
                 mails += notifications.notify_assigned(row, assignee, change.actor)
-        db.session.commit()                        # the unit of work: the case rows, tasks that closed
+        _commit(changes)                           # the unit of work: the case rows, tasks that closed
     except StaleDataError:
         db.session.rollback()
         raise Conflict(f"case {changes[0].case.reference} was changed by someone else at the same time; "
@@ -273,12 +276,40 @@ def _saving(changes):
         mail.after_commit_send_mail()
 
 
+def _commit(changes):
+    """Commit, keeping loaded what this request knows to be current: the changed cases and their task rows
+    (the database now holds what the flush wrote, under the case's lock), their process versions, and the
+    actor as the request read it. Everything else in the session is expired, as a commit does. An answer
+    built from the change (the API's case and next task) then needs no new reads."""
+    session = db.session()
+    keep = set()
+    for change in changes:
+        keep.add(change.case)
+        keep.update(change.open_rows.values())
+        keep.add(inspect(change.case).attrs.definition.loaded_value)
+        actor = change.actor
+        if isinstance(actor, User):
+            keep.add(actor)
+            keep.add(inspect(actor).attrs.organisation.loaded_value)
+            groups = inspect(actor).attrs.groups.loaded_value
+            keep.update(groups if isinstance(groups, list) else ())
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+    for obj in list(session.identity_map.values()):
+        if obj not in keep:
+            session.expire(obj)
+
+
 def _save(change, writes):
     """Bring the derived tables in line with the workflow and complete the change's event log."""
     thrown = state.collect_thrown_messages(change.case, change.workflow)   # before sync serializes: get_events() drains
     status_before = change.case.status
     outcome = state.sync(change.case, change.workflow, change.waiting_before, change.open_rows, writes,
                          keep_with=change.keep_with)
+    change.open_after = [row for row in change.open_rows.values() if row.state == TaskStatus.OPEN] + outcome.opened
     for row in outcome.opened:
         change.log("task_created", task_id=row.id, element_id=row.element_id, element_name=row.title,
                    by_engine=True, details={"due_at": row.due_at.isoformat() if row.due_at else None,
@@ -414,6 +445,12 @@ def complete_task(task_id, data=None, actor=None, *, validate=False):
     `validate`: `data` is a submission (request.form, or a dict of JSON values) to check against the form
     version pinned on the task, with what the task sees as context, under the case's lock (the case is
     loaded once); InvalidFields {field: [messages]} when it does not pass, and nothing changes."""
+    return completing_task(task_id, data, actor, validate=validate).case
+
+
+def completing_task(task_id, data=None, actor=None, *, validate=False) -> CaseChange:
+    """`complete_task`, answering the committed change: its case and the task rows it left open
+    (`open_after`), still loaded."""
     if not validate:
         data = dict(data or {})
         state.check_storable(data)
@@ -443,7 +480,7 @@ def complete_task(task_id, data=None, actor=None, *, validate=False):
         if task.task_spec.bpmn_id and state.properties(task.task_spec).get("milestone"):
             change._did_complete(task)
         change.run_engine()
-        return change.case
+    return change
 
 
 def _validated(row, task, submitted) -> dict:

@@ -516,10 +516,17 @@ def process_choices() -> list[tuple[str, str]]:
 def next_task_for(user, case_id) -> HumanTask | None:
     """The open task of a case that `user` would do next ("weiter mit …" after a completion): theirs first,
     then the most urgent they may work (priority, due date). A case has a few open tasks at most."""
-    rows = db.session.scalars(select(HumanTask).where(HumanTask.case_id == case_id, HumanTask.state == _OPEN)
-                              .order_by(HumanTask.priority.desc(), HumanTask.due_at.asc().nulls_last(),
-                                        HumanTask.created_at, HumanTask.id)).all()
-    workable = [row for row in rows if access.can_work(user, row)]
+    rows = db.session.scalars(select(HumanTask).where(HumanTask.case_id == case_id, HumanTask.state == _OPEN)).all()
+    return next_of(user, rows)
+
+
+def next_of(user, open_rows) -> HumanTask | None:
+    """Of a case's open task rows, the one `user` would do next (see `next_task_for`): priority first,
+    then the earliest due date (none last), then the oldest."""
+    latest = datetime.max.replace(tzinfo=timezone.utc)
+    ordered = sorted(open_rows, key=lambda row: (-(row.priority or 0), row.due_at is None, row.due_at or latest,
+                                                 row.created_at, row.id))
+    workable = [row for row in ordered if access.can_work(user, row)]
     return next((row for row in workable if row.assignee_id == user.id), workable[0] if workable else None)
 
 

@@ -3,6 +3,7 @@ problems, ETags. The engine runs for real; rows are read back from the database 
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from engine import api_tokens, clock, users
 from engine.db import db
@@ -305,3 +306,30 @@ def test_incidents_list_and_retry_with_corrected_data(ws, api, deploy_fixture, p
     db.session.expire_all()
     assert not db.session.get(Case, case.id).has_incident
     assert api("anna").get("/api/v1/incidents").get_json()["items"] == []
+
+
+def test_completion_answers_the_next_task_as_the_inbox_would_choose_it(people, api):
+    """The answer's next task is taken from the rows the completion left open: a new row kept with the caller
+    (named as assignee); her own task opened before this completion ahead of a new one of the pool."""
+    from engine import cases, deploy, inbox
+    deploy.deploy(fixture_files("keep_assignee.bpmn"))
+    case = cases.start_case("keep_assignee", center=people["center"], subject="Kim", actor=people["sara"])
+    sara = api("sara")
+
+    def open_row(title):
+        db.session.expire_all()
+        return db.session.scalars(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.title == title,
+                                                          HumanTask.state == "open")).one()
+
+    first = sara.post(f"/api/v1/tasks/{open_row('Erstgespräch').id}/complete", json={"data": {}}).get_json()
+    # two rows opened together, both kept with her: the same choice as the inbox's query
+    assert first["next_task"]["title"] in ("Unterlagen prüfen", "Freigeben")
+    assert first["next_task"]["assignee"] == "Sara Klein"
+    assert first["next_task"]["id"] == inbox.next_task_for(people["sara"], case.id).id
+    assert first["case"]["process_key"] == "keep_assignee" and first["case"]["status"] == "active"
+
+    second = sara.post(f"/api/v1/tasks/{open_row('Unterlagen prüfen').id}/complete", json={"data": {}}).get_json()
+    db.session.expire_all()
+    assert second["next_task"]["title"] == "Freigeben"        # hers, opened before; "Abschluss prüfen" is the pool's
+    assert second["next_task"]["assignee"] == "Sara Klein"
+    assert second["next_task"]["id"] == inbox.next_task_for(people["sara"], case.id).id

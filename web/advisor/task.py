@@ -77,7 +77,7 @@ def task_submit(task_id):
 
     title, case_ref = row.title, row.case_reference
     try:    # validated against the task's form under the case's lock, the case loaded once
-        cases.complete_task(row.id, request.form, actor=current_user, validate=True)
+        completed = cases.completing_task(row.id, request.form, actor=current_user, validate=True)
     except NotFound:
         abort(404)
     except InvalidFields as exc:
@@ -91,7 +91,8 @@ def task_submit(task_id):
                      message=str(exc), status=422, comment=comment)
     if comment:
         cases.add_comment(row.case_id, comment, current_user)
-    flash(_completed_message(title, case_ref, queries.next_task_for(current_user, row.case_id), back), "success")
+    following = queries.next_of(current_user, completed.open_after)     # the rows the completion left open
+    flash(_completed_message(title, case_ref, following, back), "success")
     return redirect(back)
 
 

@@ -119,6 +119,5 @@ def complete(body, task_id):
     The answer holds the case and its next task for the caller, if any."""
     from web.api.cases import case_json
     _checked(task_id)
-    completed = cases.complete_task(task_id, body["data"], g.api_actor, validate=True)
-    case, following = api_reads.after_completion(g.api_actor, completed)
+    case, following = api_actions.complete_task(g.api_actor, task_id, body["data"])
     return {"case": case_json(case), "next_task": task_json(following) if following is not None else None}
