@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import io
 
-from flask import current_app, request, send_file
-from flask_babel import lazy_gettext as _l
+from flask import current_app, flash, redirect, request, send_file
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user
 
 from engine import documents
 from engine.settings import setting
@@ -58,3 +59,21 @@ def send_document(doc):
     response.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'; sandbox"
     response.headers["Cache-Control"] = "private, no-store"      # personal data: kept by no cache
     return response
+
+
+def receive_upload(case, party: str, back: str, share_with=()):
+    """The form's file (field `file`, optional `key`) as a document of `case` from `party`, uploaded by the
+    current user; a message says what became of it, and the browser goes back to `back`."""
+    sent = request.files.get("file")
+    if sent is None or not sent.filename:
+        flash(_("Bitte wählen Sie eine Datei aus (Feld „Datei“)."), "error")
+        return redirect(back)
+    try:
+        doc = documents.upload(case, filename=sent.filename, data=sent.read(), party=party, actor=current_user,
+                               key=request.form.get("key") or None, share_with=share_with)
+    except documents.UploadRefused as refused:
+        flash(_("„%(name)s“ wurde nicht angenommen: %(reason)s", name=sent.filename, reason=refusal_text(refused)),
+              "error")
+        return redirect(back)
+    flash(_("„%(name)s“ ist hochgeladen.", name=doc.filename), "success")
+    return redirect(back)

@@ -13,7 +13,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 
-from engine import access, cases, clock, conversations, documents, pages
+from engine import access, cases, clock, conversations, pages
 from engine.settings import setting
 from engine.deploy import latest_definitions
 from engine.errors import Conflict, InvalidData, LotseError, NotFound
@@ -21,7 +21,7 @@ from engine.forms import validate_submission
 from web.advisor import bp
 from web.advisor.helpers import display_value, labelled, translate_label
 from web.forms_html import render_form, render_markdown
-from web.documents import accepts_upload, refusal_text, send_document
+from web.documents import accepts_upload, receive_upload, send_document
 from web.permissions import diagram_required, staff_required, workspace_required
 
 
@@ -126,20 +126,8 @@ def case_comment(reference):
 def case_upload(reference):
     case = _case_or_404(reference)
     back = url_for("advisor.case", reference=case.reference, _anchor="documents")
-    sent = request.files.get("file")
-    if sent is None or not sent.filename:
-        flash(_("Bitte wählen Sie eine Datei aus (Feld „Datei“)."), "error")
-        return redirect(back)
     share = ("employer",) if request.form.get("share_employer") else ()
-    try:
-        doc = documents.upload(case, filename=sent.filename, data=sent.read(), party="center", actor=current_user,
-                               key=request.form.get("key") or None, share_with=share)
-    except documents.UploadRefused as refused:
-        flash(_("„%(name)s“ wurde nicht angenommen: %(reason)s", name=sent.filename, reason=refusal_text(refused)),
-              "error")
-        return redirect(back)
-    flash(_("„%(name)s“ ist hochgeladen.", name=doc.filename), "success")
-    return redirect(back)
+    return receive_upload(case, "center", back, share_with=share)
 
 
 @bp.route("/documents/<int:document_id>")

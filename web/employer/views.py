@@ -10,11 +10,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
-from engine import access, cases, clock, conversations, documents, pages, portal
+from engine import access, cases, clock, conversations, pages, portal
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.forms import submission_values
 from engine.settings import setting
-from web.documents import accepts_upload, refusal_text, send_document
+from web.documents import accepts_upload, receive_upload, send_document
 from web.employer import bp
 from web.dates import day_and_month
 from web.permissions import portal_required
@@ -72,19 +72,7 @@ def upload(reference):
     if not access.may_upload(current_user, found):
         flash(_("Dieser Fall ist beendet; Unterlagen können nicht mehr hochgeladen werden."), "error")
         return redirect(back)
-    sent = request.files.get("file")
-    if sent is None or not sent.filename:
-        flash(_("Bitte wählen Sie eine Datei aus (Feld „Datei“)."), "error")
-        return redirect(back)
-    try:
-        doc = documents.upload(found, filename=sent.filename, data=sent.read(), party="employer", actor=current_user,
-                               key=request.form.get("key") or None)
-    except documents.UploadRefused as refused:
-        flash(_("„%(name)s“ wurde nicht angenommen: %(reason)s", name=sent.filename,
-                reason=refusal_text(refused)), "error")
-        return redirect(back)
-    flash(_("„%(name)s“ ist hochgeladen.", name=doc.filename), "success")
-    return redirect(back)
+    return receive_upload(found, "employer", back)
 
 
 @bp.route("/documents/<int:document_id>")
