@@ -385,16 +385,19 @@ def _refuse_start_by_hand(definition):
 
 
 def start_case(definition_key_or_row, *, center, employer=None, subject="", data=None, actor=None,
-               responsible=None, parent_case=None, by_message=False, fire_start_timer=None):
+               responsible=None, parent_case=None, by_message=False, fire_start_timer=None, timer_round=None):
     """Start a case on the newest version of a process (or the given version row).
 
     Only a process with a plain start event is started by hand; `by_message` is the message
     router starting one at its message start event, `fire_start_timer` (the element id of a timer
-    start event whose time has come: the sweeper, engine.timer_starts) starts it there.
+    start event whose time has come: the sweeper, engine.timer_starts) starts it there, and
+    `timer_round` (its TimerStartRound row) is marked done in the case's own transaction.
     """
     change = _new_case(definition_key_or_row, center=center, employer=employer, subject=subject, data=data,
                        actor=actor, responsible=responsible, parent_case=parent_case, by_message=by_message,
                        fire_start_timer=fire_start_timer)
+    if timer_round is not None:
+        timer_round.done, timer_round.case_id = True, change.case.id
     with _saving([change]):
         change.run_engine()
     return change.case
