@@ -51,6 +51,7 @@ class CaseChange:
         self.keep_with = None      # the person the next step stays with (property keep_assignee), see state.sync
         self.mails = 0             # mails queued by the change's connectors (sent after commit)
         self.open_after = []       # set by _save: the case's open task rows after the change
+        self.started = []          # changes of cases the lotse-start-case connector started (saved with this one)
         self._running = None       # the task the engine is running, to name it if something fails
         sandbox.take_printed()     # what an earlier change in this thread left unread is not ours
 
@@ -132,13 +133,56 @@ class CaseChange:
                 self._running = task
                 inputs = {name: casedata.mapped_value(value, casedata.visible(task))
                           for name, value in task.task_spec.extensions.get("connectorInputs") or []}
-                self.mails += notifications.notify_group(self.case, str(inputs["group"]), str(inputs["subject"]),
-                                                         str(inputs["message"]))
-                self.log("connector", task, {"connector": parsing.connector(task.task_spec),
-                                             "group": str(inputs["group"])})
-                casedata.finish_started(task, {})
+                connector = parsing.connector(task.task_spec)
+                details, variables = getattr(self, "_" + connector.removeprefix("lotse-").replace("-", "_"))(
+                    task, inputs)
+                self.log("connector", task, {"connector": connector, **details})
+                casedata.finish_started(task, variables)
             self.workflow.do_engine_steps(will_complete_task=steps.will_complete_task,
                                           did_complete_task=steps.did_complete_task)
+
+    # One method per connector of engine.dialect.CONNECTORS: it acts on the inputs and returns the event's
+    # details and the variables the task sets.
+
+    def _notify_group(self, task, inputs) -> dict:
+        self.mails += notifications.notify_group(self.case, str(inputs["group"]), str(inputs["subject"]),
+                                                 str(inputs["message"]))
+        return {"group": str(inputs["group"])}, {}
+
+    def _send_mail(self, task, inputs) -> dict:
+        """A mail to `to`, else to the case's responsible advisor; queued in this change, sent after commit."""
+        to = str(inputs.get("to") or "").strip() or getattr(self.case.responsible, "email", None)
+        if not to:
+            raise InvalidData(f"the mail of {task.task_spec.bpmn_id} has no recipient: give the input parameter "
+                              "'to', or the case a responsible advisor with an e-mail address")
+        mail.queue(to, f"{self.case.reference}: {inputs['subject']}", str(inputs["body"]))
+        self.mails += 1
+        return {"to": to}, {}
+
+    def _start_case(self, task, inputs) -> dict:
+        """A case of another process at the same center and employer, saved with this change."""
+        data = inputs.get("data") or {}
+        if not isinstance(data, dict):
+            raise InvalidData(f"the input parameter 'data' of {task.task_spec.bpmn_id} must be a map "
+                              f"(camunda:map), not {type(data).__name__}")
+        child = _new_case(str(inputs["process"]), center=self.case.center_id, employer=self.case.employer_id,
+                          subject=str(inputs.get("subject") or self.case.subject or ""), data=data,
+                          actor=self.actor, responsible=self.case.responsible_id, parent_case=self.case)
+        child.run_engine()
+        self.started.append(child)
+        return {"case": child.case.reference, "process": child.case.definition.key}, {}
+
+    def _record_referral(self, task, inputs) -> dict:
+        """A referral as employer_referral records them: one item of the case variable `referrals`, which the
+        funder's report keeps as a case_referral row (engine.report.keep_facts)."""
+        referral = {"topic": str(inputs["topic"]), "partner": str(inputs["partner"]),
+                    "partner_type": str(inputs.get("partner_type") or report.UNKNOWN),
+                    "referred_on": str(inputs.get("referred_on") or clock.now().astimezone(clock.BERLIN).date()),
+                    "contact_made": "yes" if str(inputs.get("contact_made") or "").lower() in ("yes", "true")
+                    else "no"}
+        referrals = casedata.visible(task).get("referrals")
+        return ({"partner": referral["partner"], "topic": referral["topic"]},
+                {"referrals": [*(referrals if isinstance(referrals, list) else []), referral]})
 
     def run_task(self, task, data):
         """Complete a user task with form data: (what it changed, None), or (…, the failure) when
@@ -251,6 +295,7 @@ def _saving(changes):
     """
     try:
         yield
+        changes = _with_started(changes)
         writes = state.DerivedWrites()
         for change in changes:
             _save(change, writes)
@@ -301,6 +346,11 @@ def _commit(changes):
     for obj in list(session.identity_map.values()):
         if obj not in keep:
             session.expire(obj)
+
+
+def _with_started(changes) -> list:
+    """The changes and, after each, the changes of the cases its connectors started (see _start_case)."""
+    return [c for change in changes for c in (change, *_with_started(change.started))]
 
 
 def _save(change, writes):
@@ -366,13 +416,27 @@ def _refuse_start_by_hand(definition):
 
 
 def start_case(definition_key_or_row, *, center, employer=None, subject="", data=None, actor=None,
-               responsible=None, parent_case=None, by_message=False, fire_start_timer=None):
+               responsible=None, parent_case=None, by_message=False, fire_start_timer=None, timer_round=None):
     """Start a case on the newest version of a process (or the given version row).
 
     Only a process with a plain start event is started by hand; `by_message` is the message
     router starting one at its message start event, `fire_start_timer` (the element id of a timer
-    start event whose time has come: the sweeper, engine.timer_starts) starts it there.
+    start event whose time has come: the sweeper, engine.timer_starts) starts it there, and
+    `timer_round` (its TimerStartRound row) is marked done in the case's own transaction.
     """
+    change = _new_case(definition_key_or_row, center=center, employer=employer, subject=subject, data=data,
+                       actor=actor, responsible=responsible, parent_case=parent_case, by_message=by_message,
+                       fire_start_timer=fire_start_timer)
+    if timer_round is not None:
+        timer_round.done, timer_round.case_id = True, change.case.id
+    with _saving([change]):
+        change.run_engine()
+    return change.case
+
+
+def _new_case(definition_key_or_row, *, center, employer=None, subject="", data=None, actor=None,
+              responsible=None, parent_case=None, by_message=False, fire_start_timer=None) -> CaseChange:
+    """The new case row (flushed) and the change that starts it; the caller runs its engine and saves it."""
     definition = definition_key_or_row if isinstance(definition_key_or_row, ProcessDefinition) \
         else latest_definition(definition_key_or_row)
     if definition is None:
@@ -402,9 +466,7 @@ def start_case(definition_key_or_row, *, center, employer=None, subject="", data
     change = CaseChange(case, workflow, actor, open_rows={})
     change.log("case_started", details={"process": definition.key, "version": definition.version,
                                         "data": data})
-    with _saving([change]):
-        change.run_engine()
-    return case
+    return change
 
 
 def _fire_start_timer(workflow, element_id):

@@ -42,8 +42,12 @@ CRON = f"{{{LOTSE_NS}}}cron"                      # on a timerEventDefinition wh
 PYTHON = f"{{{LOTSE_NS}}}python"                  # the sandbox code of a mapping's value or a listener
 LISTENER_MODE = f"{{{LOTSE_NS}}}mode"             # a listener's code: "exec" (a script) or "eval" (an expression)
 CONNECTOR = f"{{{LOTSE_NS}}}connector"            # a service task's Lotse connector id
-# Lotse's connectors (camunda:connector with this connectorId) and the input parameters each needs.
-CONNECTORS = {"lotse-notify-group": ("group", "subject", "message")}
+# Lotse's connectors (camunda:connector with this connectorId) and the input parameters each needs
+# (engine.cases.CaseChange._run_connectors runs them; docs/conformance.md lists the optional ones).
+CONNECTORS = {"lotse-notify-group": ("group", "subject", "message"),
+              "lotse-send-mail": ("subject", "body"),             # optional: to (else the responsible advisor)
+              "lotse-start-case": ("process",),                   # optional: data (a map), subject
+              "lotse-record-referral": ("topic", "partner")}      # optional: partner_type, referred_on, contact_made
 
 PYTHON_FORMATS = {"", "python", "python3", "py"}
 USER_TASK_EXPRESSIONS = ("assignee", "candidateUsers", "candidateGroups", "dueDate", "followUpDate", "priority")

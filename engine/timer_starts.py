@@ -8,9 +8,11 @@ time it next fires. Its value is evaluated once, at deploy, without case data: a
 
 `claim_due(now)` claims the rows that are due, and `engine.timers.start_timer_cases` (part of every
 sweep) starts their cases: one per Welcome Center (a schedule is the process's, the cases are the
-centers'). A row is claimed by a compare-and-set on its due time before its cases start, so of
-several workers sweeping at once exactly one starts them; a worker that dies between the claim
-and the start loses that round (at most once), and the log says so.
+centers'). A row is claimed by a compare-and-set on its due time, so of several workers sweeping
+at once exactly one claims each round; the same transaction writes the round's starts owed, one
+`TimerStartRound` per center, and each case's own transaction marks its row done. A worker that
+dies between the claim and the starts leaves rows pending, and the next sweep starts them: every
+round starts exactly one case per center.
 """
 from datetime import datetime
 
@@ -19,9 +21,9 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDef
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from sqlalchemy import delete, select, update
 
-from engine import clock, cron, sandbox
+from engine import clock, cron, organisations, sandbox
 from engine.db import db
-from engine.models import ProcessDefinition, TimerStart
+from engine.models import ProcessDefinition, TimerStart, TimerStartRound
 from engine.parsing import CronCycleTimerEventDefinition
 
 
@@ -88,14 +90,15 @@ def schedule(definition: ProcessDefinition, spec) -> None:
                                   remaining=count))
 
 
-def claim_due(now: datetime | None = None, limit: int = 100) -> list[tuple[int, str]]:
-    """Claim the timer starts that are due, each for one round: (definition id, element id) per round claimed.
+def claim_due(now: datetime | None = None, limit: int = 100) -> int:
+    """Claim the timer starts that are due, each for one round, and write the round's starts owed (one
+    TimerStartRound per center). Returns the rounds claimed.
 
     The claim moves the row to its next time (or deletes it after its last) only if the row still has
-    the due time read, and commits: of workers claiming at once, one wins each round.
+    the due time read, and commits with the starts owed: of workers claiming at once, one wins each round.
     """
     now = now or clock.now()
-    claimed = []
+    claimed = 0
     due = db.session.execute(select(TimerStart.id, TimerStart.next_at).where(TimerStart.next_at <= now)
                              .order_by(TimerStart.next_at).limit(limit)).all()
     for row_id, fired in due:
@@ -108,8 +111,16 @@ def claim_due(now: datetime | None = None, limit: int = 100) -> list[tuple[int, 
                  if following is None or remaining == 0 else
                  update(TimerStart).where(TimerStart.id == row_id, TimerStart.next_at == fired)
                  .values(next_at=following, remaining=remaining))
-        won = db.session.execute(claim).rowcount == 1
+        if db.session.execute(claim).rowcount == 1:
+            db.session.add_all(TimerStartRound(definition_id=row.definition_id, element_id=row.element_id,
+                                               fired_at=fired, center_id=center.id)
+                               for center in organisations.centers())
+            claimed += 1
         db.session.commit()
-        if won:
-            claimed.append((row.definition_id, row.element_id))
     return claimed
+
+
+def pending_rounds(limit: int = 100) -> list[int]:
+    """The ids of the starts owed that no case has settled yet, oldest first."""
+    return db.session.scalars(select(TimerStartRound.id).where(TimerStartRound.done.is_(False))
+                              .order_by(TimerStartRound.id).limit(limit)).all()

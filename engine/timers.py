@@ -35,10 +35,10 @@ from flask import has_app_context
 from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import OperationalError
 
-from engine import cases, clock, jobs, mail, messages, notifications, organisations, timer_starts
+from engine import cases, clock, jobs, mail, messages, notifications, timer_starts
 from engine.db import db, end_session
 from engine.errors import Conflict, NotFound
-from engine.models import Case, HumanTask, ProcessDefinition, TimerStart
+from engine.models import Case, HumanTask, ProcessDefinition, TimerStart, TimerStartRound
 from engine.settings import setting
 from engine.models.statuses import CaseStatus, TaskStatus
 
@@ -112,18 +112,32 @@ def _wake_singly(now, count, skip) -> dict:
 
 
 def start_timer_cases(now=None, limit=100) -> int:
-    """Start the cases of the timer start events that are due (engine.timer_starts): one per Welcome Center."""
+    """Claim the timer start events that are due and start the cases their rounds owe, one per Welcome
+    Center (engine.timer_starts), including those a crashed worker left pending."""
+    timer_starts.claim_due(now, limit)
     started = 0
-    for definition_id, element_id in timer_starts.claim_due(now, limit):
-        definition = db.session.get(ProcessDefinition, definition_id)
-        for center in organisations.centers():
-            try:
-                cases.start_case(definition, center=center, by_message=True, fire_start_timer=element_id)
-                started += 1
-            except Exception:                 # one center's failure leaves the others' cases
-                db.session.rollback()
-                log.exception("timer start %s of %s at center %s failed", element_id, definition.key, center.code)
+    for round_id in timer_starts.pending_rounds(limit):
+        try:
+            started += _start_round(round_id)
+        except Exception:                 # one center's failure leaves the others' cases; its row stays pending
+            db.session.rollback()
+            log.exception("timer start round %s failed", round_id)
     return started
+
+
+def _start_round(round_id) -> bool:
+    """Start the case a round owes a center, marking its row done in the case's transaction. False when
+    another worker holds the row or has settled it."""
+    owed = db.session.scalar(select(TimerStartRound).where(TimerStartRound.id == round_id,
+                                                          TimerStartRound.done.is_(False))
+                             .with_for_update(skip_locked=True).execution_options(populate_existing=True))
+    if owed is None:
+        db.session.rollback()
+        return False
+    definition = db.session.get(ProcessDefinition, owed.definition_id)
+    cases.start_case(definition, center=owed.center_id, by_message=True, fire_start_timer=owed.element_id,
+                     timer_round=owed)
+    return True
 
 
 def sweep(now=None, limit=500, time_budget=None) -> dict:

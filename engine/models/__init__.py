@@ -11,6 +11,7 @@ from engine.models.waiting import MessageSubscription, WaitingTimer
 from engine.models.outbox import OutboxMessage
 from engine.models.external_task import ExternalTask
 from engine.models.timer_start import TimerStart
+from engine.models.timer_start_round import TimerStartRound
 from engine.models.event import CaseEvent
 from engine.models.incident import Incident
 from engine.models.notification import MailMessage, Notification
@@ -28,7 +29,7 @@ from engine.models.statuses import CaseStatus, MailStatus, MessageStatus, Notice
 
 __all__ = ["Organisation", "User", "Group", "Membership", "UserSession", "LoginAttempt", "Deployment", "DeployedFile", "FormVersion",
            "ProcessDefinition", "Case", "CaseComment", "CaseMilestone", "CaseReferral", "HumanTask", "HumanTaskGroup", "GroupTaskCount",
-           "WaitingTimer", "MessageSubscription", "OutboxMessage", "ExternalTask", "TimerStart", "CaseEvent", "Incident",
+           "WaitingTimer", "MessageSubscription", "OutboxMessage", "ExternalTask", "TimerStart", "TimerStartRound", "CaseEvent", "Incident",
            "Notification", "NotificationSetting", "MailMessage", "AuditEntry", "UserToken", "WorkerLink",
            "CaseDocument", "CaseMessage", "ApiToken", "DecisionVersion", "ProcessDraft", "InfoItem",
            "CaseStatus", "TaskStatus", "MailStatus", "MessageStatus", "OrganisationKind", "NoticeKind"]

@@ -397,9 +397,8 @@ def test_a_timer_start_event_starts_one_case_per_center_each_time_exactly_once(p
         cases.start_case("daily", center=people["center"])
     assert timers.start_timer_cases() == 0
     clock.advance(timedelta(hours=1, seconds=1))
-    assert timer_starts.claim_due() == [(row.definition_id, "every_morning")]
-    assert timer_starts.claim_due() == []                                   # claimed once, by one sweeper
-    clock.advance(timedelta(days=1))
+    assert timer_starts.claim_due() == 1
+    assert timer_starts.claim_due() == 0                                     # claimed once, by one sweeper
     assert timers.start_timer_cases() == 2                                   # one per center (Aachen, Köln)
     started = db.session.scalars(select(Case).order_by(Case.id)).all()
     assert [(c.center_id, c.status) for c in started] == [(people["center"].id, "active"),
@@ -409,7 +408,43 @@ def test_a_timer_start_event_starts_one_case_per_center_each_time_exactly_once(p
     cases.complete_task(tasks[0].id, {}, actor=people["anna"])
     assert reloaded(tasks[0].case_id).status == "completed"
     assert timers.start_timer_cases() == 0
-    assert db.session.scalar(select(TimerStart.next_at)) == datetime(2026, 12, 9, 8, 0, tzinfo=timezone.utc)
+    assert db.session.scalar(select(TimerStart.next_at)) == datetime(2026, 12, 8, 8, 0, tzinfo=timezone.utc)
+
+
+class WorkerCrashed(BaseException):
+    """A worker dying (not an error the sweep catches): nothing after it runs in that worker."""
+
+
+@pytest.mark.parametrize("crash_at_start", [1, 2])          # before any case of the round, or after the first
+def test_a_round_claimed_by_a_worker_that_crashes_is_started_by_the_next_sweep_exactly_once(
+        people, monkeypatch, crash_at_start):
+    from engine import timers
+    from engine.models import TimerStart, TimerStartRound
+    clock.freeze(datetime(2026, 12, 7, 7, 0, tzinfo=timezone.utc))
+    deploy_text(("daily.bpmn", START_DAILY))
+    clock.advance(timedelta(hours=1, seconds=1))
+    real_start, calls = cases.start_case, []
+
+    def crashing_start(*args, **kwargs):
+        calls.append(kwargs["center"])
+        if len(calls) == crash_at_start:
+            raise WorkerCrashed()
+        return real_start(*args, **kwargs)
+    monkeypatch.setattr(cases, "start_case", crashing_start)
+    with pytest.raises(WorkerCrashed):
+        timers.sweep()
+    db.session.rollback()
+    monkeypatch.setattr(cases, "start_case", real_start)
+    db.session.expire_all()
+    assert db.session.scalar(select(TimerStart.next_at)) == datetime(2026, 12, 8, 8, 0, tzinfo=timezone.utc)  # claimed
+    assert len(db.session.scalars(select(Case)).all()) == crash_at_start - 1
+    assert timers.sweep()["timer_starts"] == 3 - crash_at_start              # the next sweep completes the round
+    assert timers.sweep()["timer_starts"] == 0
+    started = db.session.scalars(select(Case).order_by(Case.center_id)).all()
+    assert sorted(c.center_id for c in started) == sorted([people["center"].id, people["other_center"].id])
+    rounds = db.session.scalars(select(TimerStartRound).order_by(TimerStartRound.center_id)).all()
+    assert [(r.done, r.case_id, r.fired_at) for r in rounds] == [
+        (True, c.id, datetime(2026, 12, 7, 8, 0, tzinfo=timezone.utc)) for c in started]
 
 
 def test_a_new_version_replaces_the_schedule_and_a_date_start_fires_once(people):
