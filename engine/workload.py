@@ -3,23 +3,24 @@ a center, the cases each person is responsible for, and how the center's open an
 person's completions went over the last weeks.
 
 Now: counts grouped in the database from the task table's own indexes (open tasks by center; the group
-index). Over time: a week's completions are counted by who completed them; the center's open and overdue
+index), per group from the inbox's kept group counts (`_groups`). Over time: a week's completions are counted by who completed them; the center's open and overdue
 tasks at the end of each week are those created before it and not closed by then (`completed_at` is set
-for cancelled tasks too), all weeks in one statement. Who held a task in a past week is not recorded, so
+for cancelled tasks too), counted back from the open tasks now (`_open_over_weeks`). Who held a task in a past week is not recorded, so
 open and overdue over time are the center's, not a person's.
 """
 from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import case, func, select
 
 from engine import access, clock
 from engine.db import db
-from engine.models import Case, HumanTask, HumanTaskGroup, User
+from engine.models import Case, GroupTaskCount, HumanTask, HumanTaskGroup, User
 
 WEEKS = 8
 CHARTS = ("completed", "open")
@@ -90,7 +91,6 @@ def workload(user, now: datetime | None = None) -> Workload | None:
     now = now or clock.now()
     center = user.organisation_id
     weeks = [monday_of(clock.local_date(now)) - timedelta(weeks=n) for n in range(WEEKS - 1, -1, -1)]
-    start = berlin_midnight(weeks[0])
     week_ends = [min(berlin_midnight(monday + timedelta(weeks=1)), now) for monday in weeks]
 
     people = {row.id: PersonLoad(row.id, row.display_name) for row in db.session.execute(
@@ -122,22 +122,78 @@ def workload(user, now: datetime | None = None) -> Workload | None:
             completed_by_week[people[person_id].name][index] += count
             people[person_id].completed += count
 
-    groups = [GroupLoad(name, count, int(late or 0)) for name, count, late in db.session.execute(
-        select(HumanTaskGroup.group_name, func.count(), overdue)
-        .join(HumanTask, HumanTask.id == HumanTaskGroup.task_id)
-        .where(HumanTaskGroup.center_id == center, HumanTask.state == "open", HumanTask.assignee_id.is_(None),
-               ~HumanTaskGroup.group_name.startswith("user:"))
-        .group_by(HumanTaskGroup.group_name).order_by(HumanTaskGroup.group_name))]
-
-    def open_at(end, late=False):
-        held = and_(HumanTask.created_at <= end, or_(HumanTask.completed_at.is_(None), HumanTask.completed_at > end))
-        return func.sum(case((and_(held, HumanTask.due_at < end) if late else held, 1), else_=0))
-    totals = db.session.execute(
-        select(*[open_at(end) for end in week_ends], *[open_at(end, True) for end in week_ends])
-        .where(HumanTask.center_id == center, or_(HumanTask.state == "open", HumanTask.completed_at >= start))).one()
-    totals = [int(value or 0) for value in totals]
+    groups = _groups(center, now)
+    open_by_week, overdue_by_week = _open_over_weeks(center, week_ends)
     return Workload(now=now, weeks=weeks, people=list(people.values()), groups=groups,
-                    completed_by_week=completed_by_week, open_by_week=totals[:WEEKS], overdue_by_week=totals[WEEKS:])
+                    completed_by_week=completed_by_week, open_by_week=open_by_week,
+                    overdue_by_week=overdue_by_week)
+
+
+def _groups(center: int, now: datetime) -> list[GroupLoad]:
+    """Open and overdue unassigned tasks per candidate group (not a `user:` name), read without joining the group
+    index: the open ones are the inbox's kept group counts (engine.task_counts: those without a follow-up date)
+    plus the few with one; the overdue ones are the open, unassigned tasks by due date. Both of these are
+    grouped by the tasks' candidate groups (few distinct lists), which are split here."""
+    open_counts = Counter()
+    for name, count in db.session.execute(
+            select(GroupTaskCount.group_name, func.sum(GroupTaskCount.tasks))
+            .where(GroupTaskCount.center_id == center, ~GroupTaskCount.group_name.startswith("user:"))
+            .group_by(GroupTaskCount.group_name)):
+        open_counts[name] += int(count or 0)
+
+    def per_group(where) -> Counter:
+        counts = Counter()
+        for names, count in db.session.execute(
+                select(HumanTask.candidate_groups, func.count())
+                .where(HumanTask.center_id == center, HumanTask.state == "open", HumanTask.assignee_id.is_(None),
+                       where).group_by(HumanTask.candidate_groups)):
+            for name in dict.fromkeys(names or []):
+                if not name.startswith("user:"):
+                    counts[name] += count
+        return counts
+    open_counts += per_group(HumanTask.follow_up_at.is_not(None))
+    overdue = per_group(HumanTask.due_at < now)
+    return [GroupLoad(name, count, overdue[name]) for name, count in sorted(open_counts.items()) if count > 0]
+
+
+def _open_over_weeks(center: int, ends: list[datetime]) -> tuple[list[int], list[int]]:
+    """The center's open and overdue tasks at each of `ends` (ascending): a task is open at `end` when created by
+    then and not closed by then, overdue when also due before it.
+
+    Counted from what changed since the first end, so that no statement reads every open task: the open ones
+    now, less those opened after an end; plus the ones closed after an end that were open at it. Each task falls
+    in buckets, the first end by which it was created (`made`), closed (`shut`) and due (`late`), so it is open at
+    end i when made <= i < shut and overdue when also late <= i. An open task has no `completed_at`
+    (engine.state sets it on closing only)."""
+    last = len(ends)
+
+    def bucket(held):
+        return case(*[(held(end), index) for index, end in enumerate(ends)], else_=last)
+    made = bucket(lambda end: HumanTask.created_at <= end)
+    shut = bucket(lambda end: HumanTask.completed_at <= end)
+    late = bucket(lambda end: HumanTask.due_at < end)
+    is_open = (HumanTask.center_id == center, HumanTask.state == "open")
+    open_now = db.session.scalar(select(func.count()).select_from(HumanTask).where(*is_open))
+    open_by_week, overdue_by_week = [open_now] * last, [0] * last
+    for due, count in db.session.execute(select(late, func.count()).where(*is_open, HumanTask.due_at < ends[-1])
+                                         .group_by(late)):
+        for index in range(due, last):
+            overdue_by_week[index] += count
+    for created, due, count in db.session.execute(
+            select(made, late, func.count()).where(*is_open, HumanTask.created_at > ends[0]).group_by(made, late)):
+        for index in range(min(created, last)):             # opened after these ends: not open at them
+            open_by_week[index] -= count
+            if due <= index:
+                overdue_by_week[index] -= count
+    for created, closed, due, count in db.session.execute(
+            select(made, shut, late, func.count())
+            .where(HumanTask.center_id == center, HumanTask.completed_at.is_not(None),
+                   HumanTask.completed_at > ends[0]).group_by(made, shut, late)):
+        for index in range(created, min(closed, last)):     # closed after these ends: open at them
+            open_by_week[index] += count
+            if due <= index:
+                overdue_by_week[index] += count
+    return open_by_week, overdue_by_week
 
 
 def chart_csv(load: Workload, chart: str) -> str:

@@ -177,6 +177,16 @@ Index("ix_human_task_completed_center_at", HumanTask.center_id, HumanTask.comple
 # The flow's step durations: a process's completed tasks of the center by completion, index-only.
 Index("ix_human_task_completed_process_at", HumanTask.center_id, HumanTask.process_key, HumanTask.completed_at,
       postgresql_include=["element_id", "created_at", "title"], postgresql_where=_completed, sqlite_where=_completed)
+# Its open and overdue over the weeks: the center's open tasks by creation with their due dates, and its closed
+# tasks (completed or cancelled) by closing with creation and due date, both index-only.
+Index("ix_human_task_open_center_created_due", HumanTask.center_id, HumanTask.created_at,
+      postgresql_include=["due_at"], postgresql_where=_open, sqlite_where=_open)
+_closed = HumanTask.completed_at.is_not(None)
+Index("ix_human_task_closed_center_at", HumanTask.center_id, HumanTask.completed_at,
+      postgresql_include=["created_at", "due_at"], postgresql_where=_closed, sqlite_where=_closed)
+# Its overdue per group: the center's open, unassigned tasks by due date with their candidate groups.
+Index("ix_human_task_open_unassigned_center_due", HumanTask.center_id, HumanTask.due_at,
+      postgresql_include=["candidate_groups"], postgresql_where=_open_unassigned, sqlite_where=_open_unassigned)
 # Its open and overdue per group: the center's open, unassigned tasks with their due dates, index-only.
 Index("ix_human_task_open_unassigned_due", HumanTask.center_id, HumanTask.id, postgresql_include=["due_at"],
       postgresql_where=_open_unassigned, sqlite_where=_open_unassigned)

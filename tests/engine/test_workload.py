@@ -83,3 +83,50 @@ def test_completions_fall_in_their_berlin_week_across_midnights_and_a_clock_chan
     assert load.completed_by_week["Ben Okafor"] == expected
     assert expected == [1, 0, 0, 0, 0, 2, 1, 1]
     assert next(p for p in load.people if p.name == "Ben Okafor").completed == 5
+
+
+def test_open_overdue_over_weeks_and_per_group_equal_a_recount_from_the_rows(people, deploy_fixture):
+    """The figures counted back from the open tasks now (engine.workload._open_over_weeks) and per group from
+    the kept group counts equal a plain recount of every task row of the center, after completions, a
+    cancellation and clock moves over several weeks, the cases reloaded from the database between steps."""
+    from collections import Counter
+    from engine.models import Case, HumanTaskGroup
+    from engine.workload import berlin_midnight
+    deploy_fixture("ws_permit.bpmn", "ws_start.form", "ws_documents.form")
+    started = []
+    for n in range(6):
+        started.append(cases.start_case("ws_permit", center=people["center"], subject=f"R{n}", data={},
+                                        actor=people["anna"]).id)
+        db.session.commit()
+        clock.advance(timedelta(days=9))
+        db.session.expire_all()
+        if n % 2:                                       # every other case: its check done by Ben
+            task_id = _open(db.session.get(Case, started[n - 1]))[0].id
+            cases.claim_task(task_id, people["ben"])
+            cases.complete_task(task_id, {"docs_complete": True}, actor=people["ben"])
+            db.session.commit()
+    cases.cancel_case(started[2], actor=people["sara"], reason="test")
+    db.session.commit()
+    clock.advance(timedelta(days=3))
+    db.session.expire_all()
+
+    load = workload.workload(people["sara"])
+    rows = db.session.scalars(select(HumanTask).where(HumanTask.center_id == people["center"].id)).all()
+    ends = [min(berlin_midnight(monday + timedelta(weeks=1)), load.now) for monday in load.weeks]
+
+    def held(row, end):
+        return row.created_at <= end and (row.completed_at is None or row.completed_at > end)
+    assert load.open_by_week == [sum(held(r, end) for r in rows) for end in ends]
+    assert load.overdue_by_week == [sum(held(r, end) and r.due_at is not None and r.due_at < end for r in rows)
+                                    for end in ends]
+    assert sum(load.open_by_week) and sum(load.overdue_by_week)          # the recount is not trivially empty
+    unassigned = {r.id: r for r in rows if r.state == "open" and r.assignee_id is None}
+    opened, late = Counter(), Counter()
+    for group in db.session.scalars(select(HumanTaskGroup).where(HumanTaskGroup.task_id.in_(list(unassigned)))):
+        if not group.group_name.startswith("user:"):
+            opened[group.group_name] += 1
+            due = unassigned[group.task_id].due_at
+            late[group.group_name] += due is not None and due < load.now
+    assert [(g.group, g.open, g.overdue) for g in load.groups] == sorted((name, n, late[name])
+                                                                          for name, n in opened.items())
+    assert load.groups
