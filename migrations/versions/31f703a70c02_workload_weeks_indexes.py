@@ -5,7 +5,7 @@ first week's end: the open tasks by creation with their due dates, the closed on
 and due date (both index-only on PostgreSQL); _groups the open, unassigned tasks by due date.
 
 Revision ID: 31f703a70c02
-Revises: fa33807e09be
+Revises: 781fc5e5d21d
 Create Date: 2026-12-06 18:20:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '31f703a70c02'
-down_revision = 'fa33807e09be'
+down_revision = '781fc5e5d21d'
 branch_labels = None
 depends_on = None
 
