@@ -193,6 +193,14 @@ def _bpmn_element(seen, node, local):
             seen.refuse(node, f"{local} {node.get('id')}: camunda:{attr} is not supported: Lotse has no tenants, "
                               "every Welcome Center runs the same deployed version; remove the attribute")
             return
+    for attr in ("calledElementBinding", "decisionRefBinding", "caseBinding"):
+        # Lotse binds a called process or decision when the caller is deployed (the version deployed with it;
+        # a new case takes the newest): "latest" and "deployment" come to that, a pinned version would not
+        if _camunda(node, attr) not in (None, "latest", "deployment"):
+            seen.refuse(node, f"{local} {node.get('id')}: camunda:{attr}=\"{_camunda(node, attr)}\" is not "
+                              "supported: Lotse runs the called process or decision deployed with this one (a new "
+                              "case takes the newest), not a pinned version; remove the attribute")
+            return
     if local in ("serviceTask", "sendTask") or (local == "businessRuleTask" and _camunda(node, "type")):
         _service_task(seen, node, local)
     elif local == "businessRuleTask" and not _camunda(node, "decisionRef"):

@@ -647,3 +647,11 @@ def test_a_connector_lotse_does_not_have_or_missing_parameters_are_refused(ctx):
     message = refusal(("notify.bpmn", NOTIFY.replace('<camunda:inputParameter name="group">supervisor'
                                                      '</camunda:inputParameter>', "")))
     assert "[tell]" in message and "missing: group" in message
+
+
+def test_a_pinned_version_of_a_decision_or_called_process_is_refused_naming_the_attribute(ctx):
+    pinned = diagram("p", '<bpmn:startEvent id="s"/>' + flow("f1", "s", "rule")
+                     + '<bpmn:businessRuleTask id="rule" camunda:decisionRef="d" camunda:decisionRefBinding="version" '
+                       'camunda:decisionRefVersion="3"/>' + flow("f2", "rule", "e") + '<bpmn:endEvent id="e"/>')
+    message = refusal(("p.bpmn", pinned))
+    assert "[rule]" in message and 'camunda:decisionRefBinding="version" is not supported' in message
