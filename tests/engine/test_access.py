@@ -6,7 +6,7 @@ supervisor-admin of the Köln center; the case's worker through their personal l
 token and a service account of the Aachen center (as `api_tokens.authenticate` makes them). The objects:
 a case, its tasks (an advisor task, an employer task), the parts of its page, its documents and
 conversations, its worker links, an external task, a notification, a mail in the outbox, the deadline
-list, the inbox's "all" tab, assigning, process versions, the library, firms and people, the
+list, the inbox's "all" tab, assigning, a failed step, process versions, the library, firms and people, the
 supervisors' pages (oversight, the report) and the audit log, and redirect targets.
 """
 import pytest
@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from engine import access, api_tokens, cases, clock, inbox, notifications, users, worker_links
 from engine.db import db
-from engine.models import CaseDocument, ExternalTask, HumanTask, MailMessage, Notification, ProcessDefinition
+from engine.models import (CaseDocument, ExternalTask, HumanTask, Incident, MailMessage, Notification,
+                           ProcessDefinition)
 
 ROLES = ["anna", "sara", "ada", "paul", "jansen", "schmitz", "kai", "kim"]
 STAFF = {"anna", "sara", "ada", "kai", "kim"}          # center staff with a workspace role, both centers
@@ -290,3 +291,13 @@ def test_admins_administer_their_own_centers_firms_and_people_only(wider):
 def test_supervisors_oversee_and_report_on_their_center_and_read_its_audit_log_with_its_admins(wider):
     assert who(wider, access.may_oversee) == {"sara", "kim"}
     assert who(wider, access.may_read_audit) == {"sara", "ada", "kim"}
+
+
+def test_a_failed_step_is_seen_by_the_staff_of_its_cases_center(wider):
+    incident = Incident(case_id=wider["case"].id, task_id="t", element_id="counsel", error_type="ValueError",
+                        message="boom")
+    db.session.add(incident)
+    db.session.commit()
+    found = {name for name in ROLES + ["token"] if db.session.scalar(
+        select(Incident.id).where(Incident.id == incident.id, access.incident_filter(wider[name]))) is not None}
+    assert found == {"anna", "sara", "ada", "token"}
