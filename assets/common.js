@@ -302,6 +302,24 @@ function formFields(selector) {
  * download button when data-download-name is set. onSaved() runs after a successful save or deploy
  * (a check stores nothing).
  */
+/** An editor's content could not be loaded: say so in its message region (and in the console). */
+export function showLoadFailure(messages, t, what, url, err) {
+  console.error(`[lotse] could not load ${what}`, url, err);
+  renderMessages(messages, [ { level: 'error', message: `${t.loadFailed} ${err.message || ''}`.trim() } ], t);
+}
+
+/** `editorActions` for an editor of XML (bpmn-js, dmn-js): save and download the formatted XML. */
+export function xmlEditorActions(el, t, modeler, { select, messages, onSaved }) {
+  const saveXML = async () => (await modeler.saveXML({ format: true })).xml;
+  return editorActions(el, t, {
+    content: async () => ({ xml: await saveXML() }),
+    download: async () => ({ text: await saveXML(), type: 'application/xml' }),
+    select,
+    messages,
+    onSaved
+  });
+}
+
 export function editorActions(el, t, { content, download, select, messages, onSaved }) {
   const buttons = [];
   const post = async (button, url, stores) => {

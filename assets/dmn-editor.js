@@ -20,7 +20,7 @@ import 'dmn-js/dist/assets/dmn-font/css/dmn.css';   // font files, not data: URL
 import './modeler.css';
 
 import {
-  autoInit, editorActions, fetchText, h, renderMessages, strings
+  autoInit, fetchText, h, showLoadFailure, strings, xmlEditorActions
 } from './common.js';
 
 async function initDmnEditor(el) {
@@ -101,19 +101,11 @@ async function initDmnEditor(el) {
     }
     renderTabs();
   } catch (err) {
-    console.error('[lotse] could not load decisions', xmlUrl, err);
-    renderMessages(messages, [ { level: 'error', message: `${t.loadFailed} ${err.message || ''}`.trim() } ], t);
+    showLoadFailure(messages, t, 'decisions', xmlUrl, err);
     return modeler;
   }
 
-  const saveXML = async () => (await modeler.saveXML({ format: true })).xml;
-  toolbar.append(...editorActions(el, t, {
-    content: async () => ({ xml: await saveXML() }),
-    download: async () => ({ text: await saveXML(), type: 'application/xml' }),
-    select,
-    messages,
-    onSaved: () => { dirty = false; }
-  }));
+  toolbar.append(...xmlEditorActions(el, t, modeler, { select, messages, onSaved: () => { dirty = false; } }));
   return modeler;
 }
 

@@ -19,7 +19,7 @@ import './viewer.css';
 import './modeler.css';
 
 import {
-  autoInit, editorActions, fetchText, h, renderMessages, strings
+  autoInit, editorActions, fetchText, h, showLoadFailure, strings
 } from './common.js';
 
 const EMPTY_SCHEMA = {
@@ -90,8 +90,7 @@ async function initFormEditor(el) {
     await editor.importSchema(schema);
     dirty = false;
   } catch (err) {
-    console.error('[lotse] could not load form schema', schemaUrl, err);
-    renderMessages(messages, [ { level: 'error', message: `${t.loadFailed} ${err.message || ''}`.trim() } ], t);
+    showLoadFailure(messages, t, 'form schema', schemaUrl, err);
     return editor;
   }
 

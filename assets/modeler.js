@@ -38,7 +38,7 @@ import './viewer.css';
 import './modeler.css';
 
 import {
-  autoInit, editorActions, fetchText, h, renderMessages, strings
+  autoInit, fetchText, h, showLoadFailure, strings, xmlEditorActions
 } from './common.js';
 import { buildZoomControls } from './zoom.js';
 
@@ -155,19 +155,11 @@ async function initModeler(el) {
     }
     modeler.get('canvas').zoom('fit-viewport', 'auto');
   } catch (err) {
-    console.error('[lotse] could not load diagram', xmlUrl, err);
-    renderMessages(messages, [ { level: 'error', message: `${t.loadFailed} ${err.message || ''}`.trim() } ], t);
+    showLoadFailure(messages, t, 'diagram', xmlUrl, err);
     return modeler;
   }
 
-  const saveXML = async () => (await modeler.saveXML({ format: true })).xml;
-  toolbar.prepend(...editorActions(el, t, {
-    content: async () => ({ xml: await saveXML() }),
-    download: async () => ({ text: await saveXML(), type: 'application/xml' }),
-    select,
-    messages,
-    onSaved: () => { dirty = false; }
-  }));
+  toolbar.prepend(...xmlEditorActions(el, t, modeler, { select, messages, onSaved: () => { dirty = false; } }));
 
   return modeler;
 }

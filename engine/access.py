@@ -144,6 +144,12 @@ def scope(user) -> str:
     return "employer" if is_employer_user(user) else ""
 
 
+def may_list_cases(user) -> bool:
+    """The case list ("Fälle"): Welcome Center staff list their center's cases; employers see their cases
+    through their tasks and the portal."""
+    return scope(user) == "center"
+
+
 def can_see_all_tasks(user) -> bool:
     """The inbox's "all" tab: every open task of the supervisor's own center."""
     return is_center_staff(user) and user.in_group("supervisor")

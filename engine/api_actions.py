@@ -11,6 +11,7 @@ from engine.deploy import latest_definition
 from engine.errors import Conflict, Forbidden, InvalidData, InvalidFields, NotFound
 from engine.forms import validate_submission
 from engine.models import Case, ExternalTask, Organisation, User
+from engine.models.statuses import OrganisationKind
 
 
 def deploy(user, files: list[tuple[str, bytes]]) -> deployment.DeployResult:
@@ -32,7 +33,7 @@ def start_case(user, key, *, subject="", business_key=None, data=None, employer_
     employer = None
     if employer_id is not None:
         employer = db.session.scalar(select(Organisation).where(Organisation.id == employer_id,
-                                                                Organisation.kind == "employer",
+                                                                Organisation.kind == OrganisationKind.EMPLOYER,
                                                                 Organisation.center_id == user.organisation_id))
         if employer is None:
             raise InvalidData("no firm with this id is served by your center", field="employer_id")

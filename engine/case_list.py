@@ -214,16 +214,11 @@ def _values(user, query: CaseQuery, shape: _Shape, now: datetime) -> dict:
     return values
 
 
-def may_list_cases(user) -> bool:
-    """Welcome Center staff list their center's cases; employers see their cases through their tasks."""
-    return access.scope(user) == "center"
-
-
 def case_page(user, query: CaseQuery, now: datetime | None = None) -> CasePage:
     """One page of the center's cases matching `query`, its capped count and the filter's choices."""
     now = now or clock.now()
     connection = db.session.connection()
-    if not may_list_cases(user):
+    if not access.may_list_cases(user):
         return CasePage(query, [], 0, False, now, [], [], [])
     shape = _Shape.of(query)
     page_stmt, count_stmt = _statements(shape, query.per_page)

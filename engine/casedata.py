@@ -39,7 +39,7 @@ FORMAT = 1                           # stored with the state; cases saved before
 
 
 def _copy(value):
-    """A deep copy of JSON-like data (dates and other scalars are immutable); several times faster than deepcopy."""
+    """A deep copy of JSON-like data (dates and other scalars are immutable), without deepcopy's memo and dispatch."""
     if isinstance(value, dict):
         return {key: _copy(item) for key, item in value.items()}
     if isinstance(value, list):

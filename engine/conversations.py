@@ -18,7 +18,7 @@ from sqlalchemy import select
 from engine import access, clock, mail, notifications, worker_links
 from engine.db import db
 from engine.errors import InvalidData
-from engine.models import Case, CaseEvent, CaseMessage, Group, Membership, User
+from engine.models import Case, CaseEvent, CaseMessage, User
 
 MAX_LENGTH = 5000
 PARTIES = ("employer", "worker")
@@ -40,19 +40,12 @@ def threads(case: Case, parties=PARTIES) -> dict[str, list[CaseMessage]]:
     return found
 
 
-def _members(organisation_id, group: str) -> list[User]:
-    return list(db.session.scalars(
-        select(User).join(Membership, Membership.user_id == User.id).join(Group, Group.id == Membership.group_id)
-        .where(User.organisation_id == organisation_id, Group.name == group, User.active.is_(True))
-        .order_by(User.id)))
-
-
 def center_recipients(case: Case) -> list[User]:
     """Who at the center hears of a party's message: the responsible advisor, else the center's advisors."""
     responsible = db.session.get(User, case.responsible_id) if case.responsible_id else None
     if responsible is not None and responsible.active:
         return [responsible]
-    return _members(case.center_id, "advisor")
+    return notifications.active_members(case.center_id, "advisor")
 
 
 def _tell(user: User, case: Case, message: CaseMessage, to_center: bool) -> bool:
@@ -64,7 +57,7 @@ def _tell(user: User, case: Case, message: CaseMessage, to_center: bool) -> bool
 
 def tell_firm(case: Case, message: CaseMessage) -> bool:
     """Tell the firm's people (active, in the employer group) of the center's message; True if mail was queued."""
-    people = _members(case.employer_id, access.EMPLOYER_GROUP) if case.employer_id else []
+    people = notifications.active_members(case.employer_id, access.EMPLOYER_GROUP) if case.employer_id else []
     return any([_tell(user, case, message, to_center=False) for user in people])
 
 

@@ -14,6 +14,7 @@ from engine.errors import LotseError
 from engine.deploy import latest_definition
 from engine.forms import validate_submission
 from engine.models import Case, HumanTask, InfoItem, User
+from engine.models.statuses import TaskStatus
 
 PASSWORD = "lotse-demo"
 
@@ -177,7 +178,7 @@ class _Story:
         return case
 
     def complete(self, case, element_id, data, actor, *, days_ago):
-        task = db.session.scalar(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == "open",
+        task = db.session.scalar(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == TaskStatus.OPEN,
                                                          HumanTask.element_id == element_id))
         # as the task page would: the form's checks, and only what the form takes
         clean, errors = validate_submission(pages.load_form(task.form_version_id), data,

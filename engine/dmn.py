@@ -13,9 +13,8 @@ policy: UNIQUE, FIRST, PRIORITY, ANY, COLLECT (with SUM, MIN, MAX, COUNT), RULE 
 collectEntries, resultList) under camunda:resultVariable; without one, the outputs become case
 variables (what Lotse's tables always did).
 
-The tables Lotse shipped before this module were written for SpiffWorkflow's Python reading of DMN
-(`True`, `None`, `==`, `item['x']`): `is_python_dialect` recognises them, and they keep running as
-before (engine.parsing).
+Tables written for SpiffWorkflow's Python reading of DMN (`True`, `None`, `==`, `item['x']`) are
+recognised by `is_python_dialect` and left to SpiffWorkflow's own evaluation (engine.parsing).
 """
 import re
 from dataclasses import dataclass, field

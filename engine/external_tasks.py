@@ -34,6 +34,7 @@ from engine import casedata, cases, clock, state
 from engine.db import db
 from engine.errors import Conflict, InvalidData, NotFound
 from engine.models import Case, ExternalTask, Incident
+from engine.models.statuses import TaskStatus
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def fetch_and_lock(worker_id: str, topics: list[Topic], max_tasks: int = 10, whe
     now = clock.now()
     rows = db.session.scalars(
         select(ExternalTask)
-        .where(ExternalTask.state == "open", ExternalTask.topic.in_(list(by_name)),
+        .where(ExternalTask.state == TaskStatus.OPEN, ExternalTask.topic.in_(list(by_name)),
                or_(ExternalTask.lock_expires_at.is_(None), ExternalTask.lock_expires_at <= now),
                or_(ExternalTask.retries.is_(None), ExternalTask.retries > 0),
                *([where] if where is not None else []))
@@ -121,7 +122,7 @@ def _open_row(task_id) -> ExternalTask:
     row = db.session.get(ExternalTask, str(task_id), populate_existing=True)
     if row is None:
         raise NotFound(f"external task {task_id} does not exist")
-    if row.state != "open":
+    if row.state != TaskStatus.OPEN:
         raise Conflict(f"external task {task_id} is {row.state}")
     return row
 

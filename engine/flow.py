@@ -19,6 +19,7 @@ from engine import access, clock
 from engine.db import db
 from engine.inbox import process_choices
 from engine.models import Case, HumanTask, ProcessDefinition
+from engine.models.statuses import CaseStatus, TaskStatus
 from engine.workload import monday_of, week_buckets
 
 WEEKS = 12
@@ -87,7 +88,7 @@ def flow(user, process: str = "", now: datetime | None = None) -> Flow | None:
     started, completed = [0] * WEEKS, [0] * WEEKS
     for column, counts in ((Case.started_at, started), (Case.ended_at, completed)):
         bounds, week_of = week_buckets(column, weeks)
-        done = (Case.status == "completed",) if column is Case.ended_at else ()
+        done = (Case.status == CaseStatus.COMPLETED,) if column is Case.ended_at else ()
         for index, count in db.session.execute(
                 select(week_of, func.count()).where(Case.center_id == center, *done, column >= bounds[0],
                                                     column < bounds[-1]).group_by(week_of)):
@@ -96,14 +97,14 @@ def flow(user, process: str = "", now: datetime | None = None) -> Flow | None:
     result = Flow(weeks, started, completed, sorted(_durations(
         ProcessDefinition.key, ProcessDefinition.name, Case.started_at, Case.ended_at,
         select().select_from(Case).join(ProcessDefinition, ProcessDefinition.id == Case.definition_id)
-        .where(Case.center_id == center, Case.status == "completed", Case.ended_at >= window)),
+        .where(Case.center_id == center, Case.status == CaseStatus.COMPLETED, Case.ended_at >= window)),
         key=lambda d: d.name), choices=process_choices())
     if not process:
         return result
     result.steps = sorted(_durations(
         HumanTask.element_id, HumanTask.title, HumanTask.created_at, HumanTask.completed_at,
         select().select_from(HumanTask).where(HumanTask.center_id == center, HumanTask.process_key == process,
-                                              HumanTask.state == "completed", HumanTask.completed_at >= window)),
+                                              HumanTask.state == TaskStatus.COMPLETED, HumanTask.completed_at >= window)),
         key=lambda d: -d.median_days)
     result.process = process
     longest = max((step.median_days for step in result.steps), default=0)

@@ -202,7 +202,7 @@ class _Shape(NamedTuple):
 def _shape(user) -> _Shape:
     scope = access.scope(user)         # the scopes of engine.access.task_filter, in statements built once per shape
     return _Shape(scope, bool(_group_names(user)), access.can_see_all_tasks(user),
-                  scope == "employer" and "employer" in user.group_names)
+                  scope == "employer" and access.may_use_portal(user))
 
 
 def _values(user, query: InboxQuery, filters: _Filters, now: datetime) -> dict:
@@ -271,7 +271,7 @@ def view_conditions(shape: _Shape, view: str, followup: bool = False, per_row: b
             # group 'employer' and one of theirs. For one in the group 'employer' (the usual case) the first
             # implies the second, and a single condition lets PostgreSQL estimate it: with two on the same
             # table it assumes them independent, expects a few dozen rows and hashes every group row.
-            conds.append(_has_group_row(_group.c.group_name == literal_column("'employer'"), per_row))
+            conds.append(_has_group_row(_group.c.group_name == literal_column(f"'{access.EMPLOYER_GROUP}'"), per_row))
             if not shape.employer_group:
                 conds.append(_in_my_groups(per_row) if shape.has_groups else false())
     elif view == "all":

@@ -83,7 +83,7 @@ def deliver_pending(limit=100) -> int:
     return delivered
 
 
-# --- from outside Lotse (the command line now, the API later) -----------------------------------------
+# --- from outside Lotse (the command line, the JSON API) -----------------------------------------------
 
 def correlate(name: str, keys: dict | None = None, data: dict | None = None, center=None, actor=None,
               where=None) -> Case:
@@ -100,7 +100,7 @@ def correlate(name: str, keys: dict | None = None, data: dict | None = None, cen
     waiting = db.session.execute(
         select(MessageSubscription.case_id, MessageSubscription.correlations)
         .join(Case, Case.id == MessageSubscription.case_id)
-        .where(MessageSubscription.message_name == name, Case.status == "active",
+        .where(MessageSubscription.message_name == name, Case.status == CaseStatus.ACTIVE,
                *([where] if where is not None else []))
         .order_by(MessageSubscription.id)).all()
     matches = sorted({case_id for case_id, correlations in waiting if _holds(case_id, correlations, keys)})

@@ -28,6 +28,7 @@ from engine import audit, cases, state
 from engine.db import db
 from engine.errors import Conflict, InvalidData, NotFound
 from engine.models import Case, ProcessDefinition
+from engine.models.statuses import CaseStatus
 from engine.versions import definition, versions as all_versions
 
 ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
@@ -105,14 +106,14 @@ def _element_names(definition_row) -> set[str]:
 
 
 def _cases_of(source, case_id):
-    query = select(Case).where(Case.definition_id == source.id, Case.status == "active").order_by(Case.id)
+    query = select(Case).where(Case.definition_id == source.id, Case.status == CaseStatus.ACTIVE).order_by(Case.id)
     if case_id is not None:          # a case id, or its reference (WC-AC-2026-00042)
         found = db.session.scalar(select(Case).where(
             Case.id == int(case_id) if str(case_id).isdigit() and int(case_id) < 2**31 else Case.reference == str(case_id)))
         if found is None or found.definition_id != source.id:
             raise InvalidData(_l("%(case)s ist kein laufender Fall von %(key)s v%(version)s.", case=case_id,
                                  key=source.key, version=source.version), field="case")
-        if found.status != "active":
+        if found.status != CaseStatus.ACTIVE:
             raise InvalidData(_l("Der Fall %(case)s läuft nicht mehr; nur laufende Fälle werden umgestellt.",
                                  case=found.reference), field="case")
         query = query.where(Case.id == found.id)

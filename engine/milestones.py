@@ -32,6 +32,7 @@ from sqlalchemy import select
 from engine import state
 from engine.db import db
 from engine.models import Case, CaseMilestone, HumanTask, MessageSubscription, WaitingTimer
+from engine.models.statuses import CaseStatus, TaskStatus
 
 PARTIES = ("employer", "worker", "center", "authority")     # the order "who acts now" lists them in
 GROUP_PARTIES = {"employer": "employer", "worker": "worker", "advisor": "center", "supervisor": "center",
@@ -232,7 +233,7 @@ def journeys(cases: list[Case], language: str = "de") -> list[Journey]:
     tasks: dict[int, list] = {i: [] for i in ids}
     for row in db.session.execute(select(HumanTask.case_id, HumanTask.id, HumanTask.element_id, HumanTask.title,
                                          HumanTask.actor, HumanTask.candidate_groups, HumanTask.due_at)
-                                  .where(HumanTask.case_id.in_(ids), HumanTask.state == "open")):
+                                  .where(HumanTask.case_id.in_(ids), HumanTask.state == TaskStatus.OPEN)):
         tasks[row.case_id].append(row)
     timers: dict[int, list] = {i: [] for i in ids}
     for row in db.session.execute(select(WaitingTimer.case_id, WaitingTimer.element_id, WaitingTimer.name,
@@ -279,7 +280,7 @@ def _journey(case, language, reached, tasks, timers, messages) -> Journey:
         done.append(Milestone(row.key, planned.label(language) if planned else row.label, "done", row.reached_at))
 
     current = next_ = None
-    if case.status == "active":
+    if case.status == CaseStatus.ACTIVE:
         sources = [n for s in steps for n in the_plan.nodes_of.get(s.element_id, ())]
         ahead = _ahead(the_plan, sources, reached_keys)
         if ahead:

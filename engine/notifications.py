@@ -111,11 +111,16 @@ def candidates(task: HumanTask) -> list[User]:
     return chosen
 
 
-def supervisors(task: HumanTask) -> list[User]:
-    return db.session.scalars(
+def active_members(organisation_id, group: str) -> list[User]:
+    """The active people of an organisation in a group, in a fixed order: whom a notice or message reaches."""
+    return list(db.session.scalars(
         select(User).join(Membership, Membership.user_id == User.id).join(Group, Group.id == Membership.group_id)
-        .where(Group.name == "supervisor", User.organisation_id == task.center_id, User.active.is_(True))
-        .order_by(User.id)).all()
+        .where(User.organisation_id == organisation_id, Group.name == group, User.active.is_(True))
+        .order_by(User.id)))
+
+
+def supervisors(task: HumanTask) -> list[User]:
+    return active_members(task.center_id, "supervisor")
 
 
 def recipients(task: HumanTask, kind: str) -> list[User]:
@@ -167,10 +172,7 @@ def _tell(user, kind: str, text: dict, now, case_id, task_id=None) -> bool:
 def notify_group(case, group: str, subject: str, body: str, now=None) -> int:
     """A diagram's message to a group of the case's center (the lotse-notify-group connector): a notice
     in the app for each active member, and a mail where they have an address. Returns the mails queued."""
-    members = db.session.scalars(
-        select(User).join(Membership, Membership.user_id == User.id).join(Group, Group.id == Membership.group_id)
-        .where(Group.name == group, User.organisation_id == case.center_id, User.active.is_(True))
-        .order_by(User.id)).all()
+    members = active_members(case.center_id, group)
     text = {"subject": f"{case.reference}: {subject}"[:255], "summary": body[:2000], "body": body}
     return sum(_tell(user, "diagram", text, now or clock.now(), case.id) for user in members)
 
@@ -270,10 +272,7 @@ def send_digests(now=None, cutoff=None) -> int:
 
 def incident_recipients(case) -> list[User]:
     """Who must hear of a failed step: the case's responsible advisor and the supervisors of its center."""
-    people = list(db.session.scalars(
-        select(User).join(Membership, Membership.user_id == User.id).join(Group, Group.id == Membership.group_id)
-        .where(Group.name == "supervisor", User.organisation_id == case.center_id, User.active.is_(True))
-        .order_by(User.id)))
+    people = active_members(case.center_id, "supervisor")
     responsible = db.session.get(User, case.responsible_id) if case.responsible_id else None
     if responsible is not None and responsible.active and responsible not in people:
         people.insert(0, responsible)

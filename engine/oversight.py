@@ -25,6 +25,7 @@ from engine import access, cases, clock, snapshot
 from engine.db import db
 from engine.errors import InvalidFields, LotseError, NotFound
 from engine.models import Case, HumanTask, Incident, ProcessDefinition, User
+from engine.models.statuses import CaseStatus, TaskStatus
 from engine.settings import setting
 
 REASON_CAP = 500
@@ -92,7 +93,7 @@ def stuck_cases(user, kind: str = "", now: datetime | None = None) -> StuckList 
     idle_default, unclaimed_days = setting("IDLE_DAYS"), setting("UNCLAIMED_DAYS")
     found: dict[int, list[Reason]] = {}
 
-    open_task = (HumanTask.center_id == center, HumanTask.state == "open")
+    open_task = (HumanTask.center_id == center, HumanTask.state == TaskStatus.OPEN)
     for row in db.session.execute(
             select(HumanTask.case_id, HumanTask.id, HumanTask.title, HumanTask.due_at, HumanTask.actor,
                    User.display_name).outerjoin(User, User.id == HumanTask.assignee_id)
@@ -110,14 +111,14 @@ def stuck_cases(user, kind: str = "", now: datetime | None = None) -> StuckList 
     for row in db.session.execute(
             select(Incident.case_id, Incident.element_name, Incident.element_id, Incident.created_at)
             .join(Case, Case.id == Incident.case_id)
-            .where(Case.center_id == center, Case.status == "active", Case.has_incident.is_(True),
+            .where(Case.center_id == center, Case.status == CaseStatus.ACTIVE, Case.has_incident.is_(True),
                    Incident.resolved_at.is_(None)).order_by(Incident.created_at).limit(REASON_CAP)):
         found.setdefault(row.case_id, []).append(
             Reason("error", row.created_at, title=row.element_name or row.element_id or None))
     idle = _idle_condition(now, idle_default)
     if idle is not None:
         for case_id, updated_at in db.session.execute(
-                select(Case.id, Case.updated_at).where(Case.center_id == center, Case.status == "active", idle)
+                select(Case.id, Case.updated_at).where(Case.center_id == center, Case.status == CaseStatus.ACTIVE, idle)
                 .order_by(Case.updated_at).limit(REASON_CAP)):
             found.setdefault(case_id, []).append(Reason("idle", updated_at))
 
@@ -127,7 +128,7 @@ def stuck_cases(user, kind: str = "", now: datetime | None = None) -> StuckList 
                 select(Case.id, Case.reference, Case.subject, ProcessDefinition.name, User.display_name)
                 .join(ProcessDefinition, ProcessDefinition.id == Case.definition_id)
                 .outerjoin(User, User.id == Case.responsible_id)
-                .where(Case.id.in_(list(found)), access.case_filter(user), Case.status == "active")):
+                .where(Case.id.in_(list(found)), access.case_filter(user), Case.status == CaseStatus.ACTIVE)):
             listed.append(StuckCase(row.id, row.reference, row.subject, row.name, row.display_name,
                                     sorted(found[row.id], key=lambda r: (REASONS.index(r.kind), r.since))))
     counts = {name: sum(1 for case in listed if name in case.kinds) for name in REASONS}

@@ -187,7 +187,7 @@ def case_overview(case_id: int) -> CaseOverview | None:
     if case is None:
         return None
     externals = db.session.scalars(select(ExternalTask).where(ExternalTask.case_id == case.id,
-                                                              ExternalTask.state == "open")).all()
+                                                              ExternalTask.state == TaskStatus.OPEN)).all()
     return CaseOverview(case, casedata.current(state.load(case)), open_incidents(case), externals)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from engine import access, conversations, documents, milestones
 from engine.db import db
 from engine.models import Case, CaseDocument, CaseMessage, HumanTask, ProcessDefinition
+from engine.models.statuses import CaseStatus, TaskStatus
 
 FIRM_PROCESS_PREFIX = "employer_"
 TASK_LIMIT = 50
@@ -43,14 +44,14 @@ def _cards(user, language: str) -> list[tuple[str, Card]]:
     rows = db.session.execute(
         select(Case, ProcessDefinition.key, ProcessDefinition.name)
         .join(ProcessDefinition, ProcessDefinition.id == Case.definition_id)
-        .where(access.case_filter(user), Case.status != "cancelled")
+        .where(access.case_filter(user), Case.status != CaseStatus.CANCELLED)
         .order_by(Case.status, Case.started_at.desc(), Case.id.desc()).limit(CASE_LIMIT)).all()
     found = milestones.journeys([case for case, _key, _name in rows], language)
     return [(key, Card(case, name, journey)) for (case, key, name), journey in zip(rows, found)]
 
 
 def open_tasks(user, case_id: int | None = None) -> list[HumanTask]:
-    query = select(HumanTask).where(access.task_filter(user), HumanTask.state == "open")
+    query = select(HumanTask).where(access.task_filter(user), HumanTask.state == TaskStatus.OPEN)
     if case_id is not None:
         query = query.where(HumanTask.case_id == case_id)
     return db.session.scalars(query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
@@ -83,7 +84,7 @@ def case_page(user, reference: str, language: str = "de") -> CasePage | None:
         return None
     definition = db.session.get(ProcessDefinition, case.definition_id)
     done = db.session.scalars(select(HumanTask).where(access.task_filter(user), HumanTask.case_id == case.id,
-                                                      HumanTask.state != "open")
+                                                      HumanTask.state != TaskStatus.OPEN)
                               .order_by(HumanTask.completed_at.desc()).limit(TASK_LIMIT)).all()
     return CasePage(case=case, process_name=definition.name, journey=milestones.journey(case, language),
                     tasks=open_tasks(user, case.id), done=done,
@@ -93,7 +94,7 @@ def case_page(user, reference: str, language: str = "de") -> CasePage | None:
 
 def visible_case(user, reference: str) -> Case | None:
     """A case of the user's firm (for the portal's actions), or None."""
-    return access.visible_case_by_reference(user, reference) if access.party_of(user) == "employer" else None
+    return access.visible_case_by_reference(user, reference) if access.may_use_portal(user) else None
 
 
 def visible_document(user, document_id) -> CaseDocument | None:

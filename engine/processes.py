@@ -26,6 +26,7 @@ from engine.errors import DeploymentRejected, InvalidFields, Problem
 from engine.forms import FormDefinition, FormDefinitionError
 from engine.models import (Case, DecisionVersion, Deployment, DeployedFile, FormVersion, ProcessDefinition,
                            ProcessDraft, User)
+from engine.models.statuses import CaseStatus
 from engine.settings import setting
 
 KINDS = ("bpmn", "dmn", "form")
@@ -129,8 +130,9 @@ def overview() -> list[ProcessRow]:
     for d in definitions:
         row = rows.setdefault(("bpmn", d.key), ProcessRow("bpmn", d.key, d.name, d.startable, d.message_starts))
         status = counts.get(d.id, {})
-        row.versions.append(version_row(d.version, d.deployment_id, active=status.get("active", 0),
-                                        finished=status.get("completed", 0) + status.get("cancelled", 0)))
+        row.versions.append(version_row(d.version, d.deployment_id, active=status.get(CaseStatus.ACTIVE, 0),
+                                        finished=status.get(CaseStatus.COMPLETED, 0)
+                                        + status.get(CaseStatus.CANCELLED, 0)))
     for d in decisions:
         row = rows.setdefault(("dmn", d.key), ProcessRow("dmn", d.key, d.name, None))
         row.versions.append(version_row(d.version, d.deployment_id))

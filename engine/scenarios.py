@@ -43,6 +43,7 @@ from engine import casedata, cases, clock, deploy, messages, state, wiring
 from engine.db import db
 from engine.errors import DeploymentRejected
 from engine.models import Case, CaseMilestone, DeployedFile, HumanTask, Incident, Organisation, WaitingTimer
+from engine.models.statuses import TaskStatus
 from engine.parsing import UnsafeXML, parse_xml
 from engine.settings import SETTINGS
 
@@ -324,7 +325,7 @@ class _Run:
         return {k: value(v) for k, v in data.items()}
 
     def open_rows(self):
-        return db.session.scalars(select(HumanTask).where(HumanTask.case_id == self.case_id, HumanTask.state == "open")
+        return db.session.scalars(select(HumanTask).where(HumanTask.case_id == self.case_id, HumanTask.state == TaskStatus.OPEN)
                                   .order_by(HumanTask.created_at, HumanTask.id)).all()
 
     def open_ids(self):

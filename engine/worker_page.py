@@ -21,6 +21,7 @@ from engine import access, conversations, documents, info_library, milestones, s
 from engine.db import db
 from engine.errors import InvalidData, NotFound
 from engine.models import Case, HumanTask
+from engine.models.statuses import TaskStatus
 from engine.pages import load_form
 
 PARTY = access.WORKER_GROUP
@@ -88,12 +89,12 @@ def worker_page(actor: access.WorkerActor, language: str) -> WorkerPage:
                 stones.append(WorkerMilestone(item.label, status, item.reached_at, translated=language == "de" or bool(
                     planned and planned.props.get(f"milestone_label:{language}"))))
     workable = set(db.session.scalars(select(HumanTask.id).where(access.worker_task_filter(link),
-                                                                 HumanTask.state == "open")))
+                                                                 HumanTask.state == TaskStatus.OPEN)))
     for item in steps:
         item.workable = item.step.task_id in workable
         item.info = info_library.for_topics(info_library.topics_of(item.props), language)
     steps.sort(key=lambda s: (s.due_at is None, s.due_at or datetime.max))
-    done = db.session.scalars(select(HumanTask).where(access.worker_task_filter(link), HumanTask.state == "completed")
+    done = db.session.scalars(select(HumanTask).where(access.worker_task_filter(link), HumanTask.state == TaskStatus.COMPLETED)
                               .order_by(HumanTask.completed_at.desc()).limit(20)).all()
     return WorkerPage(case=case, advisor=case.responsible.display_name if case.responsible else "",
                       center=case.center, steps=steps, milestones=stones, done=list(done),

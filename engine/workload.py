@@ -21,6 +21,7 @@ from sqlalchemy import case, func, select
 from engine import access, clock
 from engine.db import db
 from engine.models import Case, GroupTaskCount, HumanTask, HumanTaskGroup, User
+from engine.models.statuses import CaseStatus, TaskStatus
 
 WEEKS = 8
 CHARTS = ("completed", "open")
@@ -96,7 +97,7 @@ def workload(user, now: datetime | None = None) -> Workload | None:
     people = {row.id: PersonLoad(row.id, row.display_name) for row in db.session.execute(
         select(User.id, User.display_name).where(User.organisation_id == center, User.active.is_(True))
         .order_by(User.display_name))}
-    open_task = (HumanTask.center_id == center, HumanTask.state == "open")
+    open_task = (HumanTask.center_id == center, HumanTask.state == TaskStatus.OPEN)
     overdue = func.sum(case((HumanTask.due_at < now, 1), else_=0))
     for assignee, count, late in db.session.execute(
             select(HumanTask.assignee_id, func.count(), overdue)
@@ -104,7 +105,7 @@ def workload(user, now: datetime | None = None) -> Workload | None:
         if assignee in people:
             people[assignee].open, people[assignee].overdue = count, int(late or 0)
     for responsible, count in db.session.execute(
-            select(Case.responsible_id, func.count()).where(Case.center_id == center, Case.status == "active",
+            select(Case.responsible_id, func.count()).where(Case.center_id == center, Case.status == CaseStatus.ACTIVE,
                                                             Case.responsible_id.is_not(None))
             .group_by(Case.responsible_id)):
         if responsible in people:
@@ -114,7 +115,7 @@ def workload(user, now: datetime | None = None) -> Workload | None:
     bounds, week_of = week_buckets(HumanTask.completed_at, weeks)
     for person_id, index, count in db.session.execute(
             select(HumanTask.completed_by_id, week_of, func.count())
-            .where(HumanTask.center_id == center, HumanTask.state == "completed",
+            .where(HumanTask.center_id == center, HumanTask.state == TaskStatus.COMPLETED,
                    HumanTask.completed_at >= bounds[0], HumanTask.completed_at < bounds[-1],
                    HumanTask.completed_by_id.is_not(None))
             .group_by(HumanTask.completed_by_id, week_of)):
@@ -145,7 +146,7 @@ def _groups(center: int, now: datetime) -> list[GroupLoad]:
         counts = Counter()
         for names, count in db.session.execute(
                 select(HumanTask.candidate_groups, func.count())
-                .where(HumanTask.center_id == center, HumanTask.state == "open", HumanTask.assignee_id.is_(None),
+                .where(HumanTask.center_id == center, HumanTask.state == TaskStatus.OPEN, HumanTask.assignee_id.is_(None),
                        where).group_by(HumanTask.candidate_groups)):
             for name in dict.fromkeys(names or []):
                 if not name.startswith("user:"):
@@ -172,7 +173,7 @@ def _open_over_weeks(center: int, ends: list[datetime]) -> tuple[list[int], list
     made = bucket(lambda end: HumanTask.created_at <= end)
     shut = bucket(lambda end: HumanTask.completed_at <= end)
     late = bucket(lambda end: HumanTask.due_at < end)
-    is_open = (HumanTask.center_id == center, HumanTask.state == "open")
+    is_open = (HumanTask.center_id == center, HumanTask.state == TaskStatus.OPEN)
     open_now = db.session.scalar(select(func.count()).select_from(HumanTask).where(*is_open))
     open_by_week, overdue_by_week = [open_now] * last, [0] * last
     for due, count in db.session.execute(select(late, func.count()).where(*is_open, HumanTask.due_at < ends[-1])

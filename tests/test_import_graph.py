@@ -142,6 +142,15 @@ def test_function_local_imports_are_in_the_graph():
     assert "web.auth" in graph["web"]
 
 
+def test_an_import_inside_a_function_or_a_method_is_an_edge(tmp_path):
+    source = tmp_path / "probe.py"
+    source.write_text("class C:\n    def m(self):\n        import engine.timers as t\n\n"
+                      "def f():\n    if True:\n        from engine import jobs\n        from .mail import send_job\n")
+    assert _imports("engine.probe", source, _modules()) >= {"engine.timers", "engine.jobs", "engine.mail"}
+    assert cycles({"engine.probe": {"engine.timers"}, "engine.timers": {"engine.probe"}}) == \
+        [["engine.probe", "engine.timers"]]
+
+
 def test_importing_the_engine_switches_no_hook_on_and_init_app_switches_on_all(tmp_path):
     """Hooks are registered by engine.wiring.init_app, not by importing a module for its side effects."""
     import subprocess

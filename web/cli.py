@@ -15,6 +15,7 @@ from sqlalchemy import select
 from engine import settings
 from engine.errors import DeploymentRejected, LotseError
 from web import security
+from web.dates import iso
 from engine.models.statuses import OrganisationKind, TaskStatus
 
 
@@ -166,7 +167,7 @@ def tasks(username):
     for task in db.session.scalars(query):
         if user is not None and not access.can_work(user, task):
             continue
-        due = task.due_at.strftime("%Y-%m-%d %H:%M") if task.due_at else "-"
+        due = iso(task.due_at) or "-"
         assignee = task.assignee.username if task.assignee else ",".join(task.candidate_groups)
         click.echo(f"{task.id}\t{task.case_reference}\t{task.title}\tdue {due}\t{assignee}")
 

@@ -29,33 +29,26 @@ _THRESHOLDS = tuple((unit, size, 0 if unit == "minute" else size * (2 if unit in
                     for unit, size in _UNITS)
 
 
-def _future(unit, n, ngettext=ngettext):
-    # One literal ngettext call per unit (for pybabel extract); only the one asked for runs.
+def _relative_text(unit, n, future, ngettext=ngettext):
+    """"in 3 Tagen" (`future`) or "vor 3 Tagen". One literal ngettext call per text (for pybabel extract);
+    only the one asked for runs."""
     if unit == "year":
-        return ngettext("in %(num)s Jahr", "in %(num)s Jahren", n)
+        return (ngettext("in %(num)s Jahr", "in %(num)s Jahren", n) if future
+                else ngettext("vor %(num)s Jahr", "vor %(num)s Jahren", n))
     if unit == "month":
-        return ngettext("in %(num)s Monat", "in %(num)s Monaten", n)
+        return (ngettext("in %(num)s Monat", "in %(num)s Monaten", n) if future
+                else ngettext("vor %(num)s Monat", "vor %(num)s Monaten", n))
     if unit == "week":
-        return ngettext("in %(num)s Woche", "in %(num)s Wochen", n)
+        return (ngettext("in %(num)s Woche", "in %(num)s Wochen", n) if future
+                else ngettext("vor %(num)s Woche", "vor %(num)s Wochen", n))
     if unit == "day":
-        return ngettext("in %(num)s Tag", "in %(num)s Tagen", n)
+        return (ngettext("in %(num)s Tag", "in %(num)s Tagen", n) if future
+                else ngettext("vor %(num)s Tag", "vor %(num)s Tagen", n))
     if unit == "hour":
-        return ngettext("in %(num)s Stunde", "in %(num)s Stunden", n)
-    return ngettext("in %(num)s Minute", "in %(num)s Minuten", n)
-
-
-def _past(unit, n, ngettext=ngettext):
-    if unit == "year":
-        return ngettext("vor %(num)s Jahr", "vor %(num)s Jahren", n)
-    if unit == "month":
-        return ngettext("vor %(num)s Monat", "vor %(num)s Monaten", n)
-    if unit == "week":
-        return ngettext("vor %(num)s Woche", "vor %(num)s Wochen", n)
-    if unit == "day":
-        return ngettext("vor %(num)s Tag", "vor %(num)s Tagen", n)
-    if unit == "hour":
-        return ngettext("vor %(num)s Stunde", "vor %(num)s Stunden", n)
-    return ngettext("vor %(num)s Minute", "vor %(num)s Minuten", n)
+        return (ngettext("in %(num)s Stunde", "in %(num)s Stunden", n) if future
+                else ngettext("vor %(num)s Stunde", "vor %(num)s Stunden", n))
+    return (ngettext("in %(num)s Minute", "in %(num)s Minuten", n) if future
+            else ngettext("vor %(num)s Minute", "vor %(num)s Minuten", n))
 
 
 _BADGES = {"overdue": N_("überfällig"), "today": N_("heute")}
@@ -104,7 +97,7 @@ class Dates:
                 key = (unit, max(1, round(distance / size)), seconds > 0)
                 text = self._relative.get(key)
                 if text is None:
-                    text = self._relative[key] = (_future if seconds > 0 else _past)(unit, key[1], self._ngettext)
+                    text = self._relative[key] = _relative_text(unit, key[1], seconds > 0, self._ngettext)
                 return text
         return ""
 

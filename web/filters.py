@@ -4,6 +4,7 @@ from jinja2 import pass_context
 from markupsafe import Markup
 
 from engine import clock
+from engine.models.statuses import CaseStatus, MailStatus, TaskStatus
 from web import dates
 
 
@@ -38,3 +39,5 @@ def register(app):
     app.context_processor(translations_for_render)
     dates.register(app)
     app.jinja_env.globals["now"] = clock.now
+    # templates compare status columns with the members, as the engine does
+    app.jinja_env.globals.update(CaseStatus=CaseStatus, MailStatus=MailStatus, TaskStatus=TaskStatus)

@@ -31,6 +31,11 @@ outbox_required = requires(access.may_see_outbox, refusal=404)
 diagram_required = requires(lambda user: access.case_view(user).diagram, refusal=404)
 process_owner_required = requires(access.may_manage_processes)
 portal_required = requires(access.may_use_portal)
+case_list_required = requires(access.may_list_cases)
+oversight_required = requires(access.may_oversee)
+admin_required = requires(access.may_administer)
+audit_required = requires(access.may_read_audit)
+library_required = requires(access.may_keep_info_library)
 
 
 def worker_required(view):

@@ -23,7 +23,7 @@ class Case(db.Model):
     center_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     employer_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     subject: Mapped[str] = mapped_column(String(200), default="")    # person or firm the case is about
-    status: Mapped[str] = mapped_column(String(16), default="active")  # CaseStatus
+    status: Mapped[str] = mapped_column(String(16), default=CaseStatus.ACTIVE)  # CaseStatus
     has_incident: Mapped[bool] = mapped_column(Boolean, default=False)
     responsible_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     parent_case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)

@@ -4,6 +4,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.db import UTCDateTime, db
+from engine.models.statuses import TaskStatus
 
 
 class ExternalTask(db.Model):
@@ -25,7 +26,7 @@ class ExternalTask(db.Model):
     element_name: Mapped[str | None] = mapped_column(String(255))
     process_key: Mapped[str] = mapped_column(String(128))
     priority: Mapped[int] = mapped_column(Integer, default=0)
-    state: Mapped[str] = mapped_column(String(16), default="open")     # open | completed | cancelled
+    state: Mapped[str] = mapped_column(String(16), default=TaskStatus.OPEN)
     worker_id: Mapped[str | None] = mapped_column(String(255))
     lock_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     retries: Mapped[int | None] = mapped_column(Integer)                # None: no failure reported yet

@@ -47,7 +47,7 @@ class HumanTask(db.Model):
     priority: Mapped[int] = mapped_column(Integer, default=50)
     form_key: Mapped[str | None] = mapped_column(String(128))
     form_version_id: Mapped[int | None] = mapped_column(ForeignKey("form_version.id"))
-    state: Mapped[str] = mapped_column(String(16), default="open", active_history=True)  # TaskStatus
+    state: Mapped[str] = mapped_column(String(16), default=TaskStatus.OPEN, active_history=True)  # TaskStatus
     draft: Mapped[dict | None] = mapped_column(JSONText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -169,7 +169,7 @@ Index("ix_human_task_open_unassigned_follow_up", HumanTask.center_id, HumanTask.
 # The supervisors' workload (engine.workload) counts per person in the database, index-only: the center's
 # assigned open tasks by assignee with their due dates (open and overdue), and its completions by time with
 # who completed them (completed per week).
-_completed = HumanTask.state == "completed"
+_completed = HumanTask.state == TaskStatus.COMPLETED
 Index("ix_human_task_open_assigned_center", HumanTask.center_id, HumanTask.assignee_id, HumanTask.due_at,
       postgresql_where=_open_assigned, sqlite_where=_open_assigned)
 Index("ix_human_task_completed_center_at", HumanTask.center_id, HumanTask.completed_at,

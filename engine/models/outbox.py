@@ -4,6 +4,7 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.db import JSONText, UTCDateTime, db, utcnow
+from engine.models.statuses import MessageStatus
 
 
 class OutboxMessage(db.Model):
@@ -16,7 +17,7 @@ class OutboxMessage(db.Model):
     name: Mapped[str] = mapped_column(String(128))
     event: Mapped[dict] = mapped_column(JSONText)            # the serialized BpmnEvent
     correlations: Mapped[dict] = mapped_column(JSONText, default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # MessageStatus
+    status: Mapped[str] = mapped_column(String(16), default=MessageStatus.PENDING, index=True)  # MessageStatus
     target_case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id", ondelete="SET NULL"))
     attempts: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(Text)

@@ -10,7 +10,7 @@ class CaseStatus(StrEnum):
 
 
 class TaskStatus(StrEnum):
-    """`HumanTask.state`."""
+    """`HumanTask.state` and `ExternalTask.state`."""
     OPEN = "open"
     COMPLETED = "completed"
     CANCELLED = "cancelled"

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from engine import casedata, cases, clock, deploy, messages, state
 from engine.db import db
 from engine.models import Case, CaseMilestone, HumanTask, OutboxMessage
+from engine.models.statuses import TaskStatus
 
 ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)       # a Monday
@@ -43,15 +44,12 @@ class Journey:
         state.spec_cache.clear()
 
     def sweep(self):
-        """What the timer sweeper does: wake every active case whose next timer is due."""
+        """What the timer sweeper does (`engine.timers.sweep`): wake the due cases through `cases.wake_due`,
+        then deliver the messages they threw."""
         self.reload()
-        for _ in range(50):
-            due = db.session.scalars(select(Case.id).where(Case.status == "active", Case.next_timer_at.is_not(None),
-                                                           Case.next_timer_at <= clock.now())).all()
-            if not due:
+        for _ in range(100):
+            if not cases.wake_due(clock.now(), limit=50):
                 break
-            for case_id in due:
-                cases.wake(case_id)
             messages.deliver_pending()
 
     # --- cases ------------------------------------------------------------------------------------
@@ -68,7 +66,7 @@ class Journey:
 
     # --- tasks ------------------------------------------------------------------------------------
     def open(self, case=None):
-        query = select(HumanTask).where(HumanTask.state == "open").order_by(HumanTask.created_at, HumanTask.id)
+        query = select(HumanTask).where(HumanTask.state == TaskStatus.OPEN).order_by(HumanTask.created_at, HumanTask.id)
         if case is not None:
             query = query.where(HumanTask.case_id == self.case(case).id)
         return db.session.scalars(query).all()

@@ -49,3 +49,24 @@ def test_every_module_of_web_is_checked():
     checked = set(WEB.rglob("*.py")) - SETUP_MODULES
     assert WEB / "admin" / "views.py" in checked and WEB / "auth" / "views.py" in checked
     assert len(checked) > 20
+
+
+
+def _requires_calls(path: Path) -> list[int]:
+    """Lines of `requires(…)` calls: the one family of view decorators is built in web/permissions.py only."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [node.lineno for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "requires"]
+
+
+def test_every_view_decorator_is_built_in_web_permissions():
+    found = [f"{path.relative_to(ROOT).as_posix()}:{line}"
+             for path in sorted(set(WEB.rglob("*.py")) - {WEB / "permissions.py"}) for line in _requires_calls(path)]
+    assert not found, "view decorators built outside web/permissions.py: " + ", ".join(found)
+
+
+def test_the_check_finds_a_decorator_built_in_a_view(tmp_path):
+    view = tmp_path / "view.py"
+    view.write_text("from web import permissions\nmine_required = permissions.requires(lambda user: True)\n")
+    assert _requires_calls(view) == [2]
+    assert _requires_calls(WEB / "permissions.py")          # where they are built

@@ -9,11 +9,8 @@ from engine import access, admin, audit, invitations, kreise, organisations, peo
 from engine.errors import InvalidFields
 from engine.models import Organisation, User
 from web.admin import bp
-from web.permissions import requires
+from web.permissions import admin_required, audit_required
 
-
-admin_required = requires(access.may_administer)
-audit_required = requires(access.may_read_audit)
 
 
 def _center() -> Organisation:

@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from engine import access, group_names
 from engine.forms import parse_number
+from engine.models.statuses import CaseStatus
 from web.advisor import bp
 from web.dates import dates
 
@@ -54,9 +55,9 @@ EVENT_LABELS = {
 }
 
 STATUS_LABELS = {
-    "active": _l("Laufend"),
-    "completed": _l("Abgeschlossen"),
-    "cancelled": _l("Abgebrochen"),
+    CaseStatus.ACTIVE: _l("Laufend"),
+    CaseStatus.COMPLETED: _l("Abgeschlossen"),
+    CaseStatus.CANCELLED: _l("Abgebrochen"),
 }
 
 

@@ -13,7 +13,7 @@ from engine import access, api_tokens, clock, passwords, user_sessions, users
 from engine.errors import InvalidFields, NotFound
 from engine.login_throttle import Throttled
 from web.auth import bp
-from web.permissions import requires
+from web.permissions import admin_required
 
 SESSION_TOKEN = "session_token"       # the key of the login session's token in Flask's cookie
 
@@ -27,10 +27,6 @@ def load_user(user_id):
     if not isinstance(token, str):
         return None
     return users.session_user(user_id, token)
-
-
-def _safe_next(target):
-    return access.safe_next(target)         # the one rule for every redirect target (engine.access)
 
 
 def _client_address() -> str:
@@ -57,7 +53,7 @@ def _start_browser_session(user, token):
 def login():
     username = request.form.get("username", "").strip()
     if request.method == "GET" and current_user.is_authenticated:
-        return redirect(_safe_next(request.args.get("next")) or url_for("advisor.inbox"))
+        return redirect(access.safe_next(request.args.get("next")) or url_for("advisor.inbox"))
     if request.method == "POST":
         try:
             result = users.log_in(username, request.form.get("password", ""), _client_address())
@@ -67,7 +63,7 @@ def login():
             flash(_("Benutzername oder Passwort ist falsch."), "error")
             return render_template("auth/login.html", username=username), 401
         _start_browser_session(*result)
-        return redirect(_safe_next(request.args.get("next")) or url_for("advisor.inbox"))
+        return redirect(access.safe_next(request.args.get("next")) or url_for("advisor.inbox"))
     return render_template("auth/login.html", username=username)
 
 
@@ -117,7 +113,7 @@ def set_language():
         session["language"] = choice
         if current_user.is_authenticated:
             users.set_language(current_user._get_current_object(), choice)
-    return redirect(_safe_next(request.form.get("next")) or url_for("advisor.inbox"))
+    return redirect(access.safe_next(request.form.get("next")) or url_for("advisor.inbox"))
 
 
 # --- API credentials: the person's own tokens; an admin's service accounts (engine/api_tokens.py) ------
@@ -159,7 +155,7 @@ def api_token_revoke(token_id):
 
 
 @bp.route("/account/api/service-accounts", methods=["POST"])
-@requires(access.may_administer)
+@admin_required
 def service_account_create():
     values = {"service_name": request.form.get("service_name", ""), "topics": request.form.get("topics", ""),
               "service_days": request.form.get("service_days", "")}
@@ -173,7 +169,7 @@ def service_account_create():
 
 
 @bp.route("/account/api/service-accounts/<int:token_id>/revoke", methods=["POST"])
-@requires(access.may_administer)
+@admin_required
 def service_account_revoke(token_id):
     try:
         row = api_tokens.revoke_service_account(current_user._get_current_object(), token_id)

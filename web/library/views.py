@@ -7,9 +7,8 @@ from engine import access, info_library
 from engine.errors import InvalidFields
 from engine.worker_links import WORKER_LANGUAGES
 from web.library import bp
-from web.permissions import requires
+from web.permissions import library_required
 
-library_required = requires(access.may_keep_info_library)
 # Each language in its own name (as the worker's language choice shows it), in WORKER_LANGUAGES' order.
 LANGUAGE_NAMES = {"de": "Deutsch", "en": "English", "ar": "العربية", "tr": "Türkçe", "uk": "Українська",
                   "ru": "Русский"}

@@ -7,13 +7,12 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from engine import access, clock, oversight, report
+from engine import clock, oversight, report
 from engine import flow as flow_model, workload as workload_model
 from engine.errors import Conflict, InvalidFields, NotFound
-from web.permissions import requires
+from web.permissions import oversight_required
 from web.supervisor import bp
 
-oversight_required = requires(access.may_oversee)
 # Downloads hold a center's figures: kept by no cache at all, the browser's own included.
 _DOWNLOAD = {"Cache-Control": "private, no-store"}
 
