@@ -20,7 +20,7 @@ from sqlalchemy import case, func, select
 
 from engine import access, clock
 from engine.db import db
-from engine.models import Case, GroupTaskCount, HumanTask, HumanTaskGroup, User
+from engine.models import Case, GroupTaskCount, HumanTask, User
 from engine.models.statuses import CaseStatus, TaskStatus
 
 WEEKS = 8
