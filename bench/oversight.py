@@ -9,13 +9,15 @@ days ago to 40 days ahead), with the case list bench's spread (bench/case_list.p
 in 500 in error, 6 responsible advisors, last activity between start and now). On top, in SQL: each case's
 20 events, an incident per case in error, the report's facts of each journey (nationality, residence path
 and outcome of a worker; headcount, location and two referrals of a firm), a Kümmerer milestone for 1
-employer case in 3. The measured user is a supervisor of the center. For each size it requests PAGES and
+employer case in 3; the typed facts and referral rows the report counts are kept from the facts as
+`engine.report.keep_facts` keeps them. The measured user is a supervisor of the center. For each size it requests PAGES and
 prints median and p95 server time and the SQL statements per page. With BENCH_WRITE=1 (default) the figures
 go into docs/performance.md, section "Supervisors' pages" (other sections are kept).
 
 Options: BENCH_SIZES (default "10000,100000"), BENCH_REQUESTS (default 100), BENCH_WARMUP (default 20),
 BENCH_REUSE=1 (measure the data a previous run left, one size: nothing dropped or inserted).
 """
+import json
 import os
 import random
 import re
@@ -89,10 +91,29 @@ def add_oversight_rows(app, have, size):
             "INSERT INTO case_milestone (case_id, key, label, element_id, reached_at) "
             "SELECT c.id, 'kuemmerer_named', 'Kümmerer:in benannt', 'task_nominate', c.started_at + interval '5 days' "
             "FROM \"case\" c JOIN process_definition d ON d.id = c.definition_id "
-            "WHERE d.key = 'employer_journey' AND c.id % 3 = 0 AND c.id > :lo AND c.id <= :hi"), rows)
+            "WHERE d.key = 'employer_journey' AND c.id / 3 % 3 = 0 AND c.id > :lo AND c.id <= :hi"), rows)
+        keep_report_facts(conn, have, size)
         db.session.commit()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
             c.execute(db.text("VACUUM ANALYZE"))
+
+
+def keep_report_facts(conn, have, size):
+    """The typed facts and referral rows the report counts, from each case's `facts` as `keep_facts` keeps them."""
+    from engine.db import db
+    from engine.report import _fact_columns, _referral_rows
+    rows = conn.execute(db.text("SELECT id, subject, facts FROM \"case\" WHERE facts IS NOT NULL AND id > :lo "
+                                "AND id <= :hi"), {"lo": have, "hi": size}).all()
+    columns, referrals = [], []
+    for case_id, subject, facts in rows:
+        facts = json.loads(facts)
+        columns.append({"case_id": case_id, **_fact_columns(subject, facts)})
+        referrals += [{"case_id": case_id, "topic": r.topic, "partner": r.partner, "partner_type": r.partner_type,
+                       "referred_on": r.referred_on, "contact_made": r.contact_made} for r in _referral_rows(facts)]
+    conn.execute(db.text("UPDATE \"case\" SET " + ", ".join(f"{name} = :{name}" for name in columns[0] if name != "case_id")
+                         + " WHERE id = :case_id"), columns)
+    conn.execute(db.text("INSERT INTO case_referral (case_id, topic, partner, partner_type, referred_on, contact_made) "
+                         "VALUES (:case_id, :topic, :partner, :partner_type, :referred_on, :contact_made)"), referrals)
 
 
 def supervisor_page(body):
