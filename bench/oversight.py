@@ -24,7 +24,7 @@ import re
 import sys
 import tempfile
 import time
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,9 +43,12 @@ PAGES = [("stuck cases (all reasons)", "/supervisor/stuck"),
          ("workload", "/supervisor/workload"),
          ("flow", "/supervisor/flow"),
          ("flow with a process's steps", "/supervisor/flow?process=worker_journey"),
+         ("funder's report, this month", "/supervisor/report?period=month"),
          ("funder's report, this quarter", "/supervisor/report"),
          ("funder's report, this year", "/supervisor/report?period=year"),
-         ("funder's report as CSV, this year", "/supervisor/report.csv?period=year")]
+         ("funder's report as CSV, this year", "/supervisor/report.csv?period=year"),
+         ("funder's report, 180 days to 20 days ago", "/supervisor/report?period=range&from={:%Y-%m-%d}&to={:%Y-%m-%d}"
+          .format(date.today() - timedelta(days=180), date.today() - timedelta(days=20)))]
 
 
 def add_supervisor(app, ids):
