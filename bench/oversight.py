@@ -10,9 +10,10 @@ in 500 in error, 6 responsible advisors, last activity between start and now). O
 20 events, an incident per case in error, the report's facts of each journey (nationality, residence path
 and outcome of a worker; headcount, location and two referrals of a firm), a Kümmerer milestone for 1
 employer case in 3; the typed facts and referral rows the report counts are kept from the facts as
-`engine.report.keep_facts` keeps them. The measured user is a supervisor of the center. For each size it requests PAGES and
-prints median and p95 server time and the SQL statements per page. With BENCH_WRITE=1 (default) the figures
-go into docs/performance.md, section "Supervisors' pages" (other sections are kept).
+`engine.report.keep_facts` keeps them. The measured user is a supervisor of the center. For each size it
+requests PAGES and prints median and p95 server time, the CPU time per request of the app and of the
+PostgreSQL server (which must run on this machine: read from /proc) and the SQL statements per page. With
+BENCH_WRITE=1 (default) the figures go into docs/performance.md, section "Supervisors' pages" (other sections are kept).
 
 Options: BENCH_SIZES (default "10000,100000"), BENCH_REQUESTS (default 100), BENCH_WARMUP (default 20),
 BENCH_REUSE=1 (measure the data a previous run left, one size: nothing dropped or inserted).
@@ -119,6 +120,24 @@ def keep_report_facts(conn, have, size):
                          "VALUES (:case_id, :topic, :partner, :partner_type, :referred_on, :contact_made)"), referrals)
 
 
+def database_cpu_ms(app) -> float:
+    """The CPU time so far of the PostgreSQL processes serving the bench's database, in ms (read from /proc: the
+    server runs on this machine). Unlike the response time it hardly grows with the machine's load."""
+    from engine.db import db
+    with app.app_context():
+        pids = db.session.scalars(db.text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")).all()
+        db.session.rollback()
+    ticks = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:         # ended meanwhile
+            continue
+        ticks += int(fields[11]) + int(fields[12])          # utime + stime
+    return ticks * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 def supervisor_page(body):
     return {"rows": len(re.findall(r'data-case="|<tr data-(?:person|item|process|step)=', body)),
             "size": f"{len(body) // 1024} KB"}
@@ -148,11 +167,13 @@ def main():
         print(f"{size:>7} cases, {size * EVENTS_PER_CASE:,} events: inserted in {time.perf_counter() - t0:.0f} s",
               flush=True)
         for label, page in PAGES:
+            before = database_cpu_ms(app)
             r = measure(app, page, REQUESTS, "chef", warmup=WARMUP, read_page=supervisor_page)
+            r["db_cpu"] = (database_cpu_ms(app) - before) / (REQUESTS + WARMUP)
             results[(size, label)] = r
-            print(f"   {label:<38} median {r['median']:6.2f} ms  p95 {r['p95']:6.2f} ms  "
-                  f"statements {r['statements']}  rows {r['rows']}  {r['size']}  load {r['load']:.1f}  "
-                  f"cpu ref {r['cpu_ref']:.2f} ms", flush=True)
+            print(f"   {label:<40} median {r['median']:6.2f} ms  p95 {r['p95']:6.2f} ms  CPU app {r['cpu']:.1f} ms "
+                  f"db {r['db_cpu']:.1f} ms  statements {r['statements']}  rows {r['rows']}  {r['size']}  "
+                  f"load {r['load']:.1f}  cpu ref {r['cpu_ref']:.2f} ms", flush=True)
     if os.environ.get("BENCH_WRITE", "1") == "1":
         write_doc(results)
 
@@ -160,14 +181,17 @@ def main():
 def write_doc(results):
     """The figures table of docs/performance.md's "Supervisors' pages" section (its text is written by hand)."""
     import platform
-    lines = ["| cases | events | page | median ms | p95 ms | SQL statements | rows | page size | load | CPU ref ms |",
-             "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = ["| cases | events | page | median ms | p95 ms | CPU app ms | CPU db ms | SQL statements | rows | page size "
+             "| load | CPU ref ms |",
+             "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for (size, label), r in results.items():
         lines.append(f"| {size:,} | {size * EVENTS_PER_CASE:,} | {label} | {r['median']:.2f} | {r['p95']:.2f} | "
-                     f"{'/'.join(map(str, r['statements']))} | {r['rows']} | {r['size']} | {r['load']:.1f} | "
-                     f"{r['cpu_ref']:.2f} |")
+                     f"{r['cpu']:.1f} | {r['db_cpu']:.1f} | {'/'.join(map(str, r['statements']))} | {r['rows']} | "
+                     f"{r['size']} | {r['load']:.1f} | {r['cpu_ref']:.2f} |")
     lines += ["", f"{REQUESTS} requests per line after {WARMUP} of warm-up; {platform.machine()}, "
-                  f"{os.cpu_count()} vCPUs, Python {platform.python_version()}, {datetime.now():%Y-%m-%d}."]
+                  f"{os.cpu_count()} vCPUs, Python {platform.python_version()}, {datetime.now():%Y-%m-%d}. "
+                  "CPU app: the Flask process's per request (median); CPU db: the PostgreSQL processes' per request "
+                  "(mean, warm-up included)."]
     write_figures("bench/oversight.py", "\n".join(lines))
 
 if __name__ == "__main__":

@@ -310,8 +310,9 @@ def funder_report(user, period: Period) -> FunderReport | None:
         definitions["employer" if key in EMPLOYER_PROCESSES else "worker"].append(definition_id)
     journeys = _PeriodJourneys(center.id, period, definitions)
     ended = {}
+    # planned with its values each time: one plan cannot suit both a month's few rows and a year's many
     for section, a, b, c, count, contacted, median in db.session.connection().execute(
-            union_all(*_sections(journeys, medians=postgres))):
+            union_all(*_sections(journeys, medians=postgres)).execution_options(plan_each_time=True)):
         if section == "firms":
             report.firms += count
             report.firms_by_size[a] = report.firms_by_size.get(a, 0) + count
