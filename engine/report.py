@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, Float, String, case, cast, distinct, func, literal_column, null, or_, select, union_all
+from sqlalchemy import (BigInteger, Float, String, case, cast, distinct, func, literal_column, null, or_, select,
+                        union_all)
 
 from engine import access, casedata, clock, state
 from engine.db import db
@@ -323,7 +324,7 @@ def funder_report(user, period: Period) -> FunderReport | None:
                                   (report.workers_by_outcome, c)):
                 counts[value] = counts.get(value, 0) + count
         elif section == "kuemmerer":
-            setattr(report, a, count)
+            setattr(report, a, count)            # the milestone's key names its figure (KUEMMERER_MILESTONES)
         elif section == "referrals":
             report.referrals_by_partner[a] = (count, int(contacted))
             report.referrals += count
