@@ -13,7 +13,8 @@ employer case in 3; the typed facts and referral rows the report counts are kept
 `engine.report.keep_facts` keeps them. The measured user is a supervisor of the center. For each size it
 requests PAGES and prints median and p95 server time, the CPU time per request of the app and of the
 PostgreSQL server (which must run on this machine: read from /proc) and the SQL statements per page. With
-BENCH_WRITE=1 (default) the figures go into docs/performance.md, section "Supervisors' pages" (other sections are kept).
+BENCH_WRITE=1 (default) the figures go into docs/performance.md, section "Supervisors' pages" (other sections
+are kept).
 
 Options: BENCH_SIZES (default "10000,100000"), BENCH_REQUESTS (default 100), BENCH_WARMUP (default 20),
 BENCH_REUSE=1 (measure the data a previous run left, one size: nothing dropped or inserted).
@@ -114,7 +115,8 @@ def keep_report_facts(conn, have, size):
         columns.append({"case_id": case_id, **_fact_columns(subject, facts)})
         referrals += [{"case_id": case_id, "topic": r.topic, "partner": r.partner, "partner_type": r.partner_type,
                        "referred_on": r.referred_on, "contact_made": r.contact_made} for r in _referral_rows(facts)]
-    conn.execute(db.text("UPDATE \"case\" SET " + ", ".join(f"{name} = :{name}" for name in columns[0] if name != "case_id")
+    names = [name for name in columns[0] if name != "case_id"]
+    conn.execute(db.text("UPDATE \"case\" SET " + ", ".join(f"{name} = :{name}" for name in names)
                          + " WHERE id = :case_id"), columns)
     conn.execute(db.text("INSERT INTO case_referral (case_id, topic, partner, partner_type, referred_on, contact_made) "
                          "VALUES (:case_id, :topic, :partner, :partner_type, :referred_on, :contact_made)"), referrals)
