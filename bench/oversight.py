@@ -9,20 +9,24 @@ days ago to 40 days ahead), with the case list bench's spread (bench/case_list.p
 in 500 in error, 6 responsible advisors, last activity between start and now). On top, in SQL: each case's
 20 events, an incident per case in error, the report's facts of each journey (nationality, residence path
 and outcome of a worker; headcount, location and two referrals of a firm), a Kümmerer milestone for 1
-employer case in 3. The measured user is a supervisor of the center. For each size it requests PAGES and
-prints median and p95 server time and the SQL statements per page. With BENCH_WRITE=1 (default) the figures
-go into docs/performance.md, section "Supervisors' pages" (other sections are kept).
+employer case in 3; the typed facts and referral rows the report counts are kept from the facts as
+`engine.report.keep_facts` keeps them. The measured user is a supervisor of the center. For each size it
+requests PAGES and prints median and p95 server time, the CPU time per request of the app and of the
+PostgreSQL server (which must run on this machine: read from /proc) and the SQL statements per page. With
+BENCH_WRITE=1 (default) the figures go into docs/performance.md, section "Supervisors' pages" (other sections
+are kept).
 
 Options: BENCH_SIZES (default "10000,100000"), BENCH_REQUESTS (default 100), BENCH_WARMUP (default 20),
 BENCH_REUSE=1 (measure the data a previous run left, one size: nothing dropped or inserted).
 """
+import json
 import os
 import random
 import re
 import sys
 import tempfile
 import time
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,9 +45,12 @@ PAGES = [("stuck cases (all reasons)", "/supervisor/stuck"),
          ("workload", "/supervisor/workload"),
          ("flow", "/supervisor/flow"),
          ("flow with a process's steps", "/supervisor/flow?process=worker_journey"),
+         ("funder's report, this month", "/supervisor/report?period=month"),
          ("funder's report, this quarter", "/supervisor/report"),
          ("funder's report, this year", "/supervisor/report?period=year"),
-         ("funder's report as CSV, this year", "/supervisor/report.csv?period=year")]
+         ("funder's report as CSV, this year", "/supervisor/report.csv?period=year"),
+         ("funder's report, 180 days to 20 days ago", "/supervisor/report?period=range&from={:%Y-%m-%d}&to={:%Y-%m-%d}"
+          .format(date.today() - timedelta(days=180), date.today() - timedelta(days=20)))]
 
 
 def add_supervisor(app, ids):
@@ -89,10 +96,48 @@ def add_oversight_rows(app, have, size):
             "INSERT INTO case_milestone (case_id, key, label, element_id, reached_at) "
             "SELECT c.id, 'kuemmerer_named', 'Kümmerer:in benannt', 'task_nominate', c.started_at + interval '5 days' "
             "FROM \"case\" c JOIN process_definition d ON d.id = c.definition_id "
-            "WHERE d.key = 'employer_journey' AND c.id % 3 = 0 AND c.id > :lo AND c.id <= :hi"), rows)
+            "WHERE d.key = 'employer_journey' AND c.id / 3 % 3 = 0 AND c.id > :lo AND c.id <= :hi"), rows)
+        keep_report_facts(conn, have, size)
         db.session.commit()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
             c.execute(db.text("VACUUM ANALYZE"))
+
+
+def keep_report_facts(conn, have, size):
+    """The typed facts and referral rows the report counts, from each case's `facts` as `keep_facts` keeps them."""
+    from engine.db import db
+    from engine.report import _fact_columns, _referral_rows
+    rows = conn.execute(db.text("SELECT id, subject, facts FROM \"case\" WHERE facts IS NOT NULL AND id > :lo "
+                                "AND id <= :hi"), {"lo": have, "hi": size}).all()
+    columns, referrals = [], []
+    for case_id, subject, facts in rows:
+        facts = json.loads(facts)
+        columns.append({"case_id": case_id, **_fact_columns(subject, facts)})
+        referrals += [{"case_id": case_id, "topic": r.topic, "partner": r.partner, "partner_type": r.partner_type,
+                       "referred_on": r.referred_on, "contact_made": r.contact_made} for r in _referral_rows(facts)]
+    names = [name for name in columns[0] if name != "case_id"]
+    conn.execute(db.text("UPDATE \"case\" SET " + ", ".join(f"{name} = :{name}" for name in names)
+                         + " WHERE id = :case_id"), columns)
+    conn.execute(db.text("INSERT INTO case_referral (case_id, topic, partner, partner_type, referred_on, contact_made) "
+                         "VALUES (:case_id, :topic, :partner, :partner_type, :referred_on, :contact_made)"), referrals)
+
+
+def database_cpu_ms(app) -> float:
+    """The CPU time so far of the PostgreSQL processes serving the bench's database, in ms (read from /proc: the
+    server runs on this machine). Unlike the response time it hardly grows with the machine's load."""
+    from engine.db import db
+    with app.app_context():
+        pids = db.session.scalars(db.text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")).all()
+        db.session.rollback()
+    ticks = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:         # ended meanwhile
+            continue
+        ticks += int(fields[11]) + int(fields[12])          # utime + stime
+    return ticks * 1000 / os.sysconf("SC_CLK_TCK")
 
 
 def supervisor_page(body):
@@ -124,11 +169,13 @@ def main():
         print(f"{size:>7} cases, {size * EVENTS_PER_CASE:,} events: inserted in {time.perf_counter() - t0:.0f} s",
               flush=True)
         for label, page in PAGES:
+            before = database_cpu_ms(app)
             r = measure(app, page, REQUESTS, "chef", warmup=WARMUP, read_page=supervisor_page)
+            r["db_cpu"] = (database_cpu_ms(app) - before) / (REQUESTS + WARMUP)
             results[(size, label)] = r
-            print(f"   {label:<38} median {r['median']:6.2f} ms  p95 {r['p95']:6.2f} ms  "
-                  f"statements {r['statements']}  rows {r['rows']}  {r['size']}  load {r['load']:.1f}  "
-                  f"cpu ref {r['cpu_ref']:.2f} ms", flush=True)
+            print(f"   {label:<40} median {r['median']:6.2f} ms  p95 {r['p95']:6.2f} ms  CPU app {r['cpu']:.1f} ms "
+                  f"db {r['db_cpu']:.1f} ms  statements {r['statements']}  rows {r['rows']}  {r['size']}  "
+                  f"load {r['load']:.1f}  cpu ref {r['cpu_ref']:.2f} ms", flush=True)
     if os.environ.get("BENCH_WRITE", "1") == "1":
         write_doc(results)
 
@@ -136,14 +183,17 @@ def main():
 def write_doc(results):
     """The figures table of docs/performance.md's "Supervisors' pages" section (its text is written by hand)."""
     import platform
-    lines = ["| cases | events | page | median ms | p95 ms | SQL statements | rows | page size | load | CPU ref ms |",
-             "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = ["| cases | events | page | median ms | p95 ms | CPU app ms | CPU db ms | SQL statements | rows | page size "
+             "| load | CPU ref ms |",
+             "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for (size, label), r in results.items():
         lines.append(f"| {size:,} | {size * EVENTS_PER_CASE:,} | {label} | {r['median']:.2f} | {r['p95']:.2f} | "
-                     f"{'/'.join(map(str, r['statements']))} | {r['rows']} | {r['size']} | {r['load']:.1f} | "
-                     f"{r['cpu_ref']:.2f} |")
+                     f"{r['cpu']:.1f} | {r['db_cpu']:.1f} | {'/'.join(map(str, r['statements']))} | {r['rows']} | "
+                     f"{r['size']} | {r['load']:.1f} | {r['cpu_ref']:.2f} |")
     lines += ["", f"{REQUESTS} requests per line after {WARMUP} of warm-up; {platform.machine()}, "
-                  f"{os.cpu_count()} vCPUs, Python {platform.python_version()}, {datetime.now():%Y-%m-%d}."]
+                  f"{os.cpu_count()} vCPUs, Python {platform.python_version()}, {datetime.now():%Y-%m-%d}. "
+                  "CPU app: the Flask process's per request (median); CPU db: the PostgreSQL processes' per request "
+                  "(mean, warm-up included)."]
     write_figures("bench/oversight.py", "\n".join(lines))
 
 if __name__ == "__main__":

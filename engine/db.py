@@ -1,5 +1,6 @@
 """The SQLAlchemy handle, how a session ends, and the column types every model shares."""
 import logging
+import re
 import warnings
 from datetime import datetime, timezone
 
@@ -64,7 +65,7 @@ def read_without_transaction() -> bool:
 
     A page that reads sends BEGIN and COMMIT around its statements for nothing: under READ COMMITTED
     each statement sees its own snapshot anyway, in a transaction or not. Without them a page saves
-    two round trips. Anything but a SELECT on such a session raises `WriteInReadOnlySession` before
+    two round trips. Anything but a read (`only_reads`) on such a session raises `WriteInReadOnlySession` before
     it runs, so a write can never be committed piecemeal. A session already in a transaction (a
     test's, say) is left as it is; the result says whether the mode took effect. End it with
     `end_read_only`.
@@ -83,8 +84,26 @@ def end_read_only() -> None:
     db.session.rollback()
 
 
+# A statement's text without its string literals, quoted names and comments, which may hold any word.
+_NOT_KEYWORDS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/", re.S)
+_READ_HEAD = re.compile(r"\s*(SELECT|WITH)\b", re.I)
+_ROW_LOCK = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+)?UPDATE\b", re.I)       # SELECT … FOR UPDATE reads
+_WRITE_WORD = re.compile(r"\b(?:INSERT|UPDATE|DELETE|MERGE)\b", re.I)
+
+
+def only_reads(statement: str) -> bool:
+    """Whether a statement only reads: a SELECT, or a WITH … SELECT none of whose queries writes (a WITH may
+    hold INSERT, UPDATE or DELETE, in a query it names or as its main statement)."""
+    head = _READ_HEAD.match(statement)
+    if head is None:
+        return False
+    if head[1].upper() == "SELECT":
+        return True
+    return not _WRITE_WORD.search(_ROW_LOCK.sub(" ", _NOT_KEYWORDS.sub(" ", statement)))
+
+
 def note_writes(conn, cursor, statement, parameters, context, executemany):
-    if statement[:6].upper() != "SELECT":
+    if not only_reads(statement):
         if conn.get_execution_options().get("lotse_read_only"):
             raise WriteInReadOnlySession(f"a read-only session tried to write: {statement[:80]!r}")
         conn.info["lotse_wrote"] = True     # per pooled connection, until its transaction ends

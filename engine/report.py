@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, distinct, exists, func, or_, select
+from sqlalchemy import (BigInteger, Float, String, case, cast, distinct, func, literal_column, null, or_, select,
+                        union_all)
 
 from engine import access, casedata, clock, state
 from engine.db import db
@@ -294,105 +295,140 @@ def funder_report(user, period: Period) -> FunderReport | None:
     Counted in the database from the kept typed facts (`keep_facts`). A firm or a person with several
     journeys active in the period counts once, with the facts of its newest journey (latest start); a
     referral (firm, topic, partner) once, with its partner's type (the form's, the same in every mention; the
-    greatest should they differ), contact made when any mention says so."""
+    greatest should they differ), contact made when any mention says so.
+
+    One statement, a UNION ALL of the sections (`_sections`); each reads the center's journeys of a family
+    active in the period from `ix_case_report_journeys`, which holds every column they count (index-only on
+    PostgreSQL: the case rows themselves are not read)."""
     if not may_read_report(user):
         return None
     center = db.session.get(Organisation, user.organisation_id)
-    start, end = period.bounds()
     report = FunderReport(center=center.name, period=period, path_labels=_path_labels())
-    connection = db.session.connection()
-    active = (Case.center_id == center.id, Case.started_at < end, or_(Case.ended_at.is_(None), Case.ended_at >= start))
-    employer = ProcessDefinition.key.in_(EMPLOYER_PROCESSES)
-    worker = ProcessDefinition.key.in_(WORKER_PROCESSES)
-    firm = case((Case.employer_id.is_(None), -Case.id), else_=Case.employer_id)      # a firm without record: its case
-    newest_first = (Case.started_at.desc(), Case.id.desc())
-
-    def journeys(*columns, where):
-        return select(*columns).select_from(Case).join(ProcessDefinition, ProcessDefinition.id == Case.definition_id) \
-            .where(*active, where)
-
-    size = case((Organisation.employees.is_(None), func.coalesce(Case.report_size, UNKNOWN)),
-                *((Organisation.employees < below, name) for name, below in SIZE_CLASSES), else_="large")
-    firms = journeys(size.label("size"), func.coalesce(func.nullif(Organisation.kreis, ""), Case.report_kreis, UNKNOWN)
-                     .label("kreis"), func.row_number().over(partition_by=firm, order_by=newest_first).label("n"),
-                     where=employer).outerjoin(Organisation, Organisation.id == Case.employer_id).subquery()
-    for size_name, kreis, count in connection.execute(
-            select(firms.c.size, firms.c.kreis, func.count()).where(firms.c.n == 1).group_by(firms.c.size, firms.c.kreis)):
-        report.firms += count
-        report.firms_by_size[size_name] = report.firms_by_size.get(size_name, 0) + count
-        report.firms_by_kreis[kreis] = report.firms_by_kreis.get(kreis, 0) + count
-
-    reached = {key: count for key, count in connection.execute(
-        journeys(CaseMilestone.key, func.count(distinct(firm)), where=employer)
-        .join(CaseMilestone, CaseMilestone.case_id == Case.id)
-        .where(CaseMilestone.key.in_(KUEMMERER_MILESTONES), CaseMilestone.reached_at >= start,
-               CaseMilestone.reached_at < end).group_by(CaseMilestone.key))}
-    report.kuemmerer_named, report.kuemmerer_trained = (reached.get(key, 0) for key in KUEMMERER_MILESTONES)
-
-    stopped = _reached(("worker_journey_stopped",))
-    outcome = func.coalesce(Case.report_outcome, case((or_(Case.status == "cancelled", stopped), "stopped"),
-                                                      (Case.status == "active", "open"), else_="completed"))
-    persons = journeys(func.coalesce(Case.report_country, UNKNOWN).label("country"),
-                       func.coalesce(Case.report_path, UNKNOWN).label("path"), outcome.label("outcome"),
-                       func.row_number().over(partition_by=Case.report_person_key, order_by=newest_first).label("n"),
-                       where=worker).subquery()
-    for country, path, person_outcome, count in connection.execute(
-            select(persons.c.country, persons.c.path, persons.c.outcome, func.count()).where(persons.c.n == 1)
-            .group_by(persons.c.country, persons.c.path, persons.c.outcome)):
-        report.workers += count
-        for counts, value in ((report.workers_by_country, country), (report.workers_by_path, path),
-                              (report.workers_by_outcome, person_outcome)):
-            counts[value] = counts.get(value, 0) + count
-
-    mentions = journeys(func.max(CaseReferral.partner_type).label("partner_type"),
-                        func.max(case((CaseReferral.contact_made, 1), else_=0)).label("contact"), where=employer) \
-        .join(CaseReferral, CaseReferral.case_id == Case.id) \
-        .where(CaseReferral.referred_on >= period.start, CaseReferral.referred_on < period.end) \
-        .group_by(firm, CaseReferral.topic, CaseReferral.partner).subquery()
-    for partner_type, made, contacted in connection.execute(
-            select(mentions.c.partner_type, func.count(), func.sum(mentions.c.contact)).group_by(mentions.c.partner_type)):
-        report.referrals_by_partner[partner_type] = (made, int(contacted))
-        report.referrals += made
-        report.referrals_with_contact += int(contacted)
-
-    report.journeys = _ended_journeys(journeys, start, end)
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    definitions = {family: [] for family in ("employer", "worker")}
+    for definition_id, key in db.session.execute(select(ProcessDefinition.id, ProcessDefinition.key)
+                                                 .where(ProcessDefinition.key.in_(EMPLOYER_PROCESSES + WORKER_PROCESSES))):
+        definitions["employer" if key in EMPLOYER_PROCESSES else "worker"].append(definition_id)
+    journeys = _PeriodJourneys(center.id, period, definitions)
+    ended = {}
+    # planned with its values each time: one plan cannot suit both a month's few rows and a year's many
+    for section, a, b, c, count, contacted, median in db.session.connection().execute(
+            union_all(*_sections(journeys, medians=postgres)).execution_options(plan_each_time=True)):
+        if section == "firms":
+            report.firms += count
+            report.firms_by_size[a] = report.firms_by_size.get(a, 0) + count
+            report.firms_by_kreis[b] = report.firms_by_kreis.get(b, 0) + count
+        elif section == "workers":
+            report.workers += count
+            for counts, value in ((report.workers_by_country, a), (report.workers_by_path, b),
+                                  (report.workers_by_outcome, c)):
+                counts[value] = counts.get(value, 0) + count
+        elif section == "kuemmerer":
+            setattr(report, a, count)            # the milestone's key names its figure (KUEMMERER_MILESTONES)
+        elif section == "referrals":
+            report.referrals_by_partner[a] = (count, int(contacted))
+            report.referrals += count
+            report.referrals_with_contact += int(contacted)
+        else:
+            ended[(a, b)] = (count, None if median is None else round(float(median), 1))
+    if not postgres:
+        ended = _ended_in_python(journeys)
+    for family in ("employer", "worker"):
+        (done, done_days), (dropped, dropped_days) = (ended.get((family, kind), (0, None))
+                                                      for kind in ("completed", "dropped"))
+        report.journeys[family] = Journeys(completed=done, dropped=dropped, completed_median_days=done_days,
+                                           dropped_median_days=dropped_days)
     return report
 
 
+@dataclass
+class _PeriodJourneys:
+    """A center's journeys active in a period, per family (the ids of its process definitions)."""
+    center_id: int
+    period: Period
+    definitions: dict
+
+    def select(self, *columns, families=("employer", "worker")):
+        start, end = self.period.bounds()
+        return select(*columns).select_from(Case).where(
+            Case.center_id == self.center_id,
+            Case.definition_id.in_([i for family in families for i in self.definitions[family]]),
+            Case.started_at < end, or_(Case.ended_at.is_(None), Case.ended_at >= start))
+
+    def ended(self, *columns):
+        start, end = self.period.bounds()
+        return self.select(*columns).where(Case.ended_at >= start, Case.ended_at < end)
+
+    def family_and_kind(self):
+        """A journey's family and whether it completed or was dropped (cancelled, or a dropping milestone)."""
+        dropped = or_(Case.status == "cancelled", Case.id.in_(_reached(DROPPED_MILESTONES)))
+        return (case((Case.definition_id.in_(self.definitions["employer"]), "employer"), else_="worker"),
+                case((dropped, "dropped"), else_="completed"))
+
+
+def _sections(journeys: _PeriodJourneys, medians: bool) -> list:
+    """The report's sections as selects of one shape (section, three keys, count, contacted, median)."""
+    start, end = journeys.period.bounds()
+    newest_first = (Case.started_at.desc(), Case.id.desc())
+    firm = case((Case.employer_id.is_(None), -Case.id), else_=Case.employer_id)      # a firm without record: its case
+    no_key, no_count, no_median = cast(null(), String), cast(null(), BigInteger), cast(null(), Float)  # UNION types
+
+    firms = journeys.select(Case.employer_id, Case.report_size, Case.report_kreis,
+                            func.row_number().over(partition_by=firm, order_by=newest_first).label("n"),
+                            families=("employer",)).subquery()
+    size = case((Organisation.employees.is_(None), func.coalesce(firms.c.report_size, UNKNOWN)),
+                *((Organisation.employees < below, name) for name, below in SIZE_CLASSES), else_="large")
+    kreis = func.coalesce(func.nullif(Organisation.kreis, ""), firms.c.report_kreis, UNKNOWN)
+    by_firm = select(literal_column("'firms'"), size, kreis, no_key, func.count(), no_count, no_median) \
+        .select_from(firms).outerjoin(Organisation, Organisation.id == firms.c.employer_id) \
+        .where(firms.c.n == 1).group_by(size, kreis)
+
+    persons = journeys.select(Case.id, Case.status, Case.report_country, Case.report_path, Case.report_outcome,
+                              func.row_number().over(partition_by=Case.report_person_key, order_by=newest_first)
+                              .label("n"), families=("worker",)).subquery()
+    stopped = persons.c.id.in_(_reached(("worker_journey_stopped",)))
+    outcome = func.coalesce(persons.c.report_outcome, case((or_(persons.c.status == "cancelled", stopped), "stopped"),
+                                                           (persons.c.status == "active", "open"), else_="completed"))
+    country, path = (func.coalesce(column, UNKNOWN) for column in (persons.c.report_country, persons.c.report_path))
+    by_person = select(literal_column("'workers'"), country, path, outcome, func.count(), no_count, no_median) \
+        .where(persons.c.n == 1).group_by(country, path, outcome)
+
+    by_milestone = journeys.select(literal_column("'kuemmerer'"), CaseMilestone.key, no_key, no_key,
+                                   func.count(distinct(firm)), no_count, no_median, families=("employer",)) \
+        .join(CaseMilestone, CaseMilestone.case_id == Case.id) \
+        .where(CaseMilestone.key.in_(KUEMMERER_MILESTONES), CaseMilestone.reached_at >= start,
+               CaseMilestone.reached_at < end).group_by(CaseMilestone.key)
+
+    mentions = journeys.select(func.max(CaseReferral.partner_type).label("partner_type"),
+                               func.max(case((CaseReferral.contact_made, 1), else_=0)).label("contact"),
+                               families=("employer",)) \
+        .join(CaseReferral, CaseReferral.case_id == Case.id) \
+        .where(CaseReferral.referred_on >= journeys.period.start, CaseReferral.referred_on < journeys.period.end) \
+        .group_by(firm, CaseReferral.topic, CaseReferral.partner).subquery()
+    by_partner = select(literal_column("'referrals'"), mentions.c.partner_type, no_key, no_key, func.count(),
+                        func.sum(mentions.c.contact), no_median).group_by(mentions.c.partner_type)
+    sections = [by_firm, by_person, by_milestone, by_partner]
+    if medians:
+        family, kind = journeys.family_and_kind()
+        days = func.percentile_cont(0.5).within_group(func.extract("epoch", Case.ended_at - Case.started_at) / 86400)
+        sections.append(journeys.ended(literal_column("'ended'"), family, kind, no_key, func.count(), no_count, days)
+                        .group_by(family, kind))
+    return sections
+
+
 def _reached(keys):
-    return exists().where(CaseMilestone.case_id == Case.id, CaseMilestone.key.in_(keys))
+    """The cases that reached one of the milestones `keys` (an uncorrelated IN: hashed once, not probed per row)."""
+    return select(CaseMilestone.case_id).where(CaseMilestone.key.in_(keys))
 
 
-def _ended_journeys(journeys, start, end) -> dict:
-    """Per family, the journeys ended in the period, completed or dropped, with their median days: the
-    median in PostgreSQL (percentile_cont), in Python on SQLite (the small embedded mode)."""
-    family = case((ProcessDefinition.key.in_(EMPLOYER_PROCESSES), "employer"), else_="worker")
-    dropped = or_(Case.status == "cancelled", _reached(DROPPED_MILESTONES))
-    kind = case((dropped, "dropped"), else_="completed")
-    ended = (ProcessDefinition.key.in_(EMPLOYER_PROCESSES + WORKER_PROCESSES), Case.ended_at >= start,
-             Case.ended_at < end)
-    found = {}
-    if db.session.get_bind().dialect.name == "postgresql":
-        days = func.extract("epoch", Case.ended_at - Case.started_at) / 86400
-        for family_name, kind_name, count, median in db.session.connection().execute(
-                journeys(family.label("family"), kind.label("kind"), func.count(),
-                         func.percentile_cont(0.5).within_group(days), where=and_(*ended))
-                .group_by(family, kind)):
-            found[(family_name, kind_name)] = (count, round(float(median), 1))
-    else:
-        values = {}
-        for family_name, kind_name, started_at, ended_at in db.session.connection().execute(
-                journeys(family, kind, Case.started_at, Case.ended_at, where=and_(*ended))):
-            values.setdefault((family_name, kind_name), []).append(
-                (ended_at - started_at).total_seconds() / 86400)
-        found = {key: (len(days), _median(days)) for key, days in values.items()}
-    out = {}
-    for family_name in ("employer", "worker"):
-        (done, done_days), (dropped_count, dropped_days) = (found.get((family_name, k), (0, None))
-                                                            for k in ("completed", "dropped"))
-        out[family_name] = Journeys(completed=done, dropped=dropped_count, completed_median_days=done_days,
-                                    dropped_median_days=dropped_days)
-    return out
+def _ended_in_python(journeys: _PeriodJourneys) -> dict:
+    """Per (family, completed | dropped), the journeys ended in the period and their median days: SQLite (the
+    small embedded mode) has no percentile_cont."""
+    values = {}
+    for family, kind, started_at, ended_at in db.session.connection().execute(
+            journeys.ended(*journeys.family_and_kind(), Case.started_at, Case.ended_at)):
+        values.setdefault((family, kind), []).append((ended_at - started_at).total_seconds() / 86400)
+    return {key: (len(days), _median(days)) for key, days in values.items()}
 
 
 def _path_labels() -> dict:

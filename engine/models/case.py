@@ -69,8 +69,16 @@ Index("ix_case_center_status_updated", Case.center_id, Case.status, Case.updated
 Index("ix_case_center_status_id", Case.center_id, Case.status, Case.id)
 Index("ix_case_center_updated", Case.center_id, Case.updated_at, Case.id)
 Index("ix_case_responsible_status_updated", Case.responsible_id, Case.status, Case.updated_at, Case.id)
-# The funder's report: a center's journeys active in a period.
+# The flow: a center's cases started in the weeks shown.
 Index("ix_case_center_started_ended", Case.center_id, Case.started_at, Case.ended_at)
+# The funder's report (engine.report): a center's journeys of a process started before a period's end, with every
+# column the report counts, so that PostgreSQL reads them index-only.
+Index("ix_case_report_journeys", Case.center_id, Case.definition_id, Case.started_at,
+      postgresql_include=["ended_at", "id", "employer_id", "report_person_key", "status", "report_size",
+                          "report_kreis", "report_country", "report_path", "report_outcome"])
+# The report's journeys ended in a period, and the flow's cases completed in its weeks: a center's cases by end.
+Index("ix_case_center_ended", Case.center_id, Case.ended_at,
+      postgresql_include=["definition_id", "started_at", "status", "id"])
 # The supervisors' workload: a center's active cases per responsible person, index-only.
 Index("ix_case_center_status_responsible", Case.center_id, Case.status, Case.responsible_id)
 Index("ix_case_center_in_error", Case.center_id, Case.updated_at, Case.id,

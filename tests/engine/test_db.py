@@ -3,7 +3,8 @@ and how a read-only session runs without a transaction."""
 import pytest
 from sqlalchemy import event, func, insert, select, text
 
-from engine.db import WriteInReadOnlySession, db, end_read_only, end_session, read_without_transaction
+from engine.db import (WriteInReadOnlySession, db, end_read_only, end_session, only_reads,
+                       read_without_transaction)
 from engine.models import Organisation
 
 
@@ -93,6 +94,38 @@ def test_a_write_in_a_read_only_session_fails_before_it_runs(ctx):
     db.session.add(Organisation(kind="center", name="Pending ORM object"))
     assert read_without_transaction() is False      # the session is in a transaction now: left as it is
     db.session.commit()
+    assert organisations() == 1
+
+
+@pytest.mark.parametrize("statement, reads", [
+    ("SELECT id FROM organisation", True),
+    ("  select id FROM organisation FOR UPDATE", True),
+    ("WITH named AS (SELECT id FROM organisation) SELECT count(*) FROM named", True),
+    ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3)\nSELECT i FROM n", True),
+    ("WITH x AS (SELECT 'insert, update or delete' AS \"update\" -- delete\n) SELECT * FROM x", True),
+    ("WITH x AS (SELECT id FROM organisation) UPDATE organisation SET name = 'y' WHERE id IN (SELECT id FROM x)", False),
+    ("WITH gone AS (DELETE FROM organisation RETURNING id) SELECT count(*) FROM gone", False),
+    ("with new AS (insert into organisation (kind, name) values ('center', 'x') returning id) select id from new",
+     False),
+    ("INSERT INTO organisation (kind, name) VALUES ('center', 'x')", False),
+    ("DELETE FROM organisation", False),
+    ("WITHOUT_A_KEYWORD", False),
+])
+def test_only_reads_tells_a_with_select_from_a_with_that_writes(statement, reads):
+    assert only_reads(statement) is reads
+
+
+def test_a_read_only_session_runs_a_with_select_and_refuses_a_with_that_writes(ctx):
+    db.session.add(Organisation(kind="center", name="Kept"))
+    db.session.commit()
+    read_without_transaction()
+    named = text("WITH named AS (SELECT id FROM organisation) SELECT count(*) FROM named")
+    assert db.session.connection().execute(named).scalar() == 1
+    with pytest.raises(WriteInReadOnlySession, match="WITH named"):
+        db.session.connection().execute(text(
+            "WITH named AS (SELECT name FROM organisation) "
+            "INSERT INTO organisation (kind, name) SELECT 'center', name || ' 2' FROM named"))
+    end_read_only()
     assert organisations() == 1
 
 
