@@ -19,8 +19,9 @@ issue) only translates requests and responses:
                                 code (or none) catches it; uncaught, it is an incident.
     set_retries(task_id, retries, actor=None)   resolves the task's incident and makes it fetchable.
 
-Errors: NotFound (no such open task), Conflict (locked by another worker, lock expired, task
-ended), InvalidData (bad arguments). A worker's variables must be storable case data.
+Errors: NotFound (no such task), TaskEnded (a Conflict: the task was completed or cancelled),
+Conflict (locked by another worker, lock expired), InvalidData (bad arguments). A worker's variables
+must be storable case data.
 """
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,6 +35,10 @@ from engine import casedata, cases, clock, state
 from engine.db import db
 from engine.errors import Conflict, InvalidData, NotFound
 from engine.models import Case, ExternalTask, Incident
+
+
+class TaskEnded(Conflict):
+    """The external task was completed or cancelled (Camunda's REST API: it no longer exists)."""
 
 
 @dataclass(frozen=True)
@@ -122,7 +127,7 @@ def _open_row(task_id) -> ExternalTask:
     if row is None:
         raise NotFound(f"external task {task_id} does not exist")
     if row.state != "open":
-        raise Conflict(f"external task {task_id} is {row.state}")
+        raise TaskEnded(f"external task {task_id} is {row.state}")
     return row
 
 
@@ -162,7 +167,7 @@ def complete(task_id: str, worker_id: str, variables: dict | None = None):
 def _running_task(change, row):
     task = state.find_task(change.workflow, row.id)
     if task is None or task.state != TaskState.STARTED:
-        raise Conflict(f"external task {row.id} is no longer running")
+        raise TaskEnded(f"external task {row.id} is no longer running")
     return task
 
 

@@ -39,9 +39,11 @@ BAD = [
      "application/json", 404, "no such"),
     ("an unknown path", "GET", "/api/v1/nothing-here", None, None, 404, "no such"),
     ("an unknown method", "DELETE", "/api/v1/cases", None, None, 405, "not allowed"),
-    ("a lock duration past Camunda's", "POST", "/api/v1/external-task/fetchAndLock",
+    ("a lock duration past Camunda's (Camunda's 400)", "POST", "/api/v1/external-task/fetchAndLock",
      '{"workerId": "w", "maxTasks": 1, "topics": [{"topicName": "t", "lockDuration": 1e30}]}', "application/json",
-     422, "topics.0.lockDuration"),
+     400, "topics.0.lockDuration"),
+    ("NaN to a worker route (Camunda's 400)", "POST", "/api/v1/external-task/x/complete",
+     '{"workerId": "w", "variables": {"n": {"value": NaN}}}', "application/json", 400, "NaN"),
 ]
 
 

@@ -2,7 +2,9 @@
 client works with its base URL set to …/api/v1): fetch and lock, complete, failure, extend lock, BPMN
 error, unlock. Request and response bodies have Camunda's names and shapes, variables Camunda's typed
 values ({"value": …, "type": "String"}). A service account reaches the tasks of its topics at its
-center; center staff every topic of their center. Errors are problem details (Camunda: its own JSON)."""
+center; center staff every topic of their center. Errors are problem details with Camunda's statuses
+(400: invalid, or not this worker's lock; 404: no such task, or it ended) and its `message` field
+(web/api/problems.py)."""
 
 from flask import g, json
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
@@ -14,6 +16,7 @@ from web.api import blueprint
 from web.dates import camunda_time
 
 bp = blueprint("api_external_tasks", "External tasks as Camunda 7's REST API defines them")
+INVALID = 400           # Camunda answers an invalid request with 400 (InvalidRequestException), not 422
 
 MAX_MS = 2**31 - 1
 
@@ -159,7 +162,7 @@ def _locked(task) -> dict:
 
 
 @bp.route("/external-task/fetchAndLock", methods=["POST"])
-@bp.arguments(FetchAndLock)
+@bp.arguments(FetchAndLock, error_status_code=INVALID)
 @bp.response(200, LockedExternalTask(many=True))
 def fetch_and_lock(body):
     """Lock up to `maxTasks` open tasks of the topics for the worker, each for its topic's `lockDuration` ms."""
@@ -169,7 +172,8 @@ def fetch_and_lock(body):
 
 
 @bp.route("/external-task/<task_id>/complete", methods=["POST"])
-@bp.arguments(Complete)
+@bp.arguments(Complete, error_status_code=INVALID)
+@bp.alt_response(404, response="NOT_FOUND")
 @bp.response(204)
 def complete(body, task_id):
     """Complete the task locked by `workerId`; its variables become case data."""
@@ -179,7 +183,8 @@ def complete(body, task_id):
 
 
 @bp.route("/external-task/<task_id>/failure", methods=["POST"])
-@bp.arguments(Failure)
+@bp.arguments(Failure, error_status_code=INVALID)
+@bp.alt_response(404, response="NOT_FOUND")
 @bp.response(204)
 def handle_failure(body, task_id):
     """The worker failed: with `retries` > 0 the task is fetchable again after `retryTimeout` ms; with 0,
@@ -190,7 +195,8 @@ def handle_failure(body, task_id):
 
 
 @bp.route("/external-task/<task_id>/extendLock", methods=["POST"])
-@bp.arguments(ExtendLock)
+@bp.arguments(ExtendLock, error_status_code=INVALID)
+@bp.alt_response(404, response="NOT_FOUND")
 @bp.response(204)
 def extend_lock(body, task_id):
     """Lock the task for `newDuration` ms from now (only while the worker's lock holds)."""
@@ -199,7 +205,8 @@ def extend_lock(body, task_id):
 
 
 @bp.route("/external-task/<task_id>/bpmnError", methods=["POST"])
-@bp.arguments(BpmnError)
+@bp.arguments(BpmnError, error_status_code=INVALID)
+@bp.alt_response(404, response="NOT_FOUND")
 @bp.response(204)
 def bpmn_error(body, task_id):
     """Throw the BPMN error `errorCode` at the task: an error boundary event catches it, else an incident."""
@@ -209,6 +216,7 @@ def bpmn_error(body, task_id):
 
 
 @bp.route("/external-task/<task_id>/unlock", methods=["POST"])
+@bp.alt_response(404, response="NOT_FOUND")
 @bp.response(204)
 def unlock(task_id):
     """Release the task's lock: any worker may fetch it."""

@@ -31,6 +31,7 @@ class ProblemSchema(Schema):
     status = fields.Integer()
     detail = Text()
     errors = fields.List(fields.Nested(ProblemErrorSchema))
+    message = Text(metadata={"description": "the detail again, on the external task routes (Camunda's name)"})
 
 
 # --- process definitions -----------------------------------------------------------------------------
