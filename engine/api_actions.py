@@ -13,11 +13,11 @@ from engine.forms import validate_submission
 from engine.models import Case, ExternalTask, Organisation, User
 
 
-def deploy(user, files: list[tuple[str, bytes]]) -> deployment.DeployResult:
+def deploy(user, files: list[tuple[str, bytes]], note: str | None = None) -> deployment.DeployResult:
     """Deploy a file set with the command line's validation (all or nothing)."""
     if not access.may_use_people_api(user) or not access.may_deploy(user):
         raise Forbidden("only process owners and admins deploy")
-    return deployment.deploy(files, user=user)
+    return deployment.deploy(files, user=user, note=note)
 
 
 def start_case(user, key, *, subject="", business_key=None, data=None, employer_id=None, responsible_id=None):

@@ -58,6 +58,8 @@ class DeployFileSchema(Strict):
 
 class DeploySchema(Strict):
     files = fields.List(fields.Nested(DeployFileSchema), required=True, validate=validate.Length(min=1, max=100))
+    note = Text(load_default=None, allow_none=True, validate=validate.Length(max=2000),
+                metadata={"description": "what changed (the command line's --note)"})
 
 
 class DeployedFormSchema(Schema):
@@ -203,6 +205,8 @@ class TaskListArgs(Schema):
     q = Text(load_default="", validate=validate.Length(max=100))
     sort = Text(load_default="due", validate=validate.OneOf(["due", "-due", "created", "-created", "priority"]))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
+    followup = fields.Boolean(load_default=False,
+                              metadata={"description": "also tasks whose follow-up date is still ahead"})
 
 
 class TaskListSchema(Schema):
