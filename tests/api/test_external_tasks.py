@@ -229,3 +229,20 @@ def test_lock_errors_answer_as_camunda_does(charge, service, ctx):
 
     assert first._post(f"/external-task/{task['id']}/unlock", {}).status_code == 204
     assert [t["workerId"] for t in second.fetch_and_lock("charge", 10_000).get_json()] == ["w2"]
+
+
+def test_a_filter_lotse_does_not_apply_is_refused_not_ignored(charge, service, ctx):
+    """Camunda's topic filters (businessKey, processVariables, …) would narrow what is locked: ignored, a
+    worker would lock tasks it did not ask for. Sent as null (Camunda's client, when unset) they are fine."""
+    charge()
+    client = worker(ctx, service(), "w")
+    topic = {"topicName": "charge", "lockDuration": 1000, "businessKey": None, "processVariables": None,
+             "tenantIdIn": None, "withoutTenantId": False, "includeExtensionProperties": True}
+    asked = {"workerId": "w", "maxTasks": 1, "usePriority": True, "asyncResponseTimeout": None}
+    refused = client._post("/external-task/fetchAndLock",
+                           {**asked, "topics": [{**topic, "businessKey": "CRM-1", "processVariables": {"a": 1}}]})
+    assert refused.status_code == 400
+    assert {e["field"] for e in refused.get_json()["errors"]} == {"topics.0.businessKey", "topics.0.processVariables"}
+    assert db.session.query(ExternalTask).filter(ExternalTask.worker_id.isnot(None)).count() == 0
+    fetched = client._post("/external-task/fetchAndLock", {**asked, "topics": [topic]})
+    assert fetched.status_code == 200 and len(fetched.get_json()) == 1

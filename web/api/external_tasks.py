@@ -33,14 +33,32 @@ Variables = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=2
                         load_default=None, allow_none=True)
 
 
+# Camunda's filters of a topic that Lotse does not apply: sent with a value, they are refused (400), since
+# ignoring one would lock tasks the worker did not ask for. Camunda's client sends them as null when unset.
+UNSUPPORTED_FILTERS = ("businessKey", "processDefinitionId", "processDefinitionIdIn", "processDefinitionKey",
+                       "processDefinitionKeyIn", "processDefinitionVersionTag", "processVariables", "tenantIdIn")
+
+
 class FetchTopic(Schema):
     class Meta:
-        unknown = EXCLUDE       # Camunda's other topic options (businessKey, tenantIdIn, …) are not filters here
+        unknown = EXCLUDE       # options of later Camunda versions that do not choose tasks
     topicName = fields.String(required=True, validate=validate.Length(min=1, max=255))
     lockDuration = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_MS))
     variables = fields.List(fields.String(), load_default=None, allow_none=True)
     localVariables = fields.Boolean(load_default=False)
     deserializeValues = fields.Boolean(load_default=False)
+    includeExtensionProperties = fields.Boolean(load_default=False)
+    withoutTenantId = fields.Boolean(load_default=False, metadata={"description": "Lotse has no tenants"})
+    businessKey, processDefinitionId, processDefinitionIdIn, processDefinitionKey, processDefinitionKeyIn, \
+        processDefinitionVersionTag, processVariables, tenantIdIn = (
+            fields.Raw(load_default=None, allow_none=True, metadata={"description": "not supported: null or absent"})
+            for _name in UNSUPPORTED_FILTERS)
+
+    @validates_schema
+    def _filters(self, data, **_kwargs):
+        used = [name for name in UNSUPPORTED_FILTERS if data.get(name) not in (None, [], {}, "")]
+        if used:
+            raise ValidationError({name: ["Lotse does not filter external tasks by this; send null"] for name in used})
 
 
 class FetchAndLock(Schema):
