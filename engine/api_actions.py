@@ -123,9 +123,9 @@ def complete_external(actor, task_id, worker_id, variables):
     return external_tasks.complete(task_id, worker_id, variables)
 
 
-def fail_external(actor, task_id, worker_id, message, details, retries, retry_timeout):
+def fail_external(actor, task_id, worker_id, message, details, retries, retry_timeout, variables=None):
     _external(actor, task_id)
-    external_tasks.handle_failure(task_id, worker_id, message, details, retries, retry_timeout)
+    external_tasks.handle_failure(task_id, worker_id, message, details, retries, retry_timeout, variables)
 
 
 def extend_external_lock(actor, task_id, worker_id, duration):

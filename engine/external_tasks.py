@@ -9,9 +9,11 @@ issue) only translates requests and responses:
                                 first; each is locked for the worker until now + lock_ms.
     complete(task_id, worker_id, variables=None) -> Case
                                 the worker's result becomes case data and the case moves on.
-    handle_failure(task_id, worker_id, error_message, error_details=None, retries=0, retry_timeout_ms=0)
+    handle_failure(task_id, worker_id, error_message, error_details=None, retries=0, retry_timeout_ms=0,
+                   variables=None)
                                 retries > 0: fetchable again after the timeout; retries 0: an incident
                                 on the case (its people are told), until `set_retries` or a retry.
+                                The variables (Camunda 7.16 on) become case data either way.
     extend_lock(task_id, worker_id, new_duration_ms)
     unlock(task_id)
     bpmn_error(task_id, worker_id, error_code, error_message=None, variables=None) -> Case
@@ -172,19 +174,25 @@ def _running_task(change, row):
 
 
 def handle_failure(task_id: str, worker_id: str, error_message: str, error_details: str | None = None,
-                   retries: int = 0, retry_timeout_ms: int = 0) -> None:
-    """A worker could not do the task (see module docstring). Commits."""
+                   retries: int = 0, retry_timeout_ms: int = 0, variables: dict | None = None) -> None:
+    """A worker could not do the task (see module docstring); its `variables` become case data. Commits."""
     if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
         raise InvalidData("retries must be a whole number, at least 0", field="retries")
     timeout = _duration(retry_timeout_ms, "retryTimeout")
+    variables = _checked_variables(variables)
     row = _locked_row(task_id, worker_id)
     row.retries, row.error_message, row.error_details = retries, (error_message or "")[:2000], error_details
     row.worker_id, row.lock_expires_at = None, (clock.now() + timeout) if retries > 0 and timeout else None
-    if retries > 0:
+    if retries > 0 and not variables:
         db.session.commit()
         return
     with cases.changing(row.case_id) as change:
         task = _running_task(change, row)
+        if variables:
+            casedata.write(task, variables)
+            change.log("external_task_failed", task, {"worker": worker_id, "variables": sorted(variables)})
+        if retries > 0:
+            return
         change.add_incident(task=task, task_id=row.id, element_id=row.element_id, element_name=row.element_name,
                             error_type="ExternalTaskFailed",
                             message=f"the worker {worker_id!r} of topic {row.topic!r} gave up: "

@@ -246,3 +246,28 @@ def test_a_filter_lotse_does_not_apply_is_refused_not_ignored(charge, service, c
     assert db.session.query(ExternalTask).filter(ExternalTask.worker_id.isnot(None)).count() == 0
     fetched = client._post("/external-task/fetchAndLock", {**asked, "topics": [topic]})
     assert fetched.status_code == 200 and len(fetched.get_json()) == 1
+
+
+def test_a_failure_keeps_its_variables_as_camunda_does(charge, service, ctx, people):
+    case = charge()
+    client = worker(ctx, service(), "w")
+    [task] = client.fetch_and_lock("charge", 60_000).get_json()
+    failed = client._post(f"/external-task/{task['id']}/failure", {
+        "workerId": "w", "errorMessage": "bank down", "retries": 2, "retryTimeout": 0,
+        "variables": {"lastAttempt": {"value": "2026-12-06", "type": "String"}},
+        "localVariables": {"attempts": {"value": 1, "type": "Integer"}}})
+    assert failed.status_code == 204, failed.get_data(as_text=True)
+    [again] = client.fetch_and_lock("charge", 60_000, variables=["lastAttempt", "attempts"]).get_json()
+    assert again["retries"] == 2 and again["variables"] == {
+        "lastAttempt": {"value": "2026-12-06", "type": "String", "valueInfo": {}},
+        "attempts": {"value": 1, "type": "Integer", "valueInfo": {}}}
+    gave_up = client._post(f"/external-task/{task['id']}/failure", {
+        "workerId": "w", "errorMessage": "still down", "retries": 0,
+        "variables": {"attempts": {"value": 2, "type": "Integer"}}})
+    assert gave_up.status_code == 204
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).has_incident
+    anna = api_tokens.create_personal(people["anna"], "x", 1)[1]
+    data = ctx.test_client().get(f"/api/v1/cases/{case.reference}",
+                                 headers={"Authorization": f"Bearer {anna}"}).get_json()["data"]
+    assert data["attempts"] == 2

@@ -112,6 +112,8 @@ class Failure(Schema):
     errorDetails = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100_000))
     retries = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0, max=MAX_MS))
     retryTimeout = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0, max=MAX_MS))
+    variables = Variables
+    localVariables = Variables
 
 
 class ExtendLock(Schema):
@@ -206,9 +208,10 @@ def complete(body, task_id):
 @bp.response(204)
 def handle_failure(body, task_id):
     """The worker failed: with `retries` > 0 the task is fetchable again after `retryTimeout` ms; with 0,
-    an incident on the case."""
+    an incident on the case. Its variables become case data."""
     api_actions.fail_external(g.api_actor, task_id, body["workerId"], body["errorMessage"] or "",
-                              body["errorDetails"], body["retries"], body["retryTimeout"])
+                              body["errorDetails"], body["retries"], body["retryTimeout"],
+                              {**untyped(body["variables"]), **untyped(body["localVariables"])})
     return ""
 
 
