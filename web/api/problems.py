@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
 PREFIX = "/api/"
 CAMUNDA_PREFIX = "/api/v1/external-task/"
-CAMUNDA_STATUS = {409: 400, 422: 400}
+CAMUNDA_STATUS = {409: 400, 422: 400}        # Camunda's InvalidRequestException: another's lock, bad input
 
 
 def is_api_request() -> bool:
