@@ -31,7 +31,7 @@ function LandmarksPlugin(system) {
 
 // What only Swagger UI's markup can carry, set as its parts appear (React leaves attributes it did not
 // change alone): names for each operation's responses table (a region; several open operations need
-// names to tell them apart), the request body's text area and the dialog's close button; the dialog's
+// names to tell them apart), the request body's text area and the dialog's close button; focus for examples; the dialog's
 // heading levels; and buttons whose name does not contain what they show (axe's label-content-name-mismatch).
 function repair() {
   document.querySelectorAll('.responses-table:not([aria-label])').forEach(function (table) {
@@ -43,6 +43,10 @@ function repair() {
   });
   document.querySelectorAll('textarea.body-param__text:not([aria-label])').forEach(function (area) {
     area.setAttribute('aria-label', 'Request body');
+  });
+  // an example longer than its box scrolls (at most 400 px high): reachable by keyboard
+  document.querySelectorAll('.highlight-code > pre:not([tabindex])').forEach(function (example) {
+    example.setAttribute('tabindex', '0');
   });
   document.querySelectorAll('.close-modal:not([aria-label])').forEach(function (button) {
     button.setAttribute('aria-label', 'Close');
