@@ -95,7 +95,8 @@ async function main() {
   );
 
   // Swagger UI (the API's browsable page, /api/v1/docs): the package's own build, unchanged; started
-  // by assets/api-docs.js (no inline script, for the Content-Security-Policy).
+  // by assets/api-docs.js (no inline script, for the Content-Security-Policy), with the landmarks and
+  // colours axe asks for (assets/api-docs.js, assets/api-docs.css).
   await copyFile(
     require.resolve('swagger-ui-dist/swagger-ui-bundle.js'),
     path.join(OUT, 'swagger-ui-bundle.js')
@@ -105,6 +106,7 @@ async function main() {
     path.join(OUT, 'swagger-ui.css')
   );
   await copyFile(path.join(ROOT, 'assets', 'api-docs.js'), path.join(OUT, 'api-docs.js'));
+  await copyFile(path.join(ROOT, 'assets', 'api-docs.css'), path.join(OUT, 'api-docs.css'));
 
   console.log(`built front-end bundles into ${path.relative(ROOT, OUT)}/ (${DEV ? 'dev' : 'production'})`);
 }

@@ -14,11 +14,11 @@ from engine.models import Case, ExternalTask, Organisation, User
 from engine.models.statuses import OrganisationKind
 
 
-def deploy(user, files: list[tuple[str, bytes]]) -> deployment.DeployResult:
+def deploy(user, files: list[tuple[str, bytes]], note: str | None = None) -> deployment.DeployResult:
     """Deploy a file set with the command line's validation (all or nothing)."""
     if not access.may_use_people_api(user) or not access.may_deploy(user):
         raise Forbidden("only process owners and admins deploy")
-    return deployment.deploy(files, user=user)
+    return deployment.deploy(files, user=user, note=note)
 
 
 def start_case(user, key, *, subject="", business_key=None, data=None, employer_id=None, responsible_id=None):
@@ -124,9 +124,9 @@ def complete_external(actor, task_id, worker_id, variables):
     return external_tasks.complete(task_id, worker_id, variables)
 
 
-def fail_external(actor, task_id, worker_id, message, details, retries, retry_timeout):
+def fail_external(actor, task_id, worker_id, message, details, retries, retry_timeout, variables=None):
     _external(actor, task_id)
-    external_tasks.handle_failure(task_id, worker_id, message, details, retries, retry_timeout)
+    external_tasks.handle_failure(task_id, worker_id, message, details, retries, retry_timeout, variables)
 
 
 def extend_external_lock(actor, task_id, worker_id, duration):

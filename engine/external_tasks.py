@@ -9,9 +9,11 @@ issue) only translates requests and responses:
                                 first; each is locked for the worker until now + lock_ms.
     complete(task_id, worker_id, variables=None) -> Case
                                 the worker's result becomes case data and the case moves on.
-    handle_failure(task_id, worker_id, error_message, error_details=None, retries=0, retry_timeout_ms=0)
+    handle_failure(task_id, worker_id, error_message, error_details=None, retries=0, retry_timeout_ms=0,
+                   variables=None)
                                 retries > 0: fetchable again after the timeout; retries 0: an incident
                                 on the case (its people are told), until `set_retries` or a retry.
+                                The variables (Camunda 7.16 on) become case data either way.
     extend_lock(task_id, worker_id, new_duration_ms)
     unlock(task_id)
     bpmn_error(task_id, worker_id, error_code, error_message=None, variables=None) -> Case
@@ -19,8 +21,9 @@ issue) only translates requests and responses:
                                 code (or none) catches it; uncaught, it is an incident.
     set_retries(task_id, retries, actor=None)   resolves the task's incident and makes it fetchable.
 
-Errors: NotFound (no such open task), Conflict (locked by another worker, lock expired, task
-ended), InvalidData (bad arguments). A worker's variables must be storable case data.
+Errors: NotFound (no such task), TaskEnded (a Conflict: the task was completed or cancelled),
+Conflict (locked by another worker, lock expired), InvalidData (bad arguments). A worker's variables
+must be storable case data.
 """
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,6 +38,10 @@ from engine.db import db
 from engine.errors import Conflict, InvalidData, NotFound
 from engine.models import Case, ExternalTask, Incident
 from engine.models.statuses import TaskStatus
+
+
+class TaskEnded(Conflict):
+    """The external task was completed or cancelled (Camunda's REST API: it no longer exists)."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +130,7 @@ def _open_row(task_id) -> ExternalTask:
     if row is None:
         raise NotFound(f"external task {task_id} does not exist")
     if row.state != TaskStatus.OPEN:
-        raise Conflict(f"external task {task_id} is {row.state}")
+        raise TaskEnded(f"external task {task_id} is {row.state}")
     return row
 
 
@@ -163,24 +170,30 @@ def complete(task_id: str, worker_id: str, variables: dict | None = None):
 def _running_task(change, row):
     task = state.find_task(change.workflow, row.id)
     if task is None or task.state != TaskState.STARTED:
-        raise Conflict(f"external task {row.id} is no longer running")
+        raise TaskEnded(f"external task {row.id} is no longer running")
     return task
 
 
 def handle_failure(task_id: str, worker_id: str, error_message: str, error_details: str | None = None,
-                   retries: int = 0, retry_timeout_ms: int = 0) -> None:
-    """A worker could not do the task (see module docstring). Commits."""
+                   retries: int = 0, retry_timeout_ms: int = 0, variables: dict | None = None) -> None:
+    """A worker could not do the task (see module docstring); its `variables` become case data. Commits."""
     if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
         raise InvalidData("retries must be a whole number, at least 0", field="retries")
     timeout = _duration(retry_timeout_ms, "retryTimeout")
+    variables = _checked_variables(variables)
     row = _locked_row(task_id, worker_id)
     row.retries, row.error_message, row.error_details = retries, (error_message or "")[:2000], error_details
     row.worker_id, row.lock_expires_at = None, (clock.now() + timeout) if retries > 0 and timeout else None
-    if retries > 0:
+    if retries > 0 and not variables:
         db.session.commit()
         return
     with cases.changing(row.case_id) as change:
         task = _running_task(change, row)
+        if variables:
+            casedata.write(task, variables)
+            change.log("external_task_failed", task, {"worker": worker_id, "variables": sorted(variables)})
+        if retries > 0:
+            return
         change.add_incident(task=task, task_id=row.id, element_id=row.element_id, element_name=row.element_name,
                             error_type="ExternalTaskFailed",
                             message=f"the worker {worker_id!r} of topic {row.topic!r} gave up: "

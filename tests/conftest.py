@@ -29,7 +29,7 @@ LONG_SESSIONS = {"SESSION_IDLE_TIMEOUT": 400 * 86400, "SESSION_MAX_AGE": 400 * 8
 
 # what `make setup` builds and the pages (and so the tests) need: the npm bundles and the catalogs
 BUILT = {"web/static/dist": ("htmx.min.js", "viewer.js", "viewer.css", "form-conditionals.js", "modeler.js",
-                             "form-editor.js", "dmn-editor.js", "chart.js")}
+                             "form-editor.js", "dmn-editor.js", "chart.js", "api-docs.js", "api-docs.css")}
 BUILD_SOURCES = ("assets", "package.json", "package-lock.json", ".bpmnlintrc")   # as the Makefile
 
 

@@ -18,6 +18,8 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from web.api import problems
+
 # 'self' only: no inline script or style, no eval, nothing from another host. Images may be data:
 # URLs (bpmn-js draws its markers and logo with them). No page may be framed (clickjacking).
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -118,11 +120,17 @@ def _refuse_nul_characters():
     form of Lotse has a use for it, and a browser does not send it from a form field.
     """
     if "\x00" in request.path:
+        if problems.is_api_request():
+            return problems.problem(400, "the path holds the character U+0000")
         return render_template("errors/400.html", message=_(
             "Die Adresse enthält ein Nullzeichen (U+0000). Bitte prüfen Sie den Link.")), 400
     for values in (request.args, request.form):
         for name, value in values.items(multi=True):
             if "\x00" in name or "\x00" in value:
+                if problems.is_api_request():
+                    return problems.problem(422, "a parameter holds the character U+0000",
+                                            [{"location": "query", "field": name.replace("\x00", ""),
+                                              "detail": "the character U+0000"}])
                 message = _("Das Feld „%(field)s“ enthält ein Nullzeichen (U+0000), das Lotse nicht speichern kann. "
                             "Bitte entfernen Sie es und versuchen Sie es noch einmal.", field=name.replace("\x00", ""))
                 return render_template("errors/400.html", message=message), 400

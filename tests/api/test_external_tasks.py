@@ -1,6 +1,7 @@
 """External tasks through the API with a client written to Camunda's documented shapes: a lock that
 expires and is fetched by a second worker, failures with retries and an incident, extend lock, BPMN
 error; service accounts limited to their topics and their center."""
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -65,7 +66,8 @@ def test_round_trip_with_a_lock_that_expires_and_a_second_worker(charge, service
     assert refetched[0]["variables"]["currency"] == {"value": "EUR", "type": "String", "valueInfo": {}}
 
     late = first.complete(task["id"], {"receipt": "R-1"})                      # the first worker lost it
-    assert late.status_code == 409 and late.content_type == "application/problem+json"
+    assert late.status_code == 400 and late.content_type == "application/problem+json"   # Camunda: 400
+    assert "worker-2" in late.get_json()["message"]
     done = second.complete(task["id"], {"receipt": "R-2", "paid": True})
     assert done.status_code == 204, done.get_data(as_text=True)
 
@@ -107,10 +109,29 @@ def test_bpmn_error_without_a_catching_event_is_an_incident(charge, service, ctx
     case = charge()
     client = worker(ctx, service(), "w")
     [task] = client.fetch_and_lock("charge", 60_000).get_json()
-    assert client.bpmn_error(task["id"], "CARD_DECLINED", "declined").status_code == 204
+    assert client.bpmn_error(task["id"], "BANK_CLOSED", "closed").status_code == 204
     db.session.expire_all()
     incident = db.session.query(Incident).filter_by(case_id=case.id).one()
-    assert "CARD_DECLINED" in incident.message
+    assert "BANK_CLOSED" in incident.message
+
+
+def test_bpmn_error_caught_by_its_boundary_event_takes_that_path_with_the_variables(charge, service, ctx, people):
+    case = charge()
+    client = worker(ctx, service(), "w")
+    [task] = client.fetch_and_lock("charge", 60_000).get_json()
+    thrown = client._post(f"/external-task/{task['id']}/bpmnError", {
+        "workerId": "w", "errorCode": "CARD_DECLINED", "errorMessage": "declined",
+        "variables": {"declineReason": {"value": "expired", "type": "String"}}})
+    assert thrown.status_code == 204, thrown.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.query(HumanTask).filter_by(case_id=case.id, state="open").one().element_id == "clarify"
+    assert not db.session.get(Case, case.id).has_incident
+    anna = api_tokens.create_personal(people["anna"], "x", 1)[1]
+    data = ctx.test_client().get(f"/api/v1/cases/{case.reference}",
+                                 headers={"Authorization": f"Bearer {anna}"}).get_json()["data"]
+    assert data["declineReason"] == "expired"
+    gone = client.complete(task["id"], {})                                      # Camunda: the task no longer exists
+    assert gone.status_code == 404 and gone.get_json()["message"]
 
 
 def test_service_accounts_reach_their_topics_at_their_center_only(charge, service, ctx, people):
@@ -144,5 +165,109 @@ def test_bad_requests_name_the_field(charge, service, ctx):
     client = worker(ctx, service(), "w")
     response = client._post("/external-task/fetchAndLock", {"workerId": "w", "maxTasks": 0,
                                                             "topics": [{"topicName": "charge"}]})
-    assert response.status_code == 422
-    assert {e["field"] for e in response.get_json()["errors"]} == {"maxTasks", "topics.0.lockDuration"}
+    assert response.status_code == 400                         # Camunda's InvalidRequestException is a 400
+    problem = response.get_json()
+    assert {e["field"] for e in problem["errors"]} == {"maxTasks", "topics.0.lockDuration"}
+    assert problem["message"] == problem["detail"] and response.content_type == "application/problem+json"
+
+
+def test_camunda_typed_variables_both_ways(charge, service, ctx, people):
+    """Camunda's value/type shapes: what fetchAndLock sends for each kind of case value, and what complete
+    takes (Json and Object values as their serialized text; localVariables become case data too)."""
+    case = cases.start_case("api_charge", center=people["center"], subject="Typen", actor=people["anna"],
+                            data={"big": 2**40, "ratio": 0.5, "none": None, "ok": True, "address": {"city": "Aachen"}})
+    db.session.commit()
+    client = worker(ctx, service(), "w")
+    [task] = client.fetch_and_lock("charge", 60_000).get_json()
+    assert task["variables"]["big"] == {"value": 2**40, "type": "Long", "valueInfo": {}}
+    assert task["variables"]["ratio"] == {"value": 0.5, "type": "Double", "valueInfo": {}}
+    assert task["variables"]["none"] == {"value": None, "type": "Null", "valueInfo": {}}
+    assert task["variables"]["ok"] == {"value": True, "type": "Boolean", "valueInfo": {}}
+    assert task["variables"]["address"]["type"] == "Json"
+    assert json.loads(task["variables"]["address"]["value"]) == {"city": "Aachen"}
+    assert all(set(v) == {"value", "type", "valueInfo"} for v in task["variables"].values())
+
+    done = client._post(f"/external-task/{task['id']}/complete", {
+        "workerId": "w",
+        "variables": {"receipt": {"value": "R-9", "type": "String"},
+                      "booking": {"value": "{\"id\": 7}", "type": "Json", "valueInfo": {}},
+                      "paidAt": {"value": "2026-12-06T10:00:00.000+0100", "type": "Date"}},
+        "localVariables": {"attempt": {"value": 1, "type": "Integer"}}})
+    assert done.status_code == 204, done.get_data(as_text=True)
+    anna = api_tokens.create_personal(people["anna"], "x", 1)[1]
+    data = ctx.test_client().get(f"/api/v1/cases/{case.reference}",
+                                 headers={"Authorization": f"Bearer {anna}"}).get_json()["data"]
+    assert data["receipt"] == "R-9" and data["booking"] == {"id": 7} and data["attempt"] == 1
+    assert data["paidAt"] == "2026-12-06T10:00:00.000+0100"
+
+    bad = client._post(f"/external-task/{task['id']}/complete", {
+        "workerId": "w", "variables": {"x": {"value": "{not json", "type": "Json"}}})
+    assert bad.status_code == 400 and bad.get_json()["errors"][0]["field"] == "variables.x"
+
+
+def test_lock_errors_answer_as_camunda_does(charge, service, ctx):
+    """Another worker's task or an expired lock: 400 with Camunda's `message`; an unknown task: 404;
+    extendLock moves lockExpirationTime; unlock hands the task to any worker."""
+    charge()
+    token = service()
+    first, second = worker(ctx, token, "w1"), worker(ctx, token, "w2")
+    [task] = first.fetch_and_lock("charge", 10_000).get_json()
+    for response in (second.complete(task["id"], {}), second.extend_lock(task["id"], 5_000),
+                     second.handle_failure(task["id"], "x", None, 1, 0), second.bpmn_error(task["id"], "CARD_DECLINED")):
+        assert response.status_code == 400 and "'w1'" in response.get_json()["message"], response.get_json()
+    assert first.complete("no-such-task", {}).status_code == 404
+
+    before = task["lockExpirationTime"]
+    clock.advance(timedelta(seconds=5))
+    assert first.extend_lock(task["id"], 60_000).status_code == 204
+    db.session.expire_all()
+    assert db.session.get(ExternalTask, task["id"]).lock_expires_at > clock.now() + timedelta(seconds=59)
+    assert before != db.session.get(ExternalTask, task["id"]).lock_expires_at
+    clock.advance(timedelta(seconds=61))
+    expired = first.extend_lock(task["id"], 60_000)
+    assert expired.status_code == 400 and "expired" in expired.get_json()["message"]
+
+    assert first._post(f"/external-task/{task['id']}/unlock", {}).status_code == 204
+    assert [t["workerId"] for t in second.fetch_and_lock("charge", 10_000).get_json()] == ["w2"]
+
+
+def test_a_filter_lotse_does_not_apply_is_refused_not_ignored(charge, service, ctx):
+    """Camunda's topic filters (businessKey, processVariables, …) would narrow what is locked: ignored, a
+    worker would lock tasks it did not ask for. Sent as null (Camunda's client, when unset) they are fine."""
+    charge()
+    client = worker(ctx, service(), "w")
+    topic = {"topicName": "charge", "lockDuration": 1000, "businessKey": None, "processVariables": None,
+             "tenantIdIn": None, "withoutTenantId": False, "includeExtensionProperties": True}
+    asked = {"workerId": "w", "maxTasks": 1, "usePriority": True, "asyncResponseTimeout": None}
+    refused = client._post("/external-task/fetchAndLock",
+                           {**asked, "topics": [{**topic, "businessKey": "CRM-1", "processVariables": {"a": 1}}]})
+    assert refused.status_code == 400
+    assert {e["field"] for e in refused.get_json()["errors"]} == {"topics.0.businessKey", "topics.0.processVariables"}
+    assert db.session.query(ExternalTask).filter(ExternalTask.worker_id.isnot(None)).count() == 0
+    fetched = client._post("/external-task/fetchAndLock", {**asked, "topics": [topic]})
+    assert fetched.status_code == 200 and len(fetched.get_json()) == 1
+
+
+def test_a_failure_keeps_its_variables_as_camunda_does(charge, service, ctx, people):
+    case = charge()
+    client = worker(ctx, service(), "w")
+    [task] = client.fetch_and_lock("charge", 60_000).get_json()
+    failed = client._post(f"/external-task/{task['id']}/failure", {
+        "workerId": "w", "errorMessage": "bank down", "retries": 2, "retryTimeout": 0,
+        "variables": {"lastAttempt": {"value": "2026-12-06", "type": "String"}},
+        "localVariables": {"attempts": {"value": 1, "type": "Integer"}}})
+    assert failed.status_code == 204, failed.get_data(as_text=True)
+    [again] = client.fetch_and_lock("charge", 60_000, variables=["lastAttempt", "attempts"]).get_json()
+    assert again["retries"] == 2 and again["variables"] == {
+        "lastAttempt": {"value": "2026-12-06", "type": "String", "valueInfo": {}},
+        "attempts": {"value": 1, "type": "Integer", "valueInfo": {}}}
+    gave_up = client._post(f"/external-task/{task['id']}/failure", {
+        "workerId": "w", "errorMessage": "still down", "retries": 0,
+        "variables": {"attempts": {"value": 2, "type": "Integer"}}})
+    assert gave_up.status_code == 204
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).has_incident
+    anna = api_tokens.create_personal(people["anna"], "x", 1)[1]
+    data = ctx.test_client().get(f"/api/v1/cases/{case.reference}",
+                                 headers={"Authorization": f"Bearer {anna}"}).get_json()["data"]
+    assert data["attempts"] == 2

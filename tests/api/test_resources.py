@@ -333,3 +333,62 @@ def test_completion_answers_the_next_task_as_the_inbox_would_choose_it(people, a
     assert second["next_task"]["title"] == "Freigeben"        # hers, opened before; "Abschluss prüfen" is the pool's
     assert second["next_task"]["assignee"] == "Sara Klein"
     assert second["next_task"]["id"] == inbox.next_task_for(people["sara"], case.id).id
+
+
+# --- what the lists filter, and how they page ----------------------------------------------------------
+
+def test_the_task_list_has_the_inboxs_follow_up_filter_and_supervisors_view(ws, api):
+    aachen = ws["cases"][0]
+    row = open_task(aachen, "check_docs")
+    row.follow_up_at = clock.now() + timedelta(days=3)           # put aside until then, as on the task page
+    db.session.commit()
+    group = {t["id"] for t in api("anna").get("/api/v1/tasks?view=group").get_json()["items"]}
+    assert row.id not in group
+    later = api("anna").get("/api/v1/tasks?view=group&followup=true").get_json()["items"]
+    assert row.id in {t["id"] for t in later}
+    assert api("anna").get("/api/v1/tasks?view=all&followup=true").get_json()["items"] == []   # advisors: no "all"
+    center = {t["case_reference"] for t in api("sara").get("/api/v1/tasks?view=all&followup=true").get_json()["items"]}
+    assert center == {aachen.reference, ws["cases"][1].reference}
+
+
+def test_the_case_list_filters_by_status_process_and_firm(ws, api, people):
+    aachen, other_firm, _koeln = ws["cases"]
+    anna = api("anna")
+    assert anna.post(f"/api/v1/cases/{other_firm.reference}/cancel", json={"reason": "x"}).status_code == 200
+
+    def references(query):
+        response = anna.get(f"/api/v1/cases?{query}")
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return [c["reference"] for c in response.get_json()["items"]]
+    assert references("") == [aachen.reference]                             # active by default
+    assert references("status=cancelled") == [other_firm.reference]
+    assert set(references("status=all")) == {aachen.reference, other_firm.reference}
+    assert references(f"status=all&firm={people['firm'].id}") == [aachen.reference]
+    assert references("status=all&process=nope") == []
+    assert references("incident=true") == []
+
+
+def test_the_event_log_pages_with_after(ws, api):
+    reference = ws["cases"][0].reference
+    anna = api("anna")
+    everything = anna.get(f"/api/v1/cases/{reference}/events?limit=500").get_json()
+    assert everything["next_cursor"] is None and len(everything["items"]) >= 2
+    first = anna.get(f"/api/v1/cases/{reference}/events?limit=1").get_json()
+    assert [e["id"] for e in first["items"]] == [everything["items"][0]["id"]] and first["next_cursor"]
+    rest = anna.get(f"/api/v1/cases/{reference}/events?limit=500&after={first['next_cursor']}").get_json()
+    assert [e["id"] for e in first["items"] + rest["items"]] == [e["id"] for e in everything["items"]]
+
+
+def test_a_second_version_through_the_api_lists_both_and_keeps_the_note(ws, api, people):
+    from engine.models import Deployment
+    owner = users.ensure_user("paul", "Paul Prozess", organisation=people["center"], groups=["process_owner"])
+    db.session.commit()
+    client = api(token=api_tokens.create_personal(owner, "ci", 30)[1])
+    [(name, content)] = fixture_files("callee.bpmn")
+    for note, title in (("first", "Teilprozess"), ("second", "Teilprozess, neu")):
+        files = [{"name": name, "content": content.decode().replace('name="Teilprozess"', f'name="{title}"')}]
+        deployed = client.post("/api/v1/deployments", json={"files": files, "note": note})
+        assert deployed.status_code == 201, deployed.get_data(as_text=True)
+    detail = api("anna").get("/api/v1/process-definitions/callee").get_json()
+    assert detail["version"] == 2 and [v["version"] for v in detail["versions"]] == [2, 1]
+    assert db.session.scalars(select(Deployment.note).order_by(Deployment.id.desc())).first() == "second"

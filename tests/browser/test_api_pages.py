@@ -1,6 +1,6 @@
 """The API's pages in Chromium: an advisor makes a token on "API-Zugänge" (desktop and phone), uses it
 against the API and revokes it; an admin makes a service account; Swagger UI runs under the
-Content-Security-Policy (no CDN, no inline script) and shows the operations."""
+Content-Security-Policy (no CDN, no inline script), shows the operations and passes axe."""
 import re
 
 from playwright.sync_api import expect
@@ -77,3 +77,37 @@ def test_swagger_ui_runs_under_the_content_security_policy(ws, new_page):
     page.screenshot(path="/tmp/api-docs.png")
     assert violations == []
     assert all(url.startswith(page.url.split("/api/")[0]) for url in requests)        # nothing from elsewhere
+
+
+def test_swagger_ui_passes_axe_closed_open_trying_and_authorizing(ws, new_page, browser, live_server):
+    """Every impact, not only serious ones: the landmarks, headings, names and colours assets/api-docs.* add."""
+    every = ("minor", "moderate", "serious", "critical")
+    page = new_page()
+    page.goto("/api/v1/docs")
+    operations = page.locator(".opblock-summary-control")
+    operations.first.wait_for(timeout=15_000)
+    assert_accessible(page, every)
+    expect(page.get_by_role("banner").get_by_role("heading", level=1)).to_contain_text("Lotse")
+    expect(page.get_by_role("main").get_by_role("heading", name="Operations", level=2)).to_be_visible()
+    operations.first.click()
+    start_case = page.locator("#operations-api_cases-post_api_v1_cases")
+    start_case.locator(".opblock-summary-control").click()
+    expect(page.get_by_role("region", name="Responses of POST /api/v1/cases")).to_be_visible()
+    assert_accessible(page, every)
+    start_case.get_by_role("button", name="Try it out").click()
+    expect(page.get_by_role("textbox", name="Request body")).to_be_visible()
+    assert_accessible(page, every)
+    page.get_by_role("button", name="Authorize").first.click()
+    expect(page.locator(".close-modal")).to_have_accessible_name("Close")
+    assert_accessible(page, every)
+
+    phone = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844})
+    try:
+        small = phone.new_page()
+        small.goto("/api/v1/docs")
+        small.locator(".opblock-summary-control").first.click(timeout=15_000)
+        small.locator(".opblock-body").wait_for()
+        assert small.evaluate("document.documentElement.scrollWidth") <= 390
+        assert_accessible(small, every)
+    finally:
+        phone.close()

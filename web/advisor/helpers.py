@@ -52,6 +52,10 @@ EVENT_LABELS = {
     "worker_told_of_message": _l("Fachkraft per E-Mail auf die Antwort hingewiesen"),
     "case_migrated": _l("Auf eine andere Prozessversion umgestellt"),
     "responsible_changed": _l("Verantwortung übergeben"),
+    "external_task_completed": _l("Externer Schritt erledigt"),
+    "external_task_failed": _l("Externer Schritt fehlgeschlagen"),
+    "external_task_error": _l("Externer Schritt meldet einen BPMN-Fehler"),
+    "external_task_retries": _l("Externer Schritt wieder freigegeben"),
 }
 
 STATUS_LABELS = {

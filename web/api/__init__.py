@@ -13,6 +13,7 @@ from flask_smorest.spec import prepare_response
 
 from engine import api_tokens
 from web.api import problems
+from web.api.json_body import JsonBodyParser
 from web.api.schemas import ProblemSchema
 
 VERSION = "v1"
@@ -60,9 +61,13 @@ def authenticate():
     return None
 
 
+class ApiBlueprint(Blueprint):
+    ARGUMENTS_PARSER = JsonBodyParser()        # strict JSON bodies, 415 for other media types
+
+
 def blueprint(name: str, description: str) -> Blueprint:
     """A blueprint of the API: authenticated by token, without CSRF (no cookie is read)."""
-    bp = Blueprint(name, __name__, url_prefix=PREFIX, description=description)
+    bp = ApiBlueprint(name, __name__, url_prefix=PREFIX, description=description)
     bp.before_request(authenticate)
     return bp
 

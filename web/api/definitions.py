@@ -31,5 +31,5 @@ def deploy(body):
     """Deploy .bpmn, .dmn and .form files as new versions, all or nothing, with the command line's checks
     (process owners and admins). A rejected set answers 422 naming each problem by file and element."""
     files = [(f["name"], f["content"].encode()) for f in body["files"]]
-    result = api_actions.deploy(g.api_actor, files)
+    result = api_actions.deploy(g.api_actor, files, note=body["note"])
     return {"definitions": result.created, "forms": result.forms, "warnings": [str(w) for w in result.warnings]}

@@ -2,7 +2,9 @@
 client works with its base URL set to …/api/v1): fetch and lock, complete, failure, extend lock, BPMN
 error, unlock. Request and response bodies have Camunda's names and shapes, variables Camunda's typed
 values ({"value": …, "type": "String"}). A service account reaches the tasks of its topics at its
-center; center staff every topic of their center. Errors are problem details (Camunda: its own JSON)."""
+center; center staff every topic of their center. Errors are problem details with Camunda's statuses
+(400: invalid, or not this worker's lock; 404: no such task, or it ended) and its `message` field
+(web/api/problems.py)."""
 
 from flask import g, json
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
@@ -14,6 +16,7 @@ from web.api import blueprint
 from web.dates import camunda_time
 
 bp = blueprint("api_external_tasks", "External tasks as Camunda 7's REST API defines them")
+INVALID = 400           # Camunda answers an invalid request with 400 (InvalidRequestException), not 422
 
 MAX_MS = 2**31 - 1
 
@@ -30,14 +33,32 @@ Variables = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=2
                         load_default=None, allow_none=True)
 
 
+# Camunda's filters of a topic that Lotse does not apply: sent with a value, they are refused (400), since
+# ignoring one would lock tasks the worker did not ask for. Camunda's client sends them as null when unset.
+UNSUPPORTED_FILTERS = ("businessKey", "processDefinitionId", "processDefinitionIdIn", "processDefinitionKey",
+                       "processDefinitionKeyIn", "processDefinitionVersionTag", "processVariables", "tenantIdIn")
+
+
 class FetchTopic(Schema):
     class Meta:
-        unknown = EXCLUDE       # Camunda's other topic options (businessKey, tenantIdIn, …) are not filters here
+        unknown = EXCLUDE       # options of later Camunda versions that do not choose tasks
     topicName = fields.String(required=True, validate=validate.Length(min=1, max=255))
     lockDuration = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_MS))
     variables = fields.List(fields.String(), load_default=None, allow_none=True)
     localVariables = fields.Boolean(load_default=False)
     deserializeValues = fields.Boolean(load_default=False)
+    includeExtensionProperties = fields.Boolean(load_default=False)
+    withoutTenantId = fields.Boolean(load_default=False, metadata={"description": "Lotse has no tenants"})
+    businessKey, processDefinitionId, processDefinitionIdIn, processDefinitionKey, processDefinitionKeyIn, \
+        processDefinitionVersionTag, processVariables, tenantIdIn = (
+            fields.Raw(load_default=None, allow_none=True, metadata={"description": "not supported: null or absent"})
+            for _name in UNSUPPORTED_FILTERS)
+
+    @validates_schema
+    def _filters(self, data, **_kwargs):
+        used = [name for name in UNSUPPORTED_FILTERS if data.get(name) not in (None, [], {}, "")]
+        if used:
+            raise ValidationError({name: ["Lotse does not filter external tasks by this; send null"] for name in used})
 
 
 class FetchAndLock(Schema):
@@ -91,6 +112,8 @@ class Failure(Schema):
     errorDetails = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100_000))
     retries = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0, max=MAX_MS))
     retryTimeout = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0, max=MAX_MS))
+    variables = Variables
+    localVariables = Variables
 
 
 class ExtendLock(Schema):
@@ -159,7 +182,7 @@ def _locked(task) -> dict:
 
 
 @bp.route("/external-task/fetchAndLock", methods=["POST"])
-@bp.arguments(FetchAndLock)
+@bp.arguments(FetchAndLock, error_status_code=INVALID)
 @bp.response(200, LockedExternalTask(many=True))
 def fetch_and_lock(body):
     """Lock up to `maxTasks` open tasks of the topics for the worker, each for its topic's `lockDuration` ms."""
@@ -169,7 +192,8 @@ def fetch_and_lock(body):
 
 
 @bp.route("/external-task/<task_id>/complete", methods=["POST"])
-@bp.arguments(Complete)
+@bp.arguments(Complete, error_status_code=INVALID)
+@bp.alt_response(404, response="NOT_FOUND")
 @bp.response(204)
 def complete(body, task_id):
     """Complete the task locked by `workerId`; its variables become case data."""
@@ -179,18 +203,21 @@ def complete(body, task_id):
 
 
 @bp.route("/external-task/<task_id>/failure", methods=["POST"])
-@bp.arguments(Failure)
+@bp.arguments(Failure, error_status_code=INVALID)
+@bp.alt_response(404, response="NOT_FOUND")
 @bp.response(204)
 def handle_failure(body, task_id):
     """The worker failed: with `retries` > 0 the task is fetchable again after `retryTimeout` ms; with 0,
-    an incident on the case."""
+    an incident on the case. Its variables become case data."""
     api_actions.fail_external(g.api_actor, task_id, body["workerId"], body["errorMessage"] or "",
-                              body["errorDetails"], body["retries"], body["retryTimeout"])
+                              body["errorDetails"], body["retries"], body["retryTimeout"],
+                              {**untyped(body["variables"]), **untyped(body["localVariables"])})
     return ""
 
 
 @bp.route("/external-task/<task_id>/extendLock", methods=["POST"])
-@bp.arguments(ExtendLock)
+@bp.arguments(ExtendLock, error_status_code=INVALID)
+@bp.alt_response(404, response="NOT_FOUND")
 @bp.response(204)
 def extend_lock(body, task_id):
     """Lock the task for `newDuration` ms from now (only while the worker's lock holds)."""
@@ -199,7 +226,8 @@ def extend_lock(body, task_id):
 
 
 @bp.route("/external-task/<task_id>/bpmnError", methods=["POST"])
-@bp.arguments(BpmnError)
+@bp.arguments(BpmnError, error_status_code=INVALID)
+@bp.alt_response(404, response="NOT_FOUND")
 @bp.response(204)
 def bpmn_error(body, task_id):
     """Throw the BPMN error `errorCode` at the task: an error boundary event catches it, else an incident."""
@@ -209,6 +237,7 @@ def bpmn_error(body, task_id):
 
 
 @bp.route("/external-task/<task_id>/unlock", methods=["POST"])
+@bp.alt_response(404, response="NOT_FOUND")
 @bp.response(204)
 def unlock(task_id):
     """Release the task's lock: any worker may fetch it."""

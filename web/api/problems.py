@@ -6,6 +6,11 @@
 `errors` names each wrong field of a request: where it was (json, query, path, header) and what is
 wrong. No request of the API ends in an HTML page or a 500: an unexpected fault is logged and answered
 as a problem too (with no detail that could leak internals).
+
+The external task routes answer as Camunda 7's REST API does, so that Camunda's clients tell the cases
+apart (its Java client: BadRequestException, NotFoundException): 400 for an invalid request and for a
+task locked by another worker or no longer locked, 404 for a task that does not exist or has ended, and
+the problem carries Camunda's `message` too.
 """
 import logging
 from http import HTTPStatus
@@ -15,20 +20,32 @@ from werkzeug.exceptions import HTTPException
 
 from engine.api_tokens import Throttled
 from engine.errors import Conflict, DeploymentRejected, Forbidden, InvalidData, InvalidFields, LotseError, NotFound
+from engine.external_tasks import TaskEnded
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
 PREFIX = "/api/"
+CAMUNDA_PREFIX = "/api/v1/external-task/"
+CAMUNDA_STATUS = {409: 400, 422: 400}        # Camunda's InvalidRequestException: another's lock, bad input
 
 
 def is_api_request() -> bool:
     return request.path.startswith(PREFIX)
 
 
+def is_camunda_request() -> bool:
+    return request.path.startswith(CAMUNDA_PREFIX)
+
+
 def problem(status: int, detail: str | None = None, errors: list | None = None, headers: dict | None = None, **extra):
+    camunda = is_camunda_request()
+    if camunda:
+        status = CAMUNDA_STATUS.get(status, status)
     body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status}
     if detail:
         body["detail"] = detail
+    if camunda:
+        body["message"] = detail or body["title"]
     if errors:
         body["errors"] = errors
     body.update(extra)
@@ -89,6 +106,8 @@ def for_error(error: BaseException):
         return problem(404, str(error))
     if isinstance(error, Forbidden):
         return problem(403, str(error))
+    if isinstance(error, TaskEnded) and is_camunda_request():
+        return problem(404, str(error))
     if isinstance(error, Conflict):
         return problem(409, str(error))
     if isinstance(error, InvalidFields):

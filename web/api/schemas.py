@@ -1,9 +1,12 @@
 """The API's marshmallow schemas: what requests carry and responses hold (the OpenAPI document is made
 from them). Names in JSON are camelCase only where Camunda's external task API defines them."""
-from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+import base64
+
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
 Text = fields.String
 MAX_TEXT = validate.Length(max=10_000)
+ROW_ID = validate.Range(min=1, max=2**31 - 1)          # a row's id (an integer column)
 
 
 class Strict(Schema):
@@ -28,6 +31,7 @@ class ProblemSchema(Schema):
     status = fields.Integer()
     detail = Text()
     errors = fields.List(fields.Nested(ProblemErrorSchema))
+    message = Text(metadata={"description": "the detail again, on the external task routes (Camunda's name)"})
 
 
 # --- process definitions -----------------------------------------------------------------------------
@@ -54,6 +58,8 @@ class DeployFileSchema(Strict):
 
 class DeploySchema(Strict):
     files = fields.List(fields.Nested(DeployFileSchema), required=True, validate=validate.Length(min=1, max=100))
+    note = Text(load_default=None, allow_none=True, validate=validate.Length(max=2000),
+                metadata={"description": "what changed (the command line's --note)"})
 
 
 class DeployedFormSchema(Schema):
@@ -120,8 +126,27 @@ class CaseStartSchema(Strict):
     subject = Text(load_default="", validate=validate.Length(max=200))
     business_key = Text(load_default=None, allow_none=True, validate=validate.Length(max=200))
     data = fields.Dict(keys=Text(), load_default=dict)
-    employer_id = fields.Integer(load_default=None, allow_none=True, strict=True)
-    responsible_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    employer_id = fields.Integer(load_default=None, allow_none=True, strict=True, validate=ROW_ID)
+    responsible_id = fields.Integer(load_default=None, allow_none=True, strict=True, validate=ROW_ID)
+
+
+class PageCursor(fields.String):
+    """A list's cursor as the API gives it out (`next_cursor`): the page number, opaque to callers."""
+
+    def _serialize(self, page, attr, obj, **kwargs):
+        return base64.urlsafe_b64encode(f"p{page}".encode()).decode() if page else None
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if len(text) > 40:
+            raise ValidationError("not a cursor this API gave out")
+        try:
+            page = int(base64.urlsafe_b64decode(text.encode()).decode().removeprefix("p"))
+        except (ValueError, UnicodeError):
+            page = 0
+        if not 1 <= page <= 10_000:
+            raise ValidationError("not a cursor this API gave out")
+        return page
 
 
 class CaseListArgs(Schema):
@@ -130,15 +155,15 @@ class CaseListArgs(Schema):
     q = Text(load_default="", validate=validate.Length(max=100))
     process = Text(load_default="", validate=validate.Length(max=128))
     status = Text(load_default="active", validate=validate.OneOf(["active", "completed", "cancelled", "all"]))
-    firm = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
-    responsible = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
+    firm = fields.Integer(load_default=None, validate=ROW_ID)
+    responsible = fields.Integer(load_default=None, validate=ROW_ID)
     incident = fields.Boolean(load_default=False)
-    cursor = Text(load_default=None, validate=validate.Length(max=40))
+    cursor = PageCursor(load_default=1, metadata={"description": "a `next_cursor` of the list"})
 
 
 class CaseListSchema(Schema):
     items = fields.List(fields.Nested(CaseSchema))
-    next_cursor = Text(allow_none=True, metadata={"description": "pass as `cursor` for the next page"})
+    next_cursor = PageCursor(allow_none=True, metadata={"description": "pass as `cursor` for the next page"})
 
 
 class CancelSchema(Strict):
@@ -180,6 +205,8 @@ class TaskListArgs(Schema):
     q = Text(load_default="", validate=validate.Length(max=100))
     sort = Text(load_default="due", validate=validate.OneOf(["due", "-due", "created", "-created", "priority"]))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
+    followup = fields.Boolean(load_default=False,
+                              metadata={"description": "also tasks whose follow-up date is still ahead"})
 
 
 class TaskListSchema(Schema):

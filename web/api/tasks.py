@@ -47,7 +47,7 @@ def list_tasks(args):
     """The caller's tasks ("mine"), their groups' ("group") or, for supervisors, the center's ("all"),
     with the inbox's filters and sort."""
     query = inbox.InboxQuery(view=args["view"], process=args["process"], task=args["task"], due=args["due"],
-                             q=args["q"], sort=args["sort"], page=args["page"])
+                             q=args["q"], sort=args["sort"], page=args["page"], followup=args["followup"])
     page = api_reads.task_list_page(g.api_actor, query)
     return {"items": [task_json(row) for row in page.rows], "has_next": page.has_next}
 
