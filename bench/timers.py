@@ -8,7 +8,9 @@ user task with an interrupting boundary timer (`"PT1H"`); waking it fires the ti
 the task and opens a follow-up task — the whole transactional wake path (claim a batch with
 SKIP LOCKED, deserialize, refresh_timers, do_engine_steps, sync, serialize, commit).
 Workers are separate processes running `engine.timers.sweep` (what the rq sweep job runs)
-two hours ahead on the engine clock. Prints timers/second and median/p95 per wake (a transaction's time over the cases it woke).
+two hours ahead on the engine clock. Prints timers/second, median/p95 per wake (a transaction's time over the
+cases it woke) and the median CPU time of the worker per wake (PostgreSQL's not included; on a loaded machine it
+varies less than the wall time).
 
 Options: BENCH_CASES (default 10000), BENCH_WORKERS (default "1,2"), BENCH_PROFILE=1 (cProfile
 of 300 wakes in-process, top 25 by cumulative time).
@@ -59,10 +61,10 @@ def instrument():
     original = cases.wake_due
 
     def timed(now, **kwargs):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         result = original(now, **kwargs)
         if result:
-            samples.append((time.perf_counter() - t0, len(result)))
+            samples.append((time.perf_counter() - t0, len(result), time.process_time() - c0))
         return result
     cases.wake_due = timed
     return samples
@@ -156,7 +158,8 @@ def main():
         setup = create_cases(app, CASES)
         wall, results = run_workers(count)
         batches = [s for r in results for s in r["samples"]]
-        samples = [elapsed / count for elapsed, count in batches]     # per wake, within its batch
+        samples = [elapsed / count for elapsed, count, _cpu in batches]     # per wake, within its batch
+        cpu = statistics.median(cpu / count for _elapsed, count, cpu in batches) * 1000
         woken = sum(r["woken"] for r in results)
         with app.app_context():
             fired = db.session.scalar(select(func.count()).select_from(CaseEvent).where(CaseEvent.kind == "timer_fired"))
@@ -166,7 +169,7 @@ def main():
         median, p95 = stats(samples)
         print(f"{count} worker(s): {woken} timers in {sweep_time:.1f} s sweeping ({wall:.1f} s with process start) "
               f"= {woken / sweep_time:.0f} timers/s; per wake median {median:.2f} ms, p95 {p95:.2f} ms "
-              f"({len(batches)} transactions); "
+              f"({len(batches)} transactions), CPU per wake median {cpu:.2f} ms; "
               f"per worker {[r['woken'] for r in results]}; setup {CASES / setup:.0f} case starts/s")
         print(f"   check: timer_fired events so far {fired}, cases still waiting {due}")
     with app.app_context():

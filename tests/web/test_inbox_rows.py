@@ -2,10 +2,14 @@
 claimed in place, which stays in the tab being looked at; and the landing page's figures."""
 import re
 
+from flask import get_template_attribute
+from flask_babel import gettext
+
 from engine import cases
 from engine.db import db
 from engine.models import HumanTask
 from tests.web.test_workspace import counts, open_task, text
+from web.advisor.filters import priority_view
 
 HTMX = {"HX-Request": "true"}
 
@@ -81,3 +85,19 @@ def test_rows_of_every_tab_come_from_the_one_macro(ws, client_for):
         row = _row(text(client_for(user).get(url)), task.id)
         assert row is not None, url
         assert 'class="prio prio--' in row and '<span class="due' in row and "csrf_token" in row
+
+
+def test_each_rows_priority_badge_is_the_macros_for_its_priority(ws, client_for, app):
+    # the badges are made once per priority on a page: rows of different priorities keep their own
+    tasks = [open_task(ws["cases"][0]), open_task(ws["cases"][1])]
+    for task, priority in zip(tasks, (90, 30)):
+        task.priority = priority
+    db.session.commit()
+    html = text(client_for("anna").get("/?view=group"))
+    with app.test_request_context():
+        badge = get_template_attribute("_macros.html", "priority_badge")
+        expected = {p: str(badge(priority_view(p, gettext))) for p in (90, 30)}
+    for task, priority in zip(tasks, (90, 30)):
+        cells = re.findall(r"<td>(.*?)</td>", _row(html, task.id), re.S)
+        assert expected[priority] in cells
+    assert expected[90] != expected[30]

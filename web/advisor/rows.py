@@ -3,20 +3,22 @@
 
 Jinja routes every call in a template (a macro, `_()`, a filter with context, a method) through
 `Context.call`, and a row that made its own values needed a couple of dozen. Here each row's texts, dates
-and URLs are plain attributes, so the macro only interpolates them (escaped by autoescape, as before).
+and URLs are plain attributes, so the macro only interpolates them (escaped by autoescape, as before). The
+priority badge comes from its one renderer (the `priority_badge` macro) too, but once per priority on the
+page rather than once per row: a page shows a handful of priorities.
 """
 from __future__ import annotations
 
 from types import SimpleNamespace
 from typing import NamedTuple
 
-from flask import url_for
+from flask import get_template_attribute, url_for
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from engine.i18n import N_
 from engine.inbox import InboxRow
-from web.advisor.filters import PriorityView, priority_view
+from web.advisor.filters import priority_view
 from web.dates import DueView, dates
 
 _LABELS = {"draft": N_("Entwurf"), "claimed": N_("von Ihnen übernommen"), "claim": N_("Übernehmen"),
@@ -39,7 +41,7 @@ class RowView(NamedTuple):
     follow_up_iso: str | None
     follow_up: str
     follow_up_later: bool
-    priority: PriorityView
+    priority: Markup               # the priority badge
     created_iso: str
     created: str
     created_relative: str
@@ -72,7 +74,8 @@ def task_rows(rows: list[InboxRow], here: str, user_id: int, all_view: bool = Fa
     case_url = url_for("advisor.case", reference="__REF__")
     action_urls = {name: url_for(f"advisor.{name}", task_id="__ID__") for name in ("claim", "unclaim", "assign")}
     translated: dict = {}                    # titles and process names repeat
-    priorities: dict = {}
+    priorities: dict = {}                    # priority -> its badge
+    priority_badge = get_template_attribute("_macros.html", "priority_badge")
 
     def tr(text):
         if not text:
@@ -87,7 +90,7 @@ def task_rows(rows: list[InboxRow], here: str, user_id: int, all_view: bool = Fa
         follow, created = t.follow_up_at, t.created_at
         action = "claim" if t.assignee_id is None else "unclaim" if t.assignee_id == user_id else ""
         if t.priority not in priorities:
-            priorities[t.priority] = priority_view(t.priority, gettext)
+            priorities[t.priority] = priority_badge(priority_view(t.priority, gettext))
         views.append(RowView(
             id=t.id, title=title, url=task_url.replace("__ID__", t.id),
             case_url=case_url.replace("__REF__", t.case_reference), reference=t.case_reference,
