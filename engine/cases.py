@@ -300,6 +300,7 @@ def _saving(changes):
         for change in changes:
             _save(change, writes)
             writes.events += change.events     # append-only: nobody reads them back in this transaction
+            writes.loaded += [change.case, *change.open_rows.values()]
         writes.execute()
         mails = sum(change.mails for change in changes)
         for change in changes:     # people are told in the same transaction
