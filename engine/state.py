@@ -489,14 +489,13 @@ class DerivedWrites:
                                      "lock_version": obj.lock_version + 1})
             else:
                 task_updates.append({**values, "b_id": obj.id})
-        statements = [(delete(table).where(column.in_(ids)), None) for table, column, ids in (
-            (HumanTaskGroup.__table__, HumanTaskGroup.task_id, self.groups_of_tasks),
-            (WaitingTimer.__table__, WaitingTimer.case_id, self.timers_of_cases),
-            (MessageSubscription.__table__, MessageSubscription.case_id, self.subscriptions_of_cases)) if ids]
-        statements += [(update(ExternalTask.__table__).where(ExternalTask.id.in_(ids))
-                        .values(state=ended, ended_at=clock.now(), worker_id=None, lock_expires_at=None), None)
+        statements = [(statement, {"ids": ids}) for statement, ids in (
+            (_DELETE_TASK_GROUPS, self.groups_of_tasks), (_DELETE_TIMERS, self.timers_of_cases),
+            (_DELETE_SUBSCRIPTIONS, self.subscriptions_of_cases)) if ids]
+        statements += [(_END_EXTERNAL, {"ids": ids, "state": ended, "ended_at": clock.now(), "worker_id": None,
+                                        "lock_expires_at": None})
                        for ended, ids in self.external_ended.items() if ids]
-        statements += [(insert(model.__table__).inline(), rows) for model, rows in (   # inline: no RETURNING
+        statements += [(_INSERT[model], rows) for model, rows in (
             (HumanTask, self.tasks), (HumanTaskGroup, self.task_groups), (WaitingTimer, self.timers),
             (MessageSubscription, self.subscriptions), (ExternalTask, self.external_tasks),
             (CaseEvent, self.events)) if rows]
@@ -525,10 +524,17 @@ class DerivedWrites:
                 set_committed_value(obj, "lock_version", obj.lock_version + 1)
 
 
+# The statements of DerivedWrites, built once: SQLAlchemy then computes each one's cache key once, not per save.
 _cases, _tasks = Case.__table__, HumanTask.__table__
-# Prebuilt, so SQLAlchemy computes their cache keys once; the columns to SET are the parameters' other keys.
 _UPDATE_CASE = update(_cases).where(_cases.c.id == bindparam("b_id"), _cases.c.lock_version == bindparam("b_version"))
-_UPDATE_TASK = update(_tasks).where(_tasks.c.id == bindparam("b_id"))
+_UPDATE_TASK = update(_tasks).where(_tasks.c.id == bindparam("b_id"))   # SET: the parameters' other keys
+_DELETE_TASK_GROUPS, _DELETE_TIMERS, _DELETE_SUBSCRIPTIONS = (
+    delete(column.table).where(column.in_(bindparam("ids", expanding=True)))
+    for column in (HumanTaskGroup.__table__.c.task_id, WaitingTimer.__table__.c.case_id,
+                   MessageSubscription.__table__.c.case_id))
+_END_EXTERNAL = update(ExternalTask.__table__).where(ExternalTask.__table__.c.id.in_(bindparam("ids", expanding=True)))
+_INSERT = {model: insert(model.__table__).inline()     # inline: no RETURNING
+           for model in (HumanTask, HumanTaskGroup, WaitingTimer, MessageSubscription, ExternalTask, CaseEvent)}
 
 
 def note_wake(session, case) -> None:
@@ -548,17 +554,22 @@ def _written_by_core(obj) -> dict | None:
     info = inspect(obj)
     if not info.persistent or not info.modified:
         return None
-    changed = [attr for attr in info.attrs if attr.history.has_changes()]
-    if not changed or any(not isinstance(info.mapper.get_property(attr.key), ColumnProperty) for attr in changed):
+    changed = _changed(info)
+    if not changed or any(not isinstance(info.mapper.get_property(key), ColumnProperty) for key in changed):
         return None
-    session = info.session
     if isinstance(obj, HumanTask):
-        task_counts.note_changed(session, obj)
+        task_counts.note_changed(info.session, obj)
         notifications.update_next_notice(obj)        # the mapper hook notifications.schedule_notices
-        changed = [attr for attr in info.attrs if attr.history.has_changes()]
+        changed = _changed(info)
     else:
-        note_wake(session, obj)
-    return {info.mapper.get_property(attr.key).columns[0].key: attr.value for attr in changed}
+        note_wake(info.session, obj)
+    return {info.mapper.get_property(key).columns[0].key: info.dict[key] for key in changed}
+
+
+def _changed(info) -> list[str]:
+    """The attributes of an object that hold a value other than the one loaded."""
+    unmodified = info.unmodified
+    return [key for key in info.mapper.attrs.keys() if key not in unmodified and info.attrs[key].history.has_changes()]
 
 
 def _row(obj) -> dict:

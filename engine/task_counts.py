@@ -111,10 +111,16 @@ def apply(connection, deltas: dict) -> None:
 
 
 def _upsert(connection):
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return _UPSERTS[connection.dialect.name == "postgresql"]
+
+
+def _build_upsert(dialect):
     stmt = dialect.insert(_table)
     return stmt.on_conflict_do_update(index_elements=[_table.c.center_id, _table.c.candidates, _table.c.group_name],
                                       set_={"tasks": _table.c.tasks + stmt.excluded.tasks})
+
+
+_UPSERTS = {True: _build_upsert(postgresql), False: _build_upsert(sqlite)}    # built once: one cache key each
 
 
 def rebuild(connection=None) -> int:
