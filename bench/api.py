@@ -12,7 +12,7 @@ timed for the latency; completions/s is over the whole run (the HTML path's redi
 Server CPU per completion is the gunicorn processes' user+system time over the run, per completion.
 
 BENCH_CASES (per client, default 12), BENCH_WORKERS (gunicorn workers, default 4), BENCH_THREADS
-(threads per worker, default 1).
+(threads per worker, default 1), BENCH_PATHS (`api`, `html` or `api,html`, the default).
 """
 import http.client
 import json
@@ -35,6 +35,7 @@ TASKS = 10
 CASES = int(os.environ.get("BENCH_CASES", "12"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
 THREADS = int(os.environ.get("BENCH_THREADS", "1"))
+PATHS = os.environ.get("BENCH_PATHS", "api,html").split(",")
 FORM = {"id": "bench_step", "type": "default", "schemaVersion": 16, "components": [
     {"key": "score", "label": "Bewertung", "type": "number", "validate": {"required": True, "min": 0}},
     {"key": "note", "label": "Notiz", "type": "textfield"}]}
@@ -221,10 +222,12 @@ def main():
     port = free_port()
     server = start_server(port)
     try:
-        run(port, server.pid, api_client, accounts[:1], 2)           # warm up: workers, caches, plans
-        run(port, server.pid, html_client, accounts[:1], 2)
+        paths = [(label, client) for key, label, client in (("api", "API", api_client),
+                                                             ("html", "HTML form", html_client)) if key in PATHS]
+        for _label, client in paths:
+            run(port, server.pid, client, accounts[:1], 2)           # warm up: workers, caches, plans
         results = []
-        for label, client in (("API", api_client), ("HTML form", html_client)):
+        for label, client in paths:
             for clients in (1, 4):
                 result = run(port, server.pid, client, accounts[:clients], CASES)
                 results.append((label, clients, result))
