@@ -483,7 +483,9 @@ class DerivedWrites:
             values = _written_by_core(obj)
             if values is None:
                 continue
-            written.append((obj, values))
+            written.append(obj)
+            if not values:
+                continue
             if isinstance(obj, Case):
                 case_updates.append({**values, "b_id": obj.id, "b_version": obj.lock_version,
                                      "lock_version": obj.lock_version + 1})
@@ -517,11 +519,13 @@ class DerivedWrites:
         for row in case_updates:
             if connection.execute(_UPDATE_CASE, row).rowcount != 1:
                 raise StaleDataError(f"case {row['b_id']} was changed by someone else (lock_version)")
-        for obj, values in written:
-            for key, value in values.items():
-                set_committed_value(obj, key, value)
-            if isinstance(obj, Case):
-                set_committed_value(obj, "lock_version", obj.lock_version + 1)
+        for row in case_updates:
+            set_committed_value(db.session.get(Case, row["b_id"]), "lock_version", row["lock_version"])
+        for obj in written:
+            # What the flush does after its own UPDATE: the values are the loaded ones now, and the object
+            # is no longer among the session's modified ones, so the commit finds nothing to flush.
+            info = inspect(obj)
+            info._commit_all(info.dict, info.session.identity_map)
 
 
 # The statements of DerivedWrites, built once: SQLAlchemy then computes each one's cache key once, not per save.
@@ -548,15 +552,17 @@ WAKES = "lotse_wakes"       # session.info key: case id -> its new next timer
 
 
 def _written_by_core(obj) -> dict | None:
-    """{column: value} of a loaded case or task row whose changes are all in its own columns, after doing
-    what the flush's hooks do for it (engine.wiring); None when it is the flush's to write (nothing
-    changed, not persistent, or a relationship changed)."""
+    """{column: value} of a loaded case or task row whose changes are all in its own columns ({}: none), after
+    doing what the flush's hooks do for it (engine.wiring); None when it is the flush's to write (not
+    persistent, or a relationship changed) or was not touched."""
     info = inspect(obj)
     if not info.persistent or not info.modified:
         return None
     changed = _changed(info)
-    if not changed or any(not isinstance(info.mapper.get_property(key), ColumnProperty) for key in changed):
+    if any(not isinstance(info.mapper.get_property(key), ColumnProperty) for key in changed):
         return None
+    if not changed:
+        return {}
     if isinstance(obj, HumanTask):
         task_counts.note_changed(info.session, obj)
         notifications.update_next_notice(obj)        # the mapper hook notifications.schedule_notices
