@@ -11,8 +11,9 @@ browser does, reading the next task's link and the CSRF token from it. Only the 
 timed for the latency; completions/s is over the whole run (the HTML path's redirect included).
 Server CPU per completion is the gunicorn processes' user+system time over the run, per completion.
 
-BENCH_CASES (per client, default 12), BENCH_WORKERS (gunicorn workers, default 4), BENCH_THREADS
-(threads per worker, default 1), BENCH_PATHS (`api`, `html` or `api,html`, the default).
+BENCH_CASES (per client, default 12), BENCH_WORKERS (gunicorn workers, default 2: one per core), BENCH_THREADS
+(threads per worker, default 2: gunicorn's gthread worker, which keeps the clients' connections alive; its
+sync worker closes each after one response), BENCH_PATHS (`api`, `html` or `api,html`, the default).
 """
 import http.client
 import json
@@ -33,8 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 TASKS = 10
 CASES = int(os.environ.get("BENCH_CASES", "12"))
-WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
-THREADS = int(os.environ.get("BENCH_THREADS", "1"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 PATHS = os.environ.get("BENCH_PATHS", "api,html").split(",")
 FORM = {"id": "bench_step", "type": "default", "schemaVersion": 16, "components": [
     {"key": "score", "label": "Bewertung", "type": "number", "validate": {"required": True, "min": 0}},
