@@ -487,8 +487,8 @@ class DerivedWrites:
             if not values:
                 continue
             if isinstance(obj, Case):
-                case_updates.append({**values, "b_id": obj.id, "b_version": obj.lock_version,
-                                     "lock_version": obj.lock_version + 1})
+                case_updates.append((obj, {**values, "b_id": obj.id, "b_version": obj.lock_version,
+                                           "lock_version": obj.lock_version + 1}))
             else:
                 task_updates.append({**values, "b_id": obj.id})
         statements = [(statement, {"ids": ids}) for statement, ids in (
@@ -516,14 +516,15 @@ class DerivedWrites:
                     connection.execute(statement, rows)
         except dbapi_error as exc:   # raised as the pipeline ends, outside SQLAlchemy: wrap it as SQLAlchemy would
             raise DBAPIError.instance(None, None, exc, dbapi_error) from exc
-        for row in case_updates:
+        for case, row in case_updates:
             if connection.execute(_UPDATE_CASE, row).rowcount != 1:
-                raise StaleDataError(f"case {row['b_id']} was changed by someone else (lock_version)")
-        for row in case_updates:
-            set_committed_value(db.session.get(Case, row["b_id"]), "lock_version", row["lock_version"])
+                raise StaleDataError(f"case {case.id} was changed by someone else (lock_version)")
+        for case, row in case_updates:
+            set_committed_value(case, "lock_version", row["lock_version"])
         for obj in written:
-            # What the flush does after its own UPDATE: the values are the loaded ones now, and the object
-            # is no longer among the session's modified ones, so the commit finds nothing to flush.
+            # What the flush does after its own UPDATE (SQLAlchemy's InstanceState._commit_all): the values
+            # are the loaded ones now, and the object is no longer among the session's modified ones, so the
+            # commit finds nothing to flush.
             info = inspect(obj)
             info._commit_all(info.dict, info.session.identity_map)
 
