@@ -27,6 +27,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from queue import Empty
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,8 +125,15 @@ class Http:
         headers = dict(headers or {})
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        self.conn.request(method, path, body=body, headers=headers)
-        response = self.conn.getresponse()
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # gunicorn closed the kept-alive connection while it was idle (its keepalive is 2 s; a loaded
+            # machine can pause a client that long): the request never reached it, so send it again
+            self.conn.close()
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
         data = response.read()
         for value in response.headers.get_all("Set-Cookie") or []:
             name, _, rest = value.partition("=")
@@ -206,7 +214,15 @@ def run(port, master, client, accounts, cases):
     cpu0, t0 = server_cpu(master), time.perf_counter()
     for p in processes:
         p.start()
-    samples = [s for _ in processes for s in queue.get()]
+    samples = []
+    for _ in processes:
+        while True:
+            try:
+                samples += queue.get(timeout=5)
+                break
+            except Empty:
+                if any(p.exitcode not in (None, 0) for p in processes):
+                    raise SystemExit("a client failed (its traceback is above)")
     for p in processes:
         p.join()
     wall, cpu = time.perf_counter() - t0, server_cpu(master) - cpu0
