@@ -11,8 +11,9 @@ browser does, reading the next task's link and the CSRF token from it. Only the 
 timed for the latency; completions/s is over the whole run (the HTML path's redirect included).
 Server CPU per completion is the gunicorn processes' user+system time over the run, per completion.
 
-BENCH_CASES (per client, default 12), BENCH_WORKERS (gunicorn workers, default 4), BENCH_THREADS
-(threads per worker, default 1).
+BENCH_CASES (per client, default 12), BENCH_WORKERS (gunicorn workers, default 2: one per core), BENCH_THREADS
+(threads per worker, default 2: gunicorn's gthread worker, which keeps the clients' connections alive; its
+sync worker closes each after one response), BENCH_PATHS (`api`, `html` or `api,html`, the default).
 """
 import http.client
 import json
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from queue import Empty
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,8 +35,9 @@ sys.path.insert(0, str(ROOT))
 
 TASKS = 10
 CASES = int(os.environ.get("BENCH_CASES", "12"))
-WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
-THREADS = int(os.environ.get("BENCH_THREADS", "1"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+THREADS = int(os.environ.get("BENCH_THREADS", "2"))
+PATHS = os.environ.get("BENCH_PATHS", "api,html").split(",")
 FORM = {"id": "bench_step", "type": "default", "schemaVersion": 16, "components": [
     {"key": "score", "label": "Bewertung", "type": "number", "validate": {"required": True, "min": 0}},
     {"key": "note", "label": "Notiz", "type": "textfield"}]}
@@ -122,8 +125,15 @@ class Http:
         headers = dict(headers or {})
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        self.conn.request(method, path, body=body, headers=headers)
-        response = self.conn.getresponse()
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # gunicorn closed the kept-alive connection while it was idle (its keepalive is 2 s; a loaded
+            # machine can pause a client that long): the request never reached it, so send it again
+            self.conn.close()
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
         data = response.read()
         for value in response.headers.get_all("Set-Cookie") or []:
             name, _, rest = value.partition("=")
@@ -204,7 +214,15 @@ def run(port, master, client, accounts, cases):
     cpu0, t0 = server_cpu(master), time.perf_counter()
     for p in processes:
         p.start()
-    samples = [s for _ in processes for s in queue.get()]
+    samples = []
+    for _ in processes:
+        while True:
+            try:
+                samples += queue.get(timeout=5)
+                break
+            except Empty:
+                if any(p.exitcode not in (None, 0) for p in processes):
+                    raise SystemExit("a client failed (its traceback is above)")
     for p in processes:
         p.join()
     wall, cpu = time.perf_counter() - t0, server_cpu(master) - cpu0
@@ -221,10 +239,12 @@ def main():
     port = free_port()
     server = start_server(port)
     try:
-        run(port, server.pid, api_client, accounts[:1], 2)           # warm up: workers, caches, plans
-        run(port, server.pid, html_client, accounts[:1], 2)
+        paths = [(label, client) for key, label, client in (("api", "API", api_client),
+                                                             ("html", "HTML form", html_client)) if key in PATHS]
+        for _label, client in paths:
+            run(port, server.pid, client, accounts[:1], 2)           # warm up: workers, caches, plans
         results = []
-        for label, client in (("API", api_client), ("HTML form", html_client)):
+        for label, client in paths:
             for clients in (1, 4):
                 result = run(port, server.pid, client, accounts[:clients], CASES)
                 results.append((label, clients, result))

@@ -17,7 +17,7 @@ import threading
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from engine import access, audit, clock
@@ -141,9 +141,11 @@ def revoke_service_account(admin, token_id) -> ApiToken:
 
 # --- requests -------------------------------------------------------------------------------------
 
-# The token with its person, their organisation and groups in one statement (every API request needs them).
+# The token with its person, their organisation and groups in one statement (every API request needs them);
+# built once, so SQLAlchemy keeps its cache key.
 _LOAD = (select(ApiToken).options(joinedload(ApiToken.user).joinedload(User.organisation),
-                                  joinedload(ApiToken.user).joinedload(User.groups)))
+                                  joinedload(ApiToken.user).joinedload(User.groups))
+         .where(ApiToken.token_hash == bindparam("token_hash")))
 
 
 def authenticate(secret: str | None):
@@ -151,7 +153,7 @@ def authenticate(secret: str | None):
     or an `access.ServiceActor`; None for an unknown, expired or revoked token."""
     if not secret or not secret.startswith(PREFIX) or len(secret) > 100:
         return None
-    row = db.session.scalars(_LOAD.where(ApiToken.token_hash == token_hash(secret))).unique().one_or_none()
+    row = db.session.scalars(_LOAD, {"token_hash": token_hash(secret)}).unique().one_or_none()
     if row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= clock.now()):
         return None
     if row.kind == "service":

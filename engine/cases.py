@@ -19,7 +19,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
-from sqlalchemy import inspect, select, update
+from sqlalchemy import bindparam, inspect, select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -277,12 +277,15 @@ def changing(case_id, actor=None):
     return _changing(case_id, actor)
 
 
+_OPEN_ROWS = (select(HumanTask).where(HumanTask.case_id.in_(bindparam("case_ids", expanding=True)),
+                                      HumanTask.state == TaskStatus.OPEN)
+              .execution_options(populate_existing=True))     # built once: SQLAlchemy keys its cache once
+
+
 def _changes_of(locked_cases, actor) -> list[CaseChange]:
     """Load the workflows of cases locked in this transaction, with their open task rows (one statement)."""
     open_rows = {case.id: {} for case in locked_cases}
-    for row in db.session.scalars(
-            select(HumanTask).where(HumanTask.case_id.in_(list(open_rows)), HumanTask.state == TaskStatus.OPEN)
-            .execution_options(populate_existing=True)):
+    for row in db.session.scalars(_OPEN_ROWS, {"case_ids": list(open_rows)}):
         open_rows[row.case_id][row.id] = row
     return [CaseChange(case, state.load(case), actor, open_rows[case.id]) for case in locked_cases]
 
@@ -300,6 +303,7 @@ def _saving(changes):
         for change in changes:
             _save(change, writes)
             writes.events += change.events     # append-only: nobody reads them back in this transaction
+            writes.loaded += [change.case, *change.open_rows.values()]
         writes.execute()
         mails = sum(change.mails for change in changes)
         for change in changes:     # people are told in the same transaction

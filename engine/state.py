@@ -31,15 +31,18 @@ from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.dmn.serializer.task_spec import BaseBusinessRuleTaskConverter
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
 from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefinitionConverter
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, inspect, insert, select, update
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import ColumnProperty
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from engine import access, casedata, clock, dmn, notifications, parsing, sandbox, task_counts
 from engine.db import db
 from engine.errors import InvalidData
 from engine.forms import FormDefinition
 from engine.parsing import CorrelatedMessageEventDefinition, DeadlineTimeDateEventDefinition
-from engine.models import (CaseEvent, ExternalTask, FormVersion, HumanTask, HumanTaskGroup, MessageSubscription,
+from engine.models import (Case, CaseEvent, ExternalTask, FormVersion, HumanTask, HumanTaskGroup, MessageSubscription,
                            OutboxMessage, ProcessDefinition, User, WaitingTimer)
 from engine.models.statuses import CaseStatus, MessageStatus, TaskStatus
 
@@ -456,27 +459,45 @@ class DerivedWrites:
 
     `sync` collects what it retires (group rows of tasks that closed, the old waiting rows of a
     case whose waiting changed) and what it adds (rows of tasks that opened with their group
-    rows, new waiting rows); the caller adds the events. `execute` sends one statement per
-    table, deletes first, in a single round trip on PostgreSQL (psycopg's pipeline mode; none
-    of them returns anything we read). Rows the session holds (the case, tasks that closed)
-    stay with the unit of work and are updated by the flush at commit. Nothing here is an ORM
-    object, so no autoflush can send an insert before its delete.
+    rows, new waiting rows); the caller adds the events and the objects the change loaded (`loaded`:
+    its cases and task rows). `execute` sends one statement per table, deletes first, and the
+    loaded task rows' changed columns, in a single round trip on PostgreSQL (psycopg's pipeline
+    mode; none of them returns anything we read); then each changed case's UPDATE, which checks
+    and bumps `lock_version` as the flush would (its row count is read, so it is not pipelined).
+    The loaded objects' changes are then marked written, and the flush at commit has nothing
+    left of them: the unit of work costs several times the Core statements. What the flush's hooks do
+    for such an object is done here (`_written_by_core`). An object with a changed relationship
+    (a case's referrals) is left to the flush. Nothing inserted is an ORM object, so no autoflush
+    can send an insert before its delete.
     """
 
     def __init__(self):
         self.groups_of_tasks, self.timers_of_cases, self.subscriptions_of_cases = [], [], []
         self.tasks, self.task_groups, self.timers, self.subscriptions, self.events = [], [], [], [], []
         self.external_tasks, self.external_ended = [], {"completed": [], "cancelled": []}
+        self.loaded = []
 
     def execute(self):
-        statements = [(delete(table).where(column.in_(ids)), None) for table, column, ids in (
-            (HumanTaskGroup.__table__, HumanTaskGroup.task_id, self.groups_of_tasks),
-            (WaitingTimer.__table__, WaitingTimer.case_id, self.timers_of_cases),
-            (MessageSubscription.__table__, MessageSubscription.case_id, self.subscriptions_of_cases)) if ids]
-        statements += [(update(ExternalTask.__table__).where(ExternalTask.id.in_(ids))
-                        .values(state=ended, ended_at=clock.now(), worker_id=None, lock_expires_at=None), None)
+        task_updates, case_updates, written = [], [], []
+        for obj in self.loaded:
+            values = _written_by_core(obj)
+            if values is None:
+                continue
+            written.append(obj)
+            if not values:
+                continue
+            if isinstance(obj, Case):
+                case_updates.append((obj, {**values, "b_id": obj.id, "b_version": obj.lock_version,
+                                           "lock_version": obj.lock_version + 1}))
+            else:
+                task_updates.append({**values, "b_id": obj.id})
+        statements = [(statement, {"ids": ids}) for statement, ids in (
+            (_DELETE_TASK_GROUPS, self.groups_of_tasks), (_DELETE_TIMERS, self.timers_of_cases),
+            (_DELETE_SUBSCRIPTIONS, self.subscriptions_of_cases)) if ids]
+        statements += [(_END_EXTERNAL, {"ids": ids, "state": ended, "ended_at": clock.now(), "worker_id": None,
+                                        "lock_expires_at": None})
                        for ended, ids in self.external_ended.items() if ids]
-        statements += [(insert(model.__table__).inline(), rows) for model, rows in (   # inline: no RETURNING
+        statements += [(_INSERT[model], rows) for model, rows in (
             (HumanTask, self.tasks), (HumanTaskGroup, self.task_groups), (WaitingTimer, self.timers),
             (MessageSubscription, self.subscriptions), (ExternalTask, self.external_tasks),
             (CaseEvent, self.events)) if rows]
@@ -488,12 +509,74 @@ class DerivedWrites:
         connection = db.session.connection()
         pipeline = getattr(connection.connection.driver_connection, "pipeline", None)   # psycopg only
         dbapi_error = connection.dialect.loaded_dbapi.Error
+        statements += [(_UPDATE_TASK, [row]) for row in task_updates]   # one each: their columns differ
         try:
             with pipeline() if pipeline is not None and len(statements) > 1 else nullcontext():
                 for statement, rows in statements:
                     connection.execute(statement, rows)
         except dbapi_error as exc:   # raised as the pipeline ends, outside SQLAlchemy: wrap it as SQLAlchemy would
             raise DBAPIError.instance(None, None, exc, dbapi_error) from exc
+        for case, row in case_updates:
+            if connection.execute(_UPDATE_CASE, row).rowcount != 1:
+                raise StaleDataError(f"case {case.id} was changed by someone else (lock_version)")
+        for case, row in case_updates:
+            set_committed_value(case, "lock_version", row["lock_version"])
+        for obj in written:
+            # What the flush does after its own UPDATE (SQLAlchemy's InstanceState._commit_all): the values
+            # are the loaded ones now, and the object is no longer among the session's modified ones, so the
+            # commit finds nothing to flush.
+            info = inspect(obj)
+            info._commit_all(info.dict, info.session.identity_map)
+
+
+# The statements of DerivedWrites, built once: SQLAlchemy then computes each one's cache key once, not per save.
+_cases, _tasks = Case.__table__, HumanTask.__table__
+_UPDATE_CASE = update(_cases).where(_cases.c.id == bindparam("b_id"), _cases.c.lock_version == bindparam("b_version"))
+_UPDATE_TASK = update(_tasks).where(_tasks.c.id == bindparam("b_id"))   # SET: the parameters' other keys
+_DELETE_TASK_GROUPS, _DELETE_TIMERS, _DELETE_SUBSCRIPTIONS = (
+    delete(column.table).where(column.in_(bindparam("ids", expanding=True)))
+    for column in (HumanTaskGroup.__table__.c.task_id, WaitingTimer.__table__.c.case_id,
+                   MessageSubscription.__table__.c.case_id))
+_END_EXTERNAL = update(ExternalTask.__table__).where(ExternalTask.__table__.c.id.in_(bindparam("ids", expanding=True)))
+_INSERT = {model: insert(model.__table__).inline()     # inline: no RETURNING
+           for model in (HumanTask, HumanTaskGroup, WaitingTimer, MessageSubscription, ExternalTask, CaseEvent)}
+
+
+def note_wake(session, case) -> None:
+    """A case whose next timer moved is woken after commit (engine.timers.schedule_wakes_after_commit)."""
+    history = inspect(case).attrs.next_timer_at.history
+    if history.added and history.added[0] is not None and case.id is not None:
+        session.info.setdefault(WAKES, {})[case.id] = history.added[0]
+
+
+WAKES = "lotse_wakes"       # session.info key: case id -> its new next timer
+
+
+def _written_by_core(obj) -> dict | None:
+    """{column: value} of a loaded case or task row whose changes are all in its own columns ({}: none), after
+    doing what the flush's hooks do for it (engine.wiring); None when it is the flush's to write (not
+    persistent, or a relationship changed) or was not touched."""
+    info = inspect(obj)
+    if not info.persistent or not info.modified:
+        return None
+    changed = _changed(info)
+    if any(not isinstance(info.mapper.get_property(key), ColumnProperty) for key in changed):
+        return None
+    if not changed:
+        return {}
+    if isinstance(obj, HumanTask):
+        task_counts.note_changed(info.session, obj)
+        notifications.update_next_notice(obj)        # the mapper hook notifications.schedule_notices
+        changed = _changed(info)
+    else:
+        note_wake(info.session, obj)
+    return {info.mapper.get_property(key).columns[0].key: info.dict[key] for key in changed}
+
+
+def _changed(info) -> list[str]:
+    """The attributes of an object that hold a value other than the one loaded."""
+    unmodified = info.unmodified
+    return [key for key in info.mapper.attrs.keys() if key not in unmodified and info.attrs[key].history.has_changes()]
 
 
 def _row(obj) -> dict:

@@ -10,8 +10,8 @@ their groups, plus a live count of the few open, unassigned tasks that have a fo
 
 How the counts stay exact:
 - every change that makes a task counted or not counted notes a +1 or -1 in the session:
-  `note_opened` for the task rows `engine.state` inserts with Core, and a `before_flush` hook for
-  task objects the session writes (closing, claim, release, assign, a changed follow-up date;
+  `note_opened` for the task rows `engine.state` inserts with Core, `note_changed` for the task objects
+  it updates with Core, and a `before_flush` hook for task objects the session flushes (closing, claim, release, assign, a changed follow-up date;
   the columns it compares keep their old values, `active_history` in the model);
 - the notes are applied at commit, after the last flush, as one upsert in a fixed order: the
   counter rows are locked only while the transaction commits, and always in the same order, so
@@ -68,16 +68,21 @@ def _old(obj, attribute: str):
     return history.unchanged[0] if history.unchanged else getattr(obj, attribute)
 
 
+def note_changed(session: Session, obj: HumanTask) -> None:
+    """A task object the session holds whose columns changed (before its changes are written)."""
+    before = counted(_old(obj, "state"), _old(obj, "assignee_id"), _old(obj, "follow_up_at"))
+    after = counted(obj.state, obj.assignee_id, obj.follow_up_at)
+    if before != after:
+        note(session, obj.center_id, obj.group_index_names, +1 if after else -1)
+
+
 def note_task_changes(session, _flush_context, _instances):
     for obj in session.new:
         if isinstance(obj, HumanTask) and counted(obj.state or TaskStatus.OPEN, obj.assignee_id, obj.follow_up_at):
             note(session, obj.center_id, obj.group_index_names, +1)
     for obj in session.dirty:
         if isinstance(obj, HumanTask) and session.is_modified(obj):
-            before = counted(_old(obj, "state"), _old(obj, "assignee_id"), _old(obj, "follow_up_at"))
-            after = counted(obj.state, obj.assignee_id, obj.follow_up_at)
-            if before != after:
-                note(session, obj.center_id, obj.group_index_names, +1 if after else -1)
+            note_changed(session, obj)
     for obj in session.deleted:
         if isinstance(obj, HumanTask) and counted(_old(obj, "state"), _old(obj, "assignee_id"),
                                                   _old(obj, "follow_up_at")):
@@ -106,10 +111,16 @@ def apply(connection, deltas: dict) -> None:
 
 
 def _upsert(connection):
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return _UPSERTS[connection.dialect.name == "postgresql"]
+
+
+def _build_upsert(dialect):
     stmt = dialect.insert(_table)
     return stmt.on_conflict_do_update(index_elements=[_table.c.center_id, _table.c.candidates, _table.c.group_name],
                                       set_={"tasks": _table.c.tasks + stmt.excluded.tasks})
+
+
+_UPSERTS = {True: _build_upsert(postgresql), False: _build_upsert(sqlite)}    # built once: one cache key each
 
 
 def rebuild(connection=None) -> int:

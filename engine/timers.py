@@ -32,10 +32,10 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from flask import has_app_context
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from engine import cases, clock, jobs, mail, messages, notifications, timer_starts
+from engine import cases, clock, jobs, mail, messages, notifications, state, timer_starts
 from engine.db import db, end_session
 from engine.errors import Conflict, NotFound
 from engine.models import Case, HumanTask, ProcessDefinition, TimerStart, TimerStartRound
@@ -262,13 +262,11 @@ def schedule_wakes(due_by_case: dict):
 def note_timer_changes(session, flush_context):
     for obj in list(session.new) + list(session.dirty):
         if isinstance(obj, Case):
-            history = inspect(obj).attrs.next_timer_at.history
-            if history.added and history.added[0] is not None and obj.id is not None:
-                session.info.setdefault("lotse_wakes", {})[obj.id] = history.added[0]
+            state.note_wake(session, obj)
 
 
 def schedule_wakes_after_commit(session):
-    wakes = session.info.pop("lotse_wakes", None)
+    wakes = session.info.pop(state.WAKES, None)
     if not wakes or not has_app_context():
         return
     if setting("REDIS_URL"):
@@ -278,7 +276,7 @@ def schedule_wakes_after_commit(session):
 
 
 def forget_wakes(session):
-    session.info.pop("lotse_wakes", None)
+    session.info.pop(state.WAKES, None)
 
 
 # --- the embedded sweeper (no REDIS_URL) -----------------------------------------------------------

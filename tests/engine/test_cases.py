@@ -257,3 +257,26 @@ def test_candidate_group_from_case_data_too_long_to_store_is_an_incident(people,
         == ["advisor"]
     assert db.session.scalars(select(HumanTaskGroup.group_name).where(HumanTaskGroup.task_id == task.id)).all() \
         == ["advisor"]
+
+
+def test_a_change_writes_its_case_and_task_rows_as_the_session_keeps_them(onboarding, people):
+    """A change's case and task rows are written with Core statements, not by the flush: the database
+    holds what the session kept (next notice, lock_version bumped once per change), and nothing is
+    left for a later flush to write."""
+    from sqlalchemy import text
+    [task] = open_tasks(onboarding)
+    assert task.next_notice_at is not None
+    version = onboarding.lock_version
+    case = cases.complete_task(task.id, INTAKE, actor=people["anna"])
+    assert not db.session.dirty
+    kept = db.session.get(HumanTask, task.id)
+    stored_task = db.session.execute(text("SELECT state, assignee_id, completed_by_id, next_notice_at, draft "
+                                          "FROM human_task WHERE id = :id"), {"id": task.id}).one()
+    assert tuple(stored_task) == ("completed", people["anna"].id, people["anna"].id, None, None)
+    assert (kept.state, kept.next_notice_at) == ("completed", None)
+    stored_case = db.session.execute(text('SELECT lock_version, state FROM "case" WHERE id = :id'),
+                                     {"id": case.id}).one()
+    assert stored_case.lock_version == case.lock_version == version + 1
+    assert stored_case.state == case.state
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).lock_version == version + 1
