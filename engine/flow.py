@@ -13,7 +13,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Float, cast, func, select
 
 from engine import access, clock
 from engine.db import db
@@ -66,7 +66,7 @@ def _durations(key, name, begin, end, rows) -> list[Durations]:
     """Median and 90th percentile of end - begin per key of `rows` (a select of its FROM and WHERE), in days:
     in PostgreSQL (percentile_cont, interpolating as `_summary`), in Python on SQLite (the small embedded mode)."""
     if db.session.get_bind().dialect.name == "postgresql":
-        days = func.extract("epoch", end - begin) / 86400
+        days = cast(func.extract("epoch", end - begin), Float) / 86400     # a float sorts faster than a numeric
         return [Durations(k, n, count, round(float(median), 1), round(float(p90), 1))
                 for k, n, count, median, p90 in db.session.execute(rows.with_only_columns(
                     key, func.min(name), func.count(), func.percentile_cont(0.5).within_group(days),

@@ -313,7 +313,7 @@ def funder_report(user, period: Period) -> FunderReport | None:
     ended = {}
     # planned with its values each time: one plan cannot suit both a month's few rows and a year's many
     for section, a, b, c, count, contacted, median in db.session.connection().execute(
-            union_all(*_sections(journeys, medians=postgres)).execution_options(plan_each_time=True)):
+            union_all(*_sections(journeys, postgres)).execution_options(plan_each_time=True)):
         if section == "firms":
             report.firms += count
             report.firms_by_size[a] = report.firms_by_size.get(a, 0) + count
@@ -366,32 +366,32 @@ class _PeriodJourneys:
                 case((dropped, "dropped"), else_="completed"))
 
 
-def _sections(journeys: _PeriodJourneys, medians: bool) -> list:
-    """The report's sections as selects of one shape (section, three keys, count, contacted, median)."""
+def _sections(journeys: _PeriodJourneys, postgres: bool) -> list:
+    """The report's sections as selects of one shape (section, three keys, count, contacted, median); on
+    PostgreSQL with the ended journeys' medians and each firm's and person's newest journey by DISTINCT ON."""
+    medians = distinct_on = postgres
     start, end = journeys.period.bounds()
     newest_first = (Case.started_at.desc(), Case.id.desc())
     firm = case((Case.employer_id.is_(None), -Case.id), else_=Case.employer_id)      # a firm without record: its case
     no_key, no_count, no_median = cast(null(), String), cast(null(), BigInteger), cast(null(), Float)  # UNION types
 
-    firms = journeys.select(Case.employer_id, Case.report_size, Case.report_kreis,
-                            func.row_number().over(partition_by=firm, order_by=newest_first).label("n"),
-                            families=("employer",)).subquery()
+    firms = _newest(journeys.select(Case.employer_id, Case.report_size, Case.report_kreis, families=("employer",)),
+                    firm, newest_first, distinct_on)
     size = case((Organisation.employees.is_(None), func.coalesce(firms.c.report_size, UNKNOWN)),
                 *((Organisation.employees < below, name) for name, below in SIZE_CLASSES), else_="large")
     kreis = func.coalesce(func.nullif(Organisation.kreis, ""), firms.c.report_kreis, UNKNOWN)
     by_firm = select(literal_column("'firms'"), size, kreis, no_key, func.count(), no_count, no_median) \
-        .select_from(firms).outerjoin(Organisation, Organisation.id == firms.c.employer_id) \
-        .where(firms.c.n == 1).group_by(size, kreis)
+        .select_from(firms).outerjoin(Organisation, Organisation.id == firms.c.employer_id).group_by(size, kreis)
 
-    persons = journeys.select(Case.id, Case.status, Case.report_country, Case.report_path, Case.report_outcome,
-                              func.row_number().over(partition_by=Case.report_person_key, order_by=newest_first)
-                              .label("n"), families=("worker",)).subquery()
+    persons = _newest(journeys.select(Case.id, Case.status, Case.report_country, Case.report_path,
+                                      Case.report_outcome, families=("worker",)),
+                      Case.report_person_key, newest_first, distinct_on)
     stopped = persons.c.id.in_(_reached(("worker_journey_stopped",)))
     outcome = func.coalesce(persons.c.report_outcome, case((or_(persons.c.status == "cancelled", stopped), "stopped"),
                                                            (persons.c.status == "active", "open"), else_="completed"))
     country, path = (func.coalesce(column, UNKNOWN) for column in (persons.c.report_country, persons.c.report_path))
     by_person = select(literal_column("'workers'"), country, path, outcome, func.count(), no_count, no_median) \
-        .where(persons.c.n == 1).group_by(country, path, outcome)
+        .group_by(country, path, outcome)
 
     by_milestone = journeys.select(literal_column("'kuemmerer'"), CaseMilestone.key, no_key, no_key,
                                    func.count(distinct(firm)), no_count, no_median, families=("employer",)) \
@@ -410,10 +410,21 @@ def _sections(journeys: _PeriodJourneys, medians: bool) -> list:
     sections = [by_firm, by_person, by_milestone, by_partner]
     if medians:
         family, kind = journeys.family_and_kind()
-        days = func.percentile_cont(0.5).within_group(func.extract("epoch", Case.ended_at - Case.started_at) / 86400)
+        days = func.percentile_cont(0.5).within_group(cast(func.extract("epoch", Case.ended_at - Case.started_at),
+                                                           Float) / 86400)
         sections.append(journeys.ended(literal_column("'ended'"), family, kind, no_key, func.count(), no_count, days)
                         .group_by(family, kind))
     return sections
+
+
+def _newest(journeys, key, newest_first, distinct_on: bool):
+    """The newest of `journeys` (a select) per `key`. PostgreSQL's DISTINCT ON is a sort and a pass; the
+    row_number() it replaces was estimated to leave few rows, so the counts that follow were sorted, not hashed."""
+    if distinct_on:
+        return journeys.distinct(key).order_by(key, *newest_first).subquery()
+    numbered = journeys.add_columns(func.row_number().over(partition_by=key, order_by=newest_first).label("n")) \
+        .subquery()
+    return select(*(column for column in numbered.c if column.name != "n")).where(numbered.c.n == 1).subquery()
 
 
 def _reached(keys):

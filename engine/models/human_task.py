@@ -161,10 +161,12 @@ Index("ix_human_task_open_assignee", HumanTask.assignee_id, HumanTask.center_id,
 Index("ix_human_task_group_center_task", HumanTaskGroup.center_id, HumanTaskGroup.task_id, HumanTaskGroup.group_name)
 # The group tab's count reads its kept counts (GroupTaskCount) for tasks without follow-up date, and counts the
 # few with one as it goes: the open, unassigned tasks of a center that have a follow-up date, in its order
-# (with the id, to find their group rows without reading the table).
+# (with the id, to find their group rows without reading the table). The supervisors' workload counts the same
+# tasks per candidate list, index-only with the list included.
 _open_unassigned_follow_up = _open_unassigned & HumanTask.follow_up_at.is_not(None)
 Index("ix_human_task_open_unassigned_follow_up", HumanTask.center_id, HumanTask.follow_up_at, HumanTask.id,
-      postgresql_where=_open_unassigned_follow_up, sqlite_where=_open_unassigned_follow_up)
+      postgresql_include=["candidate_groups"], postgresql_where=_open_unassigned_follow_up,
+      sqlite_where=_open_unassigned_follow_up)
 
 # The supervisors' workload (engine.workload) counts per person in the database, index-only: the center's
 # assigned open tasks by assignee with their due dates (open and overdue), and its completions by time with
@@ -174,9 +176,11 @@ Index("ix_human_task_open_assigned_center", HumanTask.center_id, HumanTask.assig
       postgresql_where=_open_assigned, sqlite_where=_open_assigned)
 Index("ix_human_task_completed_center_at", HumanTask.center_id, HumanTask.completed_at,
       postgresql_include=["completed_by_id"], postgresql_where=_completed, sqlite_where=_completed)
-# The flow's step durations: a process's completed tasks of the center by completion, index-only.
-Index("ix_human_task_completed_process_at", HumanTask.center_id, HumanTask.process_key, HumanTask.completed_at,
-      postgresql_include=["element_id", "created_at", "title"], postgresql_where=_completed, sqlite_where=_completed)
+# The flow's step durations: a process's completed tasks of the center by step, then completion, index-only and
+# in the order the medians are grouped (by step), so they are not sorted by step first.
+Index("ix_human_task_completed_process_step", HumanTask.center_id, HumanTask.process_key, HumanTask.element_id,
+      HumanTask.completed_at, postgresql_include=["created_at", "title"], postgresql_where=_completed,
+      sqlite_where=_completed)
 # Its open and overdue over the weeks: the center's open tasks by creation with their due dates, and its closed
 # tasks (completed or cancelled) by closing with creation and due date, both index-only.
 Index("ix_human_task_open_center_created_due", HumanTask.center_id, HumanTask.created_at,
