@@ -24,7 +24,7 @@ from sqlalchemy import and_, or_, select
 from engine import access, cases, clock, snapshot
 from engine.db import db
 from engine.errors import InvalidFields, LotseError, NotFound
-from engine.models import Case, HumanTask, Incident, ProcessDefinition, User
+from engine.models import Case, HumanTask, Incident, Organisation, ProcessDefinition, User
 from engine.models.statuses import CaseStatus, TaskStatus
 from engine.settings import setting
 
@@ -53,6 +53,7 @@ class StuckCase:
     process_name: str
     responsible: str | None
     reasons: list[Reason] = field(default_factory=list)
+    employer: str | None = None     # the firm's name: names the party a `waiting` reason waits on
 
     @property
     def oldest(self) -> datetime:
@@ -125,12 +126,15 @@ def stuck_cases(user, kind: str = "", now: datetime | None = None) -> StuckList 
     listed = []
     if found:
         for row in db.session.execute(
-                select(Case.id, Case.reference, Case.subject, ProcessDefinition.name, User.display_name)
+                select(Case.id, Case.reference, Case.subject, ProcessDefinition.name, User.display_name,
+                       Organisation.name.label("employer"))
                 .join(ProcessDefinition, ProcessDefinition.id == Case.definition_id)
                 .outerjoin(User, User.id == Case.responsible_id)
+                .outerjoin(Organisation, Organisation.id == Case.employer_id)
                 .where(Case.id.in_(list(found)), access.case_filter(user), Case.status == CaseStatus.ACTIVE)):
             listed.append(StuckCase(row.id, row.reference, row.subject, row.name, row.display_name,
-                                    sorted(found[row.id], key=lambda r: (REASONS.index(r.kind), r.since))))
+                                    sorted(found[row.id], key=lambda r: (REASONS.index(r.kind), r.since)),
+                                    row.employer))
     counts = {name: sum(1 for case in listed if name in case.kinds) for name in REASONS}
     if kind in REASONS:
         listed = [case for case in listed if kind in case.kinds]

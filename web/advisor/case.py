@@ -39,9 +39,10 @@ def _timeline(events, labels):
         details = event.details or {}
         changes = []
         if event.kind in ("task_completed", "task_retried"):
-            # fields no form labels are left to the technical view
+            # fields no form labels are left to the technical view, except a retry's: those are the
+            # corrections a supervisor typed under the variable's own name
             for key, change in sorted((details.get("changes") or {}).items()):
-                info = labels.get(key)
+                info = labels.get(key) or ({"label": key} if event.kind == "task_retried" else None)
                 if info:
                     changes.append({"label": translate_label(info["label"]),
                                     "old": display_value(change.get("old"), info) if change.get("old") is not None else None,
@@ -58,11 +59,13 @@ def _timeline(events, labels):
         elif event.kind in ("message_event", "message_received"):
             note = details.get("message", "")
         elif event.kind == "task_assigned":
-            note = details.get("assignee", "")
+            note = details.get("assignee_name") or details.get("assignee", "")
         elif event.kind == "case_cancelled":
             note = details.get("reason", "")
         elif event.kind == "responsible_changed":
-            note = f"{details.get('from') or '—'} → {details.get('to')}"
+            # events logged before the names were kept show usernames
+            note = (f"{details.get('from_name') or details.get('from') or '—'} → "
+                    f"{details.get('to_name') or details.get('to')}")
         elif event.kind == "script_output":
             note = details.get("output", "")
         elif event.kind == "document_uploaded":
