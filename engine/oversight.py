@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
 
 from engine import access, cases, clock, snapshot
+from engine.incident_words import in_words
 from engine.db import db
 from engine.errors import InvalidFields, LotseError, NotFound
 from engine.models import Case, HumanTask, Incident, Organisation, ProcessDefinition, User
@@ -203,29 +204,6 @@ def bulk_action(user, action: str, *, case_ids=(), task_ids=(), person_id=None, 
 
 
 # --------------------------------------------------------------------------- one case's failed steps
-
-# A failure's type in words a supervisor reads (the diagram's own message is shown below it).
-_WORDS = {
-    "NameError": _l("Der Schritt braucht einen Wert, der in den Falldaten fehlt: %(name)s."),
-    "KeyError": _l("Der Schritt sucht einen Eintrag, den es in den Falldaten nicht gibt: %(name)s."),
-    "ZeroDivisionError": _l("Eine Rechnung des Schritts teilt durch null: ein Wert in den Falldaten ist 0."),
-    "TypeError": _l("Ein Wert in den Falldaten hat die falsche Art (etwa Text statt Zahl oder leer)."),
-    "ValueError": _l("Ein Wert in den Falldaten hat eine Form, die der Schritt nicht lesen kann."),
-    "Stalled": _l("Der Fall kann nicht weiterlaufen: keine Aufgabe ist offen und er wartet auf nichts."),
-    "ScriptTimeout": _l("Der Schritt hat zu lange gerechnet und wurde angehalten."),
-    "ScriptMemoryError": _l("Der Schritt hat zu viel Speicher gebraucht und wurde angehalten."),
-}
-_NAME = re.compile(r"""name ['"]([^'"]+)['"] is not defined|^['"]?([^'"]+)['"]?$""")
-
-
-def in_words(incident: Incident) -> str:
-    """What went wrong, in plain words."""
-    template = _WORDS.get(incident.error_type)
-    if template is None:
-        return str(_l("Der Schritt ist fehlgeschlagen (%(kind)s).", kind=incident.error_type))
-    found = _NAME.search(incident.message or "")
-    return str(template % {"name": (found.group(1) or found.group(2)) if found else incident.message})
-
 
 @dataclass
 class IncidentCase:
