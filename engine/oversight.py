@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
 
-from engine import access, cases, clock, snapshot
+from engine import access, cases, clock, snapshot, state
 from engine.incident_words import in_words
 from engine.db import db
 from engine.errors import InvalidFields, LotseError, NotFound
@@ -44,6 +44,8 @@ class Reason:
     title: str | None = None    # the task or failed step
     party: str | None = None    # `waiting`: authority | employer | worker
     assignee: str | None = None
+    element_id: str | None = None
+    party_name: str | None = None   # `waiting`: which one (the firm; the step's `authority` property)
 
 
 @dataclass
@@ -54,7 +56,6 @@ class StuckCase:
     process_name: str
     responsible: str | None
     reasons: list[Reason] = field(default_factory=list)
-    employer: str | None = None     # the firm's name: names the party a `waiting` reason waits on
 
     @property
     def oldest(self) -> datetime:
@@ -86,6 +87,16 @@ def _idle_condition(now: datetime, default: int):
                  for days, ids in sorted(by_days.items()))) if by_days else None
 
 
+def _authority(definition_id: int, element_id: str | None) -> str | None:
+    """The authority a step waits on, as its diagram names it (property `authority`: BA, ABH, …)."""
+    spec, subprocesses = state.spec_cache.get(definition_id)
+    for process in (spec, *subprocesses.values()):
+        task_spec = process.task_specs.get(element_id)
+        if task_spec is not None:
+            return state.properties(task_spec).get("authority")
+    return None
+
+
 def stuck_cases(user, kind: str = "", now: datetime | None = None) -> StuckList | None:
     """The stuck cases of the user's center, oldest reason first; None for a user who may not oversee."""
     if not access.may_oversee(user):
@@ -98,12 +109,12 @@ def stuck_cases(user, kind: str = "", now: datetime | None = None) -> StuckList 
     open_task = (HumanTask.center_id == center, HumanTask.state == TaskStatus.OPEN)
     for row in db.session.execute(
             select(HumanTask.case_id, HumanTask.id, HumanTask.title, HumanTask.due_at, HumanTask.actor,
-                   User.display_name).outerjoin(User, User.id == HumanTask.assignee_id)
+                   HumanTask.element_id, User.display_name).outerjoin(User, User.id == HumanTask.assignee_id)
             .where(*open_task, HumanTask.due_at < now).order_by(HumanTask.due_at).limit(REASON_CAP)):
         outside = row.actor in OUTSIDE_PARTIES
         found.setdefault(row.case_id, []).append(Reason(
             "waiting" if outside else "overdue", row.due_at, row.id, row.title,
-            party=row.actor if outside else None, assignee=row.display_name))
+            party=row.actor if outside else None, assignee=row.display_name, element_id=row.element_id))
     for row in db.session.execute(
             select(HumanTask.case_id, HumanTask.id, HumanTask.title, HumanTask.created_at)
             .where(*open_task, HumanTask.assignee_id.is_(None),
@@ -128,14 +139,18 @@ def stuck_cases(user, kind: str = "", now: datetime | None = None) -> StuckList 
     if found:
         for row in db.session.execute(
                 select(Case.id, Case.reference, Case.subject, ProcessDefinition.name, User.display_name,
-                       Organisation.name.label("employer"))
+                       Organisation.name.label("employer"), Case.definition_id)
                 .join(ProcessDefinition, ProcessDefinition.id == Case.definition_id)
                 .outerjoin(User, User.id == Case.responsible_id)
                 .outerjoin(Organisation, Organisation.id == Case.employer_id)
                 .where(Case.id.in_(list(found)), access.case_filter(user), Case.status == CaseStatus.ACTIVE)):
+            for reason in found[row.id]:
+                if reason.party == "employer":
+                    reason.party_name = row.employer
+                elif reason.party == "authority":
+                    reason.party_name = _authority(row.definition_id, reason.element_id)
             listed.append(StuckCase(row.id, row.reference, row.subject, row.name, row.display_name,
-                                    sorted(found[row.id], key=lambda r: (REASONS.index(r.kind), r.since)),
-                                    row.employer))
+                                    sorted(found[row.id], key=lambda r: (REASONS.index(r.kind), r.since))))
     counts = {name: sum(1 for case in listed if name in case.kinds) for name in REASONS}
     if kind in REASONS:
         listed = [case for case in listed if kind in case.kinds]

@@ -108,3 +108,22 @@ def test_another_centers_supervisor_posting_this_centers_ids_changes_nothing(sv,
     assert rows and all(r["figure"] in ("0", "0.0", "") for r in rows if r["section"] in ("firms", "workers"))
     # this center's process is deployed for all, its diagram is no secret; a case's page is
     assert kim.get(f"/cases/{ravi.reference}").status_code == 404
+
+
+def test_a_case_waiting_on_an_authority_names_which_one(sv, client_for):
+    from engine import deploy
+    from tests.conftest import fixture_files
+    xml = fixture_files("ws_permit.bpmn")[0][1].decode().replace('id="ws_permit"', 'id="ws_abh"')
+    xml = xml.replace('<camunda:property name="actor" value="employer"/>',
+                      '<camunda:property name="actor" value="authority"/>'
+                      '<camunda:property name="authority" value="Ausländerbehörde"/>')
+    deploy.deploy([("ws_abh.bpmn", xml.encode())])
+    case = cases.start_case("ws_abh", center=sv["center"], subject="Amir Haddad", data={"worker_name": "Amir"},
+                            actor=sv["anna"])
+    cases.complete_task(_open_tasks(case)[0].id, {"docs_complete": True}, actor=sv["anna"])
+    db.session.commit()
+    clock.advance(timedelta(days=6))
+    page = client_for("sara").get("/supervisor/stuck?reason=waiting").get_data(as_text=True)
+    row = page[page.index(f'data-case="{case.reference}"'):]
+    waiting_reason = row[row.index('data-reason="waiting"'):].split("</li>")[0]
+    assert "Behörde (Ausländerbehörde): „Arbeitgeber informieren“ fällig" in waiting_reason
