@@ -74,6 +74,23 @@ def _timeline(events, labels):
     return out
 
 
+def _referrals(data: dict, labels: dict) -> list[dict]:
+    """The case's referrals (the variable `referrals` employer_referral keeps), one row each, in words: the
+    labelled data shows only the last one's loop variables."""
+    items = data.get("referrals")
+    if not isinstance(items, list):
+        return []
+    rows = []
+    for item in items:
+        if isinstance(item, dict) and item.get("partner"):
+            rows.append({"topic": display_value(item.get("topic"), labels.get("referral_topics")),
+                         "partner": item.get("partner_label") or item["partner"],
+                         "type": item.get("partner_type") or "—",
+                         "on": display_value(item.get("referred_on")),
+                         "contact": display_value(item.get("contact_made"), labels.get("referral_contact_made"))})
+    return rows
+
+
 def _translated(names: dict) -> dict:
     """The diagram's names in the UI's language, where the catalog has them (the diagram's are German)."""
     translated = {element_id: translate_label(name) for element_id, name in names.items()}
@@ -90,6 +107,7 @@ def case(reference):
     return render_template(
         "advisor/case.html", case=page.case, definition=page.definition, view=page.view, tasks=page.tasks,
         done=page.done, markers=page.markers, diagram_names=_translated(page.names), data_rows=labelled(page.data, page.labels, page.collected),
+        referrals=_referrals(page.data, page.labels),
         raw_data=json.dumps(page.data, ensure_ascii=False, indent=2, default=str, sort_keys=True) if page.data else "",
         timeline=_timeline(page.events, page.labels), comments=page.comments, incidents=page.incidents,
         milestones=page.milestones, deadlines=page.deadlines, now=now, last_activity=page.last_activity,
