@@ -127,3 +127,20 @@ def test_a_case_waiting_on_an_authority_names_which_one(sv, client_for):
     row = page[page.index(f'data-case="{case.reference}"'):]
     waiting_reason = row[row.index('data-reason="waiting"'):].split("</li>")[0]
     assert "Behörde (Ausländerbehörde): „Arbeitgeber informieren“ fällig" in waiting_reason
+
+
+def test_cancel_a_failed_case_from_its_incident_page(sv, client_for):
+    sara, failed = client_for("sara"), sv["failed"]
+    response = sara.post(f"/supervisor/cases/{failed.reference}/cancel", {"reason_text": "  "})
+    assert response.status_code == 422 and 'href="#f-reason' in response.get_data(as_text=True)
+    response = sara.post(f"/supervisor/cases/{failed.reference}/cancel", {"reason_text": "Doppelt angelegt"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/cases/{failed.reference}")
+    db.session.expire_all()
+    assert db.session.get(Case, failed.id).status == "cancelled"
+    log = _history(sara, failed.reference)
+    assert "Fall abgebrochen" in log and "Doppelt angelegt" in log
+    # no longer stuck, and nothing left to cancel
+    assert failed.reference not in sara.get("/supervisor/stuck").get_data(as_text=True)
+    again = sara.post(f"/supervisor/cases/{failed.reference}/cancel", {"reason_text": "nochmal"})
+    assert again.status_code == 302
+    assert "Abbruch nicht möglich" in sara.get(again.headers["Location"]).get_data(as_text=True)
