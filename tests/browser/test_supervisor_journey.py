@@ -149,3 +149,9 @@ def test_supervisor_downloads_the_report_with_the_recomputed_figures(scenario, n
     assert figures[("referrals", "made")] == str(len(referrals))
     assert figures[("referrals", "contact_made")] == str(sum(1 for _, c in referrals.values() if c == "yes"))
     assert sara.organisation_id == j.people["center"].id
+
+    # the firm's case page lists the same two referrals, each once
+    page.goto(f"/cases/{_employer['firm'].reference}")
+    expect(page.locator("table.case-referrals tbody tr")).to_have_count(len(
+        [r for r in referrals if r[0] == _employer["firm"].employer_id]))
+    assert_accessible(page)
