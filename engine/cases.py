@@ -610,7 +610,8 @@ def assign_task(task_id, assignee, actor):
                               f"({', '.join(row.group_index_names) or 'none'}).")
         row.assignee_id = assignee.id
         change.log("task_assigned", element_id=row.element_id, element_name=row.title,
-                   details={"task_id": row.id, "assignee": assignee.username})
+                   details={"task_id": row.id, "assignee": assignee.username,
+                            "assignee_name": assignee.display_name})
         if assignee.id != getattr(actor, "id", None):
             change.assignments.append((row, assignee))
     return row
@@ -627,9 +628,12 @@ def change_responsible(case_id, responsible, actor):
                             f"case {case.reference}: only supervisors of its center hand it to an advisor there.")
         if case.responsible_id == responsible.id:
             return case
-        previous = case.responsible.username if case.responsible is not None else None
+        previous = case.responsible
         case.responsible_id = responsible.id
-        change.log("responsible_changed", details={"from": previous, "to": responsible.username})
+        # usernames identify; display names are what the case page shows
+        change.log("responsible_changed", details={
+            "from": previous.username if previous else None, "to": responsible.username,
+            "from_name": previous.display_name if previous else None, "to_name": responsible.display_name})
         return case
 
 
@@ -694,6 +698,9 @@ def retry_task(case_id, task_id=None, data=None, actor=None):
                                                       ExternalTask.state == "open", ExternalTask.retries == 0)
                            .values(retries=1, lock_expires_at=None))
         for task in errored:
+            # The log keeps what each correction replaced.
+            before = casedata.visible(task)
+            before = {key: before.get(key) for key in data}
             # Corrections go into the case data, and where the reset task inherits from: it may
             # evaluate them at once as it restarts (a timer's expression).
             casedata.write(task, data)
@@ -702,14 +709,16 @@ def retry_task(case_id, task_id=None, data=None, actor=None):
                 change.workflow.reset_from_task_id(task.id)
             except Exception as exc:        # the step fails again as it restarts
                 change._record_incident(exc)
-            change.log("task_retried", task, {"changes": _data_diff({}, data)})
+            change.log("task_retried", task, {"changes": _data_diff(before, data)})
         if not errored and data:
             waiting = change.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED)
+            before = casedata.visible(waiting[0]) if waiting else {}
+            before = {key: before.get(key) for key in data}
             if waiting:
                 casedata.write(waiting[0], data)
             for task in waiting:
                 task.data.update(data)
-            change.log("task_retried", details={"changes": _data_diff({}, data)})
+            change.log("task_retried", details={"changes": _data_diff(before, data)})
         change.run_engine()
         return change.case
 

@@ -32,7 +32,7 @@ import logging
 from datetime import datetime, timedelta, timezone
 from itertools import groupby
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import force_locale, lazy_gettext as _l
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from sqlalchemy import bindparam, delete, func, select, update
 
@@ -42,6 +42,7 @@ from engine.errors import InvalidFields
 from engine.models import CaseEvent, Group, HumanTask, Membership, Notification, NotificationSetting, User
 from engine.settings import setting
 from engine.group_names import group_display_name
+from engine.incident_words import in_words
 from engine.models.statuses import NoticeKind, TaskStatus
 
 log = logging.getLogger(__name__)
@@ -285,9 +286,13 @@ def notify_incident(case, incident, now=None) -> int:
     now = now or clock.now()
     mails = 0
     for user in incident_recipients(case):
-        text = mail.render("incident", _language(user), name=user.display_name, case=case.reference,
+        language = _language(user)
+        with force_locale(language):
+            words = in_words(incident)
+        text = mail.render("incident", language, name=user.display_name, case=case.reference,
                            subject=case.subject, step=incident.element_name or incident.element_id or "",
-                           error=incident.message[:300], responsible=user.id == case.responsible_id,
+                           words=words, error=incident.message[:300], responsible=user.id == case.responsible_id,
+                           supervisor=access.may_oversee(user),
                            center=case.center.name.removeprefix("Welcome Center ") if case.center else "")
         mails += _tell(user, "incident", text, now, case.id, incident.task_id or None)
     return mails

@@ -21,10 +21,11 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
 
-from engine import access, cases, clock, snapshot
+from engine import access, cases, clock, snapshot, state
+from engine.incident_words import in_words
 from engine.db import db
 from engine.errors import InvalidFields, LotseError, NotFound
-from engine.models import Case, HumanTask, Incident, ProcessDefinition, User
+from engine.models import Case, HumanTask, Incident, Organisation, ProcessDefinition, User
 from engine.models.statuses import CaseStatus, TaskStatus
 from engine.settings import setting
 
@@ -43,6 +44,8 @@ class Reason:
     title: str | None = None    # the task or failed step
     party: str | None = None    # `waiting`: authority | employer | worker
     assignee: str | None = None
+    element_id: str | None = None
+    party_name: str | None = None   # `waiting`: which one (the firm; the step's `authority` property)
 
 
 @dataclass
@@ -84,6 +87,16 @@ def _idle_condition(now: datetime, default: int):
                  for days, ids in sorted(by_days.items()))) if by_days else None
 
 
+def _authority(definition_id: int, element_id: str | None) -> str | None:
+    """The authority a step waits on, as its diagram names it (property `authority`: BA, ABH, …)."""
+    spec, subprocesses = state.spec_cache.get(definition_id)
+    for process in (spec, *subprocesses.values()):
+        task_spec = process.task_specs.get(element_id)
+        if task_spec is not None:
+            return state.properties(task_spec).get("authority")
+    return None
+
+
 def stuck_cases(user, kind: str = "", now: datetime | None = None) -> StuckList | None:
     """The stuck cases of the user's center, oldest reason first; None for a user who may not oversee."""
     if not access.may_oversee(user):
@@ -96,12 +109,12 @@ def stuck_cases(user, kind: str = "", now: datetime | None = None) -> StuckList 
     open_task = (HumanTask.center_id == center, HumanTask.state == TaskStatus.OPEN)
     for row in db.session.execute(
             select(HumanTask.case_id, HumanTask.id, HumanTask.title, HumanTask.due_at, HumanTask.actor,
-                   User.display_name).outerjoin(User, User.id == HumanTask.assignee_id)
+                   HumanTask.element_id, User.display_name).outerjoin(User, User.id == HumanTask.assignee_id)
             .where(*open_task, HumanTask.due_at < now).order_by(HumanTask.due_at).limit(REASON_CAP)):
         outside = row.actor in OUTSIDE_PARTIES
         found.setdefault(row.case_id, []).append(Reason(
             "waiting" if outside else "overdue", row.due_at, row.id, row.title,
-            party=row.actor if outside else None, assignee=row.display_name))
+            party=row.actor if outside else None, assignee=row.display_name, element_id=row.element_id))
     for row in db.session.execute(
             select(HumanTask.case_id, HumanTask.id, HumanTask.title, HumanTask.created_at)
             .where(*open_task, HumanTask.assignee_id.is_(None),
@@ -125,10 +138,17 @@ def stuck_cases(user, kind: str = "", now: datetime | None = None) -> StuckList 
     listed = []
     if found:
         for row in db.session.execute(
-                select(Case.id, Case.reference, Case.subject, ProcessDefinition.name, User.display_name)
+                select(Case.id, Case.reference, Case.subject, ProcessDefinition.name, User.display_name,
+                       Organisation.name.label("employer"), Case.definition_id)
                 .join(ProcessDefinition, ProcessDefinition.id == Case.definition_id)
                 .outerjoin(User, User.id == Case.responsible_id)
+                .outerjoin(Organisation, Organisation.id == Case.employer_id)
                 .where(Case.id.in_(list(found)), access.case_filter(user), Case.status == CaseStatus.ACTIVE)):
+            for reason in found[row.id]:
+                if reason.party == "employer":
+                    reason.party_name = row.employer
+                elif reason.party == "authority":
+                    reason.party_name = _authority(row.definition_id, reason.element_id)
             listed.append(StuckCase(row.id, row.reference, row.subject, row.name, row.display_name,
                                     sorted(found[row.id], key=lambda r: (REASONS.index(r.kind), r.since))))
     counts = {name: sum(1 for case in listed if name in case.kinds) for name in REASONS}
@@ -199,29 +219,6 @@ def bulk_action(user, action: str, *, case_ids=(), task_ids=(), person_id=None, 
 
 
 # --------------------------------------------------------------------------- one case's failed steps
-
-# A failure's type in words a supervisor reads (the diagram's own message is shown below it).
-_WORDS = {
-    "NameError": _l("Der Schritt braucht einen Wert, der in den Falldaten fehlt: %(name)s."),
-    "KeyError": _l("Der Schritt sucht einen Eintrag, den es in den Falldaten nicht gibt: %(name)s."),
-    "ZeroDivisionError": _l("Eine Rechnung des Schritts teilt durch null: ein Wert in den Falldaten ist 0."),
-    "TypeError": _l("Ein Wert in den Falldaten hat die falsche Art (etwa Text statt Zahl oder leer)."),
-    "ValueError": _l("Ein Wert in den Falldaten hat eine Form, die der Schritt nicht lesen kann."),
-    "Stalled": _l("Der Fall kann nicht weiterlaufen: keine Aufgabe ist offen und er wartet auf nichts."),
-    "ScriptTimeout": _l("Der Schritt hat zu lange gerechnet und wurde angehalten."),
-    "ScriptMemoryError": _l("Der Schritt hat zu viel Speicher gebraucht und wurde angehalten."),
-}
-_NAME = re.compile(r"""name ['"]([^'"]+)['"] is not defined|^['"]?([^'"]+)['"]?$""")
-
-
-def in_words(incident: Incident) -> str:
-    """What went wrong, in plain words."""
-    template = _WORDS.get(incident.error_type)
-    if template is None:
-        return str(_l("Der Schritt ist fehlgeschlagen (%(kind)s).", kind=incident.error_type))
-    found = _NAME.search(incident.message or "")
-    return str(template % {"name": (found.group(1) or found.group(2)) if found else incident.message})
-
 
 @dataclass
 class IncidentCase:

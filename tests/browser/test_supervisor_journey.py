@@ -114,6 +114,12 @@ def test_supervisor_sees_stuck_cases_reassigns_in_bulk_and_corrects_a_failed_ste
     phone.goto("/supervisor/stuck")
     assert_accessible(phone)
     _shot(phone, "stuck-phone")
+    # on a phone the header row is hidden: each count says what it counts
+    phone.goto("/supervisor/workload")
+    ben_open = phone.locator("table.workload-people tr", has_text="Ben Okafor").locator("td").first
+    assert ben_open.evaluate("td => getComputedStyle(td, '::before').content") == '"Offene Aufgaben: "'
+    assert_accessible(phone)
+    _shot(phone, "workload-phone")
 
 
 def test_supervisor_downloads_the_report_with_the_recomputed_figures(scenario, new_page):  # noqa: F811
@@ -143,3 +149,9 @@ def test_supervisor_downloads_the_report_with_the_recomputed_figures(scenario, n
     assert figures[("referrals", "made")] == str(len(referrals))
     assert figures[("referrals", "contact_made")] == str(sum(1 for _, c in referrals.values() if c == "yes"))
     assert sara.organisation_id == j.people["center"].id
+
+    # the firm's case page lists the same two referrals, each once
+    page.goto(f"/cases/{_employer['firm'].reference}")
+    expect(page.locator("table.case-referrals tbody tr")).to_have_count(len(
+        [r for r in referrals if r[0] == _employer["firm"].employer_id]))
+    assert_accessible(page)

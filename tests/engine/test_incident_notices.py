@@ -30,11 +30,16 @@ def test_the_responsible_advisor_and_the_supervisors_hear_of_a_failed_step(peopl
     assert all(n.case_id == case_id for n in received)
     ben = next(n for n in received if n.user_id == people["ben"].id)
     assert "Fehler im Ablauf" in ben.title and "Teilung" in ben.title
-    assert "division by zero" in ben.body
+    # in words first, in each person's language; the engine's own message in the mail beside them
+    assert "teilt durch null" in ben.body and "division by zero" not in ben.body
     mails = db.session.scalars(select(MailMessage).order_by(MailMessage.to)).all()
     assert [m.to for m in mails] == ["ben@example.org", "sara@example.org"]
     assert "Sie sind für den Fall verantwortlich" in mails[0].body and f"/cases/{reference}" in mails[0].body
+    assert "teilt durch null" in mails[0].body and "Meldung: division by zero" in mails[0].body
+    assert "/incident" not in mails[0].body                          # Ben is no supervisor
     assert mails[1].subject.startswith("Failed step") and "supervisor" in mails[1].body
+    assert "A calculation of the step divides by zero" in mails[1].body       # Sara reads English
+    assert f"/supervisor/cases/{reference}/incident" in mails[1].body
 
 
 def test_a_retry_that_fails_again_tells_them_again_and_other_centers_hear_nothing(people):

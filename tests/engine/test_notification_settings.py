@@ -54,7 +54,7 @@ def test_settings_choose_the_mail_and_the_digest_groups_by_case(people, smtp):  
     assert body.index(first.reference) < body.index(second.reference)      # grouped by case
     headings = [line for line in body.splitlines() if line.startswith("Fall ")]
     assert [h.split()[1] for h in headings] == [first.reference, second.reference]        # one heading per case
-    assert body.count("- Fehler im Ablauf, ") == 3 and "division by zero" in body
+    assert body.count("- Fehler im Ablauf, ") == 3 and "teilt durch null" in body
     assert not db.session.scalars(select(Notification).where(Notification.digest_pending.is_(True))).all()
 
     notifications.mark_all_read(people["sara"], "incident")

@@ -128,7 +128,8 @@ def test_bulk_actions_write_the_case_log(center):
     _reload()
     assert db.session.get(Case, second.id).status == "cancelled"
     logged = {(e.case_id, e.kind): e.details for e in db.session.scalars(select(CaseEvent))}
-    assert logged[(first.id, "responsible_changed")] == {"from": "anna", "to": "ben"}
+    assert logged[(first.id, "responsible_changed")] == {"from": "anna", "to": "ben", "from_name": "Anna Berger",
+                                                         "to_name": "Ben Okafor"}
     assert logged[(second.id, "case_cancelled")] == {"reason": "Firma hat abgesagt"}
     assert logged[(first.id, "task_assigned")]["assignee"] == "ben"
 
@@ -165,7 +166,8 @@ def test_correct_the_data_a_step_saw_and_retry(center):
     assert (data["parts"], data["ratio"], data["note"]) == (4, 2.5, "korrigiert")
     retried = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id,
                                                          CaseEvent.kind == "task_retried")).all()
-    assert retried[-1].details["changes"]["parts"] == {"old": None, "new": 4}
+    assert retried[-1].details["changes"]["parts"] == {"old": 0, "new": 4}     # what it replaced
+    assert retried[-1].details["changes"]["note"] == {"old": None, "new": "korrigiert"}
     assert retried[-1].actor_id == center["sara"].id
 
 

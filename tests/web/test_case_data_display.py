@@ -14,6 +14,7 @@ from engine.errors import DeploymentRejected
 from engine.models import HumanTask, Notification
 
 from tests.scenarios.driver import ROOT
+from tests.engine.test_report import scenario  # noqa: F401  (the funder scenario: a firm with two referrals)
 
 
 def text(response):
@@ -179,3 +180,18 @@ def test_the_bundled_forms_leave_required_fields_to_the_person(bundle, people, c
     prepare = text(client.get(f"/tasks/{open_task(case, 'task_recognition_prepare').id}"))
     body = re.search(r'<select[^>]*name="recognition_body".*?</select>', prepare, re.S).group(0)
     assert "selected" not in body and "Vorschlag nach Tabelle: <strong>" in prepare
+
+
+def test_the_case_page_lists_each_referral_once(scenario, client_for):  # noqa: F811
+    """The funder counts referrals per firm, topic and partner; the case page lists the same ones, each
+    once, with whether contact came about (the labelled data shows only the last one's loop variables)."""
+    _j, employer, _workers = scenario
+    page = client_for("sara").get(f"/cases/{employer['firm'].reference}").get_data(as_text=True)
+    table = page[page.index('class="report-table case-referrals"'):]
+    table = table[:table.index("</table>")]
+    rows = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
+            for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]]
+    assert len(rows) == 2
+    assert "Handwerkskammer Aachen – Anerkennungsberatung" in rows[0] and rows[0].endswith("Ja")
+    assert "BAMF (Berufssprachkurse) / Volkshochschule" in rows[1] and rows[1].endswith("Nein")
+    assert "Anerkennung von Abschlüssen" in rows[0] and "Sprachförderung" in rows[1]

@@ -39,9 +39,10 @@ def _timeline(events, labels):
         details = event.details or {}
         changes = []
         if event.kind in ("task_completed", "task_retried"):
-            # fields no form labels are left to the technical view
+            # fields no form labels are left to the technical view, except a retry's: those are the
+            # corrections a supervisor typed under the variable's own name
             for key, change in sorted((details.get("changes") or {}).items()):
-                info = labels.get(key)
+                info = labels.get(key) or ({"label": key} if event.kind == "task_retried" else None)
                 if info:
                     changes.append({"label": translate_label(info["label"]),
                                     "old": display_value(change.get("old"), info) if change.get("old") is not None else None,
@@ -58,17 +59,36 @@ def _timeline(events, labels):
         elif event.kind in ("message_event", "message_received"):
             note = details.get("message", "")
         elif event.kind == "task_assigned":
-            note = details.get("assignee", "")
+            note = details.get("assignee_name") or details.get("assignee", "")
         elif event.kind == "case_cancelled":
             note = details.get("reason", "")
         elif event.kind == "responsible_changed":
-            note = f"{details.get('from') or '—'} → {details.get('to')}"
+            # events logged before the names were kept show usernames
+            note = (f"{details.get('from_name') or details.get('from') or '—'} → "
+                    f"{details.get('to_name') or details.get('to')}")
         elif event.kind == "script_output":
             note = details.get("output", "")
         elif event.kind == "document_uploaded":
             note = details.get("filename", "")
         out.append({"event": event, "changes": changes, "note": note})
     return out
+
+
+def _referrals(data: dict, labels: dict) -> list[dict]:
+    """The case's referrals (the variable `referrals` employer_referral keeps), one row each, in words: the
+    labelled data shows only the last one's loop variables."""
+    items = data.get("referrals")
+    if not isinstance(items, list):
+        return []
+    rows = []
+    for item in items:
+        if isinstance(item, dict) and item.get("partner"):
+            rows.append({"topic": display_value(item.get("topic"), labels.get("referral_topics")),
+                         "partner": item.get("partner_label") or item["partner"],
+                         "type": item.get("partner_type") or "—",
+                         "on": display_value(item.get("referred_on")),
+                         "contact": display_value(item.get("contact_made"), labels.get("referral_contact_made"))})
+    return rows
 
 
 def _translated(names: dict) -> dict:
@@ -87,6 +107,7 @@ def case(reference):
     return render_template(
         "advisor/case.html", case=page.case, definition=page.definition, view=page.view, tasks=page.tasks,
         done=page.done, markers=page.markers, diagram_names=_translated(page.names), data_rows=labelled(page.data, page.labels, page.collected),
+        referrals=_referrals(page.data, page.labels),
         raw_data=json.dumps(page.data, ensure_ascii=False, indent=2, default=str, sort_keys=True) if page.data else "",
         timeline=_timeline(page.events, page.labels), comments=page.comments, incidents=page.incidents,
         milestones=page.milestones, deadlines=page.deadlines, now=now, last_activity=page.last_activity,
