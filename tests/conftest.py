@@ -1,7 +1,8 @@
 """Shared fixtures: an app per database backend, a clean database per test, a movable clock.
 
 Engine tests run on SQLite always and on PostgreSQL too when DATABASE_URL is set (CI sets
-it). In CI a missing service is an error, never a skip.
+it). In CI a missing service is an error, never a skip. `make test` runs the suite on every core
+(pytest-xdist): each worker has its own SQLite files, PostgreSQL database, Chromium and live server.
 """
 import os
 import shutil
