@@ -10,8 +10,11 @@ PORT ?= 5000
 run: setup migrate deploy demo  ## the app with SQLite, in-process jobs and demo data
 	$(BIN)/lotse serve --host $(HOST) --port $(PORT)
 
+# On every core (pytest-xdist; each worker has its own databases, see tests/conftest.py). The compiled and
+# assertion-rewritten modules are kept in __pycache__ even where PYTHONDONTWRITEBYTECODE is set: else each
+# worker compiles the whole suite again.
 test: setup  ## the whole suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
-	$(BIN)/pytest
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n auto --dist worksteal
 
 setup: $(VENV)/.installed web/static/dist/.built translations
 

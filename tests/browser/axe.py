@@ -3,18 +3,25 @@
 axe-core comes from npm (pinned in package.json and the lock file, installed by `make setup`). It is
 evaluated through the DevTools protocol, so the app's Content-Security-Policy needs no exception.
 """
+from functools import cache
 from pathlib import Path
 
 AXE_JS = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING = ("serious", "critical")
 
 
-def axe_violations(page, impacts=BLOCKING):
-    """The violations axe-core finds on the page as it is now, limited to the given impacts."""
+@cache
+def _axe_source():
+    """axe.min.js, read once: the walks inject it into a few hundred pages."""
     if not AXE_JS.exists():
         raise RuntimeError(f"{AXE_JS} is missing: run `make setup`")
+    return AXE_JS.read_text(encoding="utf-8") + "\n;undefined"
+
+
+def axe_violations(page, impacts=BLOCKING):
+    """The violations axe-core finds on the page as it is now, limited to the given impacts."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.evaluate(AXE_JS.read_text(encoding="utf-8") + "\n;undefined")
+        page.evaluate(_axe_source())
     result = page.evaluate("async () => await window.axe.run(document, {resultTypes: ['violations']})")
     return [v for v in result["violations"] if v.get("impact") in impacts]
 

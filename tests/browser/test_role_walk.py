@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 from urllib.parse import urldefrag, urlparse
 
+import pytest
+
 from engine import demo, deploy
 from engine.db import db
 
@@ -85,15 +87,14 @@ def walk(page, origin):
     return seen, problems
 
 
-def test_every_demo_user_reaches_working_pages_from_the_landing_page(ctx, browser, live_server):
+@pytest.mark.parametrize("username", ROLES)      # one test per login, so that parallel workers share the walks
+def test_every_demo_user_reaches_working_pages_from_the_landing_page(ctx, browser, live_server, username):
     deploy.deploy(deploy.collect_files([ROOT / "bpmn", ROOT / "forms"]))
     db.session.commit()
     demo.load()
-    origin = urlparse(live_server.url).netloc
-    problems, visited = [], {}
-    for username in ROLES:
-        context = browser.new_context(base_url=live_server.url, locale="de-DE", viewport=PHONE)
-        context.set_default_timeout(10_000)
+    context = browser.new_context(base_url=live_server.url, locale="de-DE", viewport=PHONE)
+    context.set_default_timeout(10_000)
+    try:
         page = context.new_page()
         page.goto("/login")
         page.get_by_label("Benutzername").fill(username)
@@ -101,9 +102,8 @@ def test_every_demo_user_reaches_working_pages_from_the_landing_page(ctx, browse
         page.press("input[name=password]", "Enter")
         page.wait_for_load_state()
         assert urlparse(page.url).path != "/login", f"{username} could not log in"
-        seen, found = walk(page, origin)
-        visited[username] = len(seen)
-        problems += [f"[{username}] {p}" for p in found]
+        seen, problems = walk(page, urlparse(live_server.url).netloc)
+    finally:
         context.close()
     assert not problems, "\n".join(problems)
-    assert all(count > 1 for count in visited.values()), visited      # every landing page links somewhere
+    assert len(seen) > 1, "the landing page links nowhere"

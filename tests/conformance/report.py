@@ -9,17 +9,20 @@ from collections import Counter
 from pathlib import Path
 
 from tests.conformance.cases import CASES
-from tests.conformance.runner import OUTCOMES, run
+from tests.conformance.runner import OUTCOMES, prepare, run
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "conformance.md"
 BEGIN, END = "<!-- outcomes: begin -->", "<!-- outcomes: end -->"
 
 
 def main():
-    rows, counts = [], Counter()
-    for case in CASES:
-        with tempfile.TemporaryDirectory() as workdir:
-            outcome, detail = run(case, Path(workdir))
+    rows, counts, results = [], Counter(), []
+    with tempfile.TemporaryDirectory() as workdir:
+        prepared = prepare(Path(workdir) / "prepared.db")
+        for case in CASES:
+            with tempfile.TemporaryDirectory() as casedir:
+                results.append((case, *run(case, Path(casedir), prepared)))
+    for case, outcome, detail in results:
         counts[outcome] += 1
         expected = "refused clearly" if case.refused else "runs to its expected end"
         why = "; ".join(line.strip() for line in detail.splitlines() if line.strip().startswith(
