@@ -66,6 +66,8 @@ def task_rows(rows: list[InboxRow], here: str, user_id: int, all_view: bool = Fa
               assignable: dict | None = None) -> tuple[list[RowView], RowPage]:
     """The rows of one page (or the one row claimed in place) and what they share. `here`: where their forms lead
     back to. URLs are a prefix and a suffix around the id, made once (url_for per row would be a few hundred calls)."""
+    if not rows:                                 # the page shows its "no tasks" text instead
+        return [], RowPage((), Markup(""), all_view)
     d = dates()
     gettext, relative, absolute, due_view, now = d.gettext, d.relative, d.absolute, d.due, d.now
     action_labels = {key: gettext(text) for key, text in _ACTION_LABELS.items()}
