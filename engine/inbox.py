@@ -104,8 +104,8 @@ class InboxRow:
     assignee_name: str | None
     actor: str | None
     has_draft: bool
-    candidate_groups: list      # who may be assigned the task (engine.access.can_be_assigned)
-    candidate_users: list
+    candidate_groups: list | None      # who may be assigned the task (engine.access.can_be_assigned); read
+    candidate_users: list | None       # for the "all" tab and a single row only, else None (decoding costs)
     center_id: int
 
 
@@ -370,13 +370,16 @@ def _inline(n: int):
     return literal_column(str(int(n)))
 
 
-def _row_select():
-    """The columns of `InboxRow`, from the task and its assignee."""
+def _row_select(candidates: bool = True):
+    """The columns of `InboxRow`, from the task and its assignee; the candidate lists (JSON, decoded for each row)
+    only if `candidates`."""
     t = _task.c
+    groups, users_ = ((t.candidate_groups, t.candidate_users) if candidates
+                      else (null().label("candidate_groups"), null().label("candidate_users")))
     return (select(t.id, t.title, t.case_id, t.case_reference, t.case_subject, t.process_key, t.process_name,
                    t.due_at, t.follow_up_at, t.priority, t.created_at, t.assignee_id,
                    _user.c.display_name.label("assignee_name"), t.actor, t.draft.is_not(None).label("has_draft"),
-                   t.candidate_groups, t.candidate_users, t.center_id)
+                   groups, users_, t.center_id)
             .select_from(_task.outerjoin(_user, _user.c.id == t.assignee_id)))
 
 
@@ -389,7 +392,7 @@ def inbox_row(user, task_id: str) -> InboxRow | None:
 def _page_select(shape: _Shape, view: str, sort: str, followup: bool, filters: _Filters, per_page: int, first: bool):
     """The page's rows (one more than a page, to know there is a next one). The first page has no
     OFFSET, so its statement text is fixed and PostgreSQL can keep one plan for it."""
-    stmt = (_row_select()
+    stmt = (_row_select(candidates=view == "all")        # the "all" tab's assign form offers the candidates
             .where(*view_conditions(shape, view, followup), *filter_conditions(filters))
             .order_by(*_order(sort))
             .limit(_inline(per_page + 1)))

@@ -1,12 +1,16 @@
 """The inbox's rows: one renderer (the Jinja macro in advisor/_task_row.html) for the page and for a row
 claimed in place, which stays in the tab being looked at; and the landing page's figures."""
+import os
 import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from flask import get_template_attribute
 from flask_babel import gettext
 
-from engine import cases
+from engine import cases, clock
 from engine.db import db
+from engine.inbox import InboxRow
 from engine.models import HumanTask
 from tests.web.test_workspace import counts, open_task, text
 from web.advisor.filters import priority_view
@@ -101,3 +105,66 @@ def test_each_rows_priority_badge_is_the_macros_for_its_priority(ws, client_for,
         cells = re.findall(r"<td>(.*?)</td>", _row(html, task.id), re.S)
         assert expected[priority] in cells
     assert expected[90] != expected[30]
+
+
+# ---------------------------------------------------------------- the rows' HTML, byte for byte
+#
+# The rows are made for speed (web.advisor.rows and the one macro); what they show must not change with
+# that. GOLDEN holds the HTML of rows that take every branch (due states, draft, follow-up dates, the
+# three actions, the supervisors' assignee column and form, a row claimed in place, text that needs
+# escaping), in German and English. If the rows' HTML changes on purpose, write the file anew:
+#   LOTSE_WRITE_GOLDEN=1 .venv/bin/pytest tests/web/test_inbox_rows.py -k golden
+
+GOLDEN = Path(__file__).resolve().parent.parent / "fixtures" / "html" / "inbox_rows.html"
+NOW = datetime(2026, 12, 2, 13, 30, 15, 250000, tzinfo=timezone.utc)       # a Wednesday, 14:30 in Berlin
+
+
+def _golden_rows():
+    def row(n, **kw):
+        values = dict(id=f"0000000{n}-0000-4000-8000-000000000000", title="Unterlagen prüfen", case_id=n,
+                      case_reference=f"WC-AC-2026-0000{n}", case_subject=f"Maria Santos {n}", process_key="visa",
+                      process_name="Visum und Einreise", due_at=None, follow_up_at=None, priority=50,
+                      created_at=NOW - timedelta(days=3, minutes=7), assignee_id=None, assignee_name=None,
+                      actor="center", has_draft=False, candidate_groups=["advisor"], candidate_users=[],
+                      center_id=1)
+        return InboxRow(**{**values, **kw})
+    return [
+        row(1, title="Prüfen <b>&</b> \"freigeben\"", case_subject="O'Neil & <Söhne>", due_at=NOW - timedelta(days=2),
+            has_draft=True, follow_up_at=NOW - timedelta(hours=5), priority=90),
+        row(2, due_at=NOW + timedelta(hours=3, seconds=1), follow_up_at=NOW + timedelta(days=4), assignee_id=7,
+            assignee_name="Anna <Advisor>", priority=70),
+        row(3, due_at=NOW + timedelta(days=9, minutes=1), assignee_id=8, assignee_name="Ben & Co", priority=30,
+            created_at=NOW - timedelta(seconds=20)),
+        row(4, title="Erstgespräch führen", process_name="Fachkraft begleiten", created_at=NOW - timedelta(days=40)),
+    ]
+
+
+def _render_golden(app, language):
+    from types import SimpleNamespace
+
+    from web.advisor.rows import task_rows
+    team = [SimpleNamespace(id=7, display_name="Anna <Advisor>"), SimpleNamespace(id=8, display_name="Ben & Co")]
+    out = []
+    with app.test_request_context("/?view=group", headers={"Accept-Language": language}), clock.private(NOW):
+        macro = get_template_attribute("advisor/_task_row.html", "task_rows")
+        rows = _golden_rows()
+        for title, kwargs, claimed_here in (
+                ("group tab (user 7)", {}, False),
+                ("all tab, a supervisor (user 9)", {"all_view": True,
+                                                    "assignable": {r.id: team for r in rows[:3]}}, False),
+                ("claimed in place (user 7)", {}, True)):
+            user_id = 9 if kwargs else 7
+            views, shared = task_rows(rows[:1] if claimed_here else rows, "/?view=group&q=a%20b", user_id, **kwargs)
+            out.append(f"<!-- {language}: {title} -->\n{macro(views, shared, claimed_here=claimed_here)}\n")
+    return re.sub(r'(name="csrf_token" value=")[^"]*', r"\1CSRF", "".join(out))
+
+
+def test_the_rows_html_is_byte_for_byte_the_golden_one(app):
+    html = _render_golden(app, "de") + _render_golden(app, "en")
+    if os.environ.get("LOTSE_WRITE_GOLDEN") == "1":
+        GOLDEN.parent.mkdir(exist_ok=True)
+        GOLDEN.write_text(html, encoding="utf-8")
+    assert html == GOLDEN.read_text(encoding="utf-8")
+    # what the golden file is made of: escaped data, both languages, every action
+    assert "Prüfen &lt;b&gt;&amp;&lt;/b&gt; &#34;freigeben&#34;" in html and "<b>" not in html
+    assert ">Übernehmen<" in html and ">Freigeben<" in html and ">Claim<" in html and 'selected>' in html
