@@ -136,25 +136,15 @@ def workload(user, now: datetime | None = None) -> Workload | None:
             people[person_id].completed += count
 
     groups = _groups(center, now)
-    open_at, overdue_at = _open_over_weeks(center, week_ends)
+    open_by_week, overdue_by_week, open_at, overdue_at = _open_over_weeks(
+        center, week_ends, {group.group: group.open for group in groups})
     load = Workload(now=now, weeks=weeks, people=list(people.values()), groups=groups,
-                    completed_by_week=completed_by_week, open_by_week=[0] * WEEKS, overdue_by_week=[0] * WEEKS,
-                    people_open={person.name: [0] * WEEKS for person in people.values()},
-                    people_overdue={person.name: [0] * WEEKS for person in people.values()})
-    groups_open, groups_overdue = defaultdict(lambda: [0] * WEEKS), defaultdict(lambda: [0] * WEEKS)
-    for (holder, names), counts in open_at.items():
-        late = overdue_at[(holder, names)]
-        for index in range(WEEKS):
-            load.open_by_week[index] += counts[index]
-            load.overdue_by_week[index] += late[index]
-            if holder in people:
-                load.people_open[people[holder].name][index] += counts[index]
-                load.people_overdue[people[holder].name][index] += late[index]
-            for name in _group_names(names):
-                groups_open[name][index] += counts[index]
-                groups_overdue[name][index] += late[index]
+                    completed_by_week=completed_by_week, open_by_week=open_by_week, overdue_by_week=overdue_by_week,
+                    people_open={person.name: open_at[("person", person.id)] for person in people.values()},
+                    people_overdue={person.name: overdue_at[("person", person.id)] for person in people.values()})
+    groups_open = {name: counts for (kind, name), counts in open_at.items() if kind == "group"}
     load.groups_open = dict(sorted(groups_open.items()))
-    load.groups_overdue = {name: groups_overdue[name] for name in load.groups_open}
+    load.groups_overdue = {name: overdue_at[("group", name)] for name in load.groups_open}
     load.groups_completed = {name: groups_completed[name] for name in sorted(set(groups_completed) | set(groups_open))}
     return load
 
@@ -191,43 +181,69 @@ def _groups(center: int, now: datetime) -> list[GroupLoad]:
     return [GroupLoad(name, count, overdue[name]) for name, count in sorted(open_counts.items()) if count > 0]
 
 
-def _open_over_weeks(center: int, ends: list[datetime]) -> tuple[dict, dict]:
-    """Open and overdue tasks at each of `ends` (ascending) per (holder, candidate groups): a task is open at
-    `end` when created by then and not closed by then, overdue when also due before it.
+def _open_over_weeks(center: int, ends: list[datetime], waiting: dict) -> tuple[list, list, dict, dict]:
+    """Open and overdue tasks at each of `ends` (ascending): the center's, and per holder (`("person", id)`) or,
+    for those nobody held, per candidate group (`("group", name)`). A task is open at `end` when created by then
+    and not closed by then, overdue when also due before it. `waiting`: the open unassigned tasks per group now.
 
-    Each task falls in buckets, the first end by which it was created (`made`), closed (`shut`) and due (`late`),
-    so it is open at end i when made <= i < shut and overdue when also late <= i; the open tasks and those closed
-    after the first end are counted grouped by these buckets, their assignee and their candidate groups (few
-    distinct lists). Its holder at an end is its assignee now unless it changed hands after that end
-    (`_holders`). `completed_at` is set on closing only (engine.state), for cancelled tasks too."""
+    Counted from what changed since the first end, so that no statement reads every open task: the open ones
+    now, less those opened after an end; plus the ones closed after an end that were open at it. Each task falls
+    in buckets, the first end by which it was created (`made`), closed (`shut`) and due (`late`), so it is open at
+    end i when made <= i < shut and overdue when also late <= i. Its holder at an end is its assignee now unless
+    it changed hands after that end (`_holders`). An open task has no `completed_at` (engine.state sets it on
+    closing only, for cancelled tasks too)."""
     last = len(ends)
     made, shut, late = _buckets(ends).values()
+    is_open = (HumanTask.center_id == center, HumanTask.state == TaskStatus.OPEN)
+    total = [db.session.scalar(select(func.count()).select_from(HumanTask).where(*is_open))] * last
+    total_late = [0] * last
     open_at, overdue_at = defaultdict(lambda: [0] * last), defaultdict(lambda: [0] * last)
+    for name, number in waiting.items():
+        open_at[("group", name)] = [number] * last
 
-    def count(key, first, stop, due, number):
-        for index in range(first, stop):
-            open_at[key][index] += number
-            if due <= index:
-                overdue_at[key][index] += number
+    def slots(holder, names) -> list:
+        return [("person", holder)] if holder is not None else [("group", name) for name in _group_names(names)]
+
+    def count(holder, names, indexes, due, number, center_too=True):
+        for index in indexes:
+            for slot in slots(holder, names):
+                open_at[slot][index] += number
+                if due <= index:
+                    overdue_at[slot][index] += number
+            if center_too:
+                total[index] += number
+                if due <= index:
+                    total_late[index] += number
+    # overdue now, back to when each fell due: the assigned tasks per assignee, the others per candidate list
+    for holder, due, number in db.session.execute(
+            select(HumanTask.assignee_id, late, func.count())
+            .where(*is_open, HumanTask.assignee_id.is_not(None)).group_by(HumanTask.assignee_id, late)):
+        count(holder, (), range(last), due, number, center_too=False)      # open at every end: in `total` already
+        for index in range(due, last):
+            total_late[index] += number
+    for names, due, number in db.session.execute(
+            select(HumanTask.candidate_groups, late, func.count())
+            .where(*is_open, HumanTask.assignee_id.is_(None), HumanTask.due_at < ends[-1])
+            .group_by(HumanTask.candidate_groups, late)):
+        for index in range(due, last):
+            total_late[index] += number
+            for slot in slots(None, names):
+                overdue_at[slot][index] += number
     columns = (HumanTask.assignee_id, HumanTask.candidate_groups, made, late)
     for holder, names, created, due, number in db.session.execute(
-            select(*columns, func.count()).where(HumanTask.center_id == center, HumanTask.state == TaskStatus.OPEN,
-                                                 HumanTask.created_at <= ends[-1]).group_by(*columns)):
-        count((holder, tuple(names or ())), created, last, due, number)
+            select(*columns, func.count()).where(*is_open, HumanTask.created_at > ends[0]).group_by(*columns)):
+        count(holder, names, range(min(created, last)), due, -number)    # opened after these ends: not open at them
     for holder, names, created, due, closed, number in db.session.execute(
             select(*columns, shut, func.count())
             .where(HumanTask.center_id == center, HumanTask.completed_at.is_not(None),
-                   HumanTask.completed_at > ends[0], HumanTask.created_at <= ends[-1]).group_by(*columns, shut)):
-        count((holder, tuple(names or ())), created, min(closed, last), due, number)
+                   HumanTask.completed_at > ends[0]).group_by(*columns, shut)):
+        count(holder, names, range(created, min(closed, last)), due, number)   # closed after these ends: open at them
     for task, held in _holders(center, ends):
-        names = tuple(task.candidate_groups or ())
         for index in range(task.made, min(task.shut, last)):
             if held[index] != task.assignee_id:          # counted with its assignee now: move it to who held it
-                for key, number in (((task.assignee_id, names), -1), ((held[index], names), 1)):
-                    open_at[key][index] += number
-                    if task.late <= index:
-                        overdue_at[key][index] += number
-    return open_at, overdue_at
+                count(task.assignee_id, task.candidate_groups, (index,), task.late, -1, center_too=False)
+                count(held[index], task.candidate_groups, (index,), task.late, 1, center_too=False)
+    return total, total_late, open_at, overdue_at
 
 
 def _holders(center: int, ends: list[datetime]) -> list:

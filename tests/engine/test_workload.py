@@ -133,7 +133,8 @@ def test_open_overdue_over_weeks_and_per_group_equal_a_recount_from_the_rows(peo
 
 
 def _recount(load, center):
-    """Each week end's open and overdue tasks per holder and per group, and completions per group and week,
+    """Each week end's open and overdue tasks per holder and, those nobody held, per group, and completions per
+    group and week,
     recounted task by task from the task rows and the case log's claims, releases and assignments."""
     from engine.models import CaseEvent, User
     from engine.workload import berlin_midnight
@@ -161,9 +162,10 @@ def _recount(load, center):
                 if holder is not None:
                     people[holder][index] += 1
                     people_late[holder][index] += late
-                for group in task.candidate_groups:
-                    groups.setdefault(group, [0] * len(ends))[index] += 1
-                    groups_late.setdefault(group, [0] * len(ends))[index] += late
+                else:                                   # waiting in its groups
+                    for group in task.candidate_groups:
+                        groups.setdefault(group, [0] * len(ends))[index] += 1
+                        groups_late.setdefault(group, [0] * len(ends))[index] += late
         if task.state == "completed":
             week = (task.completed_at.astimezone(clock.BERLIN).date() - load.weeks[0]).days // 7
             for group in task.candidate_groups:
