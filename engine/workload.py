@@ -21,12 +21,11 @@ from sqlalchemy import case, func, select
 from engine import access, clock
 from engine.db import db
 from engine.models import Case, CaseEvent, GroupTaskCount, HumanTask, User
+from engine.models.event import HOLDER_CHANGE
 from engine.models.statuses import CaseStatus, TaskStatus
 
 WEEKS = 8
 CHARTS = ("completed", "open", "people_open", "people_overdue", "groups_open", "groups_overdue", "groups_completed")
-# Whose hands a task changes by (engine.cases): a claim (to its actor), a release (to nobody), an assignment.
-HOLDER_EVENTS = ("task_claimed", "task_unclaimed", "task_assigned")
 
 
 @dataclass
@@ -254,14 +253,14 @@ def _holders(center: int, ends: list[datetime]) -> list:
     changes = db.session.execute(
         select(CaseEvent.case_id, CaseEvent.at, CaseEvent.kind, CaseEvent.actor_id, CaseEvent.details)
         .join(Case, Case.id == CaseEvent.case_id)
-        .where(CaseEvent.kind.in_(HOLDER_EVENTS), CaseEvent.at > ends[0], Case.center_id == center)).all()
+        .where(HOLDER_CHANGE, CaseEvent.at > ends[0], Case.center_id == center)).all()
     if not changes:
         return []
     cases = {row.case_id for row in changes}
     # the changes before, of the same cases, tell who held a task at the first end
     changes += db.session.execute(
         select(CaseEvent.case_id, CaseEvent.at, CaseEvent.kind, CaseEvent.actor_id, CaseEvent.details)
-        .where(CaseEvent.case_id.in_(cases), CaseEvent.kind.in_(HOLDER_EVENTS), CaseEvent.at <= ends[0])).all()
+        .where(CaseEvent.case_id.in_(cases), HOLDER_CHANGE, CaseEvent.at <= ends[0])).all()
     by_name = dict(db.session.execute(select(User.username, User.id).where(User.organisation_id == center)).all())
     by_task = defaultdict(list)
     for row in sorted(changes, key=lambda row: row.at):

@@ -137,11 +137,12 @@ def _recount(load, center):
     group and week,
     recounted task by task from the task rows and the case log's claims, releases and assignments."""
     from engine.models import CaseEvent, User
+    from engine.models.event import HOLDER_EVENTS
     from engine.workload import berlin_midnight
     ends = [min(berlin_midnight(monday + timedelta(weeks=1)), load.now) for monday in load.weeks]
     names = {u.username: u.display_name for u in db.session.scalars(select(User))}
     moves = {}
-    for event in db.session.scalars(select(CaseEvent).where(CaseEvent.kind.in_(workload.HOLDER_EVENTS))
+    for event in db.session.scalars(select(CaseEvent).where(CaseEvent.kind.in_(HOLDER_EVENTS))
                                     .order_by(CaseEvent.at, CaseEvent.id)):
         to = (event.actor.display_name if event.kind == "task_claimed" else
               names[event.details["assignee"]] if event.kind == "task_assigned" else None)
