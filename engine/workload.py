@@ -1,12 +1,12 @@
 """Who carries how much (read-only): open, overdue and completed tasks per person and per candidate group of
-a center, the cases each person is responsible for, and how the center's open and overdue tasks and each
-person's completions went over the last weeks.
+a center, the cases each person is responsible for, and how these went over the last weeks.
 
-Now: counts grouped in the database from the task table's own indexes (open tasks by center; the group
-index), per group from the inbox's kept group counts (`_groups`). Over time: a week's completions are counted by who completed them; the center's open and overdue
-tasks at the end of each week are those created before it and not closed by then (`completed_at` is set
-for cancelled tasks too), counted back from the open tasks now (`_open_over_weeks`). Who held a task in a past week is not recorded, so
-open and overdue over time are the center's, not a person's.
+Now: counts grouped in the database from the task table's own indexes, per group from the inbox's kept group
+counts (`_groups`). Over time: a week's completions are counted by who completed them and per candidate group;
+the open and overdue tasks at the end of each week are those created before it and not closed by then
+(`completed_at` is set for cancelled tasks too), counted back from the open tasks now (`_open_over_weeks`), the
+center's, per person who held them then, and per group for those nobody held. Who held a task then is its
+assignee now unless the case log shows it changed hands since (`_holders`: claims, releases, assignments).
 """
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ class PersonLoad:
 class GroupLoad:
     group: str
     open: int                   # open and unclaimed
-    overdue: int
+    overdue: int                # filled in with the weeks' figures
 
 
 @dataclass
@@ -106,13 +106,6 @@ def workload(user, now: datetime | None = None) -> Workload | None:
     people = {row.id: PersonLoad(row.id, row.display_name) for row in db.session.execute(
         select(User.id, User.display_name).where(User.organisation_id == center, User.active.is_(True))
         .order_by(User.display_name))}
-    open_task = (HumanTask.center_id == center, HumanTask.state == TaskStatus.OPEN)
-    overdue = func.sum(case((HumanTask.due_at < now, 1), else_=0))
-    for assignee, count, late in db.session.execute(
-            select(HumanTask.assignee_id, func.count(), overdue)
-            .where(*open_task, HumanTask.assignee_id.is_not(None)).group_by(HumanTask.assignee_id)):
-        if assignee in people:
-            people[assignee].open, people[assignee].overdue = count, int(late or 0)
     for responsible, count in db.session.execute(
             select(Case.responsible_id, func.count()).where(Case.center_id == center, Case.status == CaseStatus.ACTIVE,
                                                             Case.responsible_id.is_not(None))
@@ -134,7 +127,7 @@ def workload(user, now: datetime | None = None) -> Workload | None:
             completed_by_week[people[person_id].name][index] += count
             people[person_id].completed += count
 
-    groups = _groups(center, now)
+    groups = _groups(center)
     open_by_week, overdue_by_week, open_at, overdue_at = _open_over_weeks(
         center, week_ends, {group.group: group.open for group in groups})
     load = Workload(now=now, weeks=weeks, people=list(people.values()), groups=groups,
@@ -142,6 +135,10 @@ def workload(user, now: datetime | None = None) -> Workload | None:
                     people_open={person.name: open_at[("person", person.id)] for person in people.values()},
                     people_overdue={person.name: overdue_at[("person", person.id)] for person in people.values()})
     groups_open = {name: counts for (kind, name), counts in open_at.items() if kind == "group"}
+    for person in people.values():          # now: the last of the weeks' ends
+        person.open, person.overdue = open_at[("person", person.id)][-1], overdue_at[("person", person.id)][-1]
+    for group in groups:
+        group.overdue = overdue_at[("group", group.group)][-1]
     load.groups_open = dict(sorted(groups_open.items()))
     load.groups_overdue = {name: overdue_at[("group", name)] for name in load.groups_open}
     load.groups_completed = {name: groups_completed[name] for name in sorted(set(groups_completed) | set(groups_open))}
@@ -153,11 +150,11 @@ def _group_names(names) -> list[str]:
     return [name for name in dict.fromkeys(names or ()) if not name.startswith("user:")]
 
 
-def _groups(center: int, now: datetime) -> list[GroupLoad]:
-    """Open and overdue unassigned tasks per candidate group (not a `user:` name), read without joining the group
-    index: the open ones are the inbox's kept group counts (engine.task_counts: those without a follow-up date)
-    plus the few with one; the overdue ones are the open, unassigned tasks by due date. Both of these are
-    grouped by the tasks' candidate groups (few distinct lists), which are split here."""
+def _groups(center: int) -> list[GroupLoad]:
+    """Open unassigned tasks per candidate group (not a `user:` name), read without joining the group index: the
+    inbox's kept group counts (engine.task_counts: those without a follow-up date) plus the few with one, grouped
+    by the tasks' candidate groups (few distinct lists), which are split here. Their overdue ones are counted
+    with the weeks' (`_open_over_weeks`)."""
     open_counts = Counter()
     for name, count in db.session.execute(
             select(GroupTaskCount.group_name, func.sum(GroupTaskCount.tasks))
@@ -176,8 +173,7 @@ def _groups(center: int, now: datetime) -> list[GroupLoad]:
                     counts[name] += count
         return counts
     open_counts += per_group(HumanTask.follow_up_at.is_not(None))
-    overdue = per_group(HumanTask.due_at < now)
-    return [GroupLoad(name, count, overdue[name]) for name, count in sorted(open_counts.items()) if count > 0]
+    return [GroupLoad(name, count, 0) for name, count in sorted(open_counts.items()) if count > 0]
 
 
 def _open_over_weeks(center: int, ends: list[datetime], waiting: dict) -> tuple[list, list, dict, dict]:
@@ -249,7 +245,9 @@ def _holders(center: int, ends: list[datetime]) -> list:
     """The tasks of the center that changed hands after the first of `ends` (those events are read by time), with
     who held each at each end: the one the last change by then handed it to; before its first change, nobody
     (engine.cases hands a task over by claim, release or assignment; one its process assigned when it opened
-    counts as nobody's until then)."""
+    counts as nobody's until then). A task completed straight from its groups, unclaimed, gets its completer as
+    assignee (engine.cases.complete_task) and so counts as theirs while it was open: no change of hands shows
+    otherwise."""
     changes = db.session.execute(
         select(CaseEvent.case_id, CaseEvent.at, CaseEvent.kind, CaseEvent.actor_id, CaseEvent.details)
         .join(Case, Case.id == CaseEvent.case_id)
