@@ -170,24 +170,25 @@ Index("ix_human_task_open_unassigned_follow_up", HumanTask.center_id, HumanTask.
 
 # The supervisors' workload (engine.workload) counts per person in the database, index-only: the center's
 # assigned open tasks by assignee with their due dates (open and overdue), and its completions by time with
-# who completed them (completed per week).
+# who completed them and their candidate groups (completed per week, per person and group).
 _completed = HumanTask.state == TaskStatus.COMPLETED
 Index("ix_human_task_open_assigned_center", HumanTask.center_id, HumanTask.assignee_id, HumanTask.due_at,
       postgresql_where=_open_assigned, sqlite_where=_open_assigned)
 Index("ix_human_task_completed_center_at", HumanTask.center_id, HumanTask.completed_at,
-      postgresql_include=["completed_by_id"], postgresql_where=_completed, sqlite_where=_completed)
+      postgresql_include=["completed_by_id", "candidate_groups"], postgresql_where=_completed, sqlite_where=_completed)
 # The flow's step durations: a process's completed tasks of the center by step, then completion, index-only and
 # in the order the medians are grouped (by step), so they are not sorted by step first.
 Index("ix_human_task_completed_process_step", HumanTask.center_id, HumanTask.process_key, HumanTask.element_id,
       HumanTask.completed_at, postgresql_include=["created_at", "title"], postgresql_where=_completed,
       sqlite_where=_completed)
-# Its open and overdue over the weeks: the center's open tasks by creation with their due dates, and its closed
-# tasks (completed or cancelled) by closing with creation and due date, both index-only.
+# Its open and overdue over the weeks, per assignee and candidate list: the center's open tasks by creation with
+# their due dates, and its closed tasks (completed or cancelled) by closing with creation and due date, both
+# index-only.
 Index("ix_human_task_open_center_created_due", HumanTask.center_id, HumanTask.created_at,
-      postgresql_include=["due_at"], postgresql_where=_open, sqlite_where=_open)
+      postgresql_include=["due_at", "assignee_id", "candidate_groups"], postgresql_where=_open, sqlite_where=_open)
 _closed = HumanTask.completed_at.is_not(None)
 Index("ix_human_task_closed_center_at", HumanTask.center_id, HumanTask.completed_at,
-      postgresql_include=["created_at", "due_at"], postgresql_where=_closed, sqlite_where=_closed)
+      postgresql_include=["created_at", "due_at", "assignee_id", "candidate_groups"], postgresql_where=_closed, sqlite_where=_closed)
 # Its overdue per group: the center's open, unassigned tasks by due date with their candidate groups.
 Index("ix_human_task_open_unassigned_center_due", HumanTask.center_id, HumanTask.due_at,
       postgresql_include=["candidate_groups"], postgresql_where=_open_unassigned, sqlite_where=_open_unassigned)

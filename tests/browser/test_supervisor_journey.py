@@ -80,6 +80,13 @@ def test_supervisor_sees_stuck_cases_reassigns_in_bulk_and_corrects_a_failed_ste
     table = page.get_by_role("table", name="Offene und überfällige Aufgaben des Centers am Ende jeder Woche")
     expect(table.locator("tbody tr").last.locator("td").first).to_have_text("3")
     expect(page.locator("table.workload-people tr", has_text="Ben Okafor").locator("td").first).to_have_text("2")
+    # per person over the weeks: the two checks handed to Ben just now are his at the last end, not before
+    expect(page.locator("figure[data-chart=people_open]")).to_have_attribute("data-drawn", "1")
+    held = page.get_by_role("table", name="Offene Aufgaben je Person am Ende jeder Woche")
+    column = held.locator("thead th").all_inner_texts().index("Ben Okafor")
+    weeks = held.locator("tbody tr")
+    expect(weeks.last.locator("th, td").nth(column)).to_have_text("2")
+    expect(weeks.nth(weeks.count() - 2).locator("th, td").nth(column)).to_have_text("0")
     assert_accessible(page)
     _shot(page, "workload")
 

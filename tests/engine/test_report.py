@@ -1,9 +1,9 @@
 """engine.report: the funder's figures, recomputed here from the cases this test runs through the bundled
 journeys (firms of every size class, one large firm outside the KMU share, a firm with two cases, a worker
 with two cases, referrals with and without contact, a dropped firm and a cancelled worker journey)."""
-from datetime import date
+from datetime import date, datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from engine import cases, casedata, clock, report, state, users
 from engine.db import db
@@ -69,10 +69,12 @@ def scenario(people):
 
 
 def _recomputed(center_id, start, end):
-    """The figures straight from the cases' workflows and the firms' records (not from case.facts). A firm or
-    person with several journeys counts with its newest one (latest start): the last one read here."""
+    """The figures straight from the cases' workflows and the firms' records (not from case.facts), of the
+    journeys active in [start, end) (started before its end, not ended before its start). A firm or person
+    with several journeys counts with its newest one (latest start): the last one read here."""
     firms, workers, referrals = {}, {}, {}
-    for case in db.session.scalars(select(Case).where(Case.center_id == center_id)
+    for case in db.session.scalars(select(Case).where(Case.center_id == center_id, Case.started_at < end,
+                                                      or_(Case.ended_at.is_(None), Case.ended_at >= start))
                                    .order_by(Case.started_at, Case.id)):
         data = casedata.current(state.load(case))
         key = case.definition.key
@@ -95,8 +97,18 @@ def _recomputed(center_id, start, end):
 def test_the_figures_equal_those_recomputed_from_the_cases(scenario, people):
     j, employer, workers = scenario
     period = report.parse_period({"period": "quarter", "value": "2026-Q1"}, date(2026, 3, 20))
+    # a journey that ran and ended in 2025-Q3, before every period asked for here: counted in none of them
+    earlier = j.start("worker_journey", subject="Ana Lima", data={"worker_name": "Ana Lima"})
+    intake(j, earlier, worker_name="Ana Lima", nationality="Peru")
+    confirm_path(j, earlier)
+    cases.cancel_case(earlier.id, people["sara"], "zurückgezogen")
+    earlier = db.session.get(Case, earlier.id)
+    earlier.started_at, earlier.ended_at = datetime(2025, 8, 1, 8, tzinfo=timezone.utc), datetime(2025, 8, 20, 8, tzinfo=timezone.utc)
+    db.session.commit()
     figures = report.funder_report(people["sara"], period)
     firms, persons, referrals = _recomputed(people["center"].id, *period.bounds())
+    assert len(_recomputed(people["center"].id, *report.parse_period(
+        {"period": "quarter", "value": "2025-Q3"}, date(2026, 3, 20)).bounds())[1]) == 1
 
     assert figures.firms == len(firms) == 5                          # the small firm's two cases count once
     assert figures.firms_by_size == {"micro": 1, "small": 2, "medium": 1, "large": 1}

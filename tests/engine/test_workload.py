@@ -130,3 +130,85 @@ def test_open_overdue_over_weeks_and_per_group_equal_a_recount_from_the_rows(peo
     assert [(g.group, g.open, g.overdue) for g in load.groups] == sorted((name, n, late[name])
                                                                           for name, n in opened.items())
     assert load.groups
+
+
+def _recount(load, center):
+    """Each week end's open and overdue tasks per holder and, those nobody held, per group, and completions per
+    group and week,
+    recounted task by task from the task rows and the case log's claims, releases and assignments."""
+    from engine.models import CaseEvent, User
+    from engine.models.event import HOLDER_EVENTS
+    from engine.workload import berlin_midnight
+    ends = [min(berlin_midnight(monday + timedelta(weeks=1)), load.now) for monday in load.weeks]
+    names = {u.username: u.display_name for u in db.session.scalars(select(User))}
+    moves = {}
+    for event in db.session.scalars(select(CaseEvent).where(CaseEvent.kind.in_(HOLDER_EVENTS))
+                                    .order_by(CaseEvent.at, CaseEvent.id)):
+        to = (event.actor.display_name if event.kind == "task_claimed" else
+              names[event.details["assignee"]] if event.kind == "task_assigned" else None)
+        moves.setdefault(event.details["task_id"], []).append((event.at, to))
+    people = {name: [0] * len(ends) for name in load.people_open}
+    people_late = {name: [0] * len(ends) for name in load.people_open}
+    groups, groups_late, done = {}, {}, {}
+    for task in db.session.scalars(select(HumanTask).where(HumanTask.center_id == center.id)):
+        for index, end in enumerate(ends):
+            if task.created_at <= end and (task.completed_at is None or task.completed_at > end):
+                late = task.due_at is not None and task.due_at < end
+                holder = None
+                for at, to in moves.get(task.id, []):
+                    if at <= end:
+                        holder = to
+                if holder is None and task.id not in moves and task.assignee_id is not None:
+                    holder = task.assignee.display_name
+                if holder is not None:
+                    people[holder][index] += 1
+                    people_late[holder][index] += late
+                else:                                   # waiting in its groups
+                    for group in task.candidate_groups:
+                        groups.setdefault(group, [0] * len(ends))[index] += 1
+                        groups_late.setdefault(group, [0] * len(ends))[index] += late
+        if task.state == "completed":
+            week = (task.completed_at.astimezone(clock.BERLIN).date() - load.weeks[0]).days // 7
+            for group in task.candidate_groups:
+                if 0 <= week < len(ends):
+                    done.setdefault(group, [0] * len(ends))[week] += 1
+    return people, people_late, groups, groups_late, done
+
+
+def test_open_and_overdue_over_the_weeks_per_holder_and_group(people, deploy_fixture):
+    """Who held each task at each week's end follows its claims and assignments: a task handed to a colleague
+    mid-week counts for her from that week's end on, one completed late counts as overdue until then."""
+    from datetime import datetime
+    clock.freeze(datetime(2026, 12, 2, 10, tzinfo=clock.BERLIN))          # a Wednesday
+    deploy_fixture("ws_permit.bpmn", "ws_start.form", "ws_documents.form")
+    start = lambda subject: cases.start_case(  # noqa: E731
+        "ws_permit", center=people["center"], subject=subject, data={}, actor=people["anna"], responsible=people["anna"])
+    first, second, third = start("A"), start("B"), start("C")
+    db.session.commit()
+    cases.claim_task(_open(first)[0].id, people["anna"])
+    cases.claim_task(_open(second)[0].id, people["anna"])
+    db.session.commit()
+    clock.advance(timedelta(days=9))                     # Friday of the next week: the checks (P3D) are overdue
+    moved = _open(second)[0].id
+    cases.assign_task(moved, people["ben"], people["sara"])            # mid-week, to Ben
+    db.session.commit()
+    clock.advance(timedelta(days=7))
+    cases.complete_task(_open(first)[0].id, {"docs_complete": True}, actor=people["anna"])   # late
+    db.session.commit()
+    clock.advance(timedelta(days=7))
+
+    load = workload.workload(people["sara"])
+    anna, ben = load.people_open["Anna Berger"], load.people_open["Ben Okafor"]
+    # the last four week ends (7, 14, 21 December, now): both of Anna's, overdue; B is Ben's from the end of the
+    # week it was handed over in; A, completed late, counts as Anna's and overdue until its completion's week
+    assert anna[-4:] == [2, 1, 0, 0] and ben[-4:] == [0, 1, 1, 1]
+    assert load.people_overdue["Anna Berger"][-4:] == [2, 1, 0, 0] and load.people_overdue["Ben Okafor"][-4:] == [0, 1, 1, 1]
+    assert load.groups_completed["advisor"][-4:] == [0, 0, 1, 0]
+    people_open, people_late, groups_open, groups_late, done = _recount(load, people["center"])
+    assert load.people_open == people_open and load.people_overdue == people_late
+    assert load.groups_open == groups_open and load.groups_overdue == groups_late
+    assert {g: c for g, c in load.groups_completed.items() if any(c)} == done
+    header, rows = load.chart_rows("groups_open")
+    assert header == ["week", "advisor"] and [row[1] for row in rows] == groups_open["advisor"]
+    assert workload.chart_csv(load, "people_open").splitlines()[0] == "week," + ",".join(load.people_open)
+    assert third.id

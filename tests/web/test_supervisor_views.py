@@ -132,6 +132,11 @@ def test_workload_page_and_its_tables(sv, client_for):
     csv = sara.get("/supervisor/workload/open.csv")
     assert csv.mimetype == "text/csv" and csv.get_data(as_text=True).lstrip("\ufeff").startswith("week,open,overdue")
     assert sara.get("/supervisor/workload/nothing.csv").status_code == 404
+    for chart in ("people_open", "people_overdue", "groups_open", "groups_overdue", "groups_completed"):
+        assert f'data-chart="{chart}"' in page and f'href="/supervisor/workload/{chart}.csv"' in page
+    people = sara.get("/supervisor/workload/people_open.csv").get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert people[0].startswith("week,") and "Anna Berger" in people[0] and len(people) == 9      # eight weeks
+    assert "Kai Köln" not in people[0]
 
 
 def test_flow_page_and_the_diagram_route(sv, client_for):
