@@ -222,6 +222,15 @@ def task_opened(task) -> None:
     _write(task, *_diff(before, task.data, _object_ids(task.task_spec) | {DATA_OBJECTS}))
 
 
+def mark_opened(workflow) -> None:
+    """`task_opened` of every ready person's task, for a process version whose persons' tasks have no input
+    mappings or listeners (engine.parsing.traits): only the mark is left to set, so no ordered walk of the tree."""
+    for process in (workflow, *workflow.subprocesses.values()):
+        for task in process.tasks.values():
+            if task.state == TaskState.READY and task.task_spec.manual:
+                task.internal_data[OPENED] = True
+
+
 def _enter_call(subworkflow, caller) -> None:
     """A called process starts with what its calling task sees (or the inputs its process declares, or
     the variables its camunda:in mappings name)."""
@@ -399,14 +408,18 @@ def variables(workflow) -> dict:
     return _copied(workflow.data)
 
 
-def current(workflow) -> dict:
+def _only(data: dict, keys) -> dict:
+    return data if keys is None else {key: data[key] for key in keys if key in data}
+
+
+def current(workflow, keys=None) -> dict:
     """What the case page shows: the case's variables and what called processes still running have
-    changed so far (not their copies of the rest, which may be older)."""
-    data = variables(workflow)
+    changed so far (not their copies of the rest, which may be older). `keys`: only these (copying less)."""
+    data = _copied(_only(workflow.data, keys))
     running = [sub for sub in workflow.subprocesses.values() if _is_call(sub) and not sub.completed]
     for sub in sorted(running, key=lambda sub: sub.depth):
         changed, _ = _diff(_caller(sub).internal_data.get(CALL_INPUT) or {}, _scope(sub), {DATA_OBJECTS})
-        data.update(_copied(changed))
+        data.update(_copied(_only(changed, keys)))
     return data
 
 

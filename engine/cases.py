@@ -115,10 +115,14 @@ class CaseChange:
             parsing.refresh_conditions(self.workflow)
             self.workflow.do_engine_steps(will_complete_task=steps.will_complete_task,
                                           did_complete_task=steps.did_complete_task)
-            for task in self.workflow.get_tasks(state=TaskState.READY, manual=True):
-                self._running = task
-                casedata.task_opened(task)      # its create listeners (Camunda's taskListener event="create")
-            self._run_connectors(steps)
+            if parsing.traits(self.workflow).open_hooks:
+                for task in self.workflow.get_tasks(state=TaskState.READY, manual=True):
+                    self._running = task
+                    casedata.task_opened(task)  # its create listeners (Camunda's taskListener event="create")
+            else:
+                casedata.mark_opened(self.workflow)
+            if parsing.traits(self.workflow).connectors:
+                self._run_connectors(steps)
         except Exception as exc:       # whatever a diagram makes the engine do: never past this point
             self._record_incident(exc)
         self._running = None
@@ -381,7 +385,7 @@ def _save(change, writes):
         _record_stall(change)
     change.case.has_incident = change.has_incident
     # what the funder's report counts, kept with the case
-    report.keep_facts(change.case, report.case_facts(casedata.current(change.workflow)))
+    report.keep_facts(change.case, report.case_facts(casedata.current(change.workflow, report.READ_KEYS)))
     change.messaging = bool(thrown or outcome.new_subscriptions)
     if change.case.status != status_before:     # the engine ended the case in this change
         change.log(f"case_{change.case.status}")

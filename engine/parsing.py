@@ -15,6 +15,7 @@ XML is parsed with a hardened parser: no DTDs, no entities, no network.
 import sys
 from contextlib import contextmanager
 from datetime import datetime
+from typing import NamedTuple
 
 from copy import copy, deepcopy
 
@@ -555,6 +556,33 @@ def connector(task_spec) -> str | None:
 def is_external(task_spec) -> bool:
     return isinstance(task_spec, ServiceTask) and \
         ((task_spec.extensions or {}).get("service") or {}).get("kind") == "external"
+
+
+class VersionTraits(NamedTuple):
+    """What a process version's tasks can do, so a change skips looking for what its version does not have."""
+    external: bool      # a service task waits for a worker (is_external)
+    connectors: bool    # a service task runs a Lotse connector
+    open_hooks: bool    # a person's task has input mappings or listeners (casedata.task_opened has work)
+
+
+def _hooks(task_spec, kind) -> list:
+    return (getattr(task_spec, "extensions", None) or {}).get(kind) or []
+
+
+def traits(workflow) -> VersionTraits:
+    """The traits of the workflow's process version (its spec and called processes), kept on its spec: a
+    version's specs never change, and the spec cache gives every case of the version the same objects."""
+    spec = workflow.spec
+    kept = spec.__dict__.get("lotse_traits")
+    if kept is None:
+        task_specs = [task_spec for process in (spec, *workflow.subprocess_specs.values())
+                      for task_spec in process.task_specs.values()]
+        kept = spec.lotse_traits = VersionTraits(
+            external=any(is_external(task_spec) for task_spec in task_specs),
+            connectors=any(connector(task_spec) for task_spec in task_specs),
+            open_hooks=any(getattr(task_spec, "manual", False) and (_hooks(task_spec, "inputs") or _hooks(task_spec, "listeners"))
+                           for task_spec in task_specs))
+    return kept
 
 
 class LotseParser(CamundaParser):

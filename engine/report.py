@@ -56,6 +56,7 @@ LOCATION_KREIS = {"stadt_aachen": "StädteRegion Aachen", "staedteregion_aachen"
 FACT_KEYS = ("worker_name", "nationality", "residence_path", "journey_outcome", "firm_size_class", "staff_count",
              "firm_location")
 REFERRAL_KEYS = ("topic", "partner", "partner_type", "referred_on", "contact_made")
+READ_KEYS = (*FACT_KEYS, "referrals")      # what case_facts reads of the data
 
 
 # --------------------------------------------------------------------------- kept facts
@@ -75,10 +76,16 @@ def keep_facts(journey: Case, facts: dict, check_referrals: bool = False) -> boo
     referral rows (replaced when the facts changed, or compared first with `check_referrals`). True when
     something changed."""
     changed = False
-    if facts != journey.facts or check_referrals:
+    if check_referrals:
         rows = _referral_rows(facts)
         if facts != journey.facts or [_referral_values(r) for r in journey.referrals] != list(map(_referral_values, rows)):
             journey.facts, journey.referrals, changed = facts, rows, True
+    elif facts != journey.facts:
+        # The rows were made from the kept facts' referrals: replace them (which loads the old ones) only when
+        # those changed.
+        if facts.get("referrals") != (journey.facts or {}).get("referrals"):
+            journey.referrals = _referral_rows(facts)
+        journey.facts, changed = facts, True
     for column, value in _fact_columns(journey.subject, facts).items():
         if getattr(journey, column) != value:
             setattr(journey, column, value)

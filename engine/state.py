@@ -34,7 +34,8 @@ from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefini
 from sqlalchemy import bindparam, delete, inspect, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import ColumnProperty
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import get_history, set_committed_value
+from sqlalchemy.orm.base import PASSIVE_NO_INITIALIZE
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import access, casedata, clock, dmn, notifications, parsing, sandbox, task_counts
@@ -432,7 +433,8 @@ def waiting(workflow) -> list[AwaitedTimer | AwaitedMessage | AwaitedExternal]:
             elif isinstance(event, MessageEventDefinition):
                 correlations = task.workflow.correlations or workflow.correlations or {}
                 rows.append(AwaitedMessage(event.name, element_id, copy.deepcopy(correlations)))
-    for task in workflow.get_tasks(state=TaskState.STARTED):
+    started = workflow.get_tasks(state=TaskState.STARTED) if parsing.traits(workflow).external else []
+    for task in started:
         if parsing.is_external(task.task_spec):      # waits for a worker (engine.external_tasks)
             spec = task.task_spec
             service = spec.extensions["service"]
@@ -574,9 +576,13 @@ def _written_by_core(obj) -> dict | None:
 
 
 def _changed(info) -> list[str]:
-    """The attributes of an object that hold a value other than the one loaded."""
-    unmodified = info.unmodified
-    return [key for key in info.mapper.attrs.keys() if key not in unmodified and info.attrs[key].history.has_changes()]
+    """The attributes of an object that hold a value other than the one loaded.
+
+    The history is asked of the modified attributes only, and not through `info.attrs`, which builds a
+    state object for each of the mapper's attributes on first use."""
+    modified, obj = info.committed_state, info.obj()
+    return [key for key in info.mapper.attrs.keys()
+            if key in modified and get_history(obj, key, passive=PASSIVE_NO_INITIALIZE).has_changes()]
 
 
 def _row(obj) -> dict:

@@ -184,3 +184,28 @@ def test_every_figure_equals_a_recount_from_the_facts(journeys, people, args):
     assert figures.rows() == expected.rows()
     if args.get("value") != "2024":
         assert figures.firms and figures.workers and figures.referrals      # the data set reaches every section
+
+
+def test_the_referral_rows_follow_the_kept_facts(people):
+    """A change of a case's other facts keeps its referral rows; a change of its referrals replaces them."""
+    journey = Case(reference="T-R", definition_id=_definitions()[0].id, subject="Fall R", state="{}",
+                   serializer_version="1", library_version="3.2.0", status="active",
+                   started_at=datetime(2026, 3, 1, 8, tzinfo=timezone.utc), center_id=people["center"].id)
+    db.session.add(journey)
+    db.session.flush()
+
+    def kept(data):
+        changed = report.keep_facts(journey, report.case_facts(data))
+        db.session.flush()
+        db.session.expire(journey)              # what the database holds
+        return changed, journey.facts, [(r.topic, r.partner, r.referred_on, r.contact_made) for r in journey.referrals]
+
+    referral = {"topic": "language", "partner": "bamf_vhs", "referred_on": "2026-03-02", "contact_made": "no"}
+    assert kept({"referrals": [referral]}) == (True, {"referrals": [referral]},
+                                               [("language", "bamf_vhs", date(2026, 3, 2), False)])
+    assert kept({"referrals": [referral], "staff_count": 12}) == (
+        True, {"referrals": [referral], "staff_count": 12}, [("language", "bamf_vhs", date(2026, 3, 2), False)])
+    assert kept({"referrals": [referral], "staff_count": 12})[0] is False
+    contacted = {**referral, "contact_made": "yes"}
+    assert kept({"referrals": [contacted], "staff_count": 12})[2] == [("language", "bamf_vhs", date(2026, 3, 2), True)]
+    assert kept({"staff_count": 12})[2] == []
