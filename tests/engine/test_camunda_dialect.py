@@ -405,8 +405,9 @@ def test_a_timer_start_event_starts_one_case_per_center_each_time_exactly_once(p
                                                           (people["other_center"].id, "active")]
     tasks = db.session.scalars(select(HumanTask)).all()
     assert {t.title for t in tasks} == {"Morning check"}
-    cases.complete_task(tasks[0].id, {}, actor=people["anna"])
-    assert reloaded(tasks[0].case_id).status == "completed"
+    aachen = next(t for t in tasks if t.case_id == started[0].id)      # anna works at Aachen only
+    cases.complete_task(aachen.id, {}, actor=people["anna"])
+    assert reloaded(aachen.case_id).status == "completed"
     assert timers.start_timer_cases() == 0
     assert db.session.scalar(select(TimerStart.next_at)) == datetime(2026, 12, 8, 8, 0, tzinfo=timezone.utc)
 
