@@ -258,21 +258,41 @@ def _changing(case_id=None, actor=None, *, task_id=None):
     statement that waited for the lock re-reads the locked case row but not rows it joined,
     so task rows read with the lock could predate the change that made us wait.
     """
-    query = (select(Case).with_for_update(of=Case).execution_options(populate_existing=True)
-             .options(joinedload(Case.definition).load_only(ProcessDefinition.key, ProcessDefinition.version)))
-    if task_id is None:
-        query = query.where(Case.id == case_id)
-    else:
-        visible = select(HumanTask.case_id).where(HumanTask.id == str(task_id))
-        if actor is not None:
-            visible = visible.where(access.task_filter(actor))
-        query = query.where(Case.id == visible.scalar_subquery())
-    case = db.session.scalar(query)
+    case = db.session.scalar(*_locking(case_id, actor, task_id))
     if case is None:
         raise NotFound(f"task {task_id} does not exist" if task_id is not None else f"case {case_id} does not exist")
     change, = _changes_of([case], actor)
     with _saving([change]):
         yield change
+
+
+# The locking statements, built once (SQLAlchemy then keys its cache once, not per call): the case and its
+# version's key and number, by the case's id or by a task's id; by a task's id and visible to the actor
+# through access.task_filter_parameters, one per clause it gives, built on first use.
+_LOCK = (select(Case).with_for_update(of=Case).execution_options(populate_existing=True)
+         .options(joinedload(Case.definition).load_only(ProcessDefinition.key, ProcessDefinition.version)))
+_CASE_OF_TASK = select(HumanTask.case_id).where(HumanTask.id == bindparam("task_id"))
+_LOCK_BY_ID = _LOCK.where(Case.id == bindparam("case_id"))
+_LOCK_BY_TASK = _LOCK.where(Case.id == _CASE_OF_TASK.scalar_subquery())
+_lock_by_visible_task = {}
+
+
+def _locking(case_id, actor, task_id) -> tuple:
+    """The statement that finds and locks the case (see `_changing`) and its parameters."""
+    if task_id is None:
+        return _LOCK_BY_ID, {"case_id": case_id}
+    if actor is None:
+        return _LOCK_BY_TASK, {"task_id": str(task_id)}
+    bound = access.task_filter_parameters(actor)
+    if bound is None:
+        visible = _CASE_OF_TASK.where(access.task_filter(actor))
+        return _LOCK.where(Case.id == visible.scalar_subquery()), {"task_id": str(task_id)}
+    clause, parameters = bound
+    statement = _lock_by_visible_task.get(id(clause))      # the clauses are module constants
+    if statement is None:
+        statement = _lock_by_visible_task[id(clause)] = _LOCK.where(
+            Case.id == _CASE_OF_TASK.where(clause).scalar_subquery())
+    return statement, {"task_id": str(task_id), **parameters}
 
 
 def changing(case_id, actor=None):
