@@ -86,6 +86,7 @@ def test_deactivated_advisor_is_logged_out_and_their_task_is_back_in_the_group(a
 
     ben = new_page("ben")
     ben.get_by_role("link", name=re.compile("Gruppenaufgaben")).click()
+    ben.wait_for_url("**view=group")   # a full page load: filling in the old page races it
     expect(ben.locator("tr", has_text=ravi.reference)).to_contain_text("Unterlagen prüfen")
 
 

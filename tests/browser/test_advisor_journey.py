@@ -22,6 +22,7 @@ def test_claim_invalid_form_complete_and_case_advances(ws, new_page, shot):
 
     # Group tasks: the new case's first task waits there; claim it.
     page.get_by_role("link", name=re.compile("Gruppenaufgaben")).click()
+    page.wait_for_url("**view=group")   # a full page load: filling in the old page races it
     row = page.locator("tr", has_text=ravi.reference)
     expect(row).to_contain_text("Unterlagen prüfen")
     shot(page, "inbox-group")

@@ -55,6 +55,7 @@ def test_pages_work_under_the_csp_without_violations(ws, new_page):
 
     # The inbox's filters swap the results with htmx.
     page.get_by_role("link", name=re.compile("Gruppenaufgaben")).click()
+    page.wait_for_url("**view=group")   # a full page load: filling in the old page races it
     expect(page.locator("#inbox-results")).to_contain_text(ravi.reference)
     page.get_by_label("Fall oder Name").fill("Maria")
     expect(page.locator("#inbox-results")).not_to_contain_text("Ravi Kumar")
