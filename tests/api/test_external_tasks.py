@@ -344,7 +344,10 @@ def test_bad_query_parameters_get_camundas_400_naming_them(charge, service, ctx)
     client = worker(ctx, service(), "w")
     for params, field in (({"sortBy": "id"}, "sortOrder"), ({"sortBy": "name", "sortOrder": "asc"}, "sortBy"),
                           ({"maxResults": "-1"}, "maxResults"), ({"locked": "maybe"}, "locked"),
-                          ({"lockExpirationAfter": "yesterday"}, "lockExpirationAfter")):
+                          ({"lockExpirationAfter": "yesterday"}, "lockExpirationAfter"),
+                          ({"lockExpirationBefore": "2026-12-06T10:00:00"}, "lockExpirationBefore"),       # no offset
+                          ({"lockExpirationAfter": "9999-12-31T23:00:00.000-1400"}, "lockExpirationAfter"),
+                          ({"priorityHigherThanOrEquals": str(2**40)}, "priorityHigherThanOrEquals")):
         response = client.query(**params)
         assert response.status_code == 400 and response.content_type == "application/problem+json", params
         assert [e["field"] for e in response.get_json()["errors"]] == [field] and response.get_json()["message"]

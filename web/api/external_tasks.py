@@ -7,7 +7,7 @@ center; center staff every topic of their center. Errors are problem details wit
 (400: invalid, or not this worker's lock; 404: no such task, or it ended) and its `message` field
 (web/api/problems.py)."""
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from flask import g, json
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
@@ -157,11 +157,11 @@ class CamundaDate(fields.String):
         text = super()._deserialize(value, attr, data, **kwargs).strip().replace(" ", "+")
         try:
             moment = datetime.fromisoformat(text)
-        except ValueError:
-            moment = None
-        if moment is None or moment.tzinfo is None:
-            raise ValidationError("a date as yyyy-MM-dd'T'HH:mm:ss.SSSZ, e.g. 2026-12-06T10:00:00.000+0100")
-        return moment
+            if moment.tzinfo is not None:
+                return moment.astimezone(timezone.utc)
+        except (ValueError, OverflowError):     # not a date, or outside the years 1 to 9999 in UTC
+            pass
+        raise ValidationError("a date with its offset, as yyyy-MM-dd'T'HH:mm:ss.SSSZ: 2026-12-06T10:00:00.000+0100")
 
 
 # Camunda's sortBy values and what they order by (no task has a tenant: that order is the default one)
@@ -195,8 +195,8 @@ class TaskFilters(Schema):
     tenantIdIn = CommaList(metadata={"description": "Lotse has no tenants: any value matches nothing"})
     active = fields.Boolean(metadata={"description": "Lotse never suspends a task: every task is active"})
     suspended = fields.Boolean(metadata={"description": "Lotse never suspends a task: `true` matches nothing"})
-    priorityHigherThanOrEquals = fields.Integer(strict=False, validate=validate.Range(min=-2**63, max=2**63 - 1))
-    priorityLowerThanOrEquals = fields.Integer(strict=False, validate=validate.Range(min=-2**63, max=2**63 - 1))
+    priorityHigherThanOrEquals = fields.Integer(validate=validate.Range(min=-2**31, max=2**31 - 1))
+    priorityLowerThanOrEquals = fields.Integer(validate=validate.Range(min=-2**31, max=2**31 - 1))
 
 
 class TaskQueryArgs(TaskFilters):
