@@ -144,6 +144,16 @@ def unlock_external(actor, task_id):
     external_tasks.unlock(task_id)
 
 
+def set_external_retries(actor, task_id, retries):
+    _external(actor, task_id)
+    external_tasks.set_retries(task_id, retries, actor=actor)
+
+
+def set_external_priority(actor, task_id, priority):
+    _external(actor, task_id)
+    external_tasks.set_priority(task_id, priority)
+
+
 def conflict_if_stale(expected: str | None, current: str) -> None:
     """If-Match: the caller's ETag must be the current one (else 409: reload, then try again)."""
     if expected is None or expected.strip() == "*":

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from engine import access, case_list, inbox, milestones, pages, snapshot
+from engine import access, case_list, external_tasks as external, inbox, milestones, pages, snapshot
 from engine.db import db
 from engine.deploy import latest_definitions
 from engine.errors import Forbidden, NotFound
@@ -126,3 +126,28 @@ def task_detail(user, task_id) -> TaskDetail:
     form = pages.load_form(row.form_version_id)
     return TaskDetail(row, form.raw if form is not None else None, snapshot.task_data(case, row.id) if row.is_open else pages.completed_values(row),
                       access.can_work(user, row), access.can_claim(user, row))
+
+
+# --- external tasks (Camunda's reads): service accounts their topics at their center, staff their center's -------
+
+def _external_reach(actor):
+    if not access.may_use_external_tasks(actor):
+        raise Forbidden("this token may not work external tasks")
+    return access.external_task_filter(actor)
+
+
+def external_tasks(actor, query: external.Query, first: int = 0, limit: int | None = None) -> list:
+    """(task, case reference, business key) of the open external tasks `query` selects that `actor` reaches."""
+    return external.find(query, _external_reach(actor), first, limit)
+
+
+def external_task_count(actor, query: external.Query) -> int:
+    return external.count(query, _external_reach(actor))
+
+
+def external_task(actor, task_id: str) -> tuple:
+    """One open external task the actor reaches; NotFound for one ended, of another center or topic, or none."""
+    found = external.find(external.Query(ids=(str(task_id),)), access.external_task_filter(actor))
+    if not found:
+        raise NotFound(f"external task {task_id} does not exist")
+    return found[0]

@@ -560,8 +560,12 @@ def completing_task(task_id, data=None, actor=None, *, validate=False) -> CaseCh
             raise InvalidData(f"“{row.title}” could not be completed: {str(failure).splitlines()[0]}")
         row.state, row.completed_at, row.completed_by_id = TaskStatus.COMPLETED, clock.now(), change.actor_id
         row.draft = None
-        if row.assignee_id is None and actor is not None:
+        if row.assignee_id is None and change.actor_id is not None:
+            # taken from its groups as it is completed: a claim in the log, as the workload reads who held a task
+            # when from the changes of hands (the case page shows it as part of the completion)
             row.assignee_id = actor.id
+            change.log("task_claimed", element_id=row.element_id, element_name=row.title,
+                       details={"task_id": row.id, "on_completion": True})
         by_worker = access.is_worker(actor)      # through their personal link: no user to name
         # "submitted" keeps every value of the form, also those handed in unchanged (the completed task shows them)
         change.log("task_completed", task, {"changes": changes, "submitted": data, **({"by": "worker"} if by_worker else {})})

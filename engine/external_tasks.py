@@ -19,7 +19,12 @@ issue) only translates requests and responses:
     bpmn_error(task_id, worker_id, error_code, error_message=None, variables=None) -> Case
                                 throws the BPMN error at the task: an error boundary event with that
                                 code (or none) catches it; uncaught, it is an incident.
-    set_retries(task_id, retries, actor=None)   resolves the task's incident and makes it fetchable.
+    set_retries(task_id, retries, actor=None)
+                                0: an incident, as when the worker gives up; more: resolves the task's
+                                incident and makes it fetchable.
+    set_priority(task_id, priority)
+    find(Query(topic="charge", locked=True), where, first=0, limit=10) / count(query, where)
+                                the open tasks a query selects (Camunda's GET /external-task).
 
 Errors: NotFound (no such task), TaskEnded (a Conflict: the task was completed or cancelled),
 Conflict (locked by another worker, lock expired), InvalidData (bad arguments). A worker's variables
@@ -31,12 +36,12 @@ from datetime import datetime, timedelta
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import or_, select
+from sqlalchemy import false, func, or_, select
 
 from engine import casedata, cases, clock, state
 from engine.db import db
 from engine.errors import Conflict, InvalidData, NotFound
-from engine.models import Case, ExternalTask, Incident
+from engine.models import Case, CaseEvent, ExternalTask, Incident
 from engine.models.statuses import TaskStatus
 
 
@@ -254,16 +259,122 @@ def _catches(spec, code) -> bool:
 
 
 def set_retries(task_id: str, retries: int, actor=None) -> None:
-    """Give a failed task new retries: its incident is resolved and workers can fetch it again."""
-    if not isinstance(retries, int) or isinstance(retries, bool) or retries < 1:
-        raise InvalidData("retries must be at least 1", field="retries")
+    """Camunda's setRetries. 0: no retries left, an incident on the case as when a worker gives up (none more if it
+    had none left); workers no longer fetch it. More: a task that had none left or an incident has it resolved
+    and is fetchable at once; one still running only gets the new count (its lock stays). Commits."""
+    if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+        raise InvalidData("retries must be a whole number, at least 0", field="retries")
     row = _open_row(task_id)
+    if retries == 0:
+        if row.retries == 0:
+            return
+        with cases.changing(row.case_id, actor) as change:
+            task = _running_task(change, row)
+            row.retries, row.worker_id, row.lock_expires_at = 0, None, None
+            change.add_incident(task=task, task_id=row.id, element_id=row.element_id, element_name=row.element_name,
+                                error_type="ExternalTaskFailed",
+                                message=f"the retries of the task of topic {row.topic!r} were set to 0")
+        return
+    incidents = db.session.scalars(select(Incident).where(Incident.task_id == row.id,
+                                                          Incident.resolved_at.is_(None))).all()
+    if not incidents and row.retries != 0:
+        row.retries = retries
+        db.session.commit()
+        return
     with cases.changing(row.case_id, actor) as change:
         row.retries, row.lock_expires_at = retries, None
-        for incident in db.session.scalars(select(Incident).where(Incident.task_id == row.id,
-                                                                  Incident.resolved_at.is_(None))):
+        for incident in incidents:
             incident.resolved_at, incident.resolved_by_id = clock.now(), change.actor_id
         change.has_incident = db.session.scalar(
             select(Incident.id).where(Incident.case_id == row.case_id, Incident.resolved_at.is_(None),
                                       Incident.task_id != row.id).limit(1)) is not None
         change.log("external_task_retries", details={"task_id": row.id, "retries": retries})
+
+
+def set_priority(task_id: str, priority: int) -> None:
+    """The order workers fetch tasks in (highest first, see fetch_and_lock). Commits."""
+    if not isinstance(priority, int) or isinstance(priority, bool) or not -2**31 <= priority < 2**31:
+        raise InvalidData("priority must be a whole number of 32 bits", field="priority")
+    _open_row(task_id).priority = priority
+    db.session.commit()
+
+
+# --- reading: Camunda's external task query ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Query:
+    """Camunda's external task query (GET /external-task): the open tasks, narrowed by each filter given.
+    Locked: a lock that has not expired yet; with retries left: more than 0, or no failure reported."""
+    ids: tuple[str, ...] | None = None
+    topic: str | None = None
+    worker_id: str | None = None            # the worker that locked it last
+    locked: bool = False
+    not_locked: bool = False
+    with_retries_left: bool = False
+    no_retries_left: bool = False
+    lock_expires_after: datetime | None = None
+    lock_expires_before: datetime | None = None
+    activity_ids: tuple[str, ...] | None = None
+    case_references: tuple[str, ...] | None = None     # Camunda's process instance ids
+    process_keys: tuple[str, ...] | None = None
+    min_priority: int | None = None
+    max_priority: int | None = None
+    none: bool = False                      # a filter nothing in Lotse matches (a tenant, suspended tasks)
+    order: str = "created"                  # a key of ORDERS
+    descending: bool = False
+
+
+ORDERS = {"id": ExternalTask.id, "lock_expires_at": ExternalTask.lock_expires_at, "case": Case.reference,
+          "process": ExternalTask.process_key, "priority": ExternalTask.priority, "created": ExternalTask.created_at}
+
+
+def _matching(columns, query: Query, where):
+    now = clock.now()
+    task = ExternalTask
+    given = [
+        (query.ids is not None, lambda: task.id.in_(query.ids)),
+        (query.topic is not None, lambda: task.topic == query.topic),
+        (query.worker_id is not None, lambda: task.worker_id == query.worker_id),
+        (query.locked, lambda: task.lock_expires_at > now),
+        (query.not_locked, lambda: or_(task.lock_expires_at.is_(None), task.lock_expires_at <= now)),
+        (query.with_retries_left, lambda: or_(task.retries.is_(None), task.retries > 0)),
+        (query.no_retries_left, lambda: task.retries == 0),
+        (query.lock_expires_after is not None, lambda: task.lock_expires_at > query.lock_expires_after),
+        (query.lock_expires_before is not None, lambda: task.lock_expires_at < query.lock_expires_before),
+        (query.activity_ids is not None, lambda: task.element_id.in_(query.activity_ids)),
+        (query.case_references is not None, lambda: Case.reference.in_(query.case_references)),
+        (query.process_keys is not None, lambda: task.process_key.in_(query.process_keys)),
+        (query.min_priority is not None, lambda: task.priority >= query.min_priority),
+        (query.max_priority is not None, lambda: task.priority <= query.max_priority),
+        (query.none, false)]
+    return (select(*columns).select_from(task).join(Case, Case.id == task.case_id)
+            .where(task.state == TaskStatus.OPEN, where, *[clause() for wanted, clause in given if wanted]))
+
+
+def find(query: Query, where, first: int = 0, limit: int | None = None) -> list:
+    """(task row, its case's reference, its case's business key) of the open tasks `query` selects within `where`
+    (the caller's reach, `engine.access.external_task_filter`), in its order, then the oldest first and by id
+    (pages do not overlap). The business key is the one the case started with (fetch_and_lock sends the current
+    variable): a list reads no workflow."""
+    column = ORDERS[query.order]
+    rows = db.session.execute(
+        _matching((ExternalTask, Case.reference), query, where)
+        .order_by((column.desc() if query.descending else column.asc()).nulls_last(), ExternalTask.created_at,
+                  ExternalTask.id)
+        .offset(first).limit(limit)).all()
+    keys = _business_keys({row.case_id for row, _reference in rows})
+    return [(row, reference, keys.get(row.case_id)) for row, reference in rows]
+
+
+def count(query: Query, where) -> int:
+    return db.session.scalar(_matching((func.count(),), query, where))
+
+
+def _business_keys(case_ids) -> dict:
+    """{case id: the businessKey it started with} (engine.api_actions.start_case keeps it in the start data)."""
+    if not case_ids:
+        return {}
+    started = db.session.execute(select(CaseEvent.case_id, CaseEvent.details).where(
+        CaseEvent.case_id.in_(sorted(case_ids)), CaseEvent.kind == "case_started")).all()
+    keys = {case_id: ((details or {}).get("data") or {}).get("businessKey") for case_id, details in started}
+    return {case_id: key for case_id, key in keys.items() if isinstance(key, str)}

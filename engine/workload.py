@@ -245,9 +245,8 @@ def _holders(center: int, ends: list[datetime]) -> list:
     """The tasks of the center that changed hands after the first of `ends` (those events are read by time), with
     who held each at each end: the one the last change by then handed it to; before its first change, nobody
     (engine.cases hands a task over by claim, release or assignment; one its process assigned when it opened
-    counts as nobody's until then). A task completed straight from its groups, unclaimed, gets its completer as
-    assignee (engine.cases.complete_task) and so counts as theirs while it was open: no change of hands shows
-    otherwise."""
+    counts as nobody's until then). A task completed straight from its groups, unclaimed, becomes its completer's
+    as it closes: engine.cases logs that as a claim, so it counts for its groups while it was open."""
     changes = db.session.execute(
         select(CaseEvent.case_id, CaseEvent.at, CaseEvent.kind, CaseEvent.actor_id, CaseEvent.details)
         .join(Case, Case.id == CaseEvent.case_id)

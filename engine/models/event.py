@@ -6,7 +6,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from engine.db import JSONText, UTCDateTime, db, utcnow
 
 
-# Whose hands a task changes by (engine.cases): a claim (to its actor), a release (to nobody), an assignment.
+# Whose hands a task changes by (engine.cases): a claim (to its actor; also logged for a task completed straight
+# from its groups), a release (to nobody), an assignment.
 HOLDER_EVENTS = ("task_claimed", "task_unclaimed", "task_assigned")
 _KINDS = "kind IN ({})".format(", ".join(f"'{kind}'" for kind in HOLDER_EVENTS))
 # Written out, not bound, so that PostgreSQL reads the partial index below for it.

@@ -1,6 +1,8 @@
 """A small external task worker client written against Camunda 7's documented REST shapes
 (POST {base}/external-task/fetchAndLock, …/{id}/complete, /failure, /extendLock, /bpmnError): what a
-worker built for Camunda sends, with only its base URL pointing at Lotse."""
+worker built for Camunda sends, with only its base URL pointing at Lotse. And what an operator's tool
+sends to read and administer the tasks (GET {base}/external-task, /count, /{id}; PUT /{id}/retries,
+/{id}/priority)."""
 
 
 class CamundaWorker:
@@ -9,10 +11,28 @@ class CamundaWorker:
         self.headers = {"Authorization": f"Bearer {token}"}
 
     def _post(self, path, body):
+        return self._send("post", path, json=body)
+
+    def _send(self, method, path, **kw):
         from flask import g
         for name in list(vars(g)):
             g.pop(name, None)
-        return self.http.post(f"{self.base}{path}", json=body, headers=self.headers)
+        return getattr(self.http, method)(f"{self.base}{path}", headers=self.headers, **kw)
+
+    def query(self, **params):
+        return self._send("get", "/external-task", query_string=params)
+
+    def count(self, **params):
+        return self._send("get", "/external-task/count", query_string=params)
+
+    def task(self, task_id):
+        return self._send("get", f"/external-task/{task_id}")
+
+    def set_retries(self, task_id, retries):
+        return self._send("put", f"/external-task/{task_id}/retries", json={"retries": retries})
+
+    def set_priority(self, task_id, priority):
+        return self._send("put", f"/external-task/{task_id}/priority", json={"priority": priority})
 
     def fetch_and_lock(self, topic, lock_duration, variables=None, max_tasks=1):
         topic_request = {"topicName": topic, "lockDuration": lock_duration}

@@ -271,3 +271,162 @@ def test_a_failure_keeps_its_variables_as_camunda_does(charge, service, ctx, peo
     data = ctx.test_client().get(f"/api/v1/cases/{case.reference}",
                                  headers={"Authorization": f"Bearer {anna}"}).get_json()["data"]
     assert data["attempts"] == 2
+
+
+# --- reading and administering them: Camunda's query, count, one task, retries, priority ----------------------
+
+DTO = {"activityId", "activityInstanceId", "errorMessage", "executionId", "id", "lockExpirationTime", "createTime",
+       "processDefinitionId", "processDefinitionKey", "processDefinitionVersionTag", "processInstanceId", "tenantId",
+       "retries", "suspended", "workerId", "topicName", "priority", "businessKey"}
+
+
+def _ids(response):
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return [task["id"] for task in response.get_json()]
+
+
+def test_the_query_answers_camunda_shapes_with_each_filter_paging_and_the_count(charge, service, ctx, people):
+    first = charge()
+    clock.advance(timedelta(seconds=1))                  # one after the other: the oldest first
+    second = charge(amount=80)
+    clock.advance(timedelta(seconds=1))
+    keyed = cases.start_case("api_charge", center=people["center"], subject="CRM-7", actor=people["anna"],
+                             data={"amount": 10, "businessKey": "CRM-7"})
+    charge(center="other_center")
+    db.session.commit()
+    client = worker(ctx, service(), "w1")
+    task_of = {c.reference: db.session.query(ExternalTask).filter_by(case_id=c.id).one().id
+               for c in (first, second, keyed)}
+    a, b, k = task_of[first.reference], task_of[second.reference], task_of[keyed.reference]
+    assert client.set_priority(k, 50).status_code == 204
+    [locked] = client.fetch_and_lock("charge", 60_000).get_json()             # the highest priority first
+    assert locked["id"] == k
+    clock.advance(timedelta(seconds=1))
+    assert client.handle_failure(a, "x", None, 0, 0).status_code == 400      # not locked by w1: refused
+    [then] = client.fetch_and_lock("charge", 60_000).get_json()
+    assert then["id"] == a and client.handle_failure(a, "bank down", "trace", 0, 0).status_code == 204
+
+    every = client.query()
+    assert _ids(every) == [a, b, k]                                           # the oldest first
+    by_id = {task["id"]: task for task in every.get_json()}
+    assert all(set(task) == DTO for task in by_id.values())
+    assert by_id[k] == {**by_id[k], "workerId": "w1", "topicName": "charge", "activityId": "charge",
+                        "processInstanceId": keyed.reference, "processDefinitionId": "api_charge",
+                        "processDefinitionKey": "api_charge", "executionId": k, "priority": 50, "retries": None,
+                        "errorMessage": None, "tenantId": None, "suspended": False, "businessKey": "CRM-7"}
+    assert by_id[k]["lockExpirationTime"].endswith("+0000") and by_id[b]["lockExpirationTime"] is None
+    assert (by_id[a]["retries"], by_id[a]["errorMessage"], by_id[a]["businessKey"]) == (0, "bank down", None)
+    assert client.task(k).get_json() == by_id[k]
+
+    expected = {
+        (("locked", "true"),): [k], (("notLocked", "true"),): [a, b], (("locked", "false"),): [a, b, k],
+        (("workerId", "w1"),): [k], (("topicName", "charge"),): [a, b, k], (("topicName", "mail"),): [],
+        (("noRetriesLeft", "true"),): [a], (("withRetriesLeft", "true"),): [b, k],
+        (("processInstanceId", second.reference),): [b], (("processInstanceIdIn", f"{first.reference},{keyed.reference}"),): [a, k],
+        (("externalTaskIdIn", f"{a},{b}"), ("externalTaskId", b)): [b], (("executionId", k),): [k],
+        (("activityId", "charge"),): [a, b, k], (("activityIdIn", "review,other"),): [],
+        (("processDefinitionId", "api_charge"),): [a, b, k], (("priorityHigherThanOrEquals", "1"),): [k],
+        (("priorityLowerThanOrEquals", "0"),): [a, b], (("tenantIdIn", "t1"),): [], (("suspended", "true"),): [],
+        (("lockExpirationAfter", (clock.now() + timedelta(seconds=30)).strftime("%Y-%m-%dT%H:%M:%S.000+0000")),): [k],
+        (("lockExpirationBefore", "2100-01-01T00:00:00.000+0100"),): [k],
+        (("sortBy", "taskPriority"), ("sortOrder", "desc")): [k, a, b],
+        (("sortBy", "processInstanceId"), ("sortOrder", "desc")): [k, b, a],
+        (("firstResult", "1"), ("maxResults", "1")): [b], (("firstResult", "2"),): [k], (("maxResults", "0"),): []}
+    for params, ids in expected.items():
+        assert _ids(client.query(**dict(params))) == ids, params
+        counted = client.count(**{name: value for name, value in params if not name.startswith(("sort", "first", "max"))})
+        if not any(name.startswith(("first", "max")) for name, _ in params):
+            assert counted.get_json() == {"count": len(ids)}, params
+
+
+def test_bad_query_parameters_get_camundas_400_naming_them(charge, service, ctx):
+    charge()
+    client = worker(ctx, service(), "w")
+    for params, field in (({"sortBy": "id"}, "sortOrder"), ({"sortBy": "name", "sortOrder": "asc"}, "sortBy"),
+                          ({"maxResults": "-1"}, "maxResults"), ({"locked": "maybe"}, "locked"),
+                          ({"lockExpirationAfter": "yesterday"}, "lockExpirationAfter"),
+                          ({"lockExpirationBefore": "2026-12-06T10:00:00"}, "lockExpirationBefore"),       # no offset
+                          ({"lockExpirationAfter": "9999-12-31T23:00:00.000-1400"}, "lockExpirationAfter"),
+                          ({"priorityHigherThanOrEquals": str(2**40)}, "priorityHigherThanOrEquals")):
+        response = client.query(**params)
+        assert response.status_code == 400 and response.content_type == "application/problem+json", params
+        assert [e["field"] for e in response.get_json()["errors"]] == [field] and response.get_json()["message"]
+    assert client.count(noRetriesLeft="x").status_code == 400
+
+
+def test_reads_and_retries_reach_the_accounts_topics_at_its_center_only(charge, service, ctx, people):
+    aachen, koeln = charge(), charge(center="other_center")
+    aachen_task = db.session.query(ExternalTask).filter_by(case_id=aachen.id).one().id
+    koeln_task = db.session.query(ExternalTask).filter_by(case_id=koeln.id).one().id
+    koeln_worker = worker(ctx, service(koeln=True), "k")
+    assert _ids(koeln_worker.query()) == [koeln_task] and koeln_worker.count().get_json() == {"count": 1}
+    for response in (koeln_worker.task(aachen_task), koeln_worker.set_retries(aachen_task, 0),
+                     koeln_worker.set_priority(aachen_task, 9)):
+        assert response.status_code == 404 and response.get_json()["message"]
+    other_topic = worker(ctx, service(topics="mail"), "m")
+    assert _ids(other_topic.query()) == [] and other_topic.count().get_json() == {"count": 0}
+    assert other_topic.task(aachen_task).status_code == 404 and other_topic.set_retries(aachen_task, 3).status_code == 404
+    # center staff: every topic of their center; employers: none
+    anna = worker(ctx, api_tokens.create_personal(people["anna"], "x", 1)[1], "a")
+    assert _ids(anna.query()) == [aachen_task] and anna.task(aachen_task).get_json()["id"] == aachen_task
+    jansen = worker(ctx, api_tokens.create_personal(people["jansen"], "x", 1)[1], "j")
+    assert jansen.query().status_code == 403 and jansen.count().status_code == 403
+    assert jansen.task(aachen_task).status_code == 404 and jansen.set_retries(aachen_task, 1).status_code == 404
+    db.session.expire_all()
+    unchanged = db.session.get(ExternalTask, aachen_task)
+    assert (unchanged.retries, unchanged.priority) == (None, 0) and not db.session.get(Case, aachen.id).has_incident
+    # an ended task no longer exists, as in Camunda
+    aachen_worker = worker(ctx, service(), "w")
+    [task] = aachen_worker.fetch_and_lock("charge", 60_000).get_json()
+    assert aachen_worker.complete(task["id"], {}).status_code == 204
+    assert aachen_worker.task(task["id"]).status_code == 404 and aachen_worker.set_retries(task["id"], 1).status_code == 404
+    assert _ids(aachen_worker.query()) == []
+
+
+def test_retries_to_0_raise_an_incident_and_more_resolve_it(charge, service, ctx, people):
+    """Set Retries as Camunda defines it: 0 is an incident and the task is no longer fetched; retries on a task
+    with an incident resolve it and workers fetch it again; on a task still running they only change the count."""
+    case = charge()
+    client = worker(ctx, service(), "w")
+    [task] = client.fetch_and_lock("charge", 60_000).get_json()
+    assert client.set_retries(task["id"], 3).status_code == 204               # running: its lock stays
+    assert client.task(task["id"]).get_json()["retries"] == 3 and client.fetch_and_lock("charge", 60_000).get_json() == []
+    assert client.extend_lock(task["id"], 60_000).status_code == 204
+
+    assert client.set_retries(task["id"], 0).status_code == 204
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).has_incident
+    [incident] = db.session.query(Incident).filter_by(case_id=case.id, resolved_at=None).all()
+    assert incident.task_id == task["id"] and "0" in incident.message
+    assert client.fetch_and_lock("charge", 60_000).get_json() == []
+    assert client.task(task["id"]).get_json()["retries"] == 0
+    assert _ids(client.query(noRetriesLeft="true")) == [task["id"]]
+    assert client.set_retries(task["id"], 0).status_code == 204               # none left already: no second incident
+    assert db.session.query(Incident).filter_by(case_id=case.id).count() == 1
+
+    for body in ({"retries": -1}, {"retries": None}, {"retries": "2"}, {}):
+        refused = client._send("put", f"/external-task/{task['id']}/retries", json=body)
+        assert refused.status_code == 400 and refused.get_json()["errors"][0]["field"] == "retries", body
+    assert client.set_retries("no-such-task", 1).status_code == 404
+
+    assert client.set_retries(task["id"], 2).status_code == 204
+    db.session.expire_all()
+    assert not db.session.get(Case, case.id).has_incident
+    assert db.session.get(Incident, incident.id).resolved_at is not None
+    [again] = client.fetch_and_lock("charge", 60_000).get_json()
+    assert again["id"] == task["id"] and again["retries"] == 2
+    assert client.complete(task["id"], {"receipt": "R-3"}).status_code == 204
+    db.session.expire_all()
+    assert db.session.query(HumanTask).filter_by(case_id=case.id, state="open").one().element_id == "review"
+
+
+def test_retries_after_a_worker_gave_up_make_the_task_fetchable_again(charge, service, ctx):
+    case = charge()
+    client = worker(ctx, service(), "w")
+    [task] = client.fetch_and_lock("charge", 60_000).get_json()
+    assert client.handle_failure(task["id"], "bank down", None, retries=0, retry_timeout=0).status_code == 204
+    assert _ids(client.query(withRetriesLeft="true")) == [] and client.count(noRetriesLeft="true").get_json() == {"count": 1}
+    assert client.set_retries(task["id"], 1).status_code == 204
+    db.session.expire_all()
+    assert not db.session.get(Case, case.id).has_incident
+    assert [t["id"] for t in client.fetch_and_lock("charge", 60_000).get_json()] == [task["id"]]

@@ -223,6 +223,32 @@ def test_get_claim_draft_complete_with_form_validation_and_next_task(ws, api):
     assert again.status_code == 409 and "already completed" in again.get_json()["detail"]
 
 
+def test_a_task_completed_through_the_api_without_a_claim_counts_for_its_group_until_then(ws, api, client_for):
+    """Completed straight from its group: the log has the change of hands at the completion (a claim, what the
+    supervisors' workload reads), the case page one entry for it, and the workload counts the task for its group
+    while it was open, not for the person who completed it."""
+    import re
+    from engine import workload
+    case = ws["cases"][0]
+    task = open_task(case, "check_docs")
+    clock.advance(timedelta(weeks=2))
+    ben = api("ben")
+    done = ben.post(f"/api/v1/tasks/{task.id}/complete", json={"data": {"passport_no": "AB123456", "salary": 4200}})
+    assert done.status_code == 200, done.get_data(as_text=True)
+
+    events = ben.get(f"/api/v1/cases/{case.reference}/events").get_json()["items"]
+    assert [(e["kind"], e["actor"]) for e in events if e["element_id"] == "check_docs" and e["kind"].startswith("task")] == [
+        ("task_created", None), ("task_claimed", "ben"), ("task_completed", "ben")]
+    page = client_for("ben").get(f"/cases/{case.reference}").get_data(as_text=True)
+    timeline = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.split('<ol class="timeline">')[1].split("</ol>")[0]))
+    assert "Aufgabe übernommen" not in timeline and timeline.count("Aufgabe erledigt : Unterlagen prüfen") == 1
+
+    load = workload.workload(ws["sara"])
+    assert load.people_open["Ben Okafor"] == [0] * workload.WEEKS
+    assert load.groups_open["advisor"][-3:-1] == [2, 2]        # with Maria's check, at the last two weeks' ends
+    assert sum(load.completed_by_week["Ben Okafor"]) == 1
+
+
 def test_assign_is_for_supervisors_of_the_center(ws, api):
     task = open_task(ws["cases"][0], "check_docs")
     assert api("anna").post(f"/api/v1/tasks/{task.id}/assign", json={"username": "ben"}).status_code == 403

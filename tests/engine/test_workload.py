@@ -212,3 +212,34 @@ def test_open_and_overdue_over_the_weeks_per_holder_and_group(people, deploy_fix
     assert header == ["week", "advisor"] and [row[1] for row in rows] == groups_open["advisor"]
     assert workload.chart_csv(load, "people_open").splitlines()[0] == "week," + ",".join(load.people_open)
     assert third.id
+
+
+def test_a_group_task_completed_unclaimed_counts_for_its_group_while_it_was_open(people, deploy_fixture):
+    """A documents check left in the advisors' group for three weeks, then completed by Ben straight from the
+    group without claiming it: it was the group's (and overdue there) at those weeks' ends, never Ben's, though
+    the completion makes him its assignee; his completion counts in its week."""
+    from datetime import datetime
+    clock.freeze(datetime(2026, 12, 2, 10, tzinfo=clock.BERLIN))          # a Wednesday
+    deploy_fixture("ws_permit.bpmn", "ws_start.form", "ws_documents.form")
+    case = cases.start_case("ws_permit", center=people["center"], subject="Unclaimed", data={}, actor=people["anna"])
+    db.session.commit()
+    clock.advance(timedelta(weeks=3))                    # Wednesday 23 December
+    check = _open(case)[0]
+    assert check.assignee_id is None and check.candidate_groups == ["advisor"]
+    cases.complete_task(check.id, {"docs_complete": True}, actor=people["ben"])
+    db.session.commit()
+    clock.advance(timedelta(weeks=1))
+    db.session.expire_all()
+    assert db.session.get(HumanTask, check.id).assignee_id == people["ben"].id
+
+    load = workload.workload(people["sara"])
+    # the last five weeks end on 7, 14, 21, 28 December and now (the 30th): the check was open at the first three,
+    # overdue (due on the 5th); "inform employer", opened by the completion, at the last two, in the group too
+    assert load.people_open["Ben Okafor"] == [0] * workload.WEEKS
+    assert load.people_overdue["Ben Okafor"] == [0] * workload.WEEKS
+    assert load.groups_open["advisor"][-5:] == [1, 1, 1, 1, 1]
+    assert load.groups_overdue["advisor"][-5:-2] == [1, 1, 1]
+    assert load.completed_by_week["Ben Okafor"][-5:] == [0, 0, 0, 1, 0]         # the week of 21 December
+    people_open, people_late, groups_open, groups_late, _done = _recount(load, people["center"])
+    assert load.people_open == people_open and load.people_overdue == people_late
+    assert load.groups_open == groups_open and load.groups_overdue == groups_late

@@ -37,6 +37,8 @@ def _timeline(events, labels):
     out = []
     for event in events:
         details = event.details or {}
+        if event.kind == "task_claimed" and details.get("on_completion"):
+            continue        # taken from the groups as it was completed: the completion's entry says it
         changes = []
         if event.kind in ("task_completed", "task_retried"):
             # fields no form labels are left to the technical view, except a retry's: those are the

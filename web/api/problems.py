@@ -34,7 +34,7 @@ def is_api_request() -> bool:
 
 
 def is_camunda_request() -> bool:
-    return request.path.startswith(CAMUNDA_PREFIX)
+    return request.path.startswith(CAMUNDA_PREFIX) or request.path == CAMUNDA_PREFIX.rstrip("/")
 
 
 def problem(status: int, detail: str | None = None, errors: list | None = None, headers: dict | None = None, **extra):
