@@ -39,7 +39,7 @@ from sqlalchemy.orm.base import PASSIVE_NO_INITIALIZE
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import access, casedata, clock, dmn, notifications, parsing, sandbox, task_counts
-from engine.db import db
+from engine.db import db, execute_direct
 from engine.errors import InvalidData
 from engine.forms import FormDefinition
 from engine.parsing import CorrelatedMessageEventDefinition, DeadlineTimeDateEventDefinition
@@ -515,11 +515,11 @@ class DerivedWrites:
         try:
             with pipeline() if pipeline is not None and len(statements) > 1 else nullcontext():
                 for statement, rows in statements:
-                    connection.execute(statement, rows)
+                    execute_direct(connection, statement, rows)
         except dbapi_error as exc:   # raised as the pipeline ends, outside SQLAlchemy: wrap it as SQLAlchemy would
             raise DBAPIError.instance(None, None, exc, dbapi_error) from exc
         for case, row in case_updates:
-            if connection.execute(_UPDATE_CASE, row).rowcount != 1:
+            if execute_direct(connection, _UPDATE_CASE, [row]) != 1:
                 raise StaleDataError(f"case {case.id} was changed by someone else (lock_version)")
         for case, row in case_updates:
             set_committed_value(case, "lock_version", row["lock_version"])
