@@ -147,14 +147,15 @@ def execute_direct(connection, statement, rows: list[dict]) -> int:
         values = {name: (convert(row[name]) if (convert := converters.get(name)) else row[name]) for name in keys}
         parameters.append(values if names is None else tuple(values[name] for name in names))
     many = len(parameters) > 1
+    given = parameters if many else parameters[0]
     cursor = connection.connection.cursor()
     try:
-        connection.dispatch.before_cursor_execute(connection, cursor, sql, parameters if many else parameters[0],
-                                                  None, many)
+        connection.dispatch.before_cursor_execute(connection, cursor, sql, given, None, many)
         if many:
             cursor.executemany(sql, parameters)
         else:
-            cursor.execute(sql, parameters[0])
+            cursor.execute(sql, given)
+        connection.dispatch.after_cursor_execute(connection, cursor, sql, given, None, many)
         return cursor.rowcount
     except connection.dialect.loaded_dbapi.Error as exc:     # wrapped as SQLAlchemy wraps it
         raise DBAPIError.instance(sql, parameters, exc, connection.dialect.loaded_dbapi.Error) from exc
