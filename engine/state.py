@@ -547,7 +547,7 @@ _INSERT = {model: insert(model.__table__).inline()     # inline: no RETURNING
 
 def note_wake(session, case) -> None:
     """A case whose next timer moved is woken after commit (engine.timers.schedule_wakes_after_commit)."""
-    history = inspect(case).attrs.next_timer_at.history
+    history = get_history(case, "next_timer_at", passive=PASSIVE_NO_INITIALIZE)   # not `attrs`: see _changed
     if history.added and history.added[0] is not None and case.id is not None:
         session.info.setdefault(WAKES, {})[case.id] = history.added[0]
 
