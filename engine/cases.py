@@ -301,15 +301,19 @@ def changing(case_id, actor=None):
     return _changing(case_id, actor)
 
 
-_OPEN_ROWS = (select(HumanTask).where(HumanTask.case_id.in_(bindparam("case_ids", expanding=True)),
-                                      HumanTask.state == TaskStatus.OPEN)
-              .execution_options(populate_existing=True))     # built once: SQLAlchemy keys its cache once
+# Built once (SQLAlchemy keys its cache once); one case's by equality: an expanding IN is rendered anew
+# at every execution.
+_OPEN_ROWS = select(HumanTask).where(HumanTask.state == TaskStatus.OPEN).execution_options(populate_existing=True)
+_OPEN_ROWS_OF_CASE = _OPEN_ROWS.where(HumanTask.case_id == bindparam("case_id"))
+_OPEN_ROWS_OF_CASES = _OPEN_ROWS.where(HumanTask.case_id.in_(bindparam("case_ids", expanding=True)))
 
 
 def _changes_of(locked_cases, actor) -> list[CaseChange]:
     """Load the workflows of cases locked in this transaction, with their open task rows (one statement)."""
     open_rows = {case.id: {} for case in locked_cases}
-    for row in db.session.scalars(_OPEN_ROWS, {"case_ids": list(open_rows)}):
+    rows = (db.session.scalars(_OPEN_ROWS_OF_CASE, {"case_id": locked_cases[0].id}) if len(locked_cases) == 1
+            else db.session.scalars(_OPEN_ROWS_OF_CASES, {"case_ids": list(open_rows)}))
+    for row in rows:
         open_rows[row.case_id][row.id] = row
     return [CaseChange(case, state.load(case), actor, open_rows[case.id]) for case in locked_cases]
 

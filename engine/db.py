@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, types
-from sqlalchemy.exc import SAWarning, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SAWarning, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase
 
 from engine import clock
@@ -122,6 +122,58 @@ def plan_each_time(cursor, statement, parameters, context):
 
 def transaction_ended(conn):
     conn.info.pop("lotse_wrote", None)
+
+
+_DIRECT = {}    # (statement id, dialect, parameter keys) -> (SQL, positional names or None, converters), or None
+
+
+def execute_direct(connection, statement, rows: list[dict]) -> int:
+    """Run a Core write built once (a module's constant: it is known by its id) with rows of parameters that
+    all have the same keys, on the DBAPI cursor: the SQL SQLAlchemy compiles for it (once per dialect and
+    keys), the column types' conversions, the connection's cursor events, but not SQLAlchemy's per-execution
+    work, which costs several times psycopg's own for a small statement. A statement that needs more (a
+    default computed in Python, an expanding parameter) goes through `connection.execute`. Returns the
+    row count (not known yet inside a psycopg pipeline)."""
+    keys = rows[0].keys()
+    plan_key = (id(statement), connection.dialect.name, tuple(keys))
+    plan = _DIRECT.get(plan_key, False)
+    if plan is False:
+        plan = _DIRECT[plan_key] = _direct_plan(statement, connection.dialect, list(keys))
+    if plan is None or any(row.keys() != keys for row in rows):
+        return connection.execute(statement, rows).rowcount
+    sql, names, converters = plan
+    parameters = []
+    for row in rows:
+        values = {name: (convert(row[name]) if (convert := converters.get(name)) else row[name]) for name in keys}
+        parameters.append(values if names is None else tuple(values[name] for name in names))
+    many = len(parameters) > 1
+    given = parameters if many else parameters[0]
+    cursor = connection.connection.cursor()
+    try:
+        connection.dispatch.before_cursor_execute(connection, cursor, sql, given, None, many)
+        if many:
+            cursor.executemany(sql, parameters)
+        else:
+            cursor.execute(sql, given)
+        connection.dispatch.after_cursor_execute(connection, cursor, sql, given, None, many)
+        return cursor.rowcount
+    except connection.dialect.loaded_dbapi.Error as exc:     # wrapped as SQLAlchemy wraps it
+        raise DBAPIError.instance(sql, parameters, exc, connection.dialect.loaded_dbapi.Error) from exc
+    finally:
+        cursor.close()
+
+
+def _direct_plan(statement, dialect, keys):
+    compiled = statement.compile(dialect=dialect, column_keys=keys)
+    if (set(compiled.binds) - set(keys) or compiled.literal_execute_params or compiled.post_compile_params
+            or compiled.escaped_bind_names):
+        return None
+    converters = {}
+    for name, bind in compiled.binds.items():
+        convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if convert is not None:
+            converters[name] = convert
+    return compiled.string, compiled.positiontup, converters
 
 
 def drop_everything() -> None:

@@ -39,7 +39,7 @@ from sqlalchemy.orm.base import PASSIVE_NO_INITIALIZE
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import access, casedata, clock, dmn, notifications, parsing, sandbox, task_counts
-from engine.db import db
+from engine.db import db, execute_direct
 from engine.errors import InvalidData
 from engine.forms import FormDefinition
 from engine.parsing import CorrelatedMessageEventDefinition, DeadlineTimeDateEventDefinition
@@ -493,11 +493,11 @@ class DerivedWrites:
                                            "lock_version": obj.lock_version + 1}))
             else:
                 task_updates.append({**values, "b_id": obj.id})
-        statements = [(statement, {"ids": ids}) for statement, ids in (
+        statements = [(statement, [{"b_id": key} for key in ids]) for statement, ids in (
             (_DELETE_TASK_GROUPS, self.groups_of_tasks), (_DELETE_TIMERS, self.timers_of_cases),
             (_DELETE_SUBSCRIPTIONS, self.subscriptions_of_cases)) if ids]
-        statements += [(_END_EXTERNAL, {"ids": ids, "state": ended, "ended_at": clock.now(), "worker_id": None,
-                                        "lock_expires_at": None})
+        statements += [(_END_EXTERNAL, [{"b_id": key, "state": ended, "ended_at": clock.now(), "worker_id": None,
+                                         "lock_expires_at": None} for key in ids])
                        for ended, ids in self.external_ended.items() if ids]
         statements += [(_INSERT[model], rows) for model, rows in (
             (HumanTask, self.tasks), (HumanTaskGroup, self.task_groups), (WaitingTimer, self.timers),
@@ -515,11 +515,11 @@ class DerivedWrites:
         try:
             with pipeline() if pipeline is not None and len(statements) > 1 else nullcontext():
                 for statement, rows in statements:
-                    connection.execute(statement, rows)
+                    execute_direct(connection, statement, rows)
         except dbapi_error as exc:   # raised as the pipeline ends, outside SQLAlchemy: wrap it as SQLAlchemy would
             raise DBAPIError.instance(None, None, exc, dbapi_error) from exc
         for case, row in case_updates:
-            if connection.execute(_UPDATE_CASE, row).rowcount != 1:
+            if execute_direct(connection, _UPDATE_CASE, [row]) != 1:
                 raise StaleDataError(f"case {case.id} was changed by someone else (lock_version)")
         for case, row in case_updates:
             set_committed_value(case, "lock_version", row["lock_version"])
@@ -535,18 +535,19 @@ class DerivedWrites:
 _cases, _tasks = Case.__table__, HumanTask.__table__
 _UPDATE_CASE = update(_cases).where(_cases.c.id == bindparam("b_id"), _cases.c.lock_version == bindparam("b_version"))
 _UPDATE_TASK = update(_tasks).where(_tasks.c.id == bindparam("b_id"))   # SET: the parameters' other keys
+# One execution per key (executemany), not an IN list: an expanding IN is rendered anew at every execution.
 _DELETE_TASK_GROUPS, _DELETE_TIMERS, _DELETE_SUBSCRIPTIONS = (
-    delete(column.table).where(column.in_(bindparam("ids", expanding=True)))
+    delete(column.table).where(column == bindparam("b_id"))
     for column in (HumanTaskGroup.__table__.c.task_id, WaitingTimer.__table__.c.case_id,
                    MessageSubscription.__table__.c.case_id))
-_END_EXTERNAL = update(ExternalTask.__table__).where(ExternalTask.__table__.c.id.in_(bindparam("ids", expanding=True)))
+_END_EXTERNAL = update(ExternalTask.__table__).where(ExternalTask.__table__.c.id == bindparam("b_id"))
 _INSERT = {model: insert(model.__table__).inline()     # inline: no RETURNING
            for model in (HumanTask, HumanTaskGroup, WaitingTimer, MessageSubscription, ExternalTask, CaseEvent)}
 
 
 def note_wake(session, case) -> None:
     """A case whose next timer moved is woken after commit (engine.timers.schedule_wakes_after_commit)."""
-    history = inspect(case).attrs.next_timer_at.history
+    history = get_history(case, "next_timer_at", passive=PASSIVE_NO_INITIALIZE)   # not `attrs`: see _changed
     if history.added and history.added[0] is not None and case.id is not None:
         session.info.setdefault(WAKES, {})[case.id] = history.added[0]
 

@@ -23,8 +23,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sqlalchemy import delete, inspect, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import get_history
+from sqlalchemy.orm.base import PASSIVE_NO_INITIALIZE
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.db import db
@@ -62,7 +64,7 @@ def note_opened(session: Session, row: dict, names) -> None:
 
 def _old(obj, attribute: str):
     """The attribute's value as the database has it (before this flush)."""
-    history = inspect(obj).attrs[attribute].history
+    history = get_history(obj, attribute, passive=PASSIVE_NO_INITIALIZE)   # `attrs` would build one per attribute
     if history.deleted:
         return history.deleted[0]
     return history.unchanged[0] if history.unchanged else getattr(obj, attribute)

@@ -131,6 +131,7 @@ class FormDefinition:
         self.fields: dict[str, Component] = {}
         self._ids: dict[str, Component] = {}
         self.top = self._load_list(comps, None, 0)
+        self.schemas: dict = {}     # validation's marshmallow schemas (engine.forms.validation._schema)
 
     # -- loading
     @classmethod

@@ -303,6 +303,24 @@ def build_schema(definition: FormDefinition, state: FormState | None = None, *,
     return schema_cls(unknown=EXCLUDE)
 
 
+_SCHEMAS_PER_FORM = 16
+
+
+def _schema(definition: FormDefinition, state: FormState, today: date | None) -> Schema:
+    """`build_schema`, kept on the definition (which never changes) for the fields the state leaves editable and
+    their options: building a schema class costs several times loading a submission with it."""
+    editable = [comp for comp in definition.fields.values() if state.is_editable(comp)]
+    # repr tells option values apart that compare equal (True and 1)
+    key = (tuple(comp.key for comp in editable), repr([state.options.get(comp.key) for comp in editable]), today)
+    schemas = definition.schemas
+    schema = schemas.get(key)
+    if schema is None:
+        if len(schemas) >= _SCHEMAS_PER_FORM:      # options taken from case data may vary without end
+            schemas.clear()
+        schema = schemas[key] = build_schema(definition, state, today=today)
+    return schema
+
+
 def validate_submission(definition: FormDefinition, form: Any, context: Mapping | None = None,
                         prefix: str = "", today: date | None = None) -> tuple[dict, dict]:
     """Validate a submission (request.form, or a dict of strings or JSON values).
@@ -313,7 +331,7 @@ def validate_submission(definition: FormDefinition, form: Any, context: Mapping 
     """
     raw = submission_values(definition, form, prefix)
     state = submission_state(definition, form, context, prefix, raw=raw)
-    schema = build_schema(definition, state, today=today)
+    schema = _schema(definition, state, today)
     try:
         return schema.load(raw), {}
     except ValidationError as exc:

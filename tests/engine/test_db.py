@@ -3,7 +3,7 @@ and how a read-only session runs without a transaction."""
 import pytest
 from sqlalchemy import event, func, insert, select, text
 
-from engine.db import (WriteInReadOnlySession, db, end_read_only, end_session, only_reads,
+from engine.db import (WriteInReadOnlySession, db, end_read_only, end_session, execute_direct, only_reads,
                        read_without_transaction)
 from engine.models import Organisation
 
@@ -154,3 +154,29 @@ def test_a_read_only_session_keeps_prepared_statements_too(ctx):
     after = dbapi_connection.execute(prepared).fetchone()[0]
     dbapi_connection.commit()           # the connection is back in the pool: leave it as found
     assert before > 0 and after == before
+
+
+_ADD_ORGANISATION = insert(Organisation.__table__)      # built once, as execute_direct requires
+
+
+def test_execute_direct_writes_as_sqlalchemy_would_and_its_statements_are_seen(ctx):
+    db.session.commit()
+    seen = []
+    listener = lambda conn, cursor, statement, *rest: seen.append(statement)      # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        rows = [dict(kind="center", name=name, areas=areas) for name, areas in (("A", ["x", {"n": 1}]), ("B", None))]
+        execute_direct(db.session.connection(), _ADD_ORGANISATION, rows)
+        execute_direct(db.session.connection(), _ADD_ORGANISATION, [dict(kind="center", name="C", areas=[])])
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    db.session.commit()
+    assert dict(db.session.execute(select(Organisation.name, Organisation.areas)).all()) == \
+        {"A": ["x", {"n": 1}], "B": None, "C": []}                   # the JSON column's conversion both ways
+    assert [statement.split("(")[0].strip() for statement in seen] == ["INSERT INTO organisation"] * 2
+    db.session.commit()
+    assert read_without_transaction() is True
+    with pytest.raises(WriteInReadOnlySession, match="INSERT INTO organisation"):
+        execute_direct(db.session.connection(), _ADD_ORGANISATION, [dict(kind="center", name="D", areas=None)])
+    end_read_only()
+    assert organisations() == 3

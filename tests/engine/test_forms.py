@@ -519,3 +519,16 @@ def test_form_message_survives_copy():
     m = FormMessage("min", min="3")
     c = copy.deepcopy(m)
     assert (c.code, c.params, str(c)) == ("min", {"min": "3"}, str(m))
+
+
+def test_a_form_validated_again_takes_the_options_of_each_context():
+    d = form({"type": "select", "key": "advisor", "valuesKey": "advisors", "validate": {"required": True}})
+    assert validate_submission(d, {"advisor": "a"}, context={"advisors": ["a"]}) == ({"advisor": "a"}, {})
+    assert validate_submission(d, {"advisor": "a"}, context={"advisors": ["b"]})[1]["advisor"][0].code == \
+        "invalid_choice"
+    assert validate_submission(d, {"advisor": "b"}, context={"advisors": ["b"]}) == ({"advisor": "b"}, {})
+    # options equal in Python but not in type: each context's own value is taken
+    clean, _ = validate_submission(d, {"advisor": 1}, context={"advisors": [{"label": "Eins", "value": 1}]})
+    assert clean == {"advisor": 1} and type(clean["advisor"]) is int
+    clean, _ = validate_submission(d, {"advisor": 1.0}, context={"advisors": [{"label": "Eins", "value": 1.0}]})
+    assert clean == {"advisor": 1.0} and type(clean["advisor"]) is float
