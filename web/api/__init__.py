@@ -75,6 +75,11 @@ class CookieFreeApi(SecureCookieSessionInterface):
 class ApiBlueprint(Blueprint):
     ARGUMENTS_PARSER = JsonBodyParser()        # strict JSON bodies, 415 for other media types
 
+    def arguments(self, schema, **kwargs):
+        """As flask-smorest's, with one schema object for every request (webargs builds one per request
+        from a class; loading keeps no state in it)."""
+        return super().arguments(schema() if isinstance(schema, type) else schema, **kwargs)
+
 
 def blueprint(name: str, description: str) -> Blueprint:
     """A blueprint of the API: authenticated by token, without CSRF (no cookie is read)."""
