@@ -88,7 +88,8 @@ def free_port() -> int:
 def start_server(port):
     env = {**os.environ, "LOTSE_SECURE_TRANSPORT": "0", "LOTSE_API_REQUESTS_PER_MINUTE": "1000000",
            "LOTSE_SECRET_KEY": "bench-secret", "LOTSE_LOGIN_TRIES_PER_ADDRESS": "100000"}
-    server = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-w", str(WORKERS), "--threads", str(THREADS),
+    server = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "--config", "gunicorn.conf.py",
+                               "-w", str(WORKERS), "--threads", str(THREADS),
                                "-b", f"127.0.0.1:{port}", "--log-level", "warning", "web:create_app()"],
                               cwd=ROOT, env=env, start_new_session=True)
     for _ in range(200):

@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import Text, bindparam, false, or_, select, type_coerce
@@ -75,6 +76,7 @@ class ServiceActor:
     topics: frozenset
     id: None = None
     organisation: None = None       # of no organisation and in no group: every rule for people finds nothing
+    organisation_kind: None = None
     group_names: frozenset = frozenset()
     username: None = None
 
@@ -86,15 +88,43 @@ def is_service(actor) -> bool:
     return isinstance(actor, ServiceActor)
 
 
+@dataclass(frozen=True)
+class TokenUser:
+    """A person acting through their personal API token (engine/api_tokens.py): what the rules here and the
+    engine read of a `User`, from the row the token's check reads, not an ORM object (every API request
+    builds one). Its organisation, which starting a case needs, is loaded when first asked for."""
+    id: int
+    username: str
+    display_name: str
+    email: str | None
+    language: str
+    active: bool
+    organisation_id: int | None
+    organisation_kind: str | None
+    group_names: frozenset
+
+    def in_group(self, *names) -> bool:
+        return not self.group_names.isdisjoint(names)
+
+    @cached_property
+    def organisation(self) -> Organisation | None:
+        return db.session.get(Organisation, self.organisation_id) if self.organisation_id is not None else None
+
+
+def is_person(actor) -> bool:
+    """A person's account (a page's user or a personal token's), not a service account or a worker's link."""
+    return isinstance(actor, (User, TokenUser))
+
+
 # --------------------------------------------------------------------------- roles
 
 def is_center_staff(user) -> bool:
     """The user belongs to a Welcome Center (whatever their groups)."""
-    return user.organisation is not None and user.organisation.kind == OrganisationKind.CENTER
+    return user.organisation_kind == OrganisationKind.CENTER
 
 
 def is_employer_user(user) -> bool:
-    return user.organisation is not None and user.organisation.kind == OrganisationKind.EMPLOYER
+    return user.organisation_kind == OrganisationKind.EMPLOYER
 
 
 def may_use_workspace(user) -> bool:
@@ -448,7 +478,7 @@ def may_read_audit(user) -> bool:
 
 def may_use_people_api(actor) -> bool:
     """Cases, tasks, messages, incidents and process definitions: people, not service accounts."""
-    return isinstance(actor, User)
+    return is_person(actor)
 
 
 PROCESS_GROUPS = frozenset({"process_owner", "admin"})
@@ -491,7 +521,7 @@ def visible_definition(user, definition_id) -> ProcessDefinition | None:
 
 
 def may_use_external_tasks(actor) -> bool:
-    return is_service(actor) or (isinstance(actor, User) and is_staff(actor))
+    return is_service(actor) or (is_person(actor) and is_staff(actor))
 
 
 def external_task_filter(actor, topics=None):
@@ -500,7 +530,7 @@ def external_task_filter(actor, topics=None):
     if is_service(actor):
         allowed = actor.topics if topics is None else actor.topics & set(topics)
         return (ExternalTask.center_id == actor.organisation_id) & ExternalTask.topic.in_(sorted(allowed))
-    if isinstance(actor, User) and is_staff(actor):
+    if is_person(actor) and is_staff(actor):
         clause = ExternalTask.center_id == actor.organisation_id
         return clause if topics is None else clause & ExternalTask.topic.in_(sorted(set(topics)))
     return false()

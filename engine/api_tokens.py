@@ -18,12 +18,11 @@ from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
 
 from engine import access, audit, clock
 from engine.db import db
 from engine.errors import InvalidFields, LotseError, NotFound
-from engine.models import ApiToken, User
+from engine.models import ApiToken, Group, Membership, Organisation, User
 from engine.settings import setting
 from engine.user_sessions import token_hash
 
@@ -141,26 +140,42 @@ def revoke_service_account(admin, token_id) -> ApiToken:
 
 # --- requests -------------------------------------------------------------------------------------
 
-# The token with its person, their organisation and groups in one statement (every API request needs them);
-# built once, so SQLAlchemy keeps its cache key.
-_LOAD = (select(ApiToken).options(joinedload(ApiToken.user).joinedload(User.organisation),
-                                  joinedload(ApiToken.user).joinedload(User.groups))
+# The token with its person, their organisation's kind and one row per group of theirs, in one statement (every API
+# request runs it), read as plain rows: the actor is built from them (access.TokenUser), not loaded as ORM
+# objects. Built once, so SQLAlchemy keeps its cache key.
+_LOAD = (select(ApiToken.id, ApiToken.kind, ApiToken.name, ApiToken.center_id, ApiToken.topics, ApiToken.expires_at,
+                ApiToken.revoked_at, User.id.label("user_id"), User.username, User.display_name, User.email,
+                User.language, User.active, User.organisation_id, Organisation.kind.label("organisation_kind"),
+                Group.name.label("group_name"))
+         .select_from(ApiToken)
+         .outerjoin(User, User.id == ApiToken.user_id)
+         .outerjoin(Organisation, Organisation.id == User.organisation_id)
+         .outerjoin(Membership, Membership.user_id == User.id)
+         .outerjoin(Group, Group.id == Membership.group_id)
          .where(ApiToken.token_hash == bindparam("token_hash")))
 
 
 def authenticate(secret: str | None):
-    """(actor, token hash: the throttle's key) for a bearer secret: the actor is a `User` (personal token of an active person)
-    or an `access.ServiceActor`; None for an unknown, expired or revoked token."""
+    """(actor, token hash: the throttle's key) for a bearer secret: the actor is an `access.TokenUser` (personal token
+    of an active person) or an `access.ServiceActor`; None for an unknown, expired or revoked token."""
     if not secret or not secret.startswith(PREFIX) or len(secret) > 100:
         return None
-    row = db.session.scalars(_LOAD, {"token_hash": token_hash(secret)}).unique().one_or_none()
-    if row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= clock.now()):
+    hashed = token_hash(secret)
+    rows = db.session.connection().execute(_LOAD, {"token_hash": hashed}).all()
+    if not rows:
+        return None
+    row = rows[0]
+    if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= clock.now()):
         return None
     if row.kind == "service":
         return access.ServiceActor(token_id=row.id, name=row.name, organisation_id=row.center_id,
-                                   topics=frozenset(row.topics or ())), row.token_hash
-    user = row.user
-    return (user, row.token_hash) if user is not None and user.active else None
+                                   topics=frozenset(row.topics or ())), hashed
+    if row.user_id is None or not row.active:
+        return None
+    return access.TokenUser(id=row.user_id, username=row.username, display_name=row.display_name, email=row.email,
+                            language=row.language, active=row.active, organisation_id=row.organisation_id,
+                            organisation_kind=row.organisation_kind,
+                            group_names=frozenset(r.group_name for r in rows if r.group_name is not None)), hashed
 
 
 _counts: dict = {}

@@ -52,6 +52,10 @@ class User(UserMixin, db.Model):
         return bool(self.group_names.intersection(names))
 
     @property
+    def organisation_kind(self) -> str | None:
+        return self.organisation.kind if self.organisation is not None else None
+
+    @property
     def is_active(self):
         return self.active
 

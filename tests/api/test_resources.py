@@ -51,6 +51,15 @@ def test_a_token_of_a_deactivated_person_stops_working(ws, api, people):
     assert client.get("/api/v1/tasks").status_code == 401
 
 
+def test_a_persons_changed_groups_count_from_their_next_request(ws, api, people):
+    body = {"process": "ws_permit", "subject": "X", "data": {"worker_name": "X", "country": "IN"}}
+    client = api("anna")
+    assert client.post("/api/v1/cases", json=body).status_code == 201
+    people["anna"].groups = [group for group in people["anna"].groups if group.name != "advisor"]
+    db.session.commit()
+    assert client.post("/api/v1/cases", json=body).status_code == 403
+
+
 def test_only_the_hash_is_stored(ws, people):
     row, secret = api_tokens.create_personal(people["anna"], "crm", 30)
     assert secret.startswith("lotse_") and secret not in (row.token_hash, row.prefix) and len(row.token_hash) == 64

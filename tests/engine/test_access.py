@@ -210,7 +210,10 @@ def test_safe_next_refuses_anything_that_could_leave_the_site(target):
 # --------------------------------------------------------------------------- the actors without an account
 
 def test_a_personal_token_is_its_person_and_a_service_account_of_no_organisation(wider):
-    assert wider["token"] is wider["anna"]
+    token, anna = wider["token"], wider["anna"]
+    assert (token.id, token.username, token.display_name, token.organisation_id, token.group_names) == \
+        (anna.id, anna.username, anna.display_name, anna.organisation_id, anna.group_names)
+    assert token.organisation is anna.organisation       # loaded when an operation asks for it
     service = wider["service"]
     assert access.is_service(service) and service.organisation_id == wider["center"].id
     assert service.topics == {"check"}

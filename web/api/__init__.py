@@ -8,6 +8,7 @@ and dump its result; what the caller may see and do is decided by engine.access,
 import http
 
 from flask import Flask, g, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_smorest import Api, Blueprint
 from flask_smorest.spec import prepare_response
 
@@ -61,8 +62,23 @@ def authenticate():
     return None
 
 
+class CookieFreeApi(SecureCookieSessionInterface):
+    """The app's sessions, but none on the API's paths: a token authenticates them, so the session cookie is
+    neither read nor written there (nor is a login looked up from it)."""
+
+    def open_session(self, app, request):
+        if request.path.startswith(problems.PREFIX):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
 class ApiBlueprint(Blueprint):
     ARGUMENTS_PARSER = JsonBodyParser()        # strict JSON bodies, 415 for other media types
+
+    def arguments(self, schema, **kwargs):
+        """As flask-smorest's, with one schema object for every request (webargs builds one per request
+        from a class; loading keeps no state in it)."""
+        return super().arguments(schema() if isinstance(schema, type) else schema, **kwargs)
 
 
 def blueprint(name: str, description: str) -> Blueprint:
@@ -80,6 +96,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("OPENAPI_VERSION", "3.1.0")
     app.config.setdefault("OPENAPI_URL_PREFIX", PREFIX)
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    app.session_interface = CookieFreeApi()
     api = LotseApi(app, spec_kwargs=SPEC)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
                                                    "description": "a personal API token or a service account's"})
