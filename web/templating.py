@@ -1,4 +1,5 @@
-"""How the app's templates compile: every `{{ … }}` is still autoescaped, into plain text.
+"""How the app's templates compile and link: every `{{ … }}` is still autoescaped, into plain text; the fixed
+links are built once.
 
 Jinja's compiled templates pass each value they output through markupsafe's `escape`, which wraps the escaped
 text in a new `Markup` (a Python-level `__new__` per value) only for the template to join it into the page
@@ -6,6 +7,7 @@ straight away. A page writes hundreds of values (the inbox about 25 a row), so t
 of a page's CPU. `escape_text` escapes exactly as `escape` does and returns the text: the same bytes, with
 no value left unescaped. `tests/web/test_templating.py` holds it to `escape`'s output.
 """
+from flask import has_request_context, request
 from jinja2 import compiler
 from markupsafe import _escape_inner     # markupsafe's own escaping of a str (C), which `escape` calls
 
@@ -38,6 +40,25 @@ class TextEscapingCodeGenerator(compiler.CodeGenerator):
             super()._output_child_pre(node, frame, finalize)
 
 
+def fixed_links(url_for):
+    """The templates' `url_for`: a link with no values (or a static file's) is the same for every request of
+    an app under one script root, and a page's header alone makes about fifteen, each a few µs in werkzeug's
+    builder; so those are built once. Any other link, or outside a request, is `url_for`'s."""
+    built: dict = {}
+
+    def template_url_for(endpoint, **values):
+        if not has_request_context() or endpoint[:1] == "." or (values and endpoint != "static") \
+                or any(name[:1] == "_" for name in values):
+            return url_for(endpoint, **values)
+        key = (request.script_root, endpoint, *values.items())
+        link = built.get(key)
+        if link is None:
+            link = built[key] = url_for(endpoint, **values)
+        return link
+    return template_url_for
+
+
 def init_app(app):
     """Before the first template compiles."""
     app.jinja_env.code_generator_class = TextEscapingCodeGenerator
+    app.jinja_env.globals["url_for"] = fixed_links(app.url_for)

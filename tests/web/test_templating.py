@@ -37,3 +37,15 @@ def test_the_apps_templates_escape_every_value_as_markupsafe_does(app):
     assert "&lt;script&gt;alert(&#39;x&#39;) &amp; &#34;y&#34;&lt;/script&gt;" in expected
     compiled = app.jinja_env.compile(source, raw=True)
     assert "escape_text(" in compiled                  # the app's templates do take this path
+
+
+def test_the_templates_links_are_flasks_links_under_any_script_root(app):
+    source = ("{{ url_for('advisor.inbox') }} {{ url_for('static', filename='css/lotse.css') }} "
+              "{{ url_for('advisor.inbox', view='group') }} {{ url_for('advisor.deadlines', _anchor='x') }}")
+    from flask import url_for
+    for root in ("", "/lotse", "", "/other"):           # the same links again, and under other roots
+        with app.test_request_context("/", environ_overrides={"SCRIPT_NAME": root}):
+            expected = (f"{url_for('advisor.inbox')} {url_for('static', filename='css/lotse.css')} "
+                        f"{url_for('advisor.inbox', view='group')} {url_for('advisor.deadlines', _anchor='x')}")
+            assert app.jinja_env.from_string(source).render() == expected
+            assert expected.startswith(f"{root}/ {root}/static/css/lotse.css {root}/?view=group {root}/deadlines#x")
