@@ -26,13 +26,13 @@ def save(operation, *args, **kwargs):
 
 
 def center_of(admin: User) -> Organisation | None:
-    """The center `admin` administers."""
+    """The center `admin` administers, read whole (the session's user has only part of it: engine.users)."""
     center_id = access.administered_center_id(admin)
-    return None if center_id is None else db.session.get(Organisation, center_id)
+    return None if center_id is None else db.session.get(Organisation, center_id, populate_existing=True)
 
 
 def firm(admin: User, firm_id: int) -> Organisation | None:
-    found = db.session.get(Organisation, firm_id)
+    found = db.session.get(Organisation, firm_id, populate_existing=True)     # read whole, as center_of
     if found is None or found.kind != OrganisationKind.EMPLOYER or not access.administers(admin, found):
         return None
     return found

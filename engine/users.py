@@ -122,10 +122,13 @@ def find_user(username: str) -> User | None:
 
 # The session's user with organisation, groups and unread notifications, and the login session that
 # vouches for it, in one statement (every page needs all of them); built once, so SQLAlchemy keeps
-# its cache key.
+# its cache key. Of the organisation only what every page asks (the header, engine.access): its profile
+# (address, areas, …) would be read once a group of the user's, on every page; the admin pages that show
+# it read it whole (engine.admin).
+SESSION_ORGANISATION = (Organisation.kind, Organisation.name, Organisation.code, Organisation.center_id)
 _SESSION_USER = (select(User, UserSession.id, UserSession.last_seen_at)
                  .join(UserSession, UserSession.user_id == User.id)
-                 .options(joinedload(User.organisation), joinedload(User.groups),
+                 .options(joinedload(User.organisation).load_only(*SESSION_ORGANISATION), joinedload(User.groups),
                           with_expression(User.unread_notifications, notifications.unread_column(User)))
                  .where(User.id == bindparam("user_id"), User.active.is_(True), *user_sessions.LIVE))
 

@@ -10,7 +10,7 @@ from flask_babel import force_locale
 from engine import clock
 from flask import render_template_string
 
-from web.dates import Dates, local_datetime
+from web.dates import Dates, DueView, due_html, local_datetime
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 MOMENT = datetime(2026, 12, 6, 14, 0, tzinfo=timezone.utc)          # 15:00 in Berlin
@@ -53,3 +53,13 @@ def test_no_other_module_of_web_formats_a_date():
                  if path.name != "dates.py" and path.name != "cli.py"
                  for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if formatting.search(line)]
     assert not offending, offending
+
+
+def test_a_due_dates_badge_escapes_its_texts():
+    badge = due_html(DueView("overdue", "<über>", "2026-12-01T10:00:00+00:00", "vor 5 Tagen & mehr", "01.12.2026"))
+    assert badge == ('<span class="due due--overdue"><strong class="badge badge--overdue">&lt;über&gt;</strong> '
+                     '<time datetime="2026-12-01T10:00:00+00:00">vor 5 Tagen &amp; mehr</time>\n'
+                     '  <span class="due__abs">01.12.2026</span>\n</span>')
+    assert 'class="due">' in due_html(DueView("", "", "x", "in 3 Tagen", "a"))      # no state, no badge
+    assert due_html(None, "<ohne Frist>") == '<span class="muted">&lt;ohne Frist&gt;</span>'
+    assert due_html(None) == '<span class="muted">—</span>'

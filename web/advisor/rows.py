@@ -5,7 +5,7 @@ Each `{{ }}` in a template is an `escape` call and each `t.x` an `Environment.ge
 50 rows: so a row is a plain tuple (`RowView`) that the macro's loop unpacks into local names, every text,
 date and URL made here once, and what repeats on a page (labels, titles, process names, URL prefixes,
 relative dates, priority badges) made once per page. The priority badge comes from its one renderer (the
-`priority_badge` macro), once per priority on the page.
+`priority_badge` macro), once per priority on the page; the due date's from `web.dates.due_html`, once a row.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from markupsafe import Markup
 from engine.i18n import N_
 from engine.inbox import InboxRow
 from web.advisor.filters import priority_view
-from web.dates import DueView, dates
+from web.dates import dates, due_html
 
 # the order of RowPage.labels
 _LABELS = (N_("Entwurf"), N_("von Ihnen übernommen"), N_("später"), N_("Übernehmen"), N_("Freigeben"),
@@ -38,7 +38,7 @@ class RowView(NamedTuple):
     reference: str
     subject: str
     process: str
-    due: DueView | None
+    due: Markup                    # the due date's badge
     follow_up_iso: str | None
     follow_up_later: bool
     follow_up: str
@@ -103,7 +103,7 @@ def task_rows(rows: list[InboxRow], here: str, user_id: int, all_view: bool = Fa
             action_url = action_label = ""
         views.append(RowView(
             task_id, due.state if due else "", task_url[0] + task_id + task_url[1], title, t.has_draft,
-            case_url[0] + reference + case_url[1], reference, t.case_subject, process, due,
+            case_url[0] + reference + case_url[1], reference, t.case_subject, process, due_html(due),
             None if follow is None else follow.isoformat(), follow is not None and follow > now, absolute(follow),
             badge, created.isoformat(), absolute(created), relative(created), assignee_id, t.assignee_name,
             action, action_url, action_label, assign_url[0] + task_id + assign_url[1],
