@@ -20,11 +20,11 @@ from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinitio
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from sqlalchemy import bindparam, inspect, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import access, casedata, clock, forms, jobs, mail, notifications, parsing, report, sandbox, state
-from engine.db import JSONText, db
+from engine.db import JSONText, db, load_direct, loaded_object
 from engine.deploy import latest_definition
 from engine.errors import Conflict, Forbidden, InvalidData, InvalidFields, NotFound
 from engine.models import (Case, CaseComment, CaseMilestone, ExternalTask, HumanTask, Incident, Organisation,
@@ -258,7 +258,7 @@ def _changing(case_id=None, actor=None, *, task_id=None):
     statement that waited for the lock re-reads the locked case row but not rows it joined,
     so task rows read with the lock could predate the change that made us wait.
     """
-    case = db.session.scalar(*_locking(case_id, actor, task_id))
+    case = _locked_case(*_locking(case_id, actor, task_id))
     if case is None:
         raise NotFound(f"task {task_id} does not exist" if task_id is not None else f"case {case_id} does not exist")
     change, = _changes_of([case], actor)
@@ -266,33 +266,52 @@ def _changing(case_id=None, actor=None, *, task_id=None):
         yield change
 
 
-# The locking statements, built once (SQLAlchemy then keys its cache once, not per call): the case and its
-# version's key and number, by the case's id or by a task's id; by a task's id and visible to the actor
-# through access.task_filter_parameters, one per clause it gives, built on first use.
-_LOCK = (select(Case).with_for_update(of=Case).execution_options(populate_existing=True)
-         .options(joinedload(Case.definition).load_only(ProcessDefinition.key, ProcessDefinition.version)))
+# The locking statements, built once (SQLAlchemy then keys its cache once, not per call): the case's row by
+# the case's id or by a task's id; by a task's id and visible to the actor through
+# access.task_filter_parameters, one per clause it gives, built on first use.
+_cases = Case.__table__
+_LOCK = select(_cases).with_for_update(of=_cases)
 _CASE_OF_TASK = select(HumanTask.case_id).where(HumanTask.id == bindparam("task_id"))
-_LOCK_BY_ID = _LOCK.where(Case.id == bindparam("case_id"))
-_LOCK_BY_TASK = _LOCK.where(Case.id == _CASE_OF_TASK.scalar_subquery())
+_LOCK_BY_ID = _LOCK.where(_cases.c.id == bindparam("case_id"))
+_LOCK_BY_TASK = _LOCK.where(_cases.c.id == _CASE_OF_TASK.scalar_subquery())
 _lock_by_visible_task = {}
 
 
 def _locking(case_id, actor, task_id) -> tuple:
-    """The statement that finds and locks the case (see `_changing`) and its parameters."""
+    """The statement that finds and locks the case (see `_changing`), its parameters, and whether it is one
+    of the statements built once."""
     if task_id is None:
-        return _LOCK_BY_ID, {"case_id": case_id}
+        return _LOCK_BY_ID, {"case_id": case_id}, True
     if actor is None:
-        return _LOCK_BY_TASK, {"task_id": str(task_id)}
+        return _LOCK_BY_TASK, {"task_id": str(task_id)}, True
     bound = access.task_filter_parameters(actor)
     if bound is None:
         visible = _CASE_OF_TASK.where(access.task_filter(actor))
-        return _LOCK.where(Case.id == visible.scalar_subquery()), {"task_id": str(task_id)}
+        return _LOCK.where(_cases.c.id == visible.scalar_subquery()), {"task_id": str(task_id)}, False
     clause, parameters = bound
     statement = _lock_by_visible_task.get(id(clause))      # the clauses are module constants
     if statement is None:
         statement = _lock_by_visible_task[id(clause)] = _LOCK.where(
-            Case.id == _CASE_OF_TASK.where(clause).scalar_subquery())
-    return statement, {"task_id": str(task_id), **parameters}
+            _cases.c.id == _CASE_OF_TASK.where(clause).scalar_subquery())
+    return statement, {"task_id": str(task_id), **parameters}, True
+
+
+def _locked_case(statement, parameters, built_once) -> Case | None:
+    """The case the locking statement finds, loaded afresh, with its version's key and number (kept with the
+    version's specs: no statement reads them). A statement built once is read on the DBAPI cursor
+    (engine.db.load_direct), one built for this call through the ORM."""
+    session = db.session()
+    found = load_direct(session, statement, parameters, Case) if built_once else None
+    if found is None:
+        found = session.scalars(select(Case).from_statement(statement).execution_options(populate_existing=True),
+                                parameters).all()
+    if not found:
+        return None
+    case, = found
+    facts = state.spec_cache.facts(case.definition_id)
+    set_committed_value(case, "definition", loaded_object(
+        session, ProcessDefinition, {"id": case.definition_id, "key": facts.key, "version": facts.version}))
+    return case
 
 
 def changing(case_id, actor=None):
@@ -301,18 +320,29 @@ def changing(case_id, actor=None):
     return _changing(case_id, actor)
 
 
-# Built once (SQLAlchemy keys its cache once); one case's by equality: an expanding IN is rendered anew
-# at every execution.
-_OPEN_ROWS = select(HumanTask).where(HumanTask.state == TaskStatus.OPEN).execution_options(populate_existing=True)
-_OPEN_ROWS_OF_CASE = _OPEN_ROWS.where(HumanTask.case_id == bindparam("case_id"))
-_OPEN_ROWS_OF_CASES = _OPEN_ROWS.where(HumanTask.case_id.in_(bindparam("case_ids", expanding=True)))
+# Built once (SQLAlchemy keys its cache once); one case's by equality, read on the DBAPI cursor
+# (engine.db.load_direct); several cases' through the ORM: an expanding IN is rendered anew at every execution.
+_OPEN_ROWS_OF_CASE = select(HumanTask.__table__).where(HumanTask.state == bindparam("state"),
+                                                       HumanTask.case_id == bindparam("case_id"))
+_OPEN_ROWS_OF_CASES = (select(HumanTask).where(HumanTask.state == TaskStatus.OPEN,
+                                               HumanTask.case_id.in_(bindparam("case_ids", expanding=True)))
+                       .execution_options(populate_existing=True))
+
+
+def _open_rows_of(case_ids) -> list[HumanTask]:
+    """The open task rows of these cases, each loaded afresh (see `_changing` for when this runs)."""
+    if len(case_ids) == 1:
+        rows = load_direct(db.session(), _OPEN_ROWS_OF_CASE, {"state": TaskStatus.OPEN, "case_id": case_ids[0]},
+                           HumanTask)
+        if rows is not None:
+            return rows
+    return db.session.scalars(_OPEN_ROWS_OF_CASES, {"case_ids": case_ids}).all()
 
 
 def _changes_of(locked_cases, actor) -> list[CaseChange]:
     """Load the workflows of cases locked in this transaction, with their open task rows (one statement)."""
     open_rows = {case.id: {} for case in locked_cases}
-    rows = (db.session.scalars(_OPEN_ROWS_OF_CASE, {"case_id": locked_cases[0].id}) if len(locked_cases) == 1
-            else db.session.scalars(_OPEN_ROWS_OF_CASES, {"case_ids": list(open_rows)}))
+    rows = _open_rows_of(list(open_rows))
     for row in rows:
         open_rows[row.case_id][row.id] = row
     return [CaseChange(case, state.load(case), actor, open_rows[case.id]) for case in locked_cases]

@@ -8,6 +8,7 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, types
 from sqlalchemy.exc import DBAPIError, SAWarning, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm.attributes import instance_state
 
 from engine import clock
 
@@ -174,6 +175,100 @@ def _direct_plan(statement, dialect, keys):
         if convert is not None:
             converters[name] = convert
     return compiled.string, compiled.positiontup, converters
+
+
+_LOADS = {}     # (statement id, dialect) -> (SQL, positional names or None, converters, mapper's keys), or None
+
+
+def load_direct(session, statement, parameters: dict, model) -> list | None:
+    """The rows of a Core select of `model`'s table (a module constant: it is known by its id), as the ORM
+    loads them with `populate_existing` (after an autoflush; persistent objects in the session's identity
+    map, an object already there overwritten with what was read, its loaded relationships reset), read on
+    the DBAPI cursor as `execute_direct` writes: the ORM's loading and SQLAlchemy's
+    per-execution work cost more than the statement. None when the statement cannot be run so (an
+    expanding parameter) or the model has load listeners: then the caller reads through the ORM."""
+    if session.autoflush:                   # pending changes are written first, as before any query
+        session.flush()
+    connection = session.connection()
+    mapper = model.__mapper__
+    plan_key = (id(statement), connection.dialect.name)
+    plan = _LOADS.get(plan_key, False)
+    if plan is False:
+        plan = _LOADS[plan_key] = _load_plan(statement, connection.dialect, list(parameters), mapper)
+    if plan is None or mapper.class_manager.dispatch.load or session.dispatch.loaded_as_persistent:
+        return None
+    sql, names, converters, keys = plan
+    values = {name: (convert(value) if (convert := converters.get(name)) else value)
+              for name, value in parameters.items()}
+    given = values if names is None else tuple(values[name] for name in names)
+    cursor = connection.connection.cursor()
+    try:
+        connection.dispatch.before_cursor_execute(connection, cursor, sql, given, None, False)
+        cursor.execute(sql, given)
+        connection.dispatch.after_cursor_execute(connection, cursor, sql, given, None, False)
+        rows = cursor.fetchall()
+        results = _result_processors(statement, cursor.description, connection.dialect)
+    except connection.dialect.loaded_dbapi.Error as exc:     # wrapped as SQLAlchemy wraps it
+        raise DBAPIError.instance(sql, given, exc, connection.dialect.loaded_dbapi.Error) from exc
+    finally:
+        cursor.close()
+    return [loaded_object(session, model, dict(zip(keys, (convert(value) if convert else value
+                                                           for convert, value in zip(results, row)))))
+            for row in rows]
+
+
+def loaded_object(session, model, values: dict):
+    """The persistent object of `model` with these column values (its primary key's among them, by attribute
+    name) in the session, as the ORM's loading leaves it with `populate_existing`: an object already in the
+    session is overwritten (with every column: its pending changes dropped and its relationships loaded
+    anew; with some: those columns alone). Columns not given are read when first used, as with
+    `load_only`."""
+    mapper = model.__mapper__
+    key = mapper.identity_key_from_primary_key([values[mapper.get_property_by_column(column).key]
+                                                for column in mapper.primary_key])
+    identity_map = session.identity_map
+    obj = identity_map.get(key)
+    every = len(values) == len(mapper.column_attrs)
+    if obj is None:                         # what SQLAlchemy's loading does for a new row
+        obj = mapper.class_manager.new_instance()
+        state = instance_state(obj)
+        state.key, state.identity_token, state.session_id = key, None, session.hash_key
+        identity_map._add_unpresent(state, key)
+        if not every:                       # the others are loaded as an expired attribute is
+            state.expired_attributes.update(attr.key for attr in mapper.column_attrs
+                                            if attr.key not in values and not attr.deferred)
+    else:
+        state = instance_state(obj)
+        if every:
+            for name in mapper.relationships.keys():
+                state._reset(state.dict, name)
+    state.dict.update(values)
+    if every:
+        state._commit_all(state.dict, identity_map)
+    else:
+        state._commit(state.dict, list(values))
+    return obj
+
+
+def _load_plan(statement, dialect, keys, mapper):
+    plan = _direct_plan(statement, dialect, keys)
+    columns = list(statement.selected_columns)
+    if plan is None or any(mapper.get_property_by_column(column).deferred for column in columns) or any(
+            column not in set(columns) for column in mapper.primary_key):
+        return None
+    return (*plan, [mapper.get_property_by_column(column).key for column in columns])
+
+
+_RESULTS = {}   # (statement id, dialect) -> each column's result processor, from the cursor's first description
+
+
+def _result_processors(statement, description, dialect):
+    key = (id(statement), dialect.name)
+    found = _RESULTS.get(key)
+    if found is None:
+        found = _RESULTS[key] = [column.type._cached_result_processor(dialect, described[1])
+                                 for column, described in zip(statement.selected_columns, description)]
+    return found
 
 
 def drop_everything() -> None:

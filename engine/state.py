@@ -56,10 +56,11 @@ TIMER_KINDS = {TimeDateEventDefinition: "date", DeadlineTimeDateEventDefinition:
 # --- serialization ------------------------------------------------------------------------------
 
 class DefinitionFacts(NamedTuple):
-    """What `sync` copies from a process version into task rows; immutable like the version."""
+    """What `sync` copies from a process version into task rows, and its number; immutable like the version."""
     key: str
     name: str
     forms: dict
+    version: int
 
 
 class _SpecCache:
@@ -97,7 +98,8 @@ class _SpecCache:
             return self.items[definition_id]
         definition = db.session.get(ProcessDefinition, definition_id)
         entry = (restore_specs(definition.spec_json),
-                 DefinitionFacts(definition.key, definition.name, dict(definition.forms or {})))
+                 DefinitionFacts(definition.key, definition.name, dict(definition.forms or {}),
+                                 definition.version))
         self.items[definition_id] = entry
         if len(self.items) > self.size:
             self.items.popitem(last=False)

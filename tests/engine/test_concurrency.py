@@ -73,3 +73,24 @@ def test_stale_writer_gets_a_conflict_on_any_backend(people, deploy_fixture, ctx
     finally:
         cases._save = original
     assert db.session.get(HumanTask, task_id).state == "open"
+
+
+def test_a_change_reads_its_case_and_task_rows_afresh_over_what_the_session_holds(people, deploy_fixture, ctx):
+    """Rows the session already holds are read again under the lock: a case another writer moved on (its
+    lock_version) is no conflict, and a task row's change the session has not written yet is written
+    first, as before any query (autoflush), then kept."""
+    from sqlalchemy import update
+    from engine.models import Case
+    deploy_fixture("onboarding.bpmn", "intake_form.form")
+    case = cases.start_case("onboarding", center=people["center"], actor=people["anna"])
+    task_id = db.session.scalar(select(HumanTask.id).where(HumanTask.case_id == case.id))
+    held_case, held_row = db.session.get(Case, case.id), db.session.get(HumanTask, task_id)
+    version = held_case.lock_version
+    db.session.execute(update(Case.__table__).where(Case.__table__.c.id == case.id)
+                       .values(lock_version=version + 1))      # another writer, unseen by the held object
+    held_row.priority = 7
+    cases.complete_task(task_id, INTAKE, actor=people["anna"])
+    assert held_case.lock_version == version + 2 and held_case.definition.key == "onboarding"
+    db.session.remove()
+    row = db.session.get(HumanTask, task_id)
+    assert (row.state, row.priority) == ("completed", 7)

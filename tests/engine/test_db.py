@@ -1,10 +1,10 @@
 """How a request's or job's session ends: reads are committed (keeping prepared statements), writes never;
 and how a read-only session runs without a transaction."""
 import pytest
-from sqlalchemy import event, func, insert, select, text
+from sqlalchemy import bindparam, event, func, insert, inspect, select, text, update
 
-from engine.db import (WriteInReadOnlySession, db, end_read_only, end_session, execute_direct, only_reads,
-                       read_without_transaction)
+from engine.db import (WriteInReadOnlySession, db, end_read_only, end_session, execute_direct, load_direct,
+                       only_reads, read_without_transaction)
 from engine.models import Organisation
 
 
@@ -180,3 +180,45 @@ def test_execute_direct_writes_as_sqlalchemy_would_and_its_statements_are_seen(c
         execute_direct(db.session.connection(), _ADD_ORGANISATION, [dict(kind="center", name="D", areas=None)])
     end_read_only()
     assert organisations() == 3
+
+
+_organisations = Organisation.__table__
+_ORGANISATIONS_OF_KIND = select(_organisations).where(_organisations.c.kind == bindparam("kind"))   # built once
+_ORGANISATIONS_IN = select(_organisations).where(_organisations.c.id.in_(bindparam("ids", expanding=True)))
+
+
+def test_load_direct_loads_rows_as_the_orm_does_with_populate_existing(ctx):
+    center, other = Organisation(kind="center", name="Center"), Organisation(kind="center", name="Other")
+    db.session.add_all([center, other])
+    db.session.flush()
+    db.session.add(Organisation(kind="employer", name="Firm", center_id=center.id, areas=["x", {"n": 1}]))
+    db.session.commit()
+    other_id = other.id
+    db.session.remove()
+    seen = []
+    listener = lambda conn, cursor, statement, *rest: seen.append(statement)      # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        firm, = load_direct(db.session(), _ORGANISATIONS_OF_KIND, {"kind": "employer"}, Organisation)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert [statement.split("FROM")[0].strip().split()[0] for statement in seen] == ["SELECT"]
+    row = db.session.execute(_ORGANISATIONS_OF_KIND, {"kind": "employer"}).one()._asdict()
+    assert {column.key: getattr(firm, column.key) for column in _organisations.columns} == row
+    assert firm.areas == ["x", {"n": 1}]
+    assert inspect(firm).persistent and db.session.get(Organisation, firm.id) is firm and not db.session.dirty
+    assert firm.center.name == "Center"             # its relationships load as the ORM's would
+
+    db.session.execute(update(_organisations).where(_organisations.c.id == firm.id)
+                       .values(center_id=other_id, areas=None))
+    firm.name = "Firm GmbH"                         # not written yet: written first, as before any query
+    again, = load_direct(db.session(), _ORGANISATIONS_OF_KIND, {"kind": "employer"}, Organisation)
+    assert again is firm                            # the object in the session, overwritten with the row
+    assert (firm.name, firm.center_id, firm.areas, firm.center.name) == ("Firm GmbH", other_id, None, "Other")
+    assert not db.session.dirty
+
+    firm.name = "Firm & Co"                         # a later change is flushed as any other
+    db.session.commit()
+    db.session.remove()
+    assert db.session.scalar(select(Organisation.name).where(Organisation.kind == "employer")) == "Firm & Co"
+    assert load_direct(db.session(), _ORGANISATIONS_IN, {"ids": [other_id]}, Organisation) is None   # the ORM's
