@@ -242,7 +242,7 @@ def incident_case(user, reference: str) -> IncidentCase | None:
                                    .order_by(Incident.id)).all()
     definition = db.session.get(ProcessDefinition, case.definition_id)
     xml = definition.source_file.content if definition.source_file else ""
-    _markers, data = snapshot.diagram_and_data(case, xml)
+    _markers, data, _readable = snapshot.diagram_and_data(case, xml)
     team = db.session.execute(select(User.id, User.display_name)
                               .where(User.organisation_id == case.center_id, User.active.is_(True))
                               .order_by(User.display_name)).all()
