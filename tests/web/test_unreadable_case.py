@@ -1,8 +1,10 @@
 """A case whose stored workflow state or process version cannot be read (written by another engine version, or
 damaged) still opens: its pages show what the tables hold and say what is missing, never a 500."""
+from datetime import timedelta
+
 from sqlalchemy import select
 
-from engine import state
+from engine import clock, state
 from engine.db import db
 from engine.models import HumanTask, ProcessDefinition
 from tests.web.test_workspace import text
@@ -56,3 +58,12 @@ def test_a_case_with_an_unreadable_workflow_state_opens_with_a_notice(ws, client
 
 def test_a_readable_case_has_no_notice(ws, client_for):
     assert "data-unreadable" not in text(client_for("anna").get(f"/cases/{ws['cases'][0].reference}"))
+
+
+def test_the_stuck_list_shows_a_case_of_an_unreadable_process_version(ws, client_for):
+    case = ws["cases"][0]
+    task = open_task(case)
+    task.actor, task.due_at = "authority", clock.now() - timedelta(days=3)   # overdue with an authority
+    damage(case, spec=True)
+    response = client_for("sara").get("/supervisor/stuck")
+    assert response.status_code == 200 and case.reference in text(response)
