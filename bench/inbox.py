@@ -2,8 +2,12 @@
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/inbox_bench .venv/bin/python bench/inbox.py
 
-DROPS AND RECREATES ALL TABLES of DATABASE_URL (use a scratch database). Rows are bulk-inserted
-directly (no engine), then vacuumed and analyzed: each open case has 3 open tasks (candidate groups spread over the
+DROPS AND RECREATES ALL TABLES of DATABASE_URL (use a scratch database) and leaves the data in it (its pages
+can be opened afterwards as "bench" / "jansen", password "bench"). The project's processes are deployed and
+one case of each measured process is started through the engine at the other center; the measured cases'
+rows are bulk-inserted directly (no engine), each with that case's stored workflow state, then vacuumed and
+analyzed. Their task rows are the bench's own (element ids task_0…task_6, not the diagram's, so a task page
+shows no data from the workflow). Each open case has 3 open tasks (candidate groups spread over the
 user's 3 groups and others, 1 in 5 assigned to a colleague, a few to the user, some with a
 future follow-up date) plus 4 completed tasks of history; 1 case in 10 belongs to another
 center; 1 case in 2 has an employer (one firm), whose tasks of candidate group 'employer' are the firm's.
@@ -43,9 +47,13 @@ def stats(samples):
 
 
 def setup(app):
-    from engine import users
+    """The organisations and users, the project's processes deployed as `lotse deploy bpmn forms` does, and
+    one case of each measured process started through the engine at the other center (out of the measured
+    user's sight): its stored workflow is the state the bulk rows copy, so every case's page can load it."""
+    from engine import cases, users
     from engine.db import db, drop_everything
-    from engine.models import Deployment, DeployedFile, ProcessDefinition
+    from engine.deploy import deploy_paths, latest_definition
+    from engine.models import Case
     with app.app_context():
         drop_everything()
         db.create_all()
@@ -56,23 +64,20 @@ def setup(app):
         colleagues = [users.ensure_user(f"colleague{i}", f"Colleague {i}", organisation=center, groups=["advisor"])
                       for i in range(5)]
         users.ensure_user("jansen", "Petra Jansen", organisation=firm, groups=["employer"], password="bench")
-        deployment = Deployment(checksum="x" * 64)
-        db.session.add(deployment)
-        db.session.flush()
-        source = DeployedFile(deployment_id=deployment.id, name="bench.bpmn", kind="bpmn", checksum="x" * 64,
-                              content="<bpmn:definitions/>")
-        db.session.add(source)
-        db.session.flush()
-        definitions = []
-        for key, name in (("worker_journey", "Fachkraft begleiten"), ("employer_journey", "Arbeitgeber begleiten"),
-                          ("worker_visa", "Visum und Einreise")):
-            d = ProcessDefinition(key=key, version=1, name=name, checksum="x" * 64, deployment_id=deployment.id,
-                                  source_file_id=source.id, spec_json="{}", forms={}, message_starts=[])
-            db.session.add(d)
-            definitions.append(d)
+        deploy_paths([ROOT / "bpmn", ROOT / "forms"])
+        definitions, states = [], {}
+        for key, data in (("worker_journey", {"worker_name": "Template"}),
+                          ("employer_journey", {"firm_name": "Template GmbH"}),
+                          ("worker_visa", {"worker_name": "Template"})):
+            definition = latest_definition(key)
+            template = cases.start_case(definition, center=other, subject="Template", data=data, actor=user)
+            states[definition.id] = {"state": template.state, "serializer_version": template.serializer_version,
+                                     "library_version": template.library_version}
+            definitions.append((definition.id, definition.key, definition.name))
         db.session.commit()
         return {"center": center.id, "other": other.id, "firm": firm.id, "user": user.id,
-                "colleagues": [c.id for c in colleagues], "definitions": [(d.id, d.key, d.name) for d in definitions]}
+                "colleagues": [c.id for c in colleagues], "definitions": definitions, "states": states,
+                "first_case": db.session.scalar(db.select(db.func.max(Case.id))) + 1}
 
 
 TITLES = ["Erstgespräch führen", "Unterlagen prüfen", "Vorabzustimmung beantragen", "Anerkennung klären",
@@ -93,7 +98,7 @@ def insert_cases(app, ids, start, count, rng):
             n = min(BATCH, count - done)
             case_rows, task_rows, group_rows = [], [], []
             for i in range(start + done, start + done + n):
-                case_id = i + 1
+                case_id = ids["first_case"] + i
                 center = ids["other"] if i % 10 == 9 else ids["center"]
                 def_id, key, pname = ids["definitions"][i % 3]
                 subject = f"{NAMES[i % len(NAMES)]} {i}"
@@ -101,9 +106,8 @@ def insert_cases(app, ids, start, count, rng):
                 started = now - timedelta(days=rng.randint(1, 300))
                 case_rows.append({"id": case_id, "reference": reference, "definition_id": def_id, "center_id": center,
                                   "employer_id": ids["firm"] if i % 2 else None, "subject": subject, "status": "active",
-                                  "has_incident": False, "state": "{}", "serializer_version": "1.5",
-                                  "library_version": "3.2.0", "lock_version": 1, "started_at": started,
-                                  "updated_at": started})
+                                  "has_incident": False, **ids["states"][def_id], "lock_version": 1,
+                                  "started_at": started, "updated_at": started})
                 for k in range(7):
                     open_ = k < 3
                     groups = [GROUPS[(i + k) % 3]] if k != 2 else [OTHER_GROUPS[i % 2], GROUPS[i % 3]]
@@ -138,6 +142,8 @@ def insert_cases(app, ids, start, count, rng):
             done += n
         from engine import task_counts
         task_counts.rebuild()              # the rows went in past the engine: count the group tabs anew
+        if db.engine.dialect.name == "postgresql":     # and past the id sequence: the engine's next case follows them
+            db.session.execute(db.text("SELECT setval(pg_get_serial_sequence('\"case\"', 'id'), max(id)) FROM \"case\""))
         db.session.commit()
         if db.engine.dialect.name == "postgresql":
             # What autovacuum does after a bulk load (it is off on the bench server): statistics, and the

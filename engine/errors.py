@@ -9,6 +9,10 @@ class NotFound(LotseError):
     """No such object, or not one this user may see (the web answers 404 either way)."""
 
 
+class UnreadableDefinition(LotseError):
+    """A process version's stored specs cannot be restored (written by another engine version, or damaged)."""
+
+
 class Forbidden(LotseError):
     """The user may see the object but not do this to it."""
 

@@ -31,6 +31,7 @@ from sqlalchemy import select
 
 from engine import state
 from engine.db import db
+from engine.errors import UnreadableDefinition
 from engine.models import Case, CaseMilestone, HumanTask, MessageSubscription, WaitingTimer
 from engine.models.statuses import CaseStatus, TaskStatus
 
@@ -156,8 +157,13 @@ def _walk(edges, sources):
 
 
 def plan(definition_id: int) -> Plan:
-    """The plan of a process version, kept with its specs in `state.spec_cache` (versions never change)."""
-    spec, subprocess_specs = state.spec_cache.get(definition_id)
+    """The plan of a process version, kept with its specs in `state.spec_cache` (versions never change).
+    A version whose specs cannot be read has an empty plan: the pages of its cases show the rest
+    (the case page says why milestones and the checklist are missing)."""
+    try:
+        spec, subprocess_specs = state.spec_cache.get(definition_id)
+    except UnreadableDefinition:
+        return Plan([], {}, {}, {}, {}, {})
     found = getattr(spec, "lotse_plan", None)
     if found is None:
         found = spec.lotse_plan = _build_plan(spec, subprocess_specs)

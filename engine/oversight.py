@@ -24,7 +24,7 @@ from sqlalchemy import and_, or_, select
 from engine import access, cases, clock, snapshot, state
 from engine.incident_words import in_words
 from engine.db import db
-from engine.errors import InvalidFields, LotseError, NotFound
+from engine.errors import InvalidFields, LotseError, NotFound, UnreadableDefinition
 from engine.models import Case, HumanTask, Incident, Organisation, ProcessDefinition, User
 from engine.models.statuses import CaseStatus, TaskStatus
 from engine.settings import setting
@@ -89,7 +89,10 @@ def _idle_condition(now: datetime, default: int):
 
 def _authority(definition_id: int, element_id: str | None) -> str | None:
     """The authority a step waits on, as its diagram names it (property `authority`: BA, ABH, …)."""
-    spec, subprocesses = state.spec_cache.get(definition_id)
+    try:
+        spec, subprocesses = state.spec_cache.get(definition_id)
+    except UnreadableDefinition:       # the case page says so; the list shows the case without the name
+        return None
     for process in (spec, *subprocesses.values()):
         task_spec = process.task_specs.get(element_id)
         if task_spec is not None:
@@ -242,7 +245,7 @@ def incident_case(user, reference: str) -> IncidentCase | None:
                                    .order_by(Incident.id)).all()
     definition = db.session.get(ProcessDefinition, case.definition_id)
     xml = definition.source_file.content if definition.source_file else ""
-    _markers, data = snapshot.diagram_and_data(case, xml)
+    _markers, data, _readable = snapshot.diagram_and_data(case, xml)
     team = db.session.execute(select(User.id, User.display_name)
                               .where(User.organisation_id == case.center_id, User.active.is_(True))
                               .order_by(User.display_name)).all()

@@ -79,6 +79,7 @@ class CasePage:
     data: dict = field(default_factory=dict)
     markers: dict = field(default_factory=dict)
     names: dict = field(default_factory=dict)       # the diagram's element names by id (to translate)
+    unreadable: set = field(default_factory=set)    # "state", "definition": stored parts that cannot be read
     events: list[CaseEvent] = field(default_factory=list)
     comments: list[CaseComment] = field(default_factory=list)
     incidents: list[Incident] = field(default_factory=list)
@@ -112,13 +113,17 @@ def case_page(user, reference: str, now: datetime | None = None, language: str =
                                       .order_by(CaseMilestone.reached_at)).all(),
         deadlines=queries.deadlines(user, now, weeks=0, case_id=case.id),
         last_activity=max(filter(None, [case.updated_at, last_event])))
+    if not state.spec_cache.readable(case.definition_id):
+        page.unreadable.add("definition")       # its milestones and document checklist are empty
     if view.case_data or view.timeline:
         page.labels = field_labels((definition.forms or {}).values())
     if view.case_data:
         page.collected = collected_keys(case.id)
     if view.case_data or view.diagram:
         xml = definition.source_file.content if definition.source_file else ""
-        markers, data = snapshot.diagram_and_data(case, xml)
+        markers, data, readable = snapshot.diagram_and_data(case, xml)
+        if not readable:
+            page.unreadable.add("state")
         page.markers = markers if view.diagram else {}
         page.names = snapshot.element_names(xml) if view.diagram else {}
         page.data = data if view.case_data else {}

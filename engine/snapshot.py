@@ -15,13 +15,13 @@ BPMN_NS = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 NO_MARKERS = {"completed": [], "active": [], "waiting": [], "error": []}
 
 
-def diagram_and_data(case, xml: str) -> tuple[dict, dict]:
-    """(markers for the bpmn-js viewer, the case's current data)."""
+def diagram_and_data(case, xml: str) -> tuple[dict, dict, bool]:
+    """(markers for the bpmn-js viewer, the case's current data, whether its workflow could be read)."""
     try:
         workflow = state.load(case)
-        return diagram_markers(workflow, xml), case_data(workflow)
+        return diagram_markers(workflow, xml), case_data(workflow), True
     except Exception:                      # a broken state must not hide the rest of the case
-        return dict(NO_MARKERS), {}
+        return dict(NO_MARKERS), {}, False
 
 
 def task_data(case, task_id) -> dict:

@@ -40,7 +40,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine import access, casedata, clock, dmn, notifications, parsing, sandbox, task_counts
 from engine.db import db, execute_direct
-from engine.errors import InvalidData
+from engine.errors import InvalidData, UnreadableDefinition
 from engine.forms import FormDefinition
 from engine.parsing import CorrelatedMessageEventDefinition, DeadlineTimeDateEventDefinition
 from engine.models import (Case, CaseEvent, ExternalTask, FormVersion, HumanTask, HumanTaskGroup, MessageSubscription,
@@ -97,9 +97,15 @@ class _SpecCache:
             self.items.move_to_end(definition_id)
             return self.items[definition_id]
         definition = db.session.get(ProcessDefinition, definition_id)
-        entry = (restore_specs(definition.spec_json),
-                 DefinitionFacts(definition.key, definition.name, dict(definition.forms or {}),
-                                 definition.version))
+        if definition is None:
+            raise UnreadableDefinition(f"process version {definition_id} does not exist")
+        try:
+            specs = restore_specs(definition.spec_json)
+        except Exception as exc:        # stored data: whatever the serializer trips over, the caller hears one error
+            raise UnreadableDefinition(f"the stored process {definition.key} v{definition.version} cannot be "
+                                       f"read: {type(exc).__name__}: {exc}") from exc
+        entry = (specs,
+                 DefinitionFacts(definition.key, definition.name, dict(definition.forms or {}), definition.version))
         self.items[definition_id] = entry
         if len(self.items) > self.size:
             self.items.popitem(last=False)
@@ -107,6 +113,14 @@ class _SpecCache:
 
     def get(self, definition_id):
         return self._entry(definition_id)[0]
+
+    def readable(self, definition_id) -> bool:
+        """Whether the version's specs can be restored (see UnreadableDefinition)."""
+        try:
+            self._entry(definition_id)
+        except UnreadableDefinition:
+            return False
+        return True
 
     def facts(self, definition_id) -> DefinitionFacts:
         return self._entry(definition_id)[1]

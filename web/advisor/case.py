@@ -115,7 +115,7 @@ def case(reference):
         milestones=page.milestones, deadlines=page.deadlines, now=now, last_activity=page.last_activity,
         stalled=page.stalled, documents=page.documents, threads=page.threads, worker_links=page.worker_links,
         max_mb=setting("DOCUMENT_MAX_BYTES") // (1024 * 1024),
-        comment_error=None)
+        unreadable=page.unreadable, comment_error=None)
 
 
 @bp.route("/cases/<reference>/diagram.bpmn")
