@@ -9,17 +9,15 @@ file has its own editor and detail page). Pages of one kind share their template
 shown: axe on one of each covers every template a login reaches (for the process owner: one check per editor, not
 one per form and diagram), while every page is still loaded, answers 200 and fits the phone."""
 import re
-from pathlib import Path
 from urllib.parse import urldefrag, urlparse
 
 import pytest
 
-from engine import demo, deploy
-from engine.db import db
+from engine import demo
 
 from tests.browser.axe import axe_violations, describe
+from tests.conftest import deploy_bundle
 
-ROOT = Path(__file__).resolve().parents[2]
 PHONE = {"width": 390, "height": 844}
 ROLES = ["berater", "leitung", "prozess", "admin", "dueren", "jansen", "schmitz"]
 NOT_PAGES = re.compile(r"^/(logout|static/)|/(download|files)(/|$)|\.(pdf|png|jpe?g|csv|zip|bpmn|dmn|form|svg)$")
@@ -94,8 +92,7 @@ def walk(page, origin, urls):
 
 @pytest.mark.parametrize("username", ROLES)      # one test per login, so that parallel workers share the walks
 def test_every_demo_user_reaches_working_pages_from_the_landing_page(ctx, browser, live_server, username):
-    deploy.deploy(deploy.collect_files([ROOT / "bpmn", ROOT / "forms"]))
-    db.session.commit()
+    deploy_bundle()
     demo.load()
     context = browser.new_context(base_url=live_server.url, locale="de-DE", viewport=PHONE)
     context.set_default_timeout(10_000)
