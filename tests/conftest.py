@@ -151,8 +151,8 @@ _replays = {}     # (setup's name, backend, rows before) -> (clock, [(table, row
 
 def replayed(what, setup):
     """setup() on the test's database; or, where it ran before in this worker on the same rows, the rows it wrote
-    then, inserted again. For setups that cost much and write the same rows each time but for the times, which
-    are all the clock's (those are moved to the test's clock). `what` names the setup and its arguments;
+    then, inserted again. For setups that cost much, only add rows (none changed or deleted) and add the same
+    rows each time but for the times, which are all the clock's (those are moved to the test's clock). `what` names the setup and its arguments;
     setup returns a dict of rows (ORM objects) or None, and so does `replayed`.
     """
     before = {table: {tuple(row) for row in db.session.execute(select(*table.primary_key.columns))}
@@ -193,8 +193,10 @@ def deploy_bundle(user=None, note=None):
     """Deploys the bundled processes (bpmn/ and forms/) on the test's database: one of the dearest setups of
     the suite, replayed where it can be."""
     from engine import deploy
-    replayed(("bundle", getattr(user, "id", None), note),
-             lambda: deploy.deploy_paths([ROOT / "bpmn", ROOT / "forms"], user=user, note=note) and None)
+
+    def setup():
+        deploy.deploy_paths([ROOT / "bpmn", ROOT / "forms"], user=user, note=note)
+    replayed(("bundle", getattr(user, "id", None), note), setup)
 
 
 @pytest.fixture
