@@ -7,10 +7,11 @@ it). In CI a missing service is an error, never a skip. `make test` runs the sui
 import os
 import shutil
 import tempfile
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Integer, inspect, select, text
 from sqlalchemy.schema import sort_tables_and_constraints
 
 from engine import clock, state
@@ -145,6 +146,59 @@ def empty_tables(app):
     db.session.commit()
 
 
+_replays = {}     # (setup's name, backend, rows before) -> (clock, [(table, rows)] the setup wrote, its result's ids)
+
+
+def replayed(what, setup):
+    """setup() on the test's database; or, where it ran before in this worker on the same rows, the rows it wrote
+    then, inserted again. For setups that cost much, only add rows (none changed or deleted) and add the same
+    rows each time but for the times, which are all the clock's (those are moved to the test's clock). `what` names the setup and its arguments;
+    setup returns a dict of rows (ORM objects) or None, and so does `replayed`.
+    """
+    before = {table: {tuple(row) for row in db.session.execute(select(*table.primary_key.columns))}
+              for table in db.metadata.sorted_tables}
+    key = (what, db.engine.url.render_as_string(), tuple((t.name, frozenset(ids)) for t, ids in before.items()))
+    if key in _replays:
+        recorded, written, ids = _replays[key]
+        times = {recorded: clock.now(), recorded.replace(tzinfo=None): clock.now().replace(tzinfo=None)}
+        for table, rows in written:
+            db.session.execute(table.insert(), [{k: times.get(v, v) if isinstance(v, datetime) else v
+                                                 for k, v in row.items()} for row in rows])
+            if db.engine.dialect.name == "postgresql":      # the ids were given: move the sequences past them
+                for column in table.primary_key.columns:
+                    if isinstance(column.type, Integer):
+                        db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', "
+                                                f"'{column.name}'), (SELECT max({column.name}) FROM \"{table.name}\"))"))
+        db.session.commit()
+        return None if ids is None else {name: db.session.get(cls, ident) for name, (cls, ident) in ids.items()}
+    result = setup()
+    db.session.flush()
+    written = []
+    for table in db.metadata.sorted_tables:
+        key_columns = list(table.primary_key.columns)
+        rows = [dict(row._mapping) for row in db.session.execute(select(table).order_by(*key_columns))
+                if tuple(row._mapping[c] for c in key_columns) not in before[table]]
+        if rows:
+            written.append((table, rows))
+    now = clock.now()
+    if all(v in (now, now.replace(tzinfo=None)) for _, rows in written for row in rows for v in row.values()
+           if isinstance(v, (date, datetime))):     # else (a time computed from the clock) it cannot be replayed
+        ids = None if result is None else {name: (type(row), inspect(row).identity) for name, row in result.items()}
+        _replays[key] = (now, written, ids)
+    db.session.commit()
+    return result
+
+
+def deploy_bundle(user=None, note=None):
+    """Deploys the bundled processes (bpmn/ and forms/) on the test's database: one of the dearest setups of
+    the suite, replayed where it can be."""
+    from engine import deploy
+
+    def setup():
+        deploy.deploy_paths([ROOT / "bpmn", ROOT / "forms"], user=user, note=note)
+    replayed(("bundle", getattr(user, "id", None), note), setup)
+
+
 @pytest.fixture
 def ctx(app):
     """An app context on a clean database, with the clock frozen."""
@@ -163,12 +217,16 @@ def ctx(app):
 @pytest.fixture
 def people(ctx):
     """A center with an advisor, a second advisor, a supervisor; an employer with a contact; another center."""
+    return replayed("people", _people)
+
+
+def _people():
     from engine import users
     center = users.get_organisation("center", "Welcome Center Aachen", code="AC")
     other_center = users.get_organisation("center", "Welcome Center Köln", code="K")
     firm = users.get_organisation("employer", "Elektro Jansen GmbH", center=center)
     other_firm = users.get_organisation("employer", "Bäckerei Schmitz", center=center)
-    result = {
+    return {
         "center": center, "other_center": other_center, "firm": firm, "other_firm": other_firm,
         "anna": users.ensure_user("anna", "Anna Berger", organisation=center, groups=["advisor"], password="pw-anna"),
         "ben": users.ensure_user("ben", "Ben Okafor", organisation=center, groups=["advisor"], password="pw-ben"),
@@ -180,8 +238,6 @@ def people(ctx):
         "schmitz": users.ensure_user("schmitz", "Jo Schmitz", organisation=other_firm, groups=["employer"],
                                      password="pw-schmitz"),
     }
-    db.session.commit()
-    return result
 
 
 def fixture_files(*names):

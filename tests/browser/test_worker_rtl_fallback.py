@@ -5,9 +5,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from engine import demo, deploy, worker_links
+from engine import demo, worker_links
 from engine.db import db
 from engine.models import Case, User
+from tests.conftest import deploy_bundle
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,8 +20,7 @@ BOXES = """() => [...document.querySelectorAll('.milestone--done')].map(li => ({
 
 
 def test_english_milestones_on_an_arabic_page_keep_their_words_in_order(ctx, new_page):
-    deploy.deploy(deploy.collect_files([ROOT / "bpmn", ROOT / "forms"]))
-    db.session.commit()
+    deploy_bundle()
     demo.load()
     maria = db.session.scalar(select(Case).where(Case.subject == "Maria Santos"))
     anna = db.session.scalar(select(User).where(User.username == "berater"))

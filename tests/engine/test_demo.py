@@ -5,16 +5,16 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from engine import demo, deploy, milestones
+from engine import demo, milestones
 from engine.db import db
 from engine.models import Case
+from tests.conftest import deploy_bundle
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_demo_leaves_the_firm_a_step_with_a_date(ctx):
-    deploy.deploy(deploy.collect_files([ROOT / "bpmn", ROOT / "forms"]))
-    db.session.commit()
+    deploy_bundle()
     demo.load()
     db.session.expire_all()
     ravi = db.session.scalar(select(Case).where(Case.subject == "Ravi Kumar"))
@@ -28,8 +28,7 @@ def test_the_demo_leaves_the_firm_a_step_with_a_date(ctx):
 def test_the_demo_library_covers_the_topics_the_bundled_diagrams_name(ctx):
     from engine import info_library
     from engine.models import InfoItem
-    deploy.deploy(deploy.collect_files([ROOT / "bpmn", ROOT / "forms"]))
-    db.session.commit()
+    deploy_bundle()
     demo.load()
     demo.load()                                                     # idempotent: seeded once
     named = {topic for path in (ROOT / "bpmn").glob("*.bpmn")

@@ -9,6 +9,7 @@ from engine import cases, deploy
 from engine.db import db
 from engine.errors import DeploymentRejected
 from engine.models import AuditEntry, DecisionVersion, Deployment, ProcessDefinition
+from tests.conftest import deploy_bundle
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,8 +20,7 @@ def bundled(*names):
 
 @pytest.fixture
 def journeys(people):
-    deploy.deploy_paths([ROOT / "bpmn", ROOT / "forms"], user=people["sara"])
-    db.session.commit()
+    deploy_bundle(user=people["sara"])
     return people
 
 

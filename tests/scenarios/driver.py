@@ -9,10 +9,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from engine import casedata, cases, clock, deploy, messages, state
+from engine import casedata, cases, clock, messages, state
 from engine.db import db
 from engine.models import Case, CaseMilestone, HumanTask, OutboxMessage
 from engine.models.statuses import TaskStatus
+from tests.conftest import deploy_bundle
 
 ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)       # a Monday
@@ -26,8 +27,7 @@ class Journey:
     def __init__(self, people, start=START):
         self.people = people
         clock.freeze(start)
-        deploy.deploy(deploy.collect_files([ROOT / "bpmn", ROOT / "forms"]))
-        db.session.commit()
+        deploy_bundle()
 
     # --- time -------------------------------------------------------------------------------------
     def today(self):

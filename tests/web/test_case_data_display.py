@@ -13,7 +13,7 @@ from engine.db import db
 from engine.errors import DeploymentRejected
 from engine.models import HumanTask, Notification
 
-from tests.scenarios.driver import ROOT
+from tests.conftest import deploy_bundle
 from tests.engine.test_report import scenario  # noqa: F401  (the funder scenario: a firm with two referrals)
 
 
@@ -41,8 +41,7 @@ def technical_view(page):
 
 @pytest.fixture
 def bundle(people):
-    deploy.deploy(deploy.collect_files([ROOT / "bpmn", ROOT / "forms"]))
-    db.session.commit()
+    deploy_bundle()
 
 
 INTAKE = dict(consultation_language="en", worker_name="Priya Nair", nationality="Indien",

@@ -6,9 +6,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import cases, deploy, users
+from engine import cases, users
 from engine.db import db
 from engine.models import AuditEntry, Case, Deployment, ProcessDefinition, ProcessDraft
+from tests.conftest import deploy_bundle
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = (ROOT / "bpmn" / "worker_journey.bpmn").read_text(encoding="utf-8")
@@ -23,8 +24,7 @@ def owners(people):
                                         password="pw-petra")
     people["ada"] = users.ensure_user("ada", "Ada Admin", organisation=center,
                                       groups=["admin", "supervisor", "process_owner"], password="pw-ada")
-    deploy.deploy_paths([ROOT / "bpmn", ROOT / "forms"], user=people["ada"], note="Erstausstattung")
-    db.session.commit()
+    deploy_bundle(user=people["ada"], note="Erstausstattung")
     return people
 
 
