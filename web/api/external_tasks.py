@@ -76,14 +76,13 @@ class FetchAndLock(Schema):
     topics = fields.List(fields.Nested(FetchTopic), required=True)
 
 
-class LockedExternalTask(Schema):
+class _ExternalTaskFields(Schema):
+    """What Camunda's LockedExternalTaskDto and ExternalTaskDto share."""
     activityId = fields.String()
     activityInstanceId = fields.String()
     errorMessage = fields.String(allow_none=True)
-    errorDetails = fields.String(allow_none=True)
     executionId = fields.String()
     id = fields.String()
-    lockExpirationTime = fields.String()
     processDefinitionId = fields.String()
     processDefinitionKey = fields.String()
     processDefinitionVersionTag = fields.String(allow_none=True)
@@ -91,9 +90,14 @@ class LockedExternalTask(Schema):
     tenantId = fields.String(allow_none=True)
     retries = fields.Integer(allow_none=True)
     suspended = fields.Boolean()
-    workerId = fields.String()
     topicName = fields.String()
     priority = fields.Integer()
+
+
+class LockedExternalTask(_ExternalTaskFields):
+    errorDetails = fields.String(allow_none=True)
+    lockExpirationTime = fields.String()
+    workerId = fields.String()
     businessKey = fields.String(allow_none=True)
     variables = fields.Dict()
     extensionProperties = fields.Dict()
@@ -212,25 +216,11 @@ class TaskQueryArgs(TaskFilters):
             raise ValidationError("sortBy and sortOrder are given together", "sortOrder" if "sortBy" in data else "sortBy")
 
 
-class ExternalTaskOut(Schema):
+class ExternalTaskOut(_ExternalTaskFields):
     """Camunda's ExternalTaskDto."""
-    activityId = fields.String()
-    activityInstanceId = fields.String()
-    errorMessage = fields.String(allow_none=True)
-    executionId = fields.String()
-    id = fields.String()
     lockExpirationTime = fields.String(allow_none=True)
     createTime = fields.String()
-    processDefinitionId = fields.String()
-    processDefinitionKey = fields.String()
-    processDefinitionVersionTag = fields.String(allow_none=True)
-    processInstanceId = fields.String()
-    tenantId = fields.String(allow_none=True)
-    retries = fields.Integer(allow_none=True)
-    suspended = fields.Boolean()
     workerId = fields.String(allow_none=True)
-    topicName = fields.String()
-    priority = fields.Integer()
     businessKey = fields.String(allow_none=True, metadata={"description": "the one the case started with"})
 
 
