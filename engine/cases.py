@@ -597,7 +597,7 @@ def completing_task(task_id, data=None, actor=None, *, validate=False) -> CaseCh
         if row.assignee_id is None and change.actor_id is not None:
             # taken from its groups as it is completed: a claim in the log, as the workload reads who held a task
             # when from the changes of hands (the case page shows it as part of the completion)
-            row.assignee_id = actor.id
+            row.assignee_id = change.actor_id
             change.log("task_claimed", element_id=row.element_id, element_name=row.title,
                        details={"task_id": row.id, "on_completion": True})
         by_worker = access.is_worker(actor)      # through their personal link: no user to name
