@@ -60,12 +60,12 @@ def versions(app: Flask) -> StaticVersions:
 
 
 def init_app(app: Flask) -> None:
-    versions = app.extensions["lotse_static_versions"] = StaticVersions(app)
+    known = app.extensions["lotse_static_versions"] = StaticVersions(app)
 
     def add_version(endpoint, values):
         # runs for every url_for: anything but a static file's link leaves at the first comparison
         if endpoint == "static" and "v" not in values:
-            version = versions(values["filename"]) if "filename" in values else None
+            version = known(values["filename"]) if "filename" in values else None
             if version is not None:
                 values["v"] = version
 
@@ -73,7 +73,7 @@ def init_app(app: Flask) -> None:
         """Flask's static view, with a year's caching for a file asked for by its current version (checked
         against the file's modification time: the promise holds for the bytes sent)."""
         current = filename.startswith(NAMED_BY_CONTENT) or (
-            "v" in request.args and request.args["v"] == versions(filename, recheck=True))
+            "v" in request.args and request.args["v"] == known(filename, recheck=True))
         response = send_from_directory(app.static_folder, filename, max_age=ONE_YEAR if current else None)
         if current:
             response.cache_control.public = True
