@@ -10,7 +10,7 @@ from flask_login import current_user
 from engine import mail
 from engine.db import end_read_only, end_session, read_without_transaction
 from engine.settings import setting
-from web import config, errors, security, templating
+from web import config, errors, security, static_files, templating
 from web.extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +62,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from web import documents
     documents.init_app(app)             # first: an upload's larger limit must hold before any hook reads the form
     security.init_app(app)              # before the blueprints: their routes use its int converter
+    static_files.init_app(app)          # static links' versions, the static view's caching
     templating.init_app(app)            # before any template compiles
 
     db.init_app(app)

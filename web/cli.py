@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from engine import settings
 from engine.errors import DeploymentRejected, LotseError
-from web import security
+from web import security, static_files
 from web.dates import iso
 from engine.models.statuses import OrganisationKind, TaskStatus
 
@@ -425,6 +425,9 @@ def serve(host, port):
     if settings.environment_value("SECURE_TRANSPORT") is None and _is_loopback(host):
         # `make run`'s local default: plain http on this machine, so no HSTS and no Secure cookies
         security.set_secure_transport(app, False)
+    if _is_loopback(host):
+        # development: a rebuilt bundle or an edited stylesheet gets its new version without a restart
+        static_files.versions(app).recheck = True
     if settings.environment_value("BASE_URL") is None and _is_loopback(host):
         # links in mails point at this server, whatever its port (the default names port 5000)
         app.config["BASE_URL"] = local_base_url(host, port)

@@ -11,6 +11,8 @@ from flask import has_request_context, request
 from jinja2 import compiler
 from markupsafe import _escape_inner     # markupsafe's own escaping of a str (C), which `escape` calls
 
+from web import static_files
+
 
 def escape_text(value, str=str) -> str:
     """`str(markupsafe.escape(value))`: a str is escaped, an object with `__html__` gives its HTML, anything
@@ -40,15 +42,16 @@ class TextEscapingCodeGenerator(compiler.CodeGenerator):
             super()._output_child_pre(node, frame, finalize)
 
 
-def fixed_links(url_for):
+def fixed_links(url_for, static_versions):
     """The templates' `url_for`: a link with no values (or a static file's) is the same for every request of
     an app under one script root, and a page's header alone makes about fifteen, each a few µs in werkzeug's
-    builder; so those are built once. Any other link, or outside a request, is `url_for`'s."""
+    builder; so those are built once. Any other link, or outside a request, is `url_for`'s; so is a static
+    file's while `static_versions` rechecks the files (development: its version may change)."""
     built: dict = {}
 
     def template_url_for(endpoint, **values):
         if not has_request_context() or endpoint[:1] == "." or (values and endpoint != "static") \
-                or any(name[:1] == "_" for name in values):
+                or any(name[:1] == "_" for name in values) or (endpoint == "static" and static_versions.recheck):
             return url_for(endpoint, **values)
         key = (request.script_root, endpoint, *values.items())
         link = built.get(key)
@@ -59,6 +62,6 @@ def fixed_links(url_for):
 
 
 def init_app(app):
-    """Before the first template compiles."""
+    """Before the first template compiles, after `web.static_files`."""
     app.jinja_env.code_generator_class = TextEscapingCodeGenerator
-    app.jinja_env.globals["url_for"] = fixed_links(app.url_for)
+    app.jinja_env.globals["url_for"] = fixed_links(app.url_for, static_files.versions(app))
