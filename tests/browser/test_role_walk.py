@@ -16,7 +16,9 @@ the style sheet whatever the file, and their other text is the file's name and k
 (loaded for every file) shows too; a comparison's lists of changes are checked on a phone in
 test_process_versions.py. Every further page of such a kind is asked over HTTP with the login's cookies: it must
 still answer 200, and the walk follows the links in its HTML. So is the API's documentation, the same page for
-every login, drawn by Swagger UI: test_api_pages.py draws it on a phone (width, axe in four states)."""
+every login, drawn by Swagger UI: test_api_pages.py draws it on a phone (width, axe in four states). And so are
+the process files' pages in any walk but the process owner's: they show every login that may open them (the
+admin too) the same files, and the process owner's walk loads them in Chromium."""
 import re
 from html.parser import HTMLParser
 from urllib.parse import urldefrag, urljoin, urlparse
@@ -41,6 +43,8 @@ WIDEST = """() => [...document.querySelectorAll('*')].filter(e => e.scrollWidth 
 DRAWN_BY_SCRIPT = {"processes.edit", "processes.draft", "processes.compare"}
 # never drawn in the walk: asked over HTTP
 FETCHED = {"api_docs_page.docs"}
+# the login whose walk draws the process files' pages (the endpoints of the `processes` blueprint)
+PROCESS_OWNER = "prozess"
 
 
 def page_kind(urls, path):
@@ -79,7 +83,15 @@ def same_origin_links(hrefs, origin):
     return urls
 
 
-def walk(page, origin, urls):
+def drawn(kind, checked_kinds, draws_process_files):
+    """Whether the walk loads this page in Chromium (see above); if not, it asks it over HTTP."""
+    endpoint = kind[0] or ""
+    if endpoint in FETCHED or (endpoint.startswith("processes.") and not draws_process_files):
+        return False
+    return endpoint not in DRAWN_BY_SCRIPT or kind not in checked_kinds
+
+
+def walk(page, origin, urls, draws_process_files):
     landing = page.url
     queue, seen, problems, checked_kinds = [(landing, 0, "login")], set(), [], set()
     while queue:
@@ -88,7 +100,7 @@ def walk(page, origin, urls):
             continue
         seen.add(url)
         kind = page_kind(urls, urlparse(url).path)
-        if kind[0] in FETCHED or (kind[0] in DRAWN_BY_SCRIPT and kind in checked_kinds):
+        if not drawn(kind, checked_kinds, draws_process_files):
             answer = page.context.request.get(url)
             if answer.status != 200:
                 problems.append(f"{url}: HTTP {answer.status} (linked from {source})")
@@ -131,7 +143,8 @@ def test_every_demo_user_reaches_working_pages_from_the_landing_page(ctx, browse
         page.press("input[name=password]", "Enter")
         page.wait_for_load_state()
         assert urlparse(page.url).path != "/login", f"{username} could not log in"
-        seen, problems = walk(page, urlparse(live_server.url).netloc, ctx.url_map.bind("localhost"))
+        seen, problems = walk(page, urlparse(live_server.url).netloc, ctx.url_map.bind("localhost"),
+                              draws_process_files=username == PROCESS_OWNER)
     finally:
         context.close()
     assert not problems, "\n".join(problems)
