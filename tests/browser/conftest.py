@@ -92,12 +92,15 @@ def login(page, username, password):
     page.wait_for_url("**/")
 
 
+def screenshot(page, name, full_page=True):
+    """A screenshot named `name` in LOTSE_SCREENSHOTS; none when it is unset (a full page costs Chromium a
+    page load's CPU)."""
+    folder = os.environ.get("LOTSE_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=full_page)
+
+
 @pytest.fixture
 def shot():
-    folder = os.environ.get("LOTSE_SCREENSHOTS")
-
-    def take(page, name):
-        if folder:
-            Path(folder).mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
-    return take
+    return screenshot

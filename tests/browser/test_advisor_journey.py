@@ -8,6 +8,7 @@ from engine import cases
 from engine.db import db
 from engine.models import HumanTask
 from tests.browser.axe import assert_accessible
+from tests.browser.conftest import screenshot
 
 
 def _open_task(case):
@@ -35,7 +36,7 @@ def test_claim_invalid_form_complete_and_case_advances(ws, new_page, shot):
     assert_accessible(page)
     page.set_viewport_size({"width": 390, "height": 844})
     expect(row.get_by_role("button", name="Freigeben")).to_be_visible()
-    page.screenshot(path="/tmp/arch-inbox-claimed-phone.png", full_page=True)
+    screenshot(page, "arch-inbox-claimed-phone")
     page.set_viewport_size({"width": 1280, "height": 900})
     page.reload()
     expect(page.locator("tr", has_text=ravi.reference)).to_have_count(0)
@@ -92,7 +93,6 @@ def test_claim_invalid_form_complete_and_case_advances(ws, new_page, shot):
     # the diagram: bpmn-js drew it, with the markers from the case
     expect(page.locator(".bpmn-viewer svg").first).to_be_visible()
     expect(page.locator(".bpmn-viewer [data-element-id='inform_employer']").first).to_be_visible()
-    page.wait_for_timeout(300)
     shot(page, "case")
 
 

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from engine import users
 from engine.db import db
 from tests.browser.axe import assert_accessible
+from tests.browser.conftest import screenshot
 
 
 def test_an_advisor_makes_uses_and_revokes_a_token(ws, new_page, live_server, browser):
@@ -19,7 +20,7 @@ def test_an_advisor_makes_uses_and_revokes_a_token(ws, new_page, live_server, br
     page.get_by_role("button", name="Zugang anlegen").click()
     secret = page.locator("#api-secret").inner_text()
     assert re.fullmatch(r"lotse_[A-Za-z0-9_-]{40,}", secret)
-    page.screenshot(path="/tmp/api-tokens-created.png", full_page=True)
+    screenshot(page, "api-tokens-created")
     assert_accessible(page)
 
     api = page.context.request
@@ -32,16 +33,13 @@ def test_an_advisor_makes_uses_and_revokes_a_token(ws, new_page, live_server, br
     expect(page.get_by_text("ist widerrufen")).to_be_visible()
     assert api.get(f"{live_server.url}/api/v1/tasks", headers={"Authorization": f"Bearer {secret}"}).status == 401
 
-    phone = browser.new_context(base_url=live_server.url, locale="de-DE", viewport={"width": 390, "height": 844})
+    # the same login on a phone (its session cookie)
+    phone = browser.new_context(base_url=live_server.url, locale="de-DE", viewport={"width": 390, "height": 844},
+                                storage_state=page.context.storage_state())
     try:
         small = phone.new_page()
-        small.goto("/login")
-        small.get_by_label("Benutzername").fill("anna")
-        small.get_by_label("Passwort").fill("pw-anna")
-        small.press("input[name=password]", "Enter")
-        small.wait_for_url("**/")
         small.goto("/account/api")
-        small.screenshot(path="/tmp/api-tokens-phone.png", full_page=True)
+        screenshot(small, "api-tokens-phone")
         wide = small.evaluate("""[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 392 && !e.closest('.table-scroll'))   // a table scrolls in its region
                                  .slice(0, 5).map(e => e.tagName + '.' + e.className)""")
         assert small.evaluate("document.documentElement.scrollWidth") <= 390 + 1, wide
@@ -60,11 +58,15 @@ def test_an_admin_makes_a_service_account(ws, new_page):
     page.get_by_role("button", name="Dienstkonto anlegen").click()
     expect(page.locator("#api-secret")).to_be_visible()
     expect(page.get_by_role("cell", name="charge, refund")).to_be_visible()
-    page.screenshot(path="/tmp/api-service-account.png", full_page=True)
+    screenshot(page, "api-service-account")
     assert_accessible(page)
 
 
-def test_swagger_ui_runs_under_the_content_security_policy(ws, new_page):
+def test_swagger_ui_runs_under_the_content_security_policy_and_passes_axe_closed_open_trying_and_authorizing(
+        ws, new_page, browser, live_server):
+    """Nothing blocked by the policy, nothing asked from elsewhere; axe with every impact, not only serious ones:
+    the landmarks, headings, names and colours assets/api-docs.* add."""
+    every = ("minor", "moderate", "serious", "critical")
     page = new_page()
     violations = []
     page.on("console", lambda message: violations.append(message.text)
@@ -74,18 +76,8 @@ def test_swagger_ui_runs_under_the_content_security_policy(ws, new_page):
     page.goto("/api/v1/docs")
     expect(page.get_by_text("/api/v1/external-task/fetchAndLock").first).to_be_visible(timeout=15_000)
     expect(page.get_by_text("/api/v1/tasks/{task_id}/complete").first).to_be_visible()
-    page.screenshot(path="/tmp/api-docs.png")
-    assert violations == []
-    assert all(url.startswith(page.url.split("/api/")[0]) for url in requests)        # nothing from elsewhere
-
-
-def test_swagger_ui_passes_axe_closed_open_trying_and_authorizing(ws, new_page, browser, live_server):
-    """Every impact, not only serious ones: the landmarks, headings, names and colours assets/api-docs.* add."""
-    every = ("minor", "moderate", "serious", "critical")
-    page = new_page()
-    page.goto("/api/v1/docs")
+    screenshot(page, "api-docs", full_page=False)
     operations = page.locator(".opblock-summary-control")
-    operations.first.wait_for(timeout=15_000)
     assert_accessible(page, every)
     expect(page.get_by_role("banner").get_by_role("heading", level=1)).to_contain_text("Lotse")
     expect(page.get_by_role("main").get_by_role("heading", name="Operations", level=2)).to_be_visible()
@@ -100,6 +92,8 @@ def test_swagger_ui_passes_axe_closed_open_trying_and_authorizing(ws, new_page, 
     page.get_by_role("button", name="Authorize").first.click()
     expect(page.locator(".close-modal")).to_have_accessible_name("Close")
     assert_accessible(page, every)
+    assert violations == []
+    assert all(url.startswith(page.url.split("/api/")[0]) for url in requests)        # nothing from elsewhere
 
     phone = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844})
     try:

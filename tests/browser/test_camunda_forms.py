@@ -5,6 +5,7 @@ from engine import cases, deploy
 from engine.db import db
 from engine.models import HumanTask
 from tests.browser.axe import assert_accessible
+from tests.browser.conftest import screenshot
 from tests.engine.test_camunda_dialect import FORM_DATA
 
 
@@ -17,7 +18,7 @@ def test_generated_form_and_generic_page_on_desktop_and_phone(people, new_page):
     page.goto(f"/tasks/{task.id}")
     assert page.get_by_label("Amount").input_value() == "1000"
     page.get_by_label("Kind").select_option("b")
-    page.screenshot(path="/tmp/camunda-generated-form.png", full_page=True)
+    screenshot(page, "camunda-generated-form")
     assert_accessible(page)
     page.get_by_role("button", name="Abschließen").click()
     page.wait_for_url("**/")
@@ -29,7 +30,7 @@ def test_generated_form_and_generic_page_on_desktop_and_phone(people, new_page):
         assert page.get_by_text("Check the documents.").is_visible()
         assert page.locator("[data-task-data]").get_by_text("Ana Lima").is_visible()
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-        page.screenshot(path=f"/tmp/camunda-generic-page-{name}.png", full_page=True)
+        screenshot(page, f"camunda-generic-page-{name}")
         assert_accessible(page)
     page.get_by_role("button", name="Als erledigt markieren").click()
     page.wait_for_url("**/")

@@ -12,6 +12,7 @@ from engine import cases
 from engine.db import db
 from engine.models import HumanTask
 from tests.browser.axe import assert_accessible, axe_violations
+from tests.browser.conftest import screenshot
 from tests.scenarios.driver import Journey, confirm_path, intake
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
@@ -42,7 +43,7 @@ def open_task(case, element_id):
 
 
 def look(page, name):
-    page.screenshot(path=f"/tmp/employers-{name}.png", full_page=True)
+    screenshot(page, f"employers-{name}")
     assert_accessible(page)
 
 
@@ -103,7 +104,7 @@ def test_a_firm_follows_its_journeys_completes_a_task_uploads_and_writes(portal,
     thread.get_by_label("Antwort").fill("Am 20. März um 10 Uhr.")
     thread.get_by_role("button", name="Antwort senden").click()
     expect(advisor.locator(".flash-success")).to_contain_text("Antwort gesendet")
-    advisor.screenshot(path="/tmp/employers-advisor-case.png", full_page=True)
+    screenshot(advisor, "employers-advisor-case")
     # the case page's new parts pass axe (the page's diagram viewer is another matter, not this test's)
     axe_violations(advisor)                                 # loads axe-core
     found = advisor.evaluate("async () => (await axe.run({include: [['#documents'], ['#messages-employer']]}, "

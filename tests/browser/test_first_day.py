@@ -13,6 +13,7 @@ from engine.db import db
 from engine.models import HumanTask
 
 from tests.browser.axe import assert_accessible, axe_violations
+from tests.browser.conftest import screenshot
 from tests.conftest import fixture_files
 
 PHONE = {"width": 390, "height": 844}
@@ -133,7 +134,7 @@ def test_the_case_page_reads_well_and_passes_axe(journey, new_page, size):
     assert _active_in_view(page)[1]
     assert page.locator(".lotse-bpmn__canvas[role='img']").count() == 0
     assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
-    page.screenshot(path=f"/tmp/firstday-case-{size}.png", full_page=True)
+    screenshot(page, f"firstday-case-{size}")
     assert_accessible(page)
 
 
@@ -146,7 +147,7 @@ def test_the_diagram_speaks_english_in_english(journey, people, new_page):
     expect(active).to_contain_text("Check and confirm")
     expect(page.locator(".djs-element[data-element-id='gw_route_label']")).to_contain_text("Which procedure?")
     expect(page.locator(".lotse-legend")).to_contain_text("Check and confirm")
-    page.screenshot(path="/tmp/firstday-case-en.png", full_page=True)
+    screenshot(page, "firstday-case-en")
     assert_accessible(page)
     # the check can fail: the wrapper as it was (role="img" around the focusable canvas) is a serious violation
     page.evaluate("document.querySelector('.lotse-bpmn__canvas').setAttribute('role', 'img')")

@@ -12,9 +12,9 @@ from engine import users
 from engine.db import db
 from engine.models import Case, Deployment, ProcessDefinition, ProcessDraft
 from tests.browser.axe import assert_accessible
+from tests.browser.conftest import screenshot
 from tests.scenarios.driver import Journey, intake
 
-SHOTS = "/tmp/owners-"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bpmn"
 
 
@@ -61,7 +61,7 @@ def test_owner_edits_a_due_date_saves_a_draft_and_deploys_while_running_cases_st
     blocked = csp_watch(page)
     expect(page).to_have_url(re.compile(r"/processes/$"))
     expect(page.get_by_role("heading", level=1, name="Prozesse")).to_be_visible()
-    page.screenshot(path=f"{SHOTS}index.png", full_page=True)
+    screenshot(page, "owners-index")
     assert_accessible(page)
 
     page.get_by_role("link", name=re.compile("Fachkraft|worker_journey")).first.click()
@@ -79,7 +79,7 @@ def test_owner_edits_a_due_date_saves_a_draft_and_deploys_while_running_cases_st
     page.get_by_label("Name des Entwurfs").fill("Erstgespräch 10 Tage")
     page.get_by_role("button", name="Entwurf speichern").click()
     expect(page.locator(".lotse-messages")).to_contain_text("gespeichert")
-    page.screenshot(path=f"{SHOTS}modeler.png")
+    screenshot(page, "owners-modeler", full_page=False)
     assert_accessible(page)
 
     # the draft survives a reload and is listed as the user's; nothing is deployed yet
@@ -99,7 +99,7 @@ def test_owner_edits_a_due_date_saves_a_draft_and_deploys_while_running_cases_st
     expect(page.locator(".lotse-messages")).to_contain_text("Szenario „", timeout=60_000)
     expect(page.locator(".lotse-messages__item--success")).to_have_count(2)
     expect(page.locator(".lotse-messages")).to_contain_text("task_intake")
-    page.screenshot(path=f"{SHOTS}scenarios.png")
+    screenshot(page, "owners-scenarios", full_page=False)
 
     page.get_by_label("Änderungsnotiz (beim Bereitstellen)").fill("Erstgespräch: 10 statt 7 Tage")
     page.get_by_role("button", name="Bereitstellen").click()
@@ -111,7 +111,7 @@ def test_owner_edits_a_due_date_saves_a_draft_and_deploys_while_running_cases_st
     expect(versions.first).to_contain_text("Erstgespräch: 10 statt 7 Tage")
     expect(versions.first).to_contain_text("Paul Prozess")
     expect(versions.nth(1)).to_contain_text("v1")
-    page.screenshot(path=f"{SHOTS}versions.png", full_page=True)
+    screenshot(page, "owners-versions")
     assert_accessible(page)
 
     db.session.expire_all()
@@ -152,7 +152,7 @@ def test_an_invalid_diagram_is_refused_with_the_element_selected(journey, people
     assert selected(page) == ["Flow_gw_route_call_fast_track"]
     page.locator(".lotse-messages__link[data-element-id='task_intake']").click()
     assert selected(page) == ["task_intake"]
-    page.screenshot(path=f"{SHOTS}refused.png")
+    screenshot(page, "owners-refused", full_page=False)
     assert_accessible(page)
 
     db.session.expire_all()
@@ -178,7 +178,7 @@ def test_a_threshold_edited_in_dmn_js_changes_the_path_of_a_new_case(journey, pe
     page.keyboard.type("52000")
     page.locator(".dmn-editor td[data-row-id='Rule_worker_path_4'][data-col-id='Input_year']").click()
     expect(cell).to_contain_text("52000")
-    page.screenshot(path=f"{SHOTS}dmn.png")
+    screenshot(page, "owners-dmn", full_page=False)
     assert_accessible(page)
     page.get_by_label("Name des Entwurfs").fill("Schwellen 2026")
     page.get_by_role("button", name="Entwurf speichern").click()
@@ -207,15 +207,15 @@ def test_the_form_editor_previews_in_german_and_english_and_pages_fit_a_phone(jo
     page.get_by_role("button", name="Vorschau aktualisieren").click()
     expect(page.locator("#form-preview-de")).to_contain_text("Staatsangehörigkeit")
     expect(page.locator("#form-preview-en")).not_to_be_empty()
-    page.screenshot(path=f"{SHOTS}form.png", full_page=True)
+    screenshot(page, "owners-form")
     assert_accessible(page)
     assert not blocked, blocked
 
-    phone = new_page("paul")
+    phone = page                          # the same login, on a phone
     phone.set_viewport_size({"width": 390, "height": 844})
     phone.goto("/processes/bpmn/worker_journey")
     expect(phone.get_by_role("heading", name=re.compile("worker_journey"))).to_be_visible()
-    phone.screenshot(path=f"{SHOTS}phone.png", full_page=True)
+    screenshot(phone, "owners-phone")
     assert_accessible(phone)
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390 + 1, width
@@ -240,7 +240,7 @@ def test_an_uploaded_diagram_without_layout_is_laid_out_and_downloads_with_it(jo
     text = (tmp_path / "callee.bpmn")
     saved.save_as(str(text))
     assert "BPMNShape" in text.read_text(encoding="utf-8") and 'id="sub_task"' in text.read_text(encoding="utf-8")
-    page.screenshot(path=f"{SHOTS}layout.png")
+    screenshot(page, "owners-layout", full_page=False)
 
     # a hostile upload is refused with its reason, and the page still works
     (tmp_path / "evil.bpmn").write_bytes(b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'

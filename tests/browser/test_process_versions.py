@@ -7,6 +7,7 @@ from sqlalchemy import select
 from engine.db import db
 from engine.models import Case
 from tests.browser.axe import assert_accessible
+from tests.browser.conftest import screenshot
 from tests.web.test_process_versions_pages import owners  # noqa: F401 (fixture)
 
 
@@ -16,10 +17,6 @@ def log_in(page, username):
     page.get_by_label("Passwort").fill(f"pw-{username}")
     page.press("input[name=password]", "Enter")
     page.wait_for_url(lambda url: "/login" not in url)
-
-
-def screenshot(page, name):
-    page.screenshot(path=f"/tmp/migrate-{name}.png", full_page=True)
 
 
 def test_dry_run_then_migrating_one_case_then_a_refused_migration(owners, new_page):
@@ -35,7 +32,7 @@ def test_dry_run_then_migrating_one_case_then_a_refused_migration(owners, new_pa
     expect(rows).to_have_count(2)
     expect(rows.first).to_contain_text("“Antrag prüfen” (review)")
     expect(rows.first).to_contain_text("ändert camunda:dueDate")
-    screenshot(page, "dry-run")
+    screenshot(page, "migrate-dry-run")
     assert_accessible(page)
 
     page.get_by_label("Nur ein Fall (Aktenzeichen, optional)").fill(first)
@@ -44,7 +41,7 @@ def test_dry_run_then_migrating_one_case_then_a_refused_migration(owners, new_pa
     page.get_by_role("button", name="1 Fall auf v2 umstellen").click()
     expect(page.locator(".result-summary")).to_contain_text("1 von 1 Fällen umgestellt, 0 abgelehnt.")
     expect(page.locator(".migration-table")).to_contain_text("Umgestellt")
-    screenshot(page, "migrated")
+    screenshot(page, "migrate-migrated")
     assert_accessible(page)
     db.session.expire_all()
     assert {c.reference: c.definition.version for c in db.session.scalars(select(Case))} == {first: 2, second: 1}
@@ -58,7 +55,7 @@ def test_dry_run_then_migrating_one_case_then_a_refused_migration(owners, new_pa
     expect(rows.first).to_contain_text("Abgelehnt")
     expect(rows.first).to_contain_text("das es in v3 nicht gibt (einem Element von v3 zuordnen: review=neue_id)")
     expect(page.get_by_role("button", name="umstellen")).to_have_count(0)
-    screenshot(page, "refused")
+    screenshot(page, "migrate-refused")
     assert_accessible(page)
     db.session.expire_all()
     assert db.session.scalar(select(Case).where(Case.reference == second)).definition.version == 1
@@ -87,7 +84,7 @@ def test_two_versions_side_by_side_with_their_changes_marked(owners, new_page, w
     expect(old.locator('.djs-element.lotse-changed[data-element-id="review"]')).to_have_count(1)
     expect(new.locator(".lotse-legend")).to_contain_text("Neu: Ablegen")
     expect(page.locator(".diff-list--changed")).to_contain_text("camunda:dueDate: 'P2D' → 'P5D'")
-    screenshot(page, f"compare-{size}")
+    screenshot(page, f"migrate-compare-{size}")
     assert_accessible(page)
     if size == "phone":
         assert page.evaluate("document.documentElement.scrollWidth") <= width
@@ -103,5 +100,5 @@ def test_a_renamed_element_shows_as_removed_on_the_left_and_added_on_the_right(o
     page.get_by_role("button", name="v2 erneut bereitstellen (als neueste Version)").click()
     expect(page.locator(".flash-success")).to_contain_text("Version 2 ist als Version 4 wieder bereitgestellt")
     expect(page.locator(".result-summary")).to_contain_text("v2 und v4 haben dieselben Elemente und Eigenschaften.")
-    screenshot(page, "rolled-back")
+    screenshot(page, "migrate-rolled-back")
     assert_accessible(page)

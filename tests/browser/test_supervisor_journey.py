@@ -14,13 +14,12 @@ from engine import cases, clock, report
 from engine.db import db
 from engine.models import Case, HumanTask
 from tests.browser.axe import assert_accessible
+from tests.browser.conftest import screenshot
 from tests.engine.test_report import _recomputed, scenario  # noqa: F401  (shared fixture)
-
-SHOTS = "/tmp/supervisors"
 
 
 def _shot(page, name):
-    page.screenshot(path=f"{SHOTS}-{name}.png", full_page=True)
+    screenshot(page, f"supervisors-{name}")
 
 
 def _open_task(case):
@@ -116,7 +115,7 @@ def test_supervisor_sees_stuck_cases_reassigns_in_bulk_and_corrects_a_failed_ste
     expect(page.locator("fieldset[data-kind=incident]").get_by_label("täglich")).to_be_checked()
     assert_accessible(page)
 
-    phone = new_page("sara")
+    phone = page                          # the same login, on a phone
     phone.set_viewport_size({"width": 390, "height": 844})
     phone.goto("/supervisor/stuck")
     assert_accessible(phone)

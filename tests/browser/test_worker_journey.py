@@ -9,6 +9,7 @@ from engine import worker_links
 from engine.db import db
 from engine.models import CaseDocument, HumanTask
 from tests.browser.axe import assert_accessible
+from tests.browser.conftest import screenshot
 from tests.worker.conftest import workers  # noqa: F401  (fixture)
 
 PHONE = {"width": 390, "height": 844}
@@ -35,13 +36,13 @@ def test_a_worker_in_arabic_completes_a_task_and_uploads_a_photo(workers, new_pa
     next_step = page.locator("[data-next-step]").inner_text()
     assert "سجّل عنوانك" in next_step and "قبل" in next_step
     assert_accessible(page)
-    page.screenshot(path="/tmp/workers-ar-home.png", full_page=True)
+    screenshot(page, "workers-ar-home")
 
     page.get_by_role("link", name="أنجزها الآن").click()
     page.get_by_role("button", name="إرسال").click()                     # nothing filled: the form says what
     assert page.locator("[aria-invalid=true]").count() >= 1
     assert_accessible(page)
-    page.screenshot(path="/tmp/workers-ar-task-error.png", full_page=True)
+    screenshot(page, "workers-ar-task-error")
     page.get_by_label("تاريخ التسجيل").fill("2026-03-05")
     page.get_by_label("موجودة لدي").check()
     page.get_by_role("button", name="إرسال").click()
@@ -53,7 +54,7 @@ def test_a_worker_in_arabic_completes_a_task_and_uploads_a_photo(workers, new_pa
     page.get_by_role("button", name="إرسال المستند").click()
     page.wait_for_url("**/w/#documents")
     assert "وصل مستندك" in page.locator(".flash-success").inner_text()
-    page.screenshot(path="/tmp/workers-ar-after.png", full_page=True)
+    screenshot(page, "workers-ar-after")
 
     db.session.expire_all()
     task = db.session.scalar(select(HumanTask).where(HumanTask.case_id == workers["ravi"].id,
@@ -77,7 +78,7 @@ def test_closed_links_show_no_data(workers, new_page):  # noqa: F811
         assert "Ravi" not in page.content()
         assert page.locator("html").get_attribute("dir") == "rtl"
         assert_accessible(page)
-    page.screenshot(path="/tmp/workers-ar-closed.png", full_page=True)
+    screenshot(page, "workers-ar-closed")
 
 
 def test_worker_pages_are_accessible_in_every_language(workers, new_page):  # noqa: F811
@@ -92,7 +93,7 @@ def test_worker_pages_are_accessible_in_every_language(workers, new_page):  # no
         page.wait_for_url("**/w/")
         assert page.locator("html").get_attribute("lang") == language
         assert_accessible(page)
-        page.screenshot(path=f"/tmp/workers-{language}-home.png", full_page=True)
+        screenshot(page, f"workers-{language}-home")
 
 
 def test_the_worker_and_the_advisor_write_to_each_other(workers, new_page, tmp_path):  # noqa: F811
@@ -116,7 +117,7 @@ def test_the_worker_and_the_advisor_write_to_each_other(workers, new_page, tmp_p
     thread = advisor.locator("#messages-worker")
     assert "Wann ist mein Termin?" in thread.inner_text() and "Ravi Kumar" in thread.inner_text()
     assert_accessible(advisor)
-    advisor.screenshot(path="/tmp/workers-advisor-thread.png", full_page=True)
+    screenshot(advisor, "workers-advisor-thread")
     advisor.fill("#message-worker", "Am 12. März um 10 Uhr im Bürgeramt.")
     advisor.locator("#messages-worker button[type=submit]").click()
     advisor.wait_for_load_state()
@@ -126,7 +127,7 @@ def test_the_worker_and_the_advisor_write_to_each_other(workers, new_page, tmp_p
     answer = page.locator("#messages .message--center").last.inner_text()
     assert "Am 12. März um 10 Uhr im Bürgeramt." in answer and "Anna Berger" in answer
     assert_accessible(page)
-    page.screenshot(path="/tmp/workers-ar-messages.png", full_page=True)
+    screenshot(page, "workers-ar-messages")
 
 
 def test_a_process_owner_adds_information_the_worker_sees_next_to_the_step(workers, new_page):  # noqa: F811
@@ -146,7 +147,7 @@ def test_a_process_owner_adds_information_the_worker_sees_next_to_the_step(worke
     owner.get_by_role("button", name="Speichern").click()                  # nothing filled: each field says what
     assert owner.locator("[aria-invalid=true]").count() >= 3
     assert_accessible(owner)
-    owner.screenshot(path="/tmp/workers-library-errors.png", full_page=True)
+    screenshot(owner, "workers-library-errors")
     for language, title in (("ar", "مدينة آخن: تسجيل العنوان"), ("en", "City of Aachen: registering your address")):
         owner.goto("/library/new")
         owner.get_by_label("Thema", exact=True).fill("registration")
@@ -158,7 +159,7 @@ def test_a_process_owner_adds_information_the_worker_sees_next_to_the_step(worke
         owner.wait_for_url("**/library/")
     assert "مدينة آخن" in owner.locator("main").inner_text()
     assert_accessible(owner)
-    owner.screenshot(path="/tmp/workers-library.png", full_page=True)
+    screenshot(owner, "workers-library")
 
     page = new_page(locale="ar")
     page.set_viewport_size(PHONE)
@@ -169,14 +170,14 @@ def test_a_process_owner_adds_information_the_worker_sees_next_to_the_step(worke
     assert "مدينة آخن: تسجيل العنوان" in info.inner_text() and "آخر تحقق في" in info.inner_text()
     assert info.get_by_role("link").get_attribute("href") == "https://www.aachen.de"
     assert_accessible(page)
-    page.screenshot(path="/tmp/workers-ar-info.png", full_page=True)
+    screenshot(page, "workers-ar-info")
     page.select_option("#worker-language", "tr")
     page.locator(".worker-language button").click()
     page.wait_for_url("**/w/")
     info = page.locator(".next-step .step-info")
     assert "City of Aachen" in info.inner_text() and "İngilizce" in info.inner_text()
     assert_accessible(page)
-    page.screenshot(path="/tmp/workers-tr-info.png", full_page=True)
+    screenshot(page, "workers-tr-info")
 
 
 def test_an_onboarding_form_in_arabic_at_phone_size(people, new_page):
@@ -197,12 +198,12 @@ def test_an_onboarding_form_in_arabic_at_phone_size(people, new_page):
     assert page.locator(".translation-note").count() == 0       # every step, milestone and document in Arabic
     assert "افتح حساباً مصرفياً" in page.locator("main").inner_text()
     assert_accessible(page)
-    page.screenshot(path="/tmp/workers-ar-onboarding-home.png", full_page=True)
+    screenshot(page, "workers-ar-onboarding-home")
     page.goto(f"/w/tasks/{_open(case, 'task_language_course').id}")
     page.get_by_label("تم").check()
     page.get_by_label("الدورة").select_option("integration")
     assert_accessible(page)
-    page.screenshot(path="/tmp/workers-ar-language-course.png", full_page=True)
+    screenshot(page, "workers-ar-language-course")
     page.get_by_role("button", name="إرسال").click()
     page.wait_for_url("**/w/")
     j.reload()

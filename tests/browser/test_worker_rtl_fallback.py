@@ -8,6 +8,7 @@ from sqlalchemy import select
 from engine import demo, worker_links
 from engine.db import db
 from engine.models import Case, User
+from tests.browser.conftest import screenshot
 from tests.conftest import deploy_bundle
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,4 +38,4 @@ def test_english_milestones_on_an_arabic_page_keep_their_words_in_order(ctx, new
     for m in milestones:
         label_left = min(left for left, _right in m["label"])
         assert all(right <= label_left + 1 for _left, right in m["date"]), m
-    page.screenshot(path="/tmp/qa-worker-ar-milestones.png", full_page=True)
+    screenshot(page, "qa-worker-ar-milestones")
