@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from engine import mail
 from engine.db import end_read_only, end_session, read_without_transaction
-from web import config, errors, security, templating
+from web import config, errors, permissions, security, templating
 from web.extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,4 +108,5 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from web import filters
     filters.register(app)
+    permissions.init_app(app)
     return app
