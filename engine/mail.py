@@ -16,7 +16,7 @@ MAIL_URL: smtp://host:port, smtp+starttls://user:pass@host:port, smtps://user:pa
 import logging
 import smtplib
 import ssl
-from contextvars import ContextVar
+from collections.abc import Callable
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -38,9 +38,10 @@ TEMPLATES = Path(__file__).resolve().parent / "templates" / "mail"
 LANGUAGES = ("de", "en")
 WORKER_ONLY_LANGUAGES = ("ar", "tr", "uk", "ru")       # see engine.worker_links.WORKER_LANGUAGES
 DEFAULT_BASE_URL = "http://localhost:5000"     # links in mails when LOTSE_BASE_URL is unset (see engine.settings)
-# Where the person whose request queues a mail reached a development server on this machine (set by the web
-# layer per request, only for a loopback address): with LOTSE_BASE_URL unset, the mail's links point there.
-request_base_url: ContextVar[str | None] = ContextVar("lotse_request_base_url", default=None)
+# Where the person whose request queues a mail reached a development server on this machine, or None (the
+# web layer puts its function of the current request here; asked only when a mail is made, only for a
+# loopback address): with LOTSE_BASE_URL unset, the mail's links point there.
+local_base_url: Callable[[], str | None] = lambda: None
 LEASE = timedelta(minutes=5)      # a sender that dies mid-send gives the row back after this
 
 templates = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=False,
@@ -54,7 +55,7 @@ def render(kind: str, language: str, **context) -> dict:
     if language not in LANGUAGES and not (TEMPLATES / f"{kind}.{language}.txt").is_file():
         language = "en" if language in WORKER_ONLY_LANGUAGES else "de"
     template = templates.get_template(f"{kind}.{language}.txt")
-    context.setdefault("base_url", (setting("BASE_URL") or request_base_url.get() or DEFAULT_BASE_URL).rstrip("/"))
+    context.setdefault("base_url", (setting("BASE_URL") or local_base_url() or DEFAULT_BASE_URL).rstrip("/"))
     ctx = template.new_context(context)
     parts = {name: "".join(template.blocks[name](ctx)).strip() for name in ("subject", "summary")}
     parts["body"] = template.render(context).strip() + "\n"

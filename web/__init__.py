@@ -9,8 +9,7 @@ from flask_login import current_user
 
 from engine import mail
 from engine.db import end_read_only, end_session, read_without_transaction
-from engine.settings import setting
-from web import config, errors, security, static_files, templating
+from web import config, errors, permissions, security, static_files, templating
 from web.extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,15 +38,18 @@ def _safe_requests_read_without_transaction():
         g.lotse_read_only = read_without_transaction()
 
 
-def _remember_local_address():
-    """Development without LOTSE_BASE_URL: links in the mails this request queues point where the person reached
-    the server, if that is this machine. A Host header naming anything else is never trusted for links."""
+def _local_base_url() -> str | None:
+    """Development without LOTSE_BASE_URL: links in the mails a request queues point where the person reached
+    the server, if that is this machine. A Host header naming anything else is never trusted for links.
+    `engine.mail` asks it when it makes a mail (not every request parses its Host header for this)."""
+    if not has_request_context():
+        return None
     host = urlsplit(f"//{request.host}").hostname or ""
     try:
         local = host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
         local = False
-    mail.request_base_url.set(request.host_url.rstrip("/") if local and setting("BASE_URL") is None else None)
+    return request.host_url.rstrip("/") if local else None
 
 
 def _end_read_only(_exception=None):
@@ -68,7 +70,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     app.teardown_appcontext(end_session)    # runs before Flask-SQLAlchemy's own remove()
     app.before_request(_safe_requests_read_without_transaction)
-    app.before_request(_remember_local_address)
+    mail.local_base_url = _local_base_url
     app.teardown_request(_end_read_only)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
@@ -107,4 +109,5 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from web import filters
     filters.register(app)
+    permissions.init_app(app)
     return app

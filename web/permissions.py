@@ -4,6 +4,7 @@ Objects are checked by the views themselves (an object the user may not see is a
 decide whether a page exists for the user's role at all.
 """
 from functools import wraps
+from typing import NamedTuple
 
 from flask import abort, g, render_template, session
 from flask_login import current_user, login_required
@@ -49,3 +50,33 @@ def worker_required(view):
         g.worker = access.WorkerActor(link)
         return view(*args, **kwargs)
     return wrapper
+
+
+class HeaderLinks(NamedTuple):
+    """Which of the header's links (base.html) the user's role has."""
+    workspace: bool
+    staff: bool
+    oversee: bool
+    owner: bool
+    administer: bool
+    read_audit: bool
+    info_library: bool
+    portal: bool
+
+
+NO_HEADER_LINKS = HeaderLinks(*(False,) * len(HeaderLinks._fields))
+
+
+def header_links(user) -> HeaderLinks:
+    """The header's links for `user`, asked of `engine.access` in one call per page (not one template
+    helper call, each through the `current_user` proxy, per link)."""
+    if not user.is_authenticated:
+        return NO_HEADER_LINKS
+    return HeaderLinks(workspace=access.may_use_workspace(user), staff=access.is_staff(user),
+                       oversee=access.may_oversee(user), owner=access.may_manage_processes(user),
+                       administer=access.may_administer(user), read_audit=access.may_read_audit(user),
+                       info_library=access.may_keep_info_library(user), portal=access.may_use_portal(user))
+
+
+def init_app(app) -> None:
+    app.jinja_env.globals["header_links"] = lambda: header_links(current_user._get_current_object())

@@ -100,16 +100,20 @@ def style_nonce() -> str:
 
 
 def _headers(response):
+    """The security headers a view has not set itself (and `Cache-Control: no-store` on pages). The
+    response's header names are read once: a `setdefault` per header would scan them all each time."""
+    present = {name.lower() for name in response.headers.keys()}
     nonce = g.pop("lotse_style_nonce", None)
-    if nonce is not None:
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY.replace(
-            "style-src 'self'", f"style-src 'self' 'nonce-{nonce}' {EDITOR_STYLE_ATTRIBUTES}"))
-    for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
-    if current_app.config["SECURE_TRANSPORT"]:
-        response.headers.setdefault("Strict-Transport-Security", HSTS)
-    if request.endpoint != "static" and "Cache-Control" not in response.headers:
-        response.headers["Cache-Control"] = "no-store"      # pages show personal data: never kept
+    if nonce is not None and "content-security-policy" not in present:
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+            "style-src 'self'", f"style-src 'self' 'nonce-{nonce}' {EDITOR_STYLE_ATTRIBUTES}")
+        present.add("content-security-policy")
+    defaults = [(name, value) for name, value in HEADERS.items() if name.lower() not in present]
+    if current_app.config["SECURE_TRANSPORT"] and "strict-transport-security" not in present:
+        defaults.append(("Strict-Transport-Security", HSTS))
+    if request.endpoint != "static" and "cache-control" not in present:
+        defaults.append(("Cache-Control", "no-store"))      # pages show personal data: never kept
+    response.headers.extend(defaults)
     return response
 
 
