@@ -129,14 +129,20 @@ def app(request):
 
 def empty_tables(app):
     """Deletes every row, children first, and restarts the ids. On PostgreSQL, DELETE and setval take
-    milliseconds where a TRUNCATE of every table takes a second or more (new files for each table)."""
+    milliseconds where a TRUNCATE of every table takes a second or more (new files for each table).
+    Only the tables that hold rows are emptied (most tests write to a few): one query finds them."""
+    tables = db.metadata.sorted_tables
+    filled = {tables[i] for i in db.session.scalars(text(" UNION ALL ".join(
+        f'SELECT {i} FROM (SELECT 1 FROM "{t.name}" LIMIT 1) AS t{i}' for i, t in enumerate(tables))))}
     # The foreign keys that close a cycle (organisation.kuemmerer_id -> user -> organisation) are set to NULL
     # first: no order of the DELETEs could keep them.
-    for table, cyclic in sort_tables_and_constraints(db.metadata.sorted_tables):
+    for table, cyclic in sort_tables_and_constraints(tables):
         for constraint in cyclic if table is None else ():
-            db.session.execute(constraint.parent.update().values({c.name: None for c in constraint.columns}))
-    for table in reversed(db.metadata.sorted_tables):
-        db.session.execute(table.delete())
+            if constraint.parent in filled:
+                db.session.execute(constraint.parent.update().values({c.name: None for c in constraint.columns}))
+    for table in reversed(tables):
+        if table in filled:
+            db.session.execute(table.delete())
     if app.backend == "postgresql":
         sequences = db.session.scalars(text(
             "SELECT pg_get_serial_sequence(format('%I', table_name), column_name) FROM information_schema.columns"
