@@ -13,6 +13,7 @@ owners use most: candidate groups and users, assignee, due and follow-up dates, 
 XML is parsed with a hardened parser: no DTDs, no entities, no network.
 """
 import sys
+import threading
 from contextlib import contextmanager
 from datetime import datetime
 from typing import NamedTuple
@@ -36,6 +37,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefi
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS
 from SpiffWorkflow.camunda.specs import multiinstance_task as camunda_mi
+from SpiffWorkflow.dmn.parser.DMNParser import DMNParser
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask as CamundaBusinessRuleTask
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
@@ -585,6 +587,24 @@ def traits(workflow) -> VersionTraits:
     return kept
 
 
+class _Validators(threading.local):
+    """Compiled XML schemas (BPMN 2.0, the DMN versions), each compiled once per thread: compiling the BPMN
+    schema costs more than validating a file with it, and every deployment and every scenario run makes a parser.
+    Per thread: an lxml validator keeps the errors of its last validation on itself."""
+
+    def __init__(self):
+        self.by_path = {}
+
+    def get(self, xsd_path: str | None) -> BpmnValidator:
+        """The validator of the schema at `xsd_path` (None: BPMN 2.0's)."""
+        if xsd_path not in self.by_path:
+            self.by_path[xsd_path] = BpmnValidator() if xsd_path is None else BpmnValidator(xsd_path)
+        return self.by_path[xsd_path]
+
+
+_validators = _Validators()
+
+
 class LotseParser(CamundaParser):
     OVERRIDE_PARSER_CLASSES = {
         tag: (_with_camunda_extensions(parser_class), spec_class)
@@ -597,16 +617,29 @@ class LotseParser(CamundaParser):
     }
 
     def __init__(self):
-        super().__init__(validator=BpmnValidator())
+        super().__init__(validator=_validators.get(None))
         self.feel_decisions = {}         # decision id -> {decision id: engine.dmn.Decision} of its file
 
     def get_decision_ref(self, node):
         return node.attrib[f"{{{CAMUNDA_MODEL_NS}}}decisionRef"]
 
+    def _add_dmn_node(self, node, filename):
+        """The library's `add_dmn_xml` (schema validation for DMN 1.1, 1.2, 1.3, then its DMN parser), but with
+        the thread's compiled schema: the library compiles the schema again for every file."""
+        namespaces = {**self.namespaces, **node.nsmap}
+        if None in namespaces:
+            namespaces["dmn"] = namespaces.pop(None)
+        schema = self.dmn_schemas.get(namespaces.get("dmn"))
+        if schema is not None:
+            _validators.get(schema).validate(node, filename)
+        dmn_parser = DMNParser(self, node, namespaces, filename=filename)
+        self.dmn_parsers[dmn_parser.bpmn_id] = dmn_parser
+        self.dmn_parsers_by_name[dmn_parser.get_name()] = dmn_parser
+
     def add_dmn_xml(self, node, filename=None):
         """Read a DMN file: Camunda's FEEL tables with engine.dmn (every decision of the file), Lotse's earlier
         Python-dialect tables with SpiffWorkflow's parser. Raises DmnRejected or ValidationException."""
-        super().add_dmn_xml(node, filename)             # schema validation (DMN 1.1, 1.2, 1.3)
+        self._add_dmn_node(node, filename)
         try:
             decisions = dmn.read(node, filename)
         except dmn.DecisionError as exc:

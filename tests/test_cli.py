@@ -2,7 +2,8 @@
 
 The commands run in this process through click's runner, with the app built from the
 environment as the `lotse` script builds it (an interpreter per command would cost the suite a
-second or two each); `lotse serve` runs as a real process, through the installed script.
+second or two each), once per test: what a new process would read again (the cases, the restored
+specs) is read again for each command. `lotse serve` runs as a real process, through the installed script.
 """
 import json
 import os
@@ -17,6 +18,7 @@ from typing import NamedTuple
 
 import pytest
 from click.testing import CliRunner
+from flask.cli import ScriptInfo
 
 from engine import state
 from tests.conftest import CHEAP_PASSWORD_HASHES, FIXTURES, ROOT
@@ -57,11 +59,12 @@ def lotse(cli_env, migrated_database):
     """The CLI on a fresh database of its own (a copy of the migrated one)."""
     shutil.copyfile(migrated_database, cli_env["DATABASE_URL"].removeprefix("sqlite:///"))
     runner = CliRunner()
+    script = ScriptInfo(create_app=cli.create_app)     # the app, built on the first command, serves the test's others
 
     def run(*args, ok=True):
         state.spec_cache.clear()        # cached by definition id, which the test databases reuse
         try:
-            outcome = runner.invoke(cli, list(args), env=cli_env, prog_name="lotse")
+            outcome = runner.invoke(cli, list(args), env=cli_env, obj=script, prog_name="lotse")
         finally:
             state.spec_cache.clear()
         if outcome.exception is not None and not isinstance(outcome.exception, SystemExit):

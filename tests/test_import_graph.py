@@ -4,6 +4,7 @@ A cycle hides wiring: which module needs which becomes a matter of import order.
 from the source with `ast`, so an import inside a function counts as much as one at the top.
 """
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,7 @@ def _imports(module: str, path: Path, modules: dict) -> set[str]:
     return targets
 
 
+@functools.cache        # three tests read it, none changes it: the sources are parsed once per process
 def import_graph() -> dict[str, set[str]]:
     modules = _modules()
     graph = {}

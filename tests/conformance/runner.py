@@ -5,6 +5,7 @@ import traceback
 from pathlib import Path
 
 from click.testing import CliRunner
+from flask.cli import ScriptInfo
 
 from datetime import timedelta
 
@@ -17,12 +18,14 @@ OUTCOMES = ("runs to its expected end", "refused clearly", "refused unclearly", 
 
 
 class Lotse:
-    """`lotse` commands in this process (click's runner), each with a fresh app over one database."""
+    """`lotse` commands in this process (click's runner) over one database, each with what a fresh process
+    reads again (the specs, the rows); the app is built from the environment on the first command."""
 
     def __init__(self, database: Path):
         self.env = {"DATABASE_URL": f"sqlite:///{database}", "LOTSE_SECRET_KEY": "conformance", "REDIS_URL": None,
                     "MAIL_URL": None, **{f"LOTSE_{key}": str(value) for key, value in CHEAP_PASSWORD_HASHES.items()}}
         self.runner = CliRunner()
+        self.script = ScriptInfo(create_app=cli.create_app)
 
     def __call__(self, *args, later_by=0):
         """Run `lotse ARGS`; `later_by` seconds: as a process whose clock is that far ahead (LOTSE_CLOCK_OFFSET_SECONDS)."""
@@ -30,7 +33,8 @@ class Lotse:
         clock.reset()
         clock.advance(timedelta(seconds=later_by))
         try:
-            outcome = self.runner.invoke(cli, [str(arg) for arg in args], env=self.env, prog_name="lotse")
+            outcome = self.runner.invoke(cli, [str(arg) for arg in args], env=self.env, obj=self.script,
+                                         prog_name="lotse")
         finally:
             clock.reset()
         if outcome.exception is not None and not isinstance(outcome.exception, SystemExit):
