@@ -65,12 +65,11 @@ def end_all(user_id: int) -> None:
     db.session.execute(delete(UserSession).where(UserSession.user_id == user_id))
 
 
-def seen(token_hash: str, last_seen_at: datetime | None) -> None:
-    """Note a request for the idle timeout, at most every TOUCH_EVERY (always when `last_seen_at` is
-    unknown). In a transaction of its own: a page that only reads runs without one
-    (engine.db.read_without_transaction)."""
+def seen(session_id: int, last_seen_at: datetime) -> None:
+    """Note a request for the idle timeout, at most every TOUCH_EVERY. In a transaction of its own:
+    a page that only reads runs without one (engine.db.read_without_transaction)."""
     now = clock.now()
-    if last_seen_at is not None and now - last_seen_at < TOUCH_EVERY:
+    if now - last_seen_at < TOUCH_EVERY:
         return
     with db.engine.begin() as connection:
-        connection.execute(update(UserSession).where(UserSession.token_hash == token_hash).values(last_seen_at=now))
+        connection.execute(update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now))

@@ -120,27 +120,27 @@ def find_user(username: str) -> User | None:
     return db.session.scalar(select(User).where(User.username == username))
 
 
-# The session's user with organisation, groups and unread notifications, and the last request of the login
-# session that vouches for it, in one statement (every page needs all of them); built once, so SQLAlchemy
-# keeps its cache key. The session's time comes as an expression on the user (a single-entity result
-# loads faster than a row of the user and columns). Of the organisation only what every page asks (the
-# header, engine.access): its profile (address, areas, …) would be read once a group of the user's, on
-# every page; the admin pages that show it read it whole (engine.admin).
+# The session's user with organisation, groups and unread notifications, and the login session that
+# vouches for it, in one statement (every page needs all of them); built once, so SQLAlchemy keeps
+# its cache key. Of the organisation only what every page asks (the header, engine.access): its profile
+# (address, areas, …) would be read once a group of the user's, on every page; the admin pages that show
+# it read it whole (engine.admin).
 SESSION_ORGANISATION = (Organisation.kind, Organisation.name, Organisation.code, Organisation.center_id)
-_SESSION_USER = (select(User)
+_SESSION_USER = (select(User, UserSession.id, UserSession.last_seen_at)
                  .join(UserSession, UserSession.user_id == User.id)
                  .options(joinedload(User.organisation).load_only(*SESSION_ORGANISATION), joinedload(User.groups),
-                          with_expression(User.unread_notifications, notifications.unread_column(User)),
-                          with_expression(User.session_seen_at, UserSession.last_seen_at))
+                          with_expression(User.unread_notifications, notifications.unread_column(User)))
                  .where(User.id == bindparam("user_id"), User.active.is_(True), *user_sessions.LIVE))
 
 
 def session_user(user_id: int, token: str) -> User | None:
     """The active user whose live login session has `token`, or None; notes that the session was used."""
-    parameters = user_sessions.live_parameters(token)
-    user = db.session.execute(_SESSION_USER, {"user_id": user_id, **parameters}).unique().scalar_one_or_none()
-    if user is not None:
-        user_sessions.seen(parameters["token_hash"], user.session_seen_at)
+    row = db.session.execute(_SESSION_USER, {"user_id": user_id, **user_sessions.live_parameters(token)}
+                             ).unique().one_or_none()
+    if row is None:
+        return None
+    user, session_id, last_seen_at = row
+    user_sessions.seen(session_id, last_seen_at)
     return user
 
 

@@ -43,8 +43,6 @@ class User(UserMixin, db.Model):
     # Unread notifications (capped), read with the session's user for every page's header
     # (engine.users.session_user); None where a user is loaded otherwise.
     unread_notifications: Mapped[int | None] = query_expression()
-    # the login session's last request, loaded with the session's user (engine.users.session_user)
-    session_seen_at: Mapped[datetime | None] = query_expression()
 
     @property
     def group_names(self) -> set[str]:
