@@ -53,7 +53,7 @@ def worker_required(view):
 
 
 class HeaderLinks(NamedTuple):
-    """Which of the header's links (base.html) the user's role has."""
+    """Which of the role's pages the user has: the header's links (base.html), and the pages' own links to them."""
     workspace: bool
     staff: bool
     oversee: bool
@@ -78,5 +78,15 @@ def header_links(user) -> HeaderLinks:
                        info_library=access.may_keep_info_library(user), portal=access.may_use_portal(user))
 
 
+def current_header_links() -> HeaderLinks:
+    """`header_links` of the request's user, worked out once per request (the header and a page's body both
+    ask), again if the request's user changed."""
+    user = current_user._get_current_object()
+    known = g.get("lotse_header_links")
+    if known is None or known[0] is not user:
+        known = g.lotse_header_links = (user, header_links(user))
+    return known[1]
+
+
 def init_app(app) -> None:
-    app.jinja_env.globals["header_links"] = lambda: header_links(current_user._get_current_object())
+    app.jinja_env.globals["header_links"] = current_header_links

@@ -5,7 +5,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
-from engine import access, admin, audit, invitations, kreise, organisations, people
+from engine import admin, audit, invitations, kreise, organisations, people
 from engine.errors import InvalidFields
 from engine.models import Organisation, User
 from web.admin import bp
@@ -63,10 +63,7 @@ def _admin_globals():
     return {"size_label": lambda key: SIZE_LABELS.get(key, "—"),
             "audit_action": lambda key: AUDIT_ACTIONS.get(key, key),
             "audit_field": lambda key: FIELD_LABELS.get(key, key),
-            "audit_value": _audit_value,
-            "may_administer": lambda: current_user.is_authenticated
-            and access.administered_center_id(current_user) is not None,
-            "may_read_audit": lambda: current_user.is_authenticated and access.may_read_audit(current_user)}
+            "audit_value": _audit_value}
 
 
 # --- the center ----------------------------------------------------------------------------------

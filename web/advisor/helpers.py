@@ -8,9 +8,8 @@ from datetime import date, datetime
 
 from flask import url_for
 from flask_babel import format_currency, format_decimal, lazy_gettext as _l
-from flask_login import current_user
 
-from engine import access, group_names
+from engine import group_names
 from engine.forms import parse_number
 from engine.models.statuses import CaseStatus
 from web.advisor import bp
@@ -160,10 +159,7 @@ def workspace_globals():
             "event_label": lambda k: EVENT_LABELS.get(k, k),
             "status_label": lambda s: STATUS_LABELS.get(s, s),
             "group_label": lambda g: group_names.GROUP_LABELS.get(g, g),
-            "capped": capped,
-            "is_staff": lambda: current_user.is_authenticated and access.is_staff(current_user),
-            "may_use_workspace": lambda: current_user.is_authenticated and access.may_use_workspace(current_user),
-            "may_oversee": lambda: current_user.is_authenticated and access.may_oversee(current_user)}
+            "capped": capped}
 
 
 def task_url(task_id, **kw):

@@ -36,8 +36,7 @@ def day(value) -> str:
 
 @bp.app_context_processor
 def portal_globals():
-    return {"party_label": lambda p: PARTY_LABELS.get(p, p),
-            "may_use_portal": lambda: current_user.is_authenticated and access.may_use_portal(current_user)}
+    return {"party_label": lambda p: PARTY_LABELS.get(p, p)}
 
 
 @bp.route("/")

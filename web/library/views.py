@@ -3,7 +3,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from engine import access, info_library
+from engine import info_library
 from engine.errors import InvalidFields
 from engine.worker_links import WORKER_LANGUAGES
 from web.library import bp
@@ -59,8 +59,3 @@ def item_delete(item_id):
     flash(_("Der Eintrag ist gelöscht."), "success")
     return redirect(url_for("library.index"))
 
-
-@bp.app_context_processor
-def _library_globals():
-    return {"may_keep_info_library": lambda: current_user.is_authenticated
-            and access.may_keep_info_library(current_user)}

@@ -10,7 +10,7 @@ from flask import Response, abort, flash, jsonify, redirect, render_template, re
 from flask_babel import force_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
-from engine import access, processes
+from engine import processes
 from engine.scenarios import ScenarioError
 from engine.errors import DeploymentRejected, InvalidFields
 from engine.forms import FormDefinition, FormDefinitionError
@@ -22,10 +22,6 @@ from web.processes import bp
 KIND_LABELS = {"bpmn": _l("Prozess"), "dmn": _l("Entscheidungstabelle"), "form": _l("Formular")}
 EDITORS = {"bpmn": "modeler", "dmn": "dmn-editor", "form": "form-editor"}
 
-
-@bp.app_context_processor
-def _owner_globals():
-    return {"may_manage_processes": lambda: current_user.is_authenticated and access.may_manage_processes(current_user)}
 
 
 def _kind(kind: str) -> str:
