@@ -16,7 +16,19 @@ from werkzeug.serving import make_server
 from tests.web.conftest import client_for, ws  # noqa: F401  (shared fixtures)
 
 CHROMIUM = os.environ.get("LOTSE_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+# Chromium keeps the last --disable-features only: Playwright's own list (chromiumSwitches.ts of the pinned
+# version), which its behaviour relies on, then the omnibox's drop-down, which in this Chromium is a page of its
+# own (chrome://omnibox-popup.top-chrome) that every new window loads in a renderer process of its own, for an
+# address bar no test uses. tests/browser/test_chromium.py checks that Playwright's list is kept.
+PLAYWRIGHT_DISABLED_FEATURES = (
+    "AvoidUnnecessaryBeforeUnloadCheckSync", "DestroyProfileOnBrowserClose", "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable", "LensOverlay", "MediaRouter", "PaintHolding", "ThirdPartyStoragePartitioning",
+    "AvoidCorsURLLoaderRestartOnRedirect", "TcpPortRandomizationWin", "OptimizationHints",
+    "NetworkTimeServiceQuerying", "AimEnabled", "PreconnectToSearch", "msForceBrowserSignIn",
+    "msEdgeUpdateLaunchServicesPreferredVersion")
+OMNIBOX_POPUP = ("WebUIOmniboxPopup", "WebUIOmniboxFullPopup", "WebUIOmniboxAimPopup")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-features=" + ",".join(PLAYWRIGHT_DISABLED_FEATURES + OMNIBOX_POPUP)]
 
 
 def _require_chromium():
