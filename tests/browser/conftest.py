@@ -6,6 +6,7 @@ the browser sees exactly the database the test set up. Set LOTSE_SCREENSHOTS=<di
 screenshots of the pages the tests visit.
 """
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -79,16 +80,19 @@ def browser():
 
 
 @pytest.fixture
-def new_page(browser, live_server):
+def new_page(browser, live_server, app):
+    """A page in a browser context of its own; with a username, logged in as that user (see `login_cookies`)."""
     contexts = []
 
     def make(username=None, password=None, locale="de-DE"):
         context = browser.new_context(base_url=live_server.url, locale=locale, viewport={"width": 1280, "height": 900})
         context.set_default_timeout(10_000)
         contexts.append(context)
+        if username:
+            context.add_cookies(login_cookies(app, live_server.url, username, password or f"pw-{username}"))
         page = context.new_page()
         if username:
-            login(page, username, password or f"pw-{username}")
+            page.goto("/")
         return page
 
     yield make
@@ -96,12 +100,19 @@ def new_page(browser, live_server):
         context.close()
 
 
-def login(page, username, password):
-    page.goto("/login")
-    page.get_by_label("Benutzername").fill(username)
-    page.get_by_label("Passwort").fill(password)
-    page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_url("**/")
+def login_cookies(app, url, username, password):
+    """The cookies of a login through the login form (the same view and CSRF check as in the browser), sent
+    by Flask's test client: the journeys start logged in without drawing the login page each time. The login
+    page itself is drawn in the role walk (every demo login) and in the journeys that test it."""
+    client = app.test_client()
+    with app.app_context():     # a context of its own: the requests would otherwise share the test's (its `g`)
+        form = client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        answer = client.post("/login", data={"username": username, "password": password,
+                                             "csrf_token": token.group(1) if token else ""})
+    assert answer.status_code == 302, f"{username} could not log in: HTTP {answer.status_code}"
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    return [{"name": cookie.key, "value": cookie.value, "url": url, "httpOnly": True, "sameSite": "Lax"}]
 
 
 def screenshot(page, name, full_page=True):
