@@ -9,16 +9,19 @@ file has its own editor and detail page). Pages of one kind share their template
 shown: axe on one of each covers every template a login reaches (for the process owner: one check per editor, not
 one per form and diagram).
 
-Every page the server renders is loaded in Chromium and must fit the phone: its text (names, notes, tables)
-differs from object to object. A page a script draws from a file is drawn once per kind: the process editors
-(bpmn-js, form-js, dmn-js) and the version comparison (two bpmn-js diagrams) are the editor's canvas, sized by
-the style sheet whatever the file, and their other text is the file's name and key, which its detail page
-(loaded for every file) shows too; a comparison's lists of changes are checked on a phone in
-test_process_versions.py. Every further page of such a kind is asked over HTTP with the login's cookies: it must
-still answer 200, and the walk follows the links in its HTML. So is the API's documentation, the same page for
-every login, drawn by Swagger UI: test_api_pages.py draws it on a phone (width, axe in four states). And so are
-the process files' pages in any walk but the process owner's: they show every login that may open them (the
-admin too) the same files, and the process owner's walk loads them in Chromium."""
+The first page of each kind is loaded in Chromium as a user opens it (its scripts, then axe). Every further page
+is asked over HTTP with the login's cookies (it must answer 200; the walk follows the links in its HTML), and one
+the server renders is then laid out in Chromium at the phone's width: its HTML written into the open page
+(`set_content`, no navigation), with the app's style sheets. Its text (names, notes, tables) differs from object to
+object, so every such page must fit the phone; the server's pages have no inline script or style, so the open
+page's Content-Security-Policy lays them out as their own would. A page a script draws from a file is drawn once
+per kind: the process editors (bpmn-js, form-js, dmn-js) and the version comparison (two bpmn-js diagrams) are the
+editor's canvas, sized by the style sheet whatever the file, and their other text is the file's name and key,
+which its detail page (laid out for every file) shows too; a comparison's lists of changes are checked on a phone
+in test_process_versions.py. So is the API's documentation, the same page for every login, drawn by Swagger UI:
+test_api_pages.py draws it on a phone (width, axe in four states), and the walk only asks it over HTTP. And so
+are the process files' pages in any walk but the process owner's: they show every login that may open them (the
+admin too) the same files, and the process owner's walk lays them out."""
 import re
 from html.parser import HTMLParser
 from urllib.parse import urldefrag, urljoin, urlparse
@@ -39,7 +42,7 @@ WIDEST = """() => [...document.querySelectorAll('*')].filter(e => e.scrollWidth 
   .slice(-4).map(e => `${e.tagName.toLowerCase()}.${e.className} ${e.id} sw=${e.scrollWidth} r=${Math.round(e.getBoundingClientRect().right)}`)"""
 
 
-# drawn once per kind, then asked over HTTP (see above)
+# drawn by a script from a file: drawn once per kind, then only asked over HTTP (see above)
 DRAWN_BY_SCRIPT = {"processes.edit", "processes.draft", "processes.compare"}
 # never drawn in the walk: asked over HTTP
 FETCHED = {"api_docs_page.docs"}
@@ -83,50 +86,62 @@ def same_origin_links(hrefs, origin):
     return urls
 
 
-def drawn(kind, checked_kinds, draws_process_files):
-    """Whether the walk loads this page in Chromium (see above); if not, it asks it over HTTP."""
+def how_drawn(kind, opened_kinds, draws_process_files):
+    """"open" (loaded in Chromium), "lay out" (asked over HTTP, its HTML laid out in the open page) or "fetch"
+    (asked over HTTP only): see above."""
     endpoint = kind[0] or ""
     if endpoint in FETCHED or (endpoint.startswith("processes.") and not draws_process_files):
-        return False
-    return endpoint not in DRAWN_BY_SCRIPT or kind not in checked_kinds
+        return "fetch"
+    if kind not in opened_kinds:
+        return "open"
+    return "fetch" if endpoint in DRAWN_BY_SCRIPT else "lay out"
+
+
+def too_wide(page, url):
+    """A problem if the page as laid out now is wider than the phone, naming the widest elements."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    if width > PHONE["width"]:
+        return f"{url}: {width}px wide on a {PHONE['width']}px phone: {page.evaluate(WIDEST)}"
 
 
 def walk(page, origin, urls, draws_process_files):
     landing = page.url
-    queue, seen, problems, checked_kinds = [(landing, 0, "login")], set(), [], set()
+    queue, seen, problems, opened_kinds = [(landing, 0, "login")], set(), [], set()
     while queue:
         url, depth, source = queue.pop(0)
         if url in seen:
             continue
         seen.add(url)
-        kind = page_kind(urls, urlparse(url).path)
-        if not drawn(kind, checked_kinds, draws_process_files):
-            answer = page.context.request.get(url)
-            if answer.status != 200:
-                problems.append(f"{url}: HTTP {answer.status} (linked from {source})")
-                continue
-            hrefs = hrefs_in(answer.text(), answer.url)
-        else:
+        how = how_drawn(page_kind(urls, urlparse(url).path), opened_kinds, draws_process_files)
+        if how == "open":
             response = page.goto(url)
             if response.status != 200:
                 problems.append(f"{url}: HTTP {response.status} (linked from {source})")
                 continue
-            width = page.evaluate("document.documentElement.scrollWidth")
-            if width > PHONE["width"]:
-                problems.append(f"{url}: {width}px wide on a {PHONE['width']}px phone: {page.evaluate(WIDEST)}")
-            kind = page_kind(urls, urlparse(page.url).path)
-            if kind not in checked_kinds:
-                checked_kinds.add(kind)
+            kind = page_kind(urls, urlparse(page.url).path)       # after a redirect: the page it shows
+            problems.append(too_wide(page, url))
+            if kind not in opened_kinds:
+                opened_kinds.add(kind)
                 violations = axe_violations(page)
                 if violations:
                     problems.append(f"{url}: axe\n{describe(violations)}")
             hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+        else:
+            answer = page.context.request.get(url)
+            if answer.status != 200:
+                problems.append(f"{url}: HTTP {answer.status} (linked from {source})")
+                continue
+            html = answer.text()
+            if how == "lay out":
+                page.set_content(html)
+                problems.append(too_wide(page, url))
+            hrefs = hrefs_in(html, answer.url)
         if depth < 2:
             links = [link for link in same_origin_links(hrefs, origin) if link not in seen]
             if depth == 1:      # below the landing page's links: pages, not a list's sort and filter variants
                 links = [link for link in links if not urlparse(link).query]
             queue += [(link, depth + 1, url) for link in links]
-    return seen, problems
+    return seen, [problem for problem in problems if problem]
 
 
 @pytest.mark.parametrize("username", ROLES)      # one test per login, so that parallel workers share the walks
