@@ -62,6 +62,12 @@ class RowPage(NamedTuple):
     all_view: bool                 # with the assignee column
 
 
+def rows_macro():
+    """The `task_rows` macro, from the module of `advisor/_task_row.html` that Jinja keeps. A page's `{% from … import %}`
+    would make a new module on every render (the page's variables become the imported template's globals)."""
+    return get_template_attribute("advisor/_task_row.html", "task_rows")
+
+
 def task_rows(rows: list[InboxRow], here: str, user_id: int, all_view: bool = False,
               assignable: dict | None = None) -> tuple[list[RowView], RowPage]:
     """The rows of one page (or the one row claimed in place) and what they share. `here`: where their forms lead
