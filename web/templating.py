@@ -70,8 +70,9 @@ def fixed_links(url_for, static_versions):
     built: dict = {}
 
     def template_url_for(endpoint, **values):
-        if not has_request_context() or endpoint[:1] == "." or (values and endpoint != "static") \
-                or any(name[:1] == "_" for name in values) or (endpoint == "static" and static_versions.recheck):
+        # the cheapest tests first: most links with values are a view's, most without are fixed
+        if (values and (endpoint != "static" or any(name[:1] == "_" for name in values))) or endpoint[:1] == "." \
+                or (endpoint == "static" and static_versions.recheck) or not has_request_context():
             return url_for(endpoint, **values)
         key = (request.script_root, endpoint, *values.items())
         link = built.get(key)
