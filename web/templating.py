@@ -1,5 +1,5 @@
-"""How the app's templates compile and link: every `{{ … }}` is still autoescaped, into plain text; the fixed
-links are built once.
+"""How the app's templates compile, render and link: every `{{ … }}` is still autoescaped, into plain text; a
+render leaves no garbage cycle behind; the fixed links are built once.
 
 Jinja's compiled templates pass each value they output through markupsafe's `escape`, which wraps the escaped
 text in a new `Markup` (a Python-level `__new__` per value) only for the template to join it into the page
@@ -8,6 +8,7 @@ of a page's CPU. `escape_text` escapes exactly as `escape` does and returns the 
 no value left unescaped. `tests/web/test_templating.py` holds it to `escape`'s output.
 """
 from flask import has_request_context, request
+import jinja2
 from jinja2 import compiler
 from markupsafe import _escape_inner     # markupsafe's own escaping of a str (C), which `escape` calls
 
@@ -42,6 +43,25 @@ class TextEscapingCodeGenerator(compiler.CodeGenerator):
             super()._output_child_pre(node, frame, finalize)
 
 
+class Template(jinja2.Template):
+    """A render's context forgets its variables when the render ends. A template's macros are closures over
+    the context and are kept in its variables: a cycle, so the context and everything the view passed in (a
+    page's rows, the session's user, …) could only be freed by the garbage collector, a few hundred objects a
+    page, which made a young-generation collection every two or three requests. Without the variables the
+    context is freed as soon as the render returns, and with it the page's data."""
+
+    def render(self, *args, **kwargs) -> str:
+        if self.environment.is_async:
+            return super().render(*args, **kwargs)
+        context = self.new_context(dict(*args, **kwargs))
+        try:
+            return self.environment.concat(self.root_render_func(context))
+        except Exception:
+            self.environment.handle_exception()
+        finally:
+            context.vars.clear()
+
+
 def fixed_links(url_for, static_versions):
     """The templates' `url_for`: a link with no values (or a static file's) is the same for every request of
     an app under one script root, and a page's header alone makes about fifteen, each a few µs in werkzeug's
@@ -50,8 +70,9 @@ def fixed_links(url_for, static_versions):
     built: dict = {}
 
     def template_url_for(endpoint, **values):
-        if not has_request_context() or endpoint[:1] == "." or (values and endpoint != "static") \
-                or any(name[:1] == "_" for name in values) or (endpoint == "static" and static_versions.recheck):
+        # the cheapest tests first: most links with values are a view's, most without are fixed
+        if (values and (endpoint != "static" or any(name[:1] == "_" for name in values))) or endpoint[:1] == "." \
+                or (endpoint == "static" and static_versions.recheck) or not has_request_context():
             return url_for(endpoint, **values)
         key = (request.script_root, endpoint, *values.items())
         link = built.get(key)
@@ -64,4 +85,5 @@ def fixed_links(url_for, static_versions):
 def init_app(app):
     """Before the first template compiles, after `web.static_files`."""
     app.jinja_env.code_generator_class = TextEscapingCodeGenerator
+    app.jinja_env.template_class = Template
     app.jinja_env.globals["url_for"] = fixed_links(app.url_for, static_files.versions(app))

@@ -55,3 +55,32 @@ def test_the_templates_links_are_flasks_links_under_any_script_root(app):
             assert app.jinja_env.from_string(source).render() == expected
             assert re.fullmatch(f"{root}/ {root}/static/css/lotse.css\\?v=[0-9a-f]{{12}} {root}/\\?view=group "
                                 f"{root}/deadlines#x", expected)
+
+
+def test_a_render_leaves_what_the_view_passed_to_reference_counting_not_to_the_garbage_collector(app):
+    """A template's macros are closures over the render's context: without web.templating.Template, the
+    context and every value passed in would stay until the next collection (a cycle)."""
+    import gc
+    import weakref
+
+    class Rows(list):
+        pass
+
+    source = "{% macro cell(v) %}<td>{{ v }}{{ mark }}</td>{% endmacro %}{% for r in rows %}{{ cell(r) }}{% endfor %}"
+    with app.test_request_context():
+        template = app.jinja_env.from_string(source)
+        rows = Rows(["<a>", 1])
+        gone = weakref.ref(rows)
+        gc.disable()
+        try:
+            assert template.render(rows=rows, mark="*") == "<td>&lt;a&gt;*</td><td>1*</td>"
+            del rows
+            assert gone() is None
+        finally:
+            gc.enable()
+    assert isinstance(template, jinja2.Template)
+
+
+def test_a_failing_render_still_raises_the_templates_error(app):
+    with app.test_request_context(), pytest.raises(ZeroDivisionError):
+        app.jinja_env.from_string("{% macro m() %}x{% endmacro %}{{ m() }}{{ 1 // 0 }}").render()

@@ -12,7 +12,7 @@ from engine import access, cases, clock, inbox as queries, pages
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.models import HumanTask
 from web.advisor import bp
-from web.advisor.rows import task_rows
+from web.advisor.rows import rows_macro, task_rows
 from web.permissions import workspace_required
 from engine.models.statuses import TaskStatus
 
@@ -45,7 +45,7 @@ def inbox():
     # psycopg keeps its prepared statements, and so PostgreSQL's plans, for the next request.
     rows, shared = task_rows(page.rows, here, user.id, all_view=query.view == "all", assignable=assignable)
     return render_template("advisor/inbox.html", page=page, query=query, now=now, here=here, rows=rows, shared=shared,
-                           views=queries.tab_views(user), can_assign_all=can_see_all)
+                           rows_html=rows_macro(), views=queries.tab_views(user), can_assign_all=can_see_all)
 
 
 def _task_or_404(task_id) -> HumanTask:
@@ -90,7 +90,7 @@ def _act(task_id, action, in_place=False):
             changed = queries.inbox_row(current_user, row.id)
             if changed is not None:
                 rows, shared = task_rows([changed], back, current_user.id)
-                return render_template("advisor/_claimed_row.html", rows=rows, shared=shared)
+                return render_template("advisor/_claimed_row.html", rows=rows, shared=shared, rows_html=rows_macro())
     if in_place:
         return "", 204, {"HX-Redirect": back}
     return redirect(back)

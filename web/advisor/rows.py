@@ -3,15 +3,16 @@
 
 Each `{{ }}` in a template is an `escape` call and each `t.x` an `Environment.getattr` call, and a page has
 50 rows: so a row is a plain tuple (`RowView`) that the macro's loop unpacks into local names, every text,
-date and URL made here once, and what repeats on a page (labels, titles, process names, URL prefixes,
-relative dates, priority badges) made once per page. The priority badge comes from its one renderer (the
-`priority_badge` macro), once per priority on the page; the due date's from `web.dates.due_html`, once a row.
+date and URL made here once, and what repeats on a page (labels, titles, process names, the task links' prefix,
+relative dates) made once per page. What is the same on every page (the action URLs' prefixes, and the priority
+badges from their one renderer, the `priority_badge` macro) is made once per app and language; the due date's
+badge comes from `web.dates.due_html`, once a row.
 """
 from __future__ import annotations
 
 from typing import NamedTuple
 
-from flask import get_template_attribute, url_for
+from flask import current_app, get_template_attribute, request, url_for
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -19,6 +20,7 @@ from engine.i18n import N_
 from engine.inbox import InboxRow
 from web.advisor.filters import priority_view
 from web.dates import dates, due_html
+from web.templating import escape_text
 
 # the order of RowPage.labels
 _LABELS = (N_("Entwurf"), N_("von Ihnen übernommen"), N_("später"), N_("Übernehmen"), N_("Freigeben"),
@@ -62,6 +64,35 @@ class RowPage(NamedTuple):
     all_view: bool                 # with the assignee column
 
 
+def _shared() -> dict:
+    """What rows share across requests, per app: the action URLs' prefix and suffix (the same under one script
+    root) and the priority badges (the same in one language)."""
+    return current_app.extensions.setdefault("lotse_inbox_rows", {})
+
+
+def _url_parts(endpoint: str, name: str) -> list[str]:
+    """A URL of `endpoint` without query, split where its one value `name` goes."""
+    shared, key = _shared(), ("url", request.script_root, endpoint)
+    parts = shared.get(key)
+    if parts is None:
+        parts = shared[key] = url_for(endpoint, **{name: "__ID__"}).split("__ID__")
+    return parts
+
+
+def _priority_badge(priority, language: str, gettext) -> Markup:
+    shared, key = _shared(), ("priority", language, priority)
+    badge = shared.get(key)
+    if badge is None:
+        badge = shared[key] = get_template_attribute("_macros.html", "priority_badge")(priority_view(priority, gettext))
+    return badge
+
+
+def rows_macro():
+    """The `task_rows` macro, from the module of `advisor/_task_row.html` that Jinja keeps. A page's `{% from … import %}`
+    would make a new module on every render (the page's variables become the imported template's globals)."""
+    return get_template_attribute("advisor/_task_row.html", "task_rows")
+
+
 def task_rows(rows: list[InboxRow], here: str, user_id: int, all_view: bool = False,
               assignable: dict | None = None) -> tuple[list[RowView], RowPage]:
     """The rows of one page (or the one row claimed in place) and what they share. `here`: where their forms lead
@@ -72,14 +103,12 @@ def task_rows(rows: list[InboxRow], here: str, user_id: int, all_view: bool = Fa
     gettext, relative, absolute, due_view, now = d.gettext, d.relative, d.absolute, d.due, d.now
     action_labels = {key: gettext(text) for key, text in _ACTION_LABELS.items()}
     task_url = url_for("advisor.task", task_id="__ID__", next=here).split("__ID__")
-    case_url = url_for("advisor.case", reference="__REF__").split("__REF__")
-    action_urls = {name: url_for(f"advisor.{name}", task_id="__ID__").split("__ID__")
-                   for name in ("claim", "unclaim", "assign")}
+    case_url = _url_parts("advisor.case", "reference")
+    action_urls = {name: _url_parts(f"advisor.{name}", "task_id") for name in ("claim", "unclaim", "assign")}
     assign_url = action_urls["assign"]
     assignable = assignable or {}
     translated: dict = {"": "", None: ""}        # titles and process names repeat
     priorities: dict = {}                        # priority -> its badge
-    priority_badge = get_template_attribute("_macros.html", "priority_badge")
     views = []
     for t in rows:
         task_id, reference, due_at, follow, created, assignee_id = (
@@ -93,7 +122,7 @@ def task_rows(rows: list[InboxRow], here: str, user_id: int, all_view: bool = Fa
         due = due_view(due_at)
         badge = priorities.get(t.priority)
         if badge is None:
-            badge = priorities[t.priority] = priority_badge(priority_view(t.priority, gettext))
+            badge = priorities[t.priority] = _priority_badge(t.priority, d.language, gettext)
         action = "claim" if assignee_id is None else "unclaim" if assignee_id == user_id else ""
         if action:
             prefix, suffix = action_urls[action]
@@ -108,6 +137,6 @@ def task_rows(rows: list[InboxRow], here: str, user_id: int, all_view: bool = Fa
             badge, created.isoformat(), absolute(created), relative(created), assignee_id, t.assignee_name,
             action, action_url, action_label, assign_url[0] + task_id + assign_url[1],
             assignable.get(task_id, ())))
-    hidden = Markup('<input type="hidden" name="csrf_token" value="{}">'
-                    '<input type="hidden" name="next" value="{}">').format(generate_csrf(), here)
+    hidden = Markup(f'<input type="hidden" name="csrf_token" value="{escape_text(generate_csrf())}">'
+                    f'<input type="hidden" name="next" value="{escape_text(here)}">')
     return views, RowPage(tuple(gettext(text) for text in _LABELS), hidden, all_view)
