@@ -125,7 +125,8 @@ def walk(page, origin, urls, draws_process_files):
                 violations = axe_violations(page)
                 if violations:
                     problems.append(f"{url}: axe\n{describe(violations)}")
-            hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+            # evaluate, not a Playwright selector: a selector makes Playwright set up its script in each new page
+            hrefs = page.evaluate("[...document.querySelectorAll('a[href]')].map(e => e.href)")
         else:
             answer = page.context.request.get(url)
             if answer.status != 200:
