@@ -614,7 +614,6 @@ def deploy(files: list[tuple[str, bytes]], user=None, note: str | None = None) -
         result.forms.append(row)
     db.session.flush()
 
-    newest_processes = _newest(ProcessDefinition, specs)
     for pid, (spec, subprocess_specs) in sorted(specs.items()):
         spec_json = state.dump_specs(spec, subprocess_specs)
         form_map = {}
@@ -623,7 +622,7 @@ def deploy(files: list[tuple[str, bytes]], user=None, note: str | None = None) -
             form_map[ref] = form.id
         form_checksums = [db.session.get(FormVersion, fid).checksum for fid in form_map.values()]
         checksum = sha256(spec_json + checksums[process_files[pid]] + "".join(form_checksums))
-        latest = newest_processes.get(pid)
+        latest = _latest(ProcessDefinition, pid)
         if latest is not None and latest.checksum == checksum:
             if process_files[pid] not in context:       # the deployed context is not news
                 result.unchanged.append(latest)
