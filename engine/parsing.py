@@ -20,8 +20,9 @@ from typing import NamedTuple
 
 from copy import copy, deepcopy
 
-import defusedxml.ElementTree
-from xml.etree import ElementTree
+import defusedxml
+from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
+from xml.parsers import expat
 from lxml import etree
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.exceptions import WorkflowDataException, WorkflowTaskException
@@ -60,14 +61,37 @@ class UnsafeXML(ValueError):
     pass
 
 
+def _forbid_dtd(name, sysid, pubid, has_internal_subset):
+    raise DTDForbidden(name, sysid, pubid)
+
+
+def _forbid_entity(name, is_parameter_entity, value, base, sysid, pubid, notation_name):
+    raise EntitiesForbidden(name, value, base, sysid, pubid, notation_name)
+
+
+def _forbid_unparsed_entity(name, base, sysid, pubid, notation_name):
+    raise EntitiesForbidden(name, None, base, sysid, pubid, notation_name)
+
+
+def _forbid_external(context, base, sysid, pubid):
+    raise ExternalReferenceForbidden(context, base, sysid, pubid)
+
+
 def parse_xml(content: bytes, filename: str):
-    """Parse untrusted XML: a DOCTYPE (and so any entity trick) is refused outright."""
+    """Parse untrusted XML: a DOCTYPE (and so any entity trick) is refused outright.
+
+    The refusal is defusedxml's (its handlers and exceptions, forbid_dtd, forbid_entities, forbid_external) on a
+    bare expat parser: defusedxml's ElementTree.fromstring would also build a tree in Python, only to drop it."""
+    screen = expat.ParserCreate(None, "}")
+    screen.StartDoctypeDeclHandler = _forbid_dtd
+    screen.EntityDeclHandler = _forbid_entity
+    screen.UnparsedEntityDeclHandler = _forbid_unparsed_entity
+    screen.ExternalEntityRefHandler = _forbid_external
     try:
-        defusedxml.ElementTree.fromstring(content, forbid_dtd=True, forbid_entities=True,
-                                          forbid_external=True)
+        screen.Parse(content, True)
     except defusedxml.DefusedXmlException as exc:
         raise UnsafeXML(f"refused unsafe XML ({type(exc).__name__}): DTDs and entities are not allowed") from exc
-    except ElementTree.ParseError:
+    except expat.ExpatError:
         pass            # not well-formed: let lxml report it with its line number
     return etree.fromstring(content, parser=_SAFE_XML)
 
