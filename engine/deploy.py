@@ -14,6 +14,7 @@ evaluates, and pins its forms).
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -492,7 +493,8 @@ def form_warnings(name, processes) -> list[Problem]:
 
 # ------------------------------------------------------------------ one file on its own: the deployed context
 
-def defines(name, content) -> set:
+@lru_cache(maxsize=256)     # every deploy reads what each deployed file defines, and those rarely change
+def defines(name, content) -> frozenset:
     """What a file defines, as ("process" | "decision" | "form", id) pairs. A file that cannot be read
     defines nothing here; `validate` reports it."""
     kind = KINDS.get(Path(name).suffix)
@@ -500,14 +502,14 @@ def defines(name, content) -> set:
         try:
             form_id = json.loads(content).get("id")
         except (ValueError, AttributeError, UnicodeDecodeError):
-            return set()
-        return {("form", form_id)} if isinstance(form_id, str) else set()
+            return frozenset()
+        return frozenset({("form", form_id)} if isinstance(form_id, str) else ())
     try:
         doc = parse_xml(content, name)
     except (UnsafeXML, etree.XMLSyntaxError):
-        return set()
+        return frozenset()
     wanted = {"bpmn": "process", "dmn": "decision"}.get(kind)
-    return {(wanted, element.get("id")) for element in doc.iter(f"{{*}}{wanted}") if element.get("id")}
+    return frozenset((wanted, element.get("id")) for element in doc.iter(f"{{*}}{wanted}") if element.get("id"))
 
 
 def _deployed_files():
