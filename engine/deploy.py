@@ -14,6 +14,7 @@ evaluates, and pins its forms).
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -492,7 +493,8 @@ def form_warnings(name, processes) -> list[Problem]:
 
 # ------------------------------------------------------------------ one file on its own: the deployed context
 
-def defines(name, content) -> set:
+@lru_cache(maxsize=256)     # every deploy reads what each deployed file defines, and those rarely change
+def defines(name, content) -> frozenset:
     """What a file defines, as ("process" | "decision" | "form", id) pairs. A file that cannot be read
     defines nothing here; `validate` reports it."""
     kind = KINDS.get(Path(name).suffix)
@@ -500,15 +502,14 @@ def defines(name, content) -> set:
         try:
             form_id = json.loads(content).get("id")
         except (ValueError, AttributeError, UnicodeDecodeError):
-            return set()
-        return {("form", form_id)} if isinstance(form_id, str) else set()
+            return frozenset()
+        return frozenset({("form", form_id)} if isinstance(form_id, str) else ())
     try:
         doc = parse_xml(content, name)
     except (UnsafeXML, etree.XMLSyntaxError):
-        return set()
+        return frozenset()
     wanted = {"bpmn": "process", "dmn": "decision"}.get(kind)
-    return {(wanted, element.get("id")) for element in doc.iter()
-            if isinstance(element.tag, str) and etree.QName(element).localname == wanted and element.get("id")}
+    return frozenset((wanted, element.get("id")) for element in doc.iter(f"{{*}}{wanted}") if element.get("id"))
 
 
 def _deployed_files():
@@ -558,6 +559,14 @@ def _latest(model, key):
     return db.session.scalar(select(model).where(model.key == key).order_by(model.version.desc()).limit(1))
 
 
+def _newest(model, keys) -> dict:
+    """key -> the newest version of each of `keys` that has one: one query, where `_latest` would ask per key."""
+    newest = (select(model.key, func.max(model.version).label("version")).where(model.key.in_(set(keys)))
+              .group_by(model.key).subquery())
+    return {row.key: row for row in db.session.scalars(select(model).join(
+        newest, (model.key == newest.c.key) & (model.version == newest.c.version)))}
+
+
 def deploy(files: list[tuple[str, bytes]], user=None, note: str | None = None) -> DeployResult:
     """Validate `files` with the deployed files they need (`with_deployed_context`) as a whole and store
     what changed, with the deployer's change `note` and an audit entry. Raises DeploymentRejected,
@@ -584,15 +593,18 @@ def deploy(files: list[tuple[str, bytes]], user=None, note: str | None = None) -
             db.session.flush()
         return stored_files[name]
 
-    for name, _content in files:
+    for name, content in files:      # added together: one INSERT for all
         if name not in context:
-            stored(name)
+            stored_files[name] = DeployedFile(deployment_id=deployment.id, name=name, kind=KINDS[Path(name).suffix],
+                                              checksum=checksums[name], content=content.decode("utf-8"))
+            db.session.add(stored_files[name])
+    db.session.flush()
     result = DeployResult(deployment, context=context)
     result.decisions = _version_decisions(files, checksums, stored, deployment)
 
-    form_ids = {}
+    form_ids, newest_forms = {}, _newest(FormVersion, forms)
     for key, (name, content, definition) in forms.items():
-        latest = _latest(FormVersion, key)
+        latest = newest_forms.get(key)
         checksum = checksums.get(name) or sha256(content)       # a form generated from camunda:formData has no file
         if latest is not None and latest.checksum == checksum:
             form_ids[key] = latest
@@ -666,20 +678,17 @@ def call_warnings(name, processes) -> list[Problem]:
 def _version_decisions(files, checksums, stored, deployment) -> list[DecisionVersion]:
     """A new DecisionVersion for each decision whose file differs from its newest version's."""
     rows = []
-    for name, content in files:
-        if KINDS.get(Path(name).suffix) != "dmn":
-            continue
-        doc = parse_xml(content, name)
-        for element in doc.iter():
-            if not isinstance(element.tag, str) or etree.QName(element).localname != "decision":
-                continue
+    docs = [(name, parse_xml(content, name)) for name, content in files if KINDS.get(Path(name).suffix) == "dmn"]
+    newest = _newest(DecisionVersion, [element.get("id") for _name, doc in docs for element in doc.iter("{*}decision")])
+    for name, doc in docs:
+        for element in doc.iter("{*}decision"):
             key = element.get("id")
-            latest = _latest(DecisionVersion, key)
+            latest = newest.get(key)
             if latest is not None and latest.checksum == checksums[name]:
                 continue
-            row = DecisionVersion(key=key, version=(latest.version + 1) if latest else 1,
-                                  name=(element.get("name") or key)[:200], checksum=checksums[name],
-                                  deployment_id=deployment.id, source_file_id=stored(name).id)
+            row = newest[key] = DecisionVersion(key=key, version=(latest.version + 1) if latest else 1,
+                                                name=(element.get("name") or key)[:200], checksum=checksums[name],
+                                                deployment_id=deployment.id, source_file_id=stored(name).id)
             db.session.add(row)
             rows.append(row)
     db.session.flush()

@@ -20,8 +20,9 @@ from typing import NamedTuple
 
 from copy import copy, deepcopy
 
-import defusedxml.ElementTree
-from xml.etree import ElementTree
+import defusedxml
+from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
+from xml.parsers import expat
 from lxml import etree
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.exceptions import WorkflowDataException, WorkflowTaskException
@@ -60,20 +61,52 @@ class UnsafeXML(ValueError):
     pass
 
 
+def _forbid_dtd(name, sysid, pubid, has_internal_subset):
+    raise DTDForbidden(name, sysid, pubid)
+
+
+def _forbid_entity(name, is_parameter_entity, value, base, sysid, pubid, notation_name):
+    raise EntitiesForbidden(name, value, base, sysid, pubid, notation_name)
+
+
+def _forbid_unparsed_entity(name, base, sysid, pubid, notation_name):
+    raise EntitiesForbidden(name, None, base, sysid, pubid, notation_name)
+
+
+def _forbid_external(context, base, sysid, pubid):
+    raise ExternalReferenceForbidden(context, base, sysid, pubid)
+
+
 def parse_xml(content: bytes, filename: str):
-    """Parse untrusted XML: a DOCTYPE (and so any entity trick) is refused outright."""
+    """Parse untrusted XML: a DOCTYPE (and so any entity trick) is refused outright.
+
+    The refusal is defusedxml's (its handlers and exceptions, forbid_dtd, forbid_entities, forbid_external) on a
+    bare expat parser: defusedxml's ElementTree.fromstring would also build a tree in Python, only to drop it."""
+    screen = expat.ParserCreate(None, "}")
+    screen.StartDoctypeDeclHandler = _forbid_dtd
+    screen.EntityDeclHandler = _forbid_entity
+    screen.UnparsedEntityDeclHandler = _forbid_unparsed_entity
+    screen.ExternalEntityRefHandler = _forbid_external
     try:
-        defusedxml.ElementTree.fromstring(content, forbid_dtd=True, forbid_entities=True,
-                                          forbid_external=True)
+        screen.Parse(content, True)
     except defusedxml.DefusedXmlException as exc:
         raise UnsafeXML(f"refused unsafe XML ({type(exc).__name__}): DTDs and entities are not allowed") from exc
-    except ElementTree.ParseError:
+    except expat.ExpatError:
         pass            # not well-formed: let lxml report it with its line number
     return etree.fromstring(content, parser=_SAFE_XML)
 
 
 ACTIVE_NAMESPACES = {"http://www.w3.org/1999/xhtml": "XHTML", "http://www.w3.org/2000/svg": "SVG",
                      "http://www.w3.org/1998/Math/MathML": "MathML"}
+
+
+def _split_tag(tag: str) -> tuple[str | None, str]:
+    """(namespace or None, local name) of an lxml tag or attribute name, as etree.QName reads it (without building
+    one: a diagram has thousands of elements)."""
+    if tag[:1] == "{":
+        namespace, _, localname = tag[1:].partition("}")
+        return namespace or None, localname
+    return None, tag
 
 
 def active_content(doc):
@@ -94,13 +127,13 @@ def active_content(doc):
             continue
         if not isinstance(node.tag, str):
             continue                  # a comment
-        name = etree.QName(node)
-        if name.namespace in ACTIVE_NAMESPACES:
-            yield owner(node), node.sourceline, f"{ACTIVE_NAMESPACES[name.namespace]} element <{name.localname}>"
-        elif name.localname.lower() == "script" and name.namespace not in (BPMN_NS, CAMUNDA_MODEL_NS):
-            yield owner(node), node.sourceline, f"<script> element in namespace {name.namespace or '(none)'}"
+        namespace, localname = _split_tag(node.tag)
+        if namespace in ACTIVE_NAMESPACES:
+            yield owner(node), node.sourceline, f"{ACTIVE_NAMESPACES[namespace]} element <{localname}>"
+        elif localname.lower() == "script" and namespace not in (BPMN_NS, CAMUNDA_MODEL_NS):
+            yield owner(node), node.sourceline, f"<script> element in namespace {namespace or '(none)'}"
         for attr, value in node.attrib.items():
-            local = etree.QName(attr).localname
+            local = _split_tag(attr)[1]
             if local.lower().startswith("on"):
                 yield owner(node), node.sourceline, f"event-handler attribute {local}"
             elif value.strip().lower().startswith(("javascript:", "vbscript:", "data:text/html")):

@@ -401,6 +401,7 @@ def compile_code(source: str, mode: str):
     return result.code
 
 
+@lru_cache(maxsize=4096)       # a redeployment checks mostly the same code again
 def check_code(source: str, mode: str) -> str | None:
     """The reason `source` cannot run in the sandbox, or None (used when validating a deployment).
 
@@ -421,6 +422,7 @@ def check_code(source: str, mode: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def unknown_calls(source: str, mode: str) -> str | None:
     """The functions code calls that it can never have (case data holds no functions), or None.
 

@@ -4,6 +4,8 @@ Engine tests run on SQLite always and on PostgreSQL too when DATABASE_URL is set
 it). In CI a missing service is an error, never a skip. `make test` runs the suite on every core
 (pytest-xdist): each worker has its own SQLite files, PostgreSQL database, Chromium and live server.
 """
+import functools
+import gc
 import os
 import shutil
 import tempfile
@@ -23,6 +25,10 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # they live there (an explicit TMPDIR wins), so that a SQLite commit does not wait for the disk's fsync.
 if "TMPDIR" not in os.environ and os.access("/dev/shm", os.W_OK):
     tempfile.tempdir = "/dev/shm"
+# The suite allocates many short-lived objects (specs, workflows, ORM rows): at Python's default thresholds the
+# collector runs some 1,500 times per worker, walking the long-lived objects (modules, the app, cached specs)
+# each time a younger generation overflows. Collected less often, the same cycles are freed later.
+gc.set_threshold(50_000, 20, 100)
 # pytest-xdist's worker id (`make test` runs the suite on every core): gw0, gw1, ...; unset in a serial run
 WORKER = os.environ.get("PYTEST_XDIST_WORKER")
 
@@ -127,9 +133,23 @@ def app(request):
     shutil.rmtree(tmpdir, ignore_errors=True)
 
 
+@functools.cache
+def sorted_tables() -> list:
+    """The tables, parents first: the schema does not change within a run, and SQLAlchemy sorts them anew at each
+    `metadata.sorted_tables`, which the fixtures read several times per test."""
+    return db.metadata.sorted_tables
+
+
+@functools.cache
+def cyclic_constraints() -> list:
+    """The foreign keys that close a cycle (organisation.kuemmerer_id -> user -> organisation)."""
+    return [constraint for table, cyclic in sort_tables_and_constraints(sorted_tables()) if table is None
+            for constraint in cyclic]
+
+
 def tables_with_rows() -> set:
     """The tables that hold a row, found with one query (a test writes to a few of the 37)."""
-    tables = db.metadata.sorted_tables
+    tables = sorted_tables()
     return {tables[i] for i in db.session.scalars(text(" UNION ALL ".join(
         f'SELECT {i} FROM (SELECT 1 FROM "{t.name}" LIMIT 1) AS t{i}' for i, t in enumerate(tables))))}
 
@@ -138,14 +158,12 @@ def empty_tables(app):
     """Deletes every row, children first, and restarts the ids. On PostgreSQL, DELETE and setval take
     milliseconds where a TRUNCATE of every table takes a second or more (new files for each table).
     Only the tables that hold rows are emptied (most tests write to a few): one query finds them."""
-    tables = db.metadata.sorted_tables
+    tables = sorted_tables()
     filled = tables_with_rows()
-    # The foreign keys that close a cycle (organisation.kuemmerer_id -> user -> organisation) are set to NULL
-    # first: no order of the DELETEs could keep them.
-    for table, cyclic in sort_tables_and_constraints(tables):
-        for constraint in cyclic if table is None else ():
-            if constraint.parent in filled:
-                db.session.execute(constraint.parent.update().values({c.name: None for c in constraint.columns}))
+    # The foreign keys that close a cycle are set to NULL first: no order of the DELETEs could keep them.
+    for constraint in cyclic_constraints():
+        if constraint.parent in filled:
+            db.session.execute(constraint.parent.update().values({c.name: None for c in constraint.columns}))
     for table in reversed(tables):
         if table in filled:
             db.session.execute(table.delete())
@@ -169,7 +187,7 @@ def replayed(what, setup):
     """
     filled = tables_with_rows()
     before = {table: {tuple(row) for row in db.session.execute(select(*table.primary_key.columns))}
-              if table in filled else set() for table in db.metadata.sorted_tables}
+              if table in filled else set() for table in sorted_tables()}
     key = (what, db.engine.url.render_as_string(), tuple((t.name, frozenset(ids)) for t, ids in before.items()))
     if key in _replays:
         recorded, written, ids = _replays[key]
@@ -188,7 +206,7 @@ def replayed(what, setup):
     db.session.flush()
     written = []
     filled = tables_with_rows()
-    for table in (t for t in db.metadata.sorted_tables if t in filled):
+    for table in (t for t in sorted_tables() if t in filled):
         key_columns = list(table.primary_key.columns)
         rows = [dict(row._mapping) for row in db.session.execute(select(table).order_by(*key_columns))
                 if tuple(row._mapping[c] for c in key_columns) not in before[table]]

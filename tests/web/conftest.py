@@ -3,8 +3,9 @@ import re
 
 import pytest
 
-from engine import cases
+from engine import cases, deploy
 from engine.db import db
+from tests.conftest import fixture_files, replayed
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -66,9 +67,10 @@ def client_for(ctx):
 
 
 @pytest.fixture
-def ws(people, deploy_fixture):
-    """The small 'ws_permit' process deployed, with two cases in Aachen and one in Köln."""
-    deploy_fixture("ws_permit.bpmn", "ws_start.form", "ws_documents.form")
+def ws(people):
+    """The small 'ws_permit' process deployed (replayed where it can be), with two cases in Aachen and one in Köln.
+    The cases are started each time: their due dates are computed from the clock, which `replayed` cannot move."""
+    replayed("ws_permit", _deploy_ws)
     started = [
         cases.start_case("ws_permit", center=people["center"], employer=people["firm"], subject="Ravi Kumar",
                          data={"worker_name": "Ravi Kumar", "country": "IN"}, actor=people["anna"],
@@ -81,3 +83,7 @@ def ws(people, deploy_fixture):
     ]
     db.session.commit()
     return {"cases": started, **people}
+
+
+def _deploy_ws():
+    deploy.deploy(fixture_files("ws_permit.bpmn", "ws_start.form", "ws_documents.form"))

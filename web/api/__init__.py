@@ -6,11 +6,12 @@ so CSRF does not apply. Views are thin: they load the body through a schema, cal
 and dump its result; what the caller may see and do is decided by engine.access, as for the pages.
 """
 import http
+import threading
 
 from flask import Flask, g, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_smorest import Api, Blueprint
-from flask_smorest.spec import prepare_response
+from flask_smorest.spec import openapi_cli, prepare_response
 
 from engine import api_tokens
 from web.api import problems
@@ -22,7 +23,51 @@ PREFIX = "/api/v1"
 
 
 class LotseApi(Api):
+    """flask-smorest's Api, with the OpenAPI document built when it is first read (openapi.json, `flask openapi`),
+    not with every app: most apps (a CLI command, a worker, a test's) never serve it, and building it converts
+    every schema of every view."""
     ERROR_SCHEMA = ProblemSchema
+    SECURITY_SCHEME = {"type": "http", "scheme": "bearer", "description": "a personal API token or a service account's"}
+
+    def __init__(self, *args, **kwargs):
+        self._spec, self._spec_kwargs_given, self._documented, self._spec_built = None, None, [], False
+        self._spec_building, self._spec_lock = False, threading.RLock()
+        super().__init__(*args, **kwargs)
+
+    @property
+    def spec(self):
+        if not self._spec_built and self._spec_kwargs_given is not None:
+            with self._spec_lock:       # another thread waits for the whole document; this one's own reads pass
+                if not self._spec_built and not self._spec_building:
+                    self._spec_building = True
+                    try:
+                        self._build_spec()
+                    finally:
+                        self._spec_building = False
+        return self._spec
+
+    @spec.setter
+    def spec(self, value):
+        self._spec = value
+
+    def _init_spec(self, **kwargs):
+        self._spec_kwargs_given = kwargs
+        self._app.cli.add_command(openapi_cli)      # as flask-smorest's _init_spec does
+
+    def _build_spec(self):
+        super()._init_spec(**self._spec_kwargs_given)
+        self._spec.components.security_scheme("bearer", self.SECURITY_SCHEME)
+        for blp, name, parameters in self._documented:
+            blp.register_views_in_doc(self, self._app, self._spec, name=name, parameters=parameters)
+            self._spec.tag({"name": name, "description": blp.description})
+        self._spec_built = True
+
+    def register_blueprint(self, blp, *, parameters=None, **options):
+        """As flask-smorest's, with the blueprint's views documented when the document is built."""
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        self._documented.append((blp, name, parameters))
 
     def _register_error_handlers(self):
         """None: web.errors answers every error, as a problem for API paths (web.api.problems)."""
@@ -98,8 +143,6 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     app.session_interface = CookieFreeApi()
     api = LotseApi(app, spec_kwargs=SPEC)
-    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
-                                                   "description": "a personal API token or a service account's"})
     for module in (definitions, cases, tasks, messages, incidents, external_tasks):
         csrf.exempt(module.bp)
         api.register_blueprint(module.bp)
