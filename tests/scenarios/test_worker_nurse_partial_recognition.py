@@ -18,7 +18,7 @@ def test_nurse_with_partial_recognition_and_adaptation_course(people):
     assert j.value(case, "proposed_recognition_body") == "bezreg_health"
     prepare = j.task(case, "task_recognition_prepare")
     assert prepare.form_key == "recognition_prepare" and prepare.candidate_groups == ["advisor"]
-    complete_on = recognition_until_decision(j, case)
+    recognition_until_decision(j, case)
 
     # decision due 3 months after the complete file (BQFG § 6; not accelerated)
     decision = j.task(case, "task_recognition_decision")

@@ -286,7 +286,7 @@ HOSTILE = '<script>alert("x")</script>'
 def test_hostile_labels_values_and_options_are_escaped():
     d = FormDefinition.from_json({"id": "F<x>", "components": [
         {"type": "text", "id": "T", "text": f"Hallo {HOSTILE} [klick](javascript:alert(1)) {{{{ name }}}}"},
-        {"type": "textfield", "key": "name", "label": HOSTILE, "description": f"<img src=x onerror=alert(1)>",
+        {"type": "textfield", "key": "name", "label": HOSTILE, "description": "<img src=x onerror=alert(1)>",
          "validate": {"required": True}, "appearance": {"prefixAdorner": "<b>€</b>"}},
         {"type": "radio", "key": "r", "label": "R", "values": [{"label": HOSTILE, "value": '"><script>'}]},
         {"type": "select", "key": "s", "label": "S", "values": [{"label": HOSTILE, "value": "'onmouseover='x"}]},

@@ -33,7 +33,7 @@ def _get(client, url):
 
 def _urls(sv):
     ref = sv["failed"].reference
-    return [f"/supervisor/stuck", f"/supervisor/cases/{ref}/incident", "/supervisor/report",
+    return ["/supervisor/stuck", f"/supervisor/cases/{ref}/incident", "/supervisor/report",
             "/supervisor/report.csv", "/supervisor/report.xlsx", "/supervisor/workload",
             "/supervisor/workload/completed.csv", "/supervisor/workload/open.csv", "/supervisor/flow",
             "/supervisor/flow?process=ws_permit", "/supervisor/flow/cases.csv", "/supervisor/flow/ws_permit/diagram.bpmn"]
