@@ -6,7 +6,6 @@ process). `sync` rewrites what lists read — open human tasks, waiting timers, 
 subscriptions, the next due time — from the workflow, in the caller's transaction.
 """
 import copy
-import hashlib
 import json
 from collections import OrderedDict
 from contextlib import contextmanager, nullcontext
@@ -69,15 +68,11 @@ class _SpecCache:
 
     A process test runs the engine on a scratch database whose definition ids repeat the real one's:
     inside `private()` this context (thread) has a cache of its own, and every other keeps the shared one.
-    Under the ids, the specs are kept by their stored JSON, for every context: equal JSON restores to equal
-    specs, which hold nothing of a case (`engine.parsing`), so a version read again after `clear()`, a scenario's
-    step (which clears) or a scratch database's copy of a version shares the specs restored before.
     """
 
     def __init__(self, size=64):
         self.size, self._shared = size, (OrderedDict(), OrderedDict())
         self._private = ContextVar("lotse_private_spec_cache", default=None)
-        self._by_json = OrderedDict()
 
     @property
     def items(self) -> OrderedDict:
@@ -105,7 +100,7 @@ class _SpecCache:
         if definition is None:
             raise UnreadableDefinition(f"process version {definition_id} does not exist")
         try:
-            specs = self._restored(definition.spec_json)
+            specs = restore_specs(definition.spec_json)
         except Exception as exc:        # stored data: whatever the serializer trips over, the caller hears one error
             raise UnreadableDefinition(f"the stored process {definition.key} v{definition.version} cannot be "
                                        f"read: {type(exc).__name__}: {exc}") from exc
@@ -115,16 +110,6 @@ class _SpecCache:
         if len(self.items) > self.size:
             self.items.popitem(last=False)
         return entry
-
-    def _restored(self, spec_json: str):
-        digest = hashlib.sha256(spec_json.encode()).digest()
-        if digest in self._by_json:
-            self._by_json.move_to_end(digest)
-            return self._by_json[digest]
-        specs = self._by_json[digest] = restore_specs(spec_json)
-        if len(self._by_json) > self.size:
-            self._by_json.popitem(last=False)
-        return specs
 
     def get(self, definition_id):
         return self._entry(definition_id)[0]
