@@ -81,18 +81,19 @@ def browser():
 
 @pytest.fixture
 def new_page(browser, live_server, app):
-    """A page in a browser context of its own; with a username, logged in as that user (see `login_cookies`)."""
+    """A page in a browser context of its own; with a username, logged in as that user (see `login_cookies`) and
+    opened at `at` (the inbox)."""
     contexts = []
 
-    def make(username=None, password=None, locale="de-DE"):
+    def make(username=None, password=None, locale="de-DE", at="/"):
         context = browser.new_context(base_url=live_server.url, locale=locale, viewport={"width": 1280, "height": 900})
         context.set_default_timeout(10_000)
         contexts.append(context)
         if username:
             context.add_cookies(login_cookies(app, live_server.url, username, password or f"pw-{username}"))
         page = context.new_page()
-        if username:
-            page.goto("/")
+        if username and at:        # at=None: the test opens its first page itself
+            page.goto(at)
         return page
 
     yield make

@@ -74,7 +74,7 @@ def test_deactivated_advisor_is_logged_out_and_their_task_is_back_in_the_group(a
     anna = new_page("anna")
     expect(anna.get_by_role("heading", name="Aufgaben", level=1)).to_be_visible()
 
-    admin = new_page("ada")
+    admin = new_page("ada", at=None)
     admin.goto(f"/admin/people/{ws['anna'].id}")
     expect(admin.get_by_role("link", name=ravi.reference)).to_be_visible()    # responsible: listed to reassign
     admin.get_by_role("button", name="Deaktivieren").click()
@@ -93,7 +93,7 @@ def test_deactivated_advisor_is_logged_out_and_their_task_is_back_in_the_group(a
 def test_an_admin_gets_404_for_another_centers_person_and_firm(ada, ws, new_page):
     koeln_firm = users.get_organisation("employer", "Kölsch AG", center=ws["other_center"])
     db.session.commit()
-    page = new_page("ada")
+    page = new_page("ada", at=None)
     assert page.goto(f"/admin/people/{ws['kai'].id}").status == 404
     assert page.goto(f"/admin/firms/{koeln_firm.id}").status == 404
     assert page.goto(f"/admin/firms/{ws['firm'].id}").status == 200

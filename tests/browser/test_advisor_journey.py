@@ -126,7 +126,7 @@ def test_second_advisor_cannot_complete_the_same_task(ws, new_page, shot):
 
 def test_other_center_gets_404_and_deadlines_view(ws, new_page, shot):
     ravi = ws["cases"][0]
-    kai = new_page("kai")
+    kai = new_page("kai", at=None)
     response = kai.goto(f"/cases/{ravi.reference}")
     assert response.status == 404
     expect(kai.get_by_role("heading", name="Nicht gefunden")).to_be_visible()

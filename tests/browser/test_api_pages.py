@@ -51,7 +51,7 @@ def test_an_advisor_makes_uses_and_revokes_a_token(ws, new_page, live_server, br
 def test_an_admin_makes_a_service_account(ws, new_page):
     users.ensure_user("ada", "Ada Admin", organisation=ws["center"], groups=["admin"], password="pw-ada")
     db.session.commit()
-    page = new_page("ada")
+    page = new_page("ada", at=None)
     page.goto("/account/api")
     page.get_by_label("Name des Dienstkontos").fill("Zahlungen")
     page.get_by_label("Themen (durch Komma getrennt)").fill("charge, refund")

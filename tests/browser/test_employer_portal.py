@@ -96,7 +96,7 @@ def test_a_firm_follows_its_journeys_completes_a_task_uploads_and_writes(portal,
     page.get_by_label("Ihre Nachricht").fill("Wann ist der Termin bei der Ausländerbehörde?")
     page.get_by_role("button", name="Senden").click()
     expect(page.locator(".flash-success")).to_contain_text("an das Welcome Center gegangen")
-    advisor = new_page("anna")
+    advisor = new_page("anna", at=None)
     advisor.goto(f"/cases/{ravi.reference}")
     thread = advisor.locator("#messages-employer")
     expect(thread).to_contain_text("Wann ist der Termin bei der Ausländerbehörde?")

@@ -30,7 +30,7 @@ def open_task(case, element_id=None):
 def test_complete_a_task_and_continue_with_the_next_in_one_click(ws, new_page):
     ravi = ws["cases"][0]
     task = open_task(ravi)
-    page = new_page("anna")
+    page = new_page("anna", at=None)
     page.goto(f"/tasks/{task.id}")
     page.get_by_role("button", name="Übernehmen").click()
     page.get_by_label("Passnummer").fill("C01X00T47")
@@ -50,7 +50,7 @@ def test_a_case_in_error_is_in_the_case_list_and_the_supervisors_notifications(w
                             data={"total": 1, "parts": 0}, responsible=ws["anna"])
     db.session.commit()
     assert case.has_incident and open_task(case) is None          # no open task: only the list shows it
-    page = new_page("sara")
+    page = new_page("sara", at=None)
     page.goto("/cases")
     page.get_by_label("Nur Fälle mit Fehler im Ablauf").check()
     page.get_by_role("button", name="Filtern").click()
@@ -69,7 +69,7 @@ def test_assignment_offers_only_the_tasks_candidates(ws, new_page):
     users.ensure_user("paul", "Paul Prozess", organisation=ws["center"], groups=["process_owner"], password="pw-paul")
     db.session.commit()
     task = open_task(ws["cases"][0])
-    page = new_page("sara")
+    page = new_page("sara", at=None)
     page.goto(f"/tasks/{task.id}")
     options = page.locator("select#assignee option").all_inner_texts()
     assert {"Anna Berger", "Ben Okafor", "Sara Klein"} <= {o.strip() for o in options}
@@ -141,7 +141,7 @@ def test_the_case_page_reads_well_and_passes_axe(journey, new_page, size):
 def test_the_diagram_speaks_english_in_english(journey, people, new_page):
     people["anna"].language = "en"
     db.session.commit()
-    page = new_page("anna")
+    page = new_page("anna", at=None)
     page.goto(f"/cases/{journey.reference}")
     active = page.locator(".djs-element.lotse-active")
     expect(active).to_contain_text("Check and confirm")

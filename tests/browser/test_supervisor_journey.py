@@ -131,7 +131,7 @@ def test_supervisor_sees_stuck_cases_reassigns_in_bulk_and_corrects_a_failed_ste
 def test_supervisor_downloads_the_report_with_the_recomputed_figures(scenario, new_page):  # noqa: F811
     j, _employer, _workers = scenario
     sara = j.people["sara"]
-    page = new_page("sara")
+    page = new_page("sara", at=None)
     page.goto("/supervisor/report")
     page.get_by_label("Zeitraum", exact=True).select_option("quarter")
     page.get_by_label("Monat, Quartal oder Jahr").fill("2026-Q1")

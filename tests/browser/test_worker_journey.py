@@ -61,7 +61,7 @@ def test_a_worker_in_arabic_completes_a_task_and_uploads_a_photo(workers, new_pa
                                                      HumanTask.element_id == "register_address"))
     assert task.state == "completed"
     assert db.session.scalar(select(CaseDocument).where(CaseDocument.case_id == workers["ravi"].id)).party == "worker"
-    advisor = new_page("anna")
+    advisor = new_page("anna", at=None)
     advisor.goto(f"/cases/{workers['ravi'].reference}")
     body = advisor.locator("main").inner_text()
     assert "von der Fachkraft (persönlicher Link)" in body and "meldebescheinigung.png" in body
