@@ -6,6 +6,7 @@ process). `sync` rewrites what lists read — open human tasks, waiting timers, 
 subscriptions, the next due time — from the workflow, in the caller's transaction.
 """
 import copy
+import hashlib
 import json
 from collections import OrderedDict
 from contextlib import contextmanager, nullcontext
@@ -68,10 +69,13 @@ class _SpecCache:
 
     A process test runs the engine on a scratch database whose definition ids repeat the real one's:
     inside `private()` this context (thread) has a cache of its own, and every other keeps the shared one.
+    Beneath the ids, the restored specs are kept by their stored JSON: `forget_ids()` (a database whose ids now
+    name other versions, as the tests' emptied one) keeps them, as a long-lived process would; `clear()` forgets
+    everything, as a fresh process finds it.
     """
 
     def __init__(self, size=64):
-        self.size, self._shared = size, (OrderedDict(), OrderedDict())
+        self.size, self._shared = size, (OrderedDict(), OrderedDict(), OrderedDict())
         self._private = ContextVar("lotse_private_spec_cache", default=None)
 
     @property
@@ -84,9 +88,14 @@ class _SpecCache:
         """form version id -> its parsed FormDefinition (versions never change)."""
         return (self._private.get() or self._shared)[1]
 
+    @property
+    def by_json(self) -> OrderedDict:
+        """the digest of a stored spec JSON -> its restored specs (equal JSON restores to equal specs)."""
+        return (self._private.get() or self._shared)[2]
+
     @contextmanager
     def private(self):
-        token = self._private.set((OrderedDict(), OrderedDict()))
+        token = self._private.set((OrderedDict(), OrderedDict(), OrderedDict()))
         try:
             yield
         finally:
@@ -100,7 +109,7 @@ class _SpecCache:
         if definition is None:
             raise UnreadableDefinition(f"process version {definition_id} does not exist")
         try:
-            specs = restore_specs(definition.spec_json)
+            specs = self._restored(definition.spec_json)
         except Exception as exc:        # stored data: whatever the serializer trips over, the caller hears one error
             raise UnreadableDefinition(f"the stored process {definition.key} v{definition.version} cannot be "
                                        f"read: {type(exc).__name__}: {exc}") from exc
@@ -110,6 +119,16 @@ class _SpecCache:
         if len(self.items) > self.size:
             self.items.popitem(last=False)
         return entry
+
+    def _restored(self, spec_json: str):
+        digest = hashlib.sha256(spec_json.encode()).digest()
+        if digest in self.by_json:
+            self.by_json.move_to_end(digest)
+            return self.by_json[digest]
+        specs = self.by_json[digest] = restore_specs(spec_json)
+        if len(self.by_json) > self.size:
+            self.by_json.popitem(last=False)
+        return specs
 
     def get(self, definition_id):
         return self._entry(definition_id)[0]
@@ -137,9 +156,13 @@ class _SpecCache:
             self.forms.popitem(last=False)
         return form
 
-    def clear(self):
+    def forget_ids(self):
         self.items.clear()
         self.forms.clear()
+
+    def clear(self):
+        self.forget_ids()
+        self.by_json.clear()
 
 
 spec_cache = _SpecCache()
