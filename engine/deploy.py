@@ -583,22 +583,21 @@ def deploy(files: list[tuple[str, bytes]], user=None, note: str | None = None) -
     db.session.flush()
     contents, stored_files = dict(files), {}
 
-    def stored(name) -> DeployedFile:
+    def stored(name, flush=True) -> DeployedFile:
         """The deployment's row of file `name`: every given file, and a deployed one only where a new version
         comes from it (the rest were only read)."""
         if name not in stored_files:
             stored_files[name] = DeployedFile(deployment_id=deployment.id, name=name, kind=KINDS[Path(name).suffix],
                                               checksum=checksums[name], content=contents[name].decode("utf-8"))
             db.session.add(stored_files[name])
-            db.session.flush()
+            if flush:
+                db.session.flush()
         return stored_files[name]
 
-    for name, content in files:      # added together: one INSERT for all
+    for name, _content in files:
         if name not in context:
-            stored_files[name] = DeployedFile(deployment_id=deployment.id, name=name, kind=KINDS[Path(name).suffix],
-                                              checksum=checksums[name], content=content.decode("utf-8"))
-            db.session.add(stored_files[name])
-    db.session.flush()
+            stored(name, flush=False)
+    db.session.flush()          # the given files' rows together: one INSERT for all
     result = DeployResult(deployment, context=context)
     result.decisions = _version_decisions(files, checksums, stored, deployment)
 
