@@ -104,23 +104,33 @@ def _drafts(keys=None) -> dict[tuple[str, str], list[DraftRow]]:
     return out
 
 
-def overview() -> list[ProcessRow]:
+def overview(kind: str | None = None, key: str | None = None) -> list[ProcessRow]:
     """Every process, decision and form key with its versions (newest first), each version's deployment
-    (who, when, change note, files) and, for processes, how many active and finished cases run on it."""
-    definitions = db.session.scalars(select(ProcessDefinition).order_by(ProcessDefinition.key,
-                                                                       ProcessDefinition.version.desc())).all()
-    decisions = db.session.scalars(select(DecisionVersion).order_by(DecisionVersion.key,
-                                                                    DecisionVersion.version.desc())).all()
-    forms = db.session.execute(select(FormVersion.key, FormVersion.version, FormVersion.deployment_id,
-                                      FormVersion.created_at).order_by(FormVersion.key,
-                                                                       FormVersion.version.desc())).all()
+    (who, when, change note, files) and, for processes, how many active and finished cases run on it;
+    with `kind` and `key`, only that key's row (read alone: a detail page reads one key, not all)."""
+    def read(of_kind, model, query):
+        if kind is None:
+            return query.order_by(model.key, model.version.desc())
+        if kind != of_kind:
+            return None
+        return query.where(model.key == key).order_by(model.version.desc())
+
+    query = read("bpmn", ProcessDefinition, select(ProcessDefinition))
+    definitions = [] if query is None else db.session.scalars(query).all()
+    query = read("dmn", DecisionVersion, select(DecisionVersion))
+    decisions = [] if query is None else db.session.scalars(query).all()
+    query = read("form", FormVersion, select(FormVersion.key, FormVersion.version, FormVersion.deployment_id,
+                                             FormVersion.created_at))
+    forms = [] if query is None else db.session.execute(query).all()
     counts: dict[int, dict[str, int]] = {}
-    for definition_id, status, count in db.session.execute(
-            select(Case.definition_id, Case.status, func.count()).group_by(Case.definition_id, Case.status)):
+    count_query = select(Case.definition_id, Case.status, func.count()).group_by(Case.definition_id, Case.status)
+    if kind is not None:
+        count_query = count_query.where(Case.definition_id.in_([d.id for d in definitions]))
+    for definition_id, status, count in db.session.execute(count_query):
         counts.setdefault(definition_id, {})[status] = count
     info = _deployment_info([d.deployment_id for d in definitions] + [d.deployment_id for d in decisions]
                             + [f.deployment_id for f in forms])
-    drafts = _drafts()
+    drafts = _drafts(None if kind is None else [key])
     rows: dict[tuple[str, str], ProcessRow] = {}
 
     def version_row(version, deployment_id, **extra):
@@ -139,14 +149,15 @@ def overview() -> list[ProcessRow]:
     for f in forms:
         row = rows.setdefault(("form", f.key), ProcessRow("form", f.key, f.key, None))
         row.versions.append(version_row(f.version, f.deployment_id))
-    for (kind, key), found in drafts.items():
-        rows.setdefault((kind, key), ProcessRow(kind, key, key, None)).drafts = found
+    for (draft_kind, draft_key), found in drafts.items():
+        if kind is None or draft_kind == kind:
+            rows.setdefault((draft_kind, draft_key), ProcessRow(draft_kind, draft_key, draft_key, None)).drafts = found
     return list(rows.values())
 
 
 def process(kind: str, key: str) -> ProcessRow | None:
     """One key's row of `overview` (None: nothing deployed and no draft under it)."""
-    return next((row for row in overview() if row.kind == kind and row.key == key), None)
+    return next(iter(overview(kind, key)), None)
 
 
 def version_file(kind: str, key: str, version: int, name: str) -> DeployedFile | None:

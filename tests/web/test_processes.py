@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import cases, users
+from engine import cases, processes, users
 from engine.db import db
 from engine.models import AuditEntry, Case, Deployment, ProcessDefinition, ProcessDraft
 from tests.conftest import deploy_bundle
@@ -48,6 +48,24 @@ def urls(owners):
             ("POST", "/processes/bpmn/worker_journey/drafts"), ("POST", "/processes/bpmn/worker_journey/deploy"),
             ("POST", f"/processes/drafts/{draft.id}/delete"), ("POST", "/processes/upload"),
             ("POST", "/processes/form/worker_intake/preview")]
+
+
+def test_a_keys_detail_is_its_row_of_the_overview_and_nothing_of_another_kind(owners):
+    # the detail page reads one key alone: the same versions, counts and drafts as the overview's row
+    cases.start_case("worker_journey", center=owners["center"], subject="Ravi Kumar", actor=owners["anna"], data={})
+    db.session.add(ProcessDraft(owner_id=owners["paul"].id, kind="bpmn", key="worker_journey", name="Frist",
+                                file_name="worker_journey.bpmn", content=WORKER))
+    db.session.add(ProcessDraft(owner_id=owners["paul"].id, kind="form", key="worker_journey", name="Gleicher Schlüssel",
+                                file_name="worker_journey.form", content="{}"))
+    db.session.commit()
+    rows = processes.overview()
+    assert {row.kind for row in rows} == {"bpmn", "dmn", "form"}
+    for row in rows:
+        assert processes.process(row.kind, row.key) == row
+    journey = processes.process("bpmn", "worker_journey")
+    assert journey.versions[0].active == 1 and [d.name for d in journey.drafts] == ["Frist"]
+    assert [d.name for d in processes.process("form", "worker_journey").drafts] == ["Gleicher Schlüssel"]
+    assert processes.process("dmn", "worker_journey") is None and processes.process("bpmn", "nowhere") is None
 
 
 @pytest.mark.parametrize("username", ["anna", "sara", "jansen"])
