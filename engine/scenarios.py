@@ -20,12 +20,16 @@ the scenario, naming the element and the error. In step data, the text `=today` 
 stands for that day (ISO date) on the scenario's clock.
 
 Each scenario runs on a scratch database of its own (in-memory SQLite, thrown away afterwards), on
-a clock and a spec cache private to the running thread: the files are deployed there with the same
-validation as `lotse deploy`, the case is reloaded from that database before every step, and timers
-fire as the sweeper fires them. A server's own requests and cases never see it.
+a clock and a spec cache private to the running thread: the files are deployed with the same validation
+as `lotse deploy` into a scratch database, once per start time of a run's scenarios (a deployment may
+depend on the clock), and each scenario gets a copy of that database as the deployment left it. The
+case is reloaded from its database before every step, and timers fire as the sweeper fires them. The
+scenarios of one run share the specs restored from equal stored JSON, as a server's requests do. A
+server's own requests and cases never see any of it.
 """
 import json
 import re
+import sqlite3
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -135,10 +139,10 @@ def _duration(text, where) -> str:
     return str(text)
 
 
-def _start_at(scenario, name) -> datetime:
+def _start_at(scenario, name, now: datetime | None = None) -> datetime:
     raw = scenario.get("start_at")
     if raw is None:
-        return clock.now()
+        return now or clock.now()
     try:
         at = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
     except ValueError:
@@ -165,7 +169,18 @@ def run_scenarios(files: dict[str, bytes], process_key: str | None = None,
     if process_key is not None:
         parsed = [(name, s) for name, s in parsed if s["process"] == process_key]
     process_files = [(n, c) for n, c in sorted(files.items()) if not n.endswith(SUFFIX)]
-    return [run_scenario(process_files, name, scenario) for name, scenario in parsed]
+    # A deployment may depend on the clock (timer start events): one per start time, as written (ISO).
+    now, by_start = clock.now(), {}     # now: the start of every scenario without "start_at"
+    for name, scenario in parsed:
+        start_at = _start_at(scenario, name, now)
+        by_start.setdefault(start_at.isoformat(), (start_at, []))[1].append((name, scenario))
+    results = {}
+    with state.spec_cache.private():    # the run's scenarios share the specs restored from equal JSON
+        for start_at, group in by_start.values():
+            with _scratch(start_at, process_files) as deployment:
+                for name, scenario in group:
+                    results[name] = run_scenario(deployment, name, scenario)
+    return [results[name] for name, _ in parsed]
 
 
 def deployed_files() -> dict[str, bytes]:
@@ -207,19 +222,15 @@ def _defined_ids(name: str, content: bytes) -> set[str]:
     return set()
 
 
-def run_scenario(files: list[tuple[str, bytes]], name: str, scenario: dict) -> ScenarioResult:
-    """One parsed scenario on a scratch database of its own (see the module's docstring)."""
+def run_scenario(deployment: "_Deployment", name: str, scenario: dict) -> ScenarioResult:
+    """One parsed scenario on its own copy of the scratch database `deployment` (see the module's docstring)."""
     result = ScenarioResult(file=name, name=scenario.get("name") or name, process=scenario["process"])
-    with _scratch(_start_at(scenario, name)):
+    if deployment.failures:
+        result.failures += deployment.failures
+        return result
+    with deployment.copy():
         run = _Run(result)
         try:
-            try:
-                deploy.deploy(files)
-                db.session.commit()
-            except DeploymentRejected as exc:
-                result.failures += [_l("Die Dateien lassen sich nicht bereitstellen: %(problem)s",
-                                       problem=str(problem)) for problem in exc.problems]
-                return result
             run.start(scenario)
             for number, step in enumerate(scenario.get("steps", []), 1):
                 run.step(_l("Schritt %(number)s", number=number), step)
@@ -238,9 +249,32 @@ class _Stop(Exception):
     """A step could not be taken: the rest of the scenario is meaningless."""
 
 
+@dataclass
+class _Deployment:
+    """A scratch app on one in-memory database, and that database as the file set's deployment left it."""
+    app: Flask
+    start_at: datetime
+    failures: list                      # why nothing was deployed (the deployment's problems), or []
+    deployed: sqlite3.Connection        # a copy of the database right after the deployment
+
+    @contextmanager
+    def copy(self):
+        """An app context on the deployed database as it was right after the deployment, on a clock
+        standing at the start time, and no specs known by id: a scenario of its own."""
+        with self.app.app_context(), clock.private(self.start_at):
+            connection = db.engine.raw_connection()
+            try:
+                self.deployed.backup(connection.driver_connection)
+            finally:
+                connection.close()
+            state.spec_cache.forget_ids()
+            yield
+
+
 @contextmanager
-def _scratch(start_at: datetime):
-    """An app context on a fresh in-memory database, with this thread's own clock and spec cache."""
+def _scratch(start_at: datetime, files: list[tuple[str, bytes]]):
+    """A scratch app on a fresh in-memory database, `files` deployed there at `start_at` with the same
+    validation as `lotse deploy`; thrown away afterwards."""
     app = Flask("lotse-scenario")
     inherited = current_app.config if has_app_context() else {}
     app.config.update({s.key: inherited.get(s.key, s.read()) for s in SETTINGS})
@@ -249,17 +283,36 @@ def _scratch(start_at: datetime):
                                                  "connect_args": {"check_same_thread": False}})
     db.init_app(app)
     wiring.init_app(app)
-    with app.app_context(), clock.private(start_at), state.spec_cache.private():
-        try:
+    deployed = sqlite3.connect(":memory:", check_same_thread=False)
+    try:
+        with app.app_context(), clock.private(start_at):
             db.create_all()
             center = Organisation(kind="center", name="Scenario", code="SC")
             db.session.add(center)
             db.session.flush()
             db.session.add(Organisation(kind="employer", name="Scenario GmbH", center_id=center.id))
             db.session.commit()
-            yield app
-        finally:
+            failures = []
+            try:
+                deploy.deploy(files)
+                db.session.commit()
+            except DeploymentRejected as exc:
+                db.session.rollback()
+                failures = [_l("Die Dateien lassen sich nicht bereitstellen: %(problem)s", problem=str(problem))
+                            for problem in exc.problems]
+            except Exception as exc:    # whatever the engine raised: a failure of every scenario, never a crash
+                db.session.rollback()
+                failures = [f"{_l('Start')}: {type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"]
             db.session.remove()
+            connection = db.engine.raw_connection()
+            try:
+                connection.driver_connection.backup(deployed)
+            finally:
+                connection.close()
+        yield _Deployment(app, start_at, failures, deployed)
+    finally:
+        deployed.close()
+        with app.app_context():
             db.engine.dispose()
 
 
@@ -269,9 +322,11 @@ class _Run:
         self.deadlines = {}
 
     def reload(self):
-        """Forget loaded rows and restored specs: each step reads the case from the database anew."""
+        """Forget loaded rows and which specs a definition id names: each step reads the case and its
+        version's stored specs from the database anew (specs restored from equal JSON are reused, as a
+        long-running server reuses them)."""
         db.session.expire_all()
-        state.spec_cache.clear()
+        state.spec_cache.forget_ids()
 
     def case(self) -> Case:
         return db.session.get(Case, self.case_id)

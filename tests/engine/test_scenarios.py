@@ -1,13 +1,14 @@
 """Process tests (engine/scenarios.py): a scenario runs through the real engine on a scratch database."""
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from flask_babel import force_locale
+from sqlalchemy import select
 
 from engine import clock, deploy, scenarios
 from engine.db import db
-from engine.models import Case, ProcessDefinition
+from engine.models import Case, Deployment, HumanTask, ProcessDefinition, TimerStart
 from tests.conftest import ROOT
 
 BLUE_CARD = scenarios.scenario_files()["worker_blue_card.scenario.json"]
@@ -80,9 +81,49 @@ def test_a_draft_runs_without_being_deployed_and_its_change_shows(ctx):
 def test_a_draft_that_does_not_deploy_fails_every_scenario_with_the_problems(ctx):
     files = bundled()
     files["worker_journey.bpmn"] = b"<definitions"
-    [result] = scenarios.run_scenarios(files, scenarios={"blue.scenario.json": BLUE_CARD})
-    assert result.failures and str(result.failures[0]).startswith(
-        "Die Dateien lassen sich nicht bereitstellen: worker_journey.bpmn")
+    later = dict(json.loads(BLUE_CARD), start_at="2027-01-04T08:00:00+00:00")
+    results = scenarios.run_scenarios(files, scenarios={"blue.scenario.json": BLUE_CARD, **scenario(),
+                                                        "later.scenario.json": json.dumps(later).encode()})
+    assert [r.file for r in results] == ["blue.scenario.json", "later.scenario.json", "s.scenario.json"]
+    for result in results:
+        assert result.failures and str(result.failures[0]).startswith(
+            "Die Dateien lassen sich nicht bereitstellen: worker_journey.bpmn")
+        assert result.status == "" and result.path == []
+
+
+def test_each_scenario_of_a_run_starts_from_a_deployment_at_its_own_start_time_and_sees_no_other_scenario(
+        ctx, monkeypatch):
+    from tests.engine.test_camunda_dialect import diagram, flow
+    daily = diagram("daily", '<bpmn:startEvent id="tomorrow"><bpmn:timerEventDefinition><bpmn:timeDuration>"P1D"'
+                             '</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:startEvent>'
+                    + flow("f1", "tomorrow", "t") + '<bpmn:userTask id="t" camunda:candidateGroups="advisor"/>'
+                    + flow("f2", "t", "e") + '<bpmn:endEvent id="e"/>')
+    simple = diagram("simple", '<bpmn:startEvent id="s"/>' + flow("f1", "s", "t")
+                     + '<bpmn:userTask id="t" camunda:candidateGroups="advisor"/>' + flow("f2", "t", "e")
+                     + '<bpmn:endEvent id="e"/>')
+    starts = {"a": "2026-03-02T08:00:00+00:00", "b": "2027-05-01T10:30:00+00:00", "c": "2026-03-02T08:00:00+00:00"}
+    stored = {f"{name}.scenario.json": json.dumps({"process": "simple", "name": name, "start_at": at, "data": {"n": 1},
+                                                   "steps": [{"advance": "P3D"}, {"complete": "t", "data": {"n": 2}}],
+                                                   "expect": {"status": "completed", "data": {"n": 2}}}).encode()
+              for name, at in starts.items()}
+    seen = {}
+    start = scenarios._Run.start
+
+    def noting_start(run, scenario):
+        """What the scenario's database holds when its case starts."""
+        seen[scenario["name"]] = (clock.now(), db.session.scalar(select(Deployment.created_at)),
+                                  db.session.scalars(select(TimerStart.next_at)).all(),
+                                  db.session.query(Case).count(), db.session.query(HumanTask).count())
+        start(run, scenario)
+    monkeypatch.setattr(scenarios._Run, "start", noting_start)
+    results = scenarios.run_scenarios({"daily.bpmn": daily.encode(), "simple.bpmn": simple.encode()}, scenarios=stored)
+    assert [(r.name, r.passed, r.status) for r in results] == [("a", True, "completed"), ("b", True, "completed"),
+                                                               ("c", True, "completed")]
+    for name, at in starts.items():
+        at = datetime.fromisoformat(at)
+        # the timer start's schedule is computed from the scenario's own start, no case of another is there
+        assert seen[name] == (at, at, [at + timedelta(days=1)], 0, 0)
+    assert results[0].as_dict() == {**results[2].as_dict(), "file": "a.scenario.json", "name": "a"}
 
 
 def test_scenarios_are_chosen_by_process_and_taken_from_the_file_set(ctx):
