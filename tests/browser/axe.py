@@ -18,11 +18,13 @@ def _axe_source():
     return AXE_JS.read_text(encoding="utf-8") + "\n;undefined"
 
 
-def axe_violations(page, impacts=BLOCKING):
-    """The violations axe-core finds on the page as it is now, limited to the given impacts."""
+def axe_violations(page, impacts=BLOCKING, include=None):
+    """The violations axe-core finds on the page as it is now, limited to the given impacts; with `include`
+    (a list of CSS selectors), only in those parts of the page."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(_axe_source())
-    result = page.evaluate("async () => await window.axe.run(document, {resultTypes: ['violations']})")
+    result = page.evaluate("async include => await window.axe.run(include ? {include: include.map(s => [s])} : document,"
+                           " {resultTypes: ['violations']})", include)
     return [v for v in result["violations"] if v.get("impact") in impacts]
 
 

@@ -99,10 +99,8 @@ def test_claim_invalid_form_complete_and_case_advances(ws, new_page, shot):
 def test_second_advisor_cannot_complete_the_same_task(ws, new_page, shot):
     maria = ws["cases"][1]
     task = _open_task(maria)
-    anna = new_page("anna")
-    ben = new_page("ben")
-    anna.goto(f"/tasks/{task.id}")
-    ben.goto(f"/tasks/{task.id}")
+    anna = new_page("anna", at=f"/tasks/{task.id}")
+    ben = new_page("ben", at=f"/tasks/{task.id}")
     for page, passport in ((anna, "P1234567"), (ben, "B7654321")):
         page.get_by_label("Passnummer").fill(passport)
         page.get_by_label("Bruttojahresgehalt").fill("48000")

@@ -11,7 +11,7 @@ from tests.browser.axe import assert_accessible
 from tests.browser.conftest import screenshot
 
 
-def test_an_advisor_makes_uses_and_revokes_a_token(ws, new_page, live_server, browser):
+def test_an_advisor_makes_uses_and_revokes_a_token(ws, new_page, live_server):
     page = new_page("anna")
     page.get_by_role("link", name="API-Zugänge").click()
     expect(page.get_by_role("heading", name="API-Zugänge", level=1)).to_be_visible()
@@ -33,19 +33,14 @@ def test_an_advisor_makes_uses_and_revokes_a_token(ws, new_page, live_server, br
     expect(page.get_by_text("ist widerrufen")).to_be_visible()
     assert api.get(f"{live_server.url}/api/v1/tasks", headers={"Authorization": f"Bearer {secret}"}).status == 401
 
-    # the same login on a phone (its session cookie)
-    phone = browser.new_context(base_url=live_server.url, locale="de-DE", viewport={"width": 390, "height": 844},
-                                storage_state=page.context.storage_state())
-    try:
-        small = phone.new_page()
-        small.goto("/account/api")
-        screenshot(small, "api-tokens-phone")
-        wide = small.evaluate("""[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 392 && !e.closest('.table-scroll'))   // a table scrolls in its region
-                                 .slice(0, 5).map(e => e.tagName + '.' + e.className)""")
-        assert small.evaluate("document.documentElement.scrollWidth") <= 390 + 1, wide
-        assert_accessible(small)
-    finally:
-        phone.close()
+    # the same page on a phone
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page).to_have_url(re.compile(r"/account/api$"))
+    screenshot(page, "api-tokens-phone")
+    wide = page.evaluate("""[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 392 && !e.closest('.table-scroll'))   // a table scrolls in its region
+                            .slice(0, 5).map(e => e.tagName + '.' + e.className)""")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1, wide
+    assert_accessible(page)
 
 
 def test_an_admin_makes_a_service_account(ws, new_page):

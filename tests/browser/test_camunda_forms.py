@@ -24,9 +24,9 @@ def test_generated_form_and_generic_page_on_desktop_and_phone(people, new_page):
     page.wait_for_url("**/")
     generic = db.session.scalar(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == "open"))
     assert generic is not None and generic.form_version_id is None
-    for width, height, name in ((1280, 900, "desktop"), (390, 844, "phone")):
+    page.goto(f"/tasks/{generic.id}")
+    for width, height, name in ((1280, 900, "desktop"), (390, 844, "phone")):     # the page narrowed in place
         page.set_viewport_size({"width": width, "height": height})
-        page.goto(f"/tasks/{generic.id}")
         assert page.get_by_text("Check the documents.").is_visible()
         assert page.locator("[data-task-data]").get_by_text("Ana Lima").is_visible()
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")

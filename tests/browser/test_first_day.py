@@ -14,7 +14,7 @@ from engine.models import HumanTask
 
 from tests.browser.axe import assert_accessible, axe_violations
 from tests.browser.conftest import screenshot
-from tests.conftest import fixture_files
+from tests.conftest import deploy_bundle, fixture_files
 
 PHONE = {"width": 390, "height": 844}
 
@@ -79,7 +79,7 @@ def test_assignment_offers_only_the_tasks_candidates(ws, new_page):
 @pytest.fixture
 def journey(people):
     """The bundled worker journey with its intake done: the case waits at 'Aufenthaltsweg prüfen'."""
-    deploy.deploy(deploy.collect_files(["bpmn", "forms"]))
+    deploy_bundle()
     case = cases.start_case("worker_journey", center=people["center"], subject="Priya Nair", actor=people["anna"],
                             responsible=people["anna"])
     cases.complete_task(open_task(case, "task_intake").id, dict(
@@ -114,7 +114,7 @@ def _no_overlap(page):
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
 def test_the_case_page_reads_well_and_passes_axe(journey, new_page, size):
-    page = new_page("anna")
+    page = new_page("anna", at=None)
     if size == "phone":
         page.set_viewport_size(PHONE)
     page.goto(f"/cases/{journey.reference}")

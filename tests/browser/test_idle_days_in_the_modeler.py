@@ -13,7 +13,7 @@ from tests.browser.test_process_owner_journey import journey, open_editor, open_
 
 
 def test_the_owner_sets_idle_days_and_the_supervisor_sees_a_quiet_case(journey, people, new_page):  # noqa: F811
-    page = new_page("paul")
+    page = new_page("paul", at=None)
     open_editor(page)
     select_element(page, "Participant_worker_journey")
     open_group(page, "Extension properties")
@@ -32,7 +32,7 @@ def test_the_owner_sets_idle_days_and_the_supervisor_sees_a_quiet_case(journey, 
 
     quiet = journey.start("worker_journey", subject="Stille Fachkraft", data={"worker_name": "Stille Fachkraft"})
     db.session.commit()
-    supervisor = new_page("sara")
+    supervisor = new_page("sara", at=None)
     clock.advance(timedelta(days=1))
     supervisor.goto("/supervisor/stuck?reason=idle")
     expect(supervisor.locator(f"tr[data-case='{quiet.reference}']")).to_have_count(0)

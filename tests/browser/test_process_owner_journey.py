@@ -124,7 +124,7 @@ def test_owner_edits_a_due_date_saves_a_draft_and_deploys_while_running_cases_st
 
 
 def test_an_invalid_diagram_is_refused_with_the_element_selected(journey, people, new_page):
-    page = new_page("paul")
+    page = new_page("paul", at=None)
     blocked = csp_watch(page)
     open_editor(page)
     before = db.session.scalar(select(Deployment.id).order_by(Deployment.id.desc()).limit(1))
@@ -166,7 +166,7 @@ def test_a_threshold_edited_in_dmn_js_changes_the_path_of_a_new_case(journey, pe
            annual_salary=51000, employment_start="2026-07-01")
     assert journey.value(before, "proposed_residence_path") == "blue_card"
 
-    page = new_page("paul")
+    page = new_page("paul", at=None)
     blocked = csp_watch(page)
     page.goto("/processes/dmn/worker_path/edit")
     cell = page.locator(".dmn-editor td[data-row-id='Rule_worker_path_4'][data-col-id='Input_salary']")
@@ -200,7 +200,7 @@ def test_a_threshold_edited_in_dmn_js_changes_the_path_of_a_new_case(journey, pe
 
 
 def test_the_form_editor_previews_in_german_and_english_and_pages_fit_a_phone(journey, people, new_page):
-    page = new_page("paul")
+    page = new_page("paul", at=None)
     blocked = csp_watch(page)
     page.goto("/processes/form/worker_intake/edit")
     expect(page.locator(".form-editor .fjs-editor-container")).to_be_visible()
@@ -222,7 +222,7 @@ def test_the_form_editor_previews_in_german_and_english_and_pages_fit_a_phone(jo
 
 
 def test_an_uploaded_diagram_without_layout_is_laid_out_and_downloads_with_it(journey, people, new_page, tmp_path):
-    page = new_page("paul")
+    page = new_page("paul", at=None)
     blocked = csp_watch(page)
     page.goto("/processes/")
     page.get_by_label("Datei", exact=True).set_input_files(str(FIXTURES / "callee.bpmn"))

@@ -11,19 +11,9 @@ from tests.browser.conftest import screenshot
 from tests.web.test_process_versions_pages import owners  # noqa: F401 (fixture)
 
 
-def log_in(page, username):
-    page.goto("/login")
-    page.get_by_label("Benutzername").fill(username)
-    page.get_by_label("Passwort").fill(f"pw-{username}")
-    page.press("input[name=password]", "Enter")
-    page.wait_for_url(lambda url: "/login" not in url)
-
-
 def test_dry_run_then_migrating_one_case_then_a_refused_migration(owners, new_page):
     first, second = owners["started"]
-    page = new_page()
-    log_in(page, "paul")
-    page.goto("/processes/approval/migrate")
+    page = new_page("paul", at="/processes/approval/migrate")
     page.get_by_label("Von Version").select_option("1")
     page.get_by_label("Auf Version").select_option("2")
     page.get_by_role("button", name="Probelauf").click()
@@ -72,8 +62,7 @@ def test_dry_run_then_migrating_one_case_then_a_refused_migration(owners, new_pa
 
 @pytest.mark.parametrize("width, height, size", [(1280, 900, "desktop"), (390, 844, "phone")])
 def test_two_versions_side_by_side_with_their_changes_marked(owners, new_page, width, height, size):
-    page = new_page()
-    log_in(page, "paul")
+    page = new_page("paul", at=None)
     page.set_viewport_size({"width": width, "height": height})
     page.goto("/processes/approval/compare?old=1&new=2")
     expect(page.locator(".result-summary")).to_contain_text("2 neu, 0 entfernt, 2 geändert.")
@@ -91,9 +80,7 @@ def test_two_versions_side_by_side_with_their_changes_marked(owners, new_page, w
 
 
 def test_a_renamed_element_shows_as_removed_on_the_left_and_added_on_the_right(owners, new_page):
-    page = new_page()
-    log_in(page, "paul")
-    page.goto("/processes/approval/compare?old=2&new=3")
+    page = new_page("paul", at="/processes/approval/compare?old=2&new=3")
     old, new = page.locator(".bpmn-viewer").first, page.locator(".bpmn-viewer").nth(1)
     expect(old.locator('.djs-element.lotse-removed[data-element-id="review"]')).to_have_count(1)
     expect(new.locator('.djs-element.lotse-added[data-element-id="check"]')).to_have_count(1)

@@ -22,6 +22,14 @@ def _shot(page, name):
     screenshot(page, f"supervisors-{name}")
 
 
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def on_a_phone(page):
+    """The page as it is, laid out again at a phone's width (the same login, as a turned phone does)."""
+    page.set_viewport_size({"width": 390, "height": 844})
+
+
 def _open_task(case):
     db.session.expire_all()
     return db.session.scalar(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == "open"))
@@ -49,6 +57,10 @@ def test_supervisor_sees_stuck_cases_reassigns_in_bulk_and_corrects_a_failed_ste
     expect(page.locator("tr[data-case^='WC-K-']")).to_have_count(0)        # nothing of the other center
     assert_accessible(page)
     _shot(page, "stuck")
+    on_a_phone(page)
+    assert_accessible(page)
+    _shot(page, "stuck-phone")
+    page.set_viewport_size(DESKTOP)
 
     # bulk: both overdue documents checks to Ben
     for reference in (c.reference for c in stuck["cases"][:2]):
@@ -88,6 +100,13 @@ def test_supervisor_sees_stuck_cases_reassigns_in_bulk_and_corrects_a_failed_ste
     expect(weeks.nth(weeks.count() - 2).locator("th, td").nth(column)).to_have_text("0")
     assert_accessible(page)
     _shot(page, "workload")
+    on_a_phone(page)
+    # on a phone the header row is hidden: each count says what it counts
+    ben_open = page.locator("table.workload-people tr", has_text="Ben Okafor").locator("td").first
+    assert ben_open.evaluate("td => getComputedStyle(td, '::before').content") == '"Offene Aufgaben: "'
+    assert_accessible(page)
+    _shot(page, "workload-phone")
+    page.set_viewport_size(DESKTOP)
 
     # the flow: a documents check done after four days shows as the longest wait on the diagram
     cases.complete_task(_open_task(ravi).id, {"docs_complete": True}, actor=stuck["ben"])
@@ -114,18 +133,6 @@ def test_supervisor_sees_stuck_cases_reassigns_in_bulk_and_corrects_a_failed_ste
     expect(page.locator(".flash-success")).to_be_visible()
     expect(page.locator("fieldset[data-kind=incident]").get_by_label("täglich")).to_be_checked()
     assert_accessible(page)
-
-    phone = page                          # the same login, on a phone
-    phone.set_viewport_size({"width": 390, "height": 844})
-    phone.goto("/supervisor/stuck")
-    assert_accessible(phone)
-    _shot(phone, "stuck-phone")
-    # on a phone the header row is hidden: each count says what it counts
-    phone.goto("/supervisor/workload")
-    ben_open = phone.locator("table.workload-people tr", has_text="Ben Okafor").locator("td").first
-    assert ben_open.evaluate("td => getComputedStyle(td, '::before').content") == '"Offene Aufgaben: "'
-    assert_accessible(phone)
-    _shot(phone, "workload-phone")
 
 
 def test_supervisor_downloads_the_report_with_the_recomputed_figures(scenario, new_page):  # noqa: F811

@@ -70,9 +70,10 @@ def test_a_worker_in_arabic_completes_a_task_and_uploads_a_photo(workers, new_pa
 def test_closed_links_show_no_data(workers, new_page):  # noqa: F811
     worker_links.revoke(workers["ravi"], workers["anna"], workers["ravi_link"].id)
     db.session.commit()
+    page = new_page(locale="ar")
+    page.set_viewport_size(PHONE)
     for token in (workers["ravi_token"], "forged-" + "x" * 36):
-        page = new_page(locale="ar")
-        page.set_viewport_size(PHONE)
+        page.context.clear_cookies()                # each link opened as by a stranger
         page.goto(f"/w/{token}?lang=ar")
         page.get_by_role("button", name="افتح صفحتي").click()
         assert "Ravi" not in page.content()
@@ -110,7 +111,7 @@ def test_the_worker_and_the_advisor_write_to_each_other(workers, new_page, tmp_p
     page.wait_for_url("**/w/**")
     assert "Wann ist mein Termin?" in page.locator("#messages").inner_text()
 
-    advisor = new_page("anna")
+    advisor = new_page("anna", at=None)
     advisor.set_viewport_size(PHONE)
     advisor.goto(f"/cases/{workers['ravi'].reference}")
     assert "reisepass.png" in advisor.locator("#documents").inner_text()
@@ -135,13 +136,8 @@ def test_a_process_owner_adds_information_the_worker_sees_next_to_the_step(worke
     users.ensure_user("paul", "Paul Prozess", organisation=workers["center"], groups=["process_owner"],
                       password="pw-paul")
     db.session.commit()
-    owner = new_page()
+    owner = new_page("paul", at=None)
     owner.set_viewport_size(PHONE)
-    owner.goto("/login")
-    owner.get_by_label("Benutzername").fill("paul")
-    owner.get_by_label("Passwort").fill("pw-paul")
-    owner.press("input[name=password]", "Enter")
-    owner.wait_for_load_state()
     owner.goto("/library/")
     owner.get_by_role("link", name="Neuer Eintrag").click()
     owner.get_by_role("button", name="Speichern").click()                  # nothing filled: each field says what
