@@ -195,6 +195,7 @@ def _check_literal_dates(element, ext):
                 yield f"camunda:{attr} {value!r} is neither an ISO 8601 duration (P14D), a date-time nor ${{expression}}"
 
 
+@lru_cache(maxsize=None)    # a column's size never changes; reading it through the ORM attribute costs
 def _limit(column) -> int:
     return column.type.length
 

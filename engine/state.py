@@ -34,7 +34,7 @@ from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditio
 from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefinitionConverter
 from sqlalchemy import bindparam, delete, inspect, insert, select, update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import ColumnProperty
+from sqlalchemy.orm import ColumnProperty, undefer
 from sqlalchemy.orm.attributes import get_history, set_committed_value
 from sqlalchemy.orm.base import PASSIVE_NO_INITIALIZE
 from sqlalchemy.orm.exc import StaleDataError
@@ -105,7 +105,8 @@ class _SpecCache:
         if definition_id in self.items:
             self.items.move_to_end(definition_id)
             return self.items[definition_id]
-        definition = db.session.get(ProcessDefinition, definition_id)
+        # with its specs' JSON, which a miss always reads: one statement, not a second for the deferred column
+        definition = db.session.get(ProcessDefinition, definition_id, options=[undefer(ProcessDefinition.spec_json)])
         if definition is None:
             raise UnreadableDefinition(f"process version {definition_id} does not exist")
         try:

@@ -7,6 +7,7 @@ it). In CI a missing service is an error, never a skip. `make test` runs the sui
 import functools
 import gc
 import os
+import re
 import shutil
 import tempfile
 from datetime import date, datetime
@@ -176,32 +177,46 @@ def empty_tables(app):
     db.session.commit()
 
 
-_replays = {}     # (setup's name, backend, rows before) -> (clock, [(table, rows)] the setup wrote, its result's ids)
+_replays = {}     # (setup's name, database, rows before[, day]) -> (clock, [(table, rows)] written, result's ids, spec cache)
 
 
-def replayed(what, setup):
+def replayed(what, setup, clock_relative=False):
     """setup() on the test's database; or, where it ran before in this worker on the same rows, the rows it wrote
     then, inserted again. For setups that cost much, only add rows (none changed or deleted) and add the same
-    rows each time but for the times, which are all the clock's (those are moved to the test's clock). `what` names the setup and its arguments;
-    setup returns a dict of rows (ORM objects) or None, and so does `replayed`.
+    rows each time but for their times. A replay moves each time by how far the clock moved since the recording,
+    in a text or JSON value too (an event's due date, as ISO text). That is exact where the times are all the
+    clock's now (checked), or, with `clock_relative`, the clock's now plus fixed durations (a due date 'P3D' from
+    now; never an end of day or a given date: the caller vouches for it). Such a setup is recorded per day (UTC
+    and Berlin): what it derives from the day (a case reference's year) stays. Times of the wall clock in
+    SpiffWorkflow's state (`last_state_change`, which orders a case's tasks) stay as recorded, earlier than any
+    the test makes. The specs and forms the setup left in the spec cache are loaded into it again.
+    `what` names the setup and its arguments; setup returns a dict of rows (ORM objects) or None, and so does
+    `replayed`.
     """
     filled = tables_with_rows()
     before = {table: {tuple(row) for row in db.session.execute(select(*table.primary_key.columns))}
               if table in filled else set() for table in sorted_tables()}
-    key = (what, db.engine.url.render_as_string(), tuple((t.name, frozenset(ids)) for t, ids in before.items()))
+    now = clock.now()
+    day = (now.date(), clock.local_date(now)) if clock_relative else None
+    key = (what, db.engine.url.render_as_string(), tuple((t.name, frozenset(ids)) for t, ids in before.items()), day)
     if key in _replays:
-        recorded, written, ids = _replays[key]
-        times = {recorded: clock.now(), recorded.replace(tzinfo=None): clock.now().replace(tzinfo=None)}
+        recorded, written, ids, cached = _replays[key]
+        move = _mover(now - recorded, written)
         for table, rows in written:
-            db.session.execute(table.insert(), [{k: times.get(v, v) if isinstance(v, datetime) else v
-                                                 for k, v in row.items()} for row in rows])
+            db.session.execute(table.insert(), [{k: move(v) for k, v in row.items()} for row in rows])
             if db.engine.dialect.name == "postgresql":      # the ids were given: move the sequences past them
                 for column in table.primary_key.columns:
                     if isinstance(column.type, Integer):
                         db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', "
                                                 f"'{column.name}'), (SELECT max({column.name}) FROM \"{table.name}\"))"))
         db.session.commit()
+        specs, forms = cached
+        for definition_id in specs:
+            state.spec_cache.get(definition_id)
+        for form_version_id in forms:
+            state.spec_cache.form(form_version_id)
         return None if ids is None else _loaded(ids)
+    specs_before, forms_before = set(state.spec_cache.items), set(state.spec_cache.forms)
     result = setup()
     db.session.flush()
     written = []
@@ -212,13 +227,35 @@ def replayed(what, setup):
                 if tuple(row._mapping[c] for c in key_columns) not in before[table]]
         if rows:
             written.append((table, rows))
-    now = clock.now()
-    if all(v in (now, now.replace(tzinfo=None)) for _, rows in written for row in rows for v in row.values()
-           if isinstance(v, (date, datetime))):     # else (a time computed from the clock) it cannot be replayed
+    if clock_relative or all(v in (now, now.replace(tzinfo=None)) for _, rows in written for row in rows
+                             for v in row.values() if isinstance(v, (date, datetime))):
         ids = None if result is None else {name: (type(row), inspect(row).identity) for name, row in result.items()}
-        _replays[key] = (now, written, ids)
+        cached = ([i for i in state.spec_cache.items if i not in specs_before],
+                  [i for i in state.spec_cache.forms if i not in forms_before])
+        _replays[key] = (now, written, ids, cached)
     db.session.commit()
     return result
+
+
+def _mover(delta, written):
+    """value -> the value with each recorded time moved by `delta`: a datetime, or its ISO text inside a string
+    (one pass, so that a moved time is never moved again), in JSON values too."""
+    times = {v for _, rows in written for row in rows for v in row.values() if isinstance(v, datetime)}
+    texts = {t.isoformat(): (t + delta).isoformat() for t in times} if delta else {}
+    found = re.compile("|".join(re.escape(t) for t in sorted(texts, key=len, reverse=True)))
+    days = {t[:10] for t in texts}      # a plain search first: most texts (a diagram, specs) hold none
+
+    def move(value):
+        if isinstance(value, datetime):
+            return value + delta
+        if isinstance(value, str):
+            return found.sub(lambda m: texts[m.group()], value) if any(d in value for d in days) else value
+        if isinstance(value, dict):
+            return {k: move(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [move(v) for v in value]
+        return value
+    return move
 
 
 def _loaded(ids: dict) -> dict:

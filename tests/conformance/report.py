@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 from tests.conformance.cases import CASES
-from tests.conformance.runner import OUTCOMES, prepare, run
+from tests.conformance.runner import OUTCOMES, Lotse, prepare, run
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "conformance.md"
 BEGIN, END = "<!-- outcomes: begin -->", "<!-- outcomes: end -->"
@@ -19,9 +19,9 @@ def main():
     rows, counts, results = [], Counter(), []
     with tempfile.TemporaryDirectory() as workdir:
         prepared = prepare(Path(workdir) / "prepared.db")
+        lotse = Lotse(Path(workdir) / "case.db")
         for case in CASES:
-            with tempfile.TemporaryDirectory() as casedir:
-                results.append((case, *run(case, Path(casedir), prepared)))
+            results.append((case, *run(case, lotse, prepared)))
     for case, outcome, detail in results:
         counts[outcome] += 1
         expected = "refused clearly" if case.refused else "runs to its expected end"

@@ -10,6 +10,7 @@ from flask.cli import ScriptInfo
 from datetime import timedelta
 
 from engine import clock, state
+from engine.db import db
 from tests.conftest import CHEAP_PASSWORD_HASHES
 from web.cli import cli
 
@@ -18,14 +19,28 @@ OUTCOMES = ("runs to its expected end", "refused clearly", "refused unclearly", 
 
 
 class Lotse:
-    """`lotse` commands in this process (click's runner) over one database, each with what a fresh process
-    reads again (the specs, the rows); the app is built from the environment on the first command."""
+    """`lotse` commands in this process (click's runner) over one database file, each with what a fresh process
+    reads again (the specs, the rows); the app is built from the environment on the first command and serves
+    every database laid at that path afterwards (`start_from`): it holds nothing of a case but its connections."""
 
     def __init__(self, database: Path):
+        self.database = database
         self.env = {"DATABASE_URL": f"sqlite:///{database}", "LOTSE_SECRET_KEY": "conformance", "REDIS_URL": None,
                     "MAIL_URL": None, **{f"LOTSE_{key}": str(value) for key, value in CHEAP_PASSWORD_HASHES.items()}}
         self.runner = CliRunner()
-        self.script = ScriptInfo(create_app=cli.create_app)
+        self.app = None
+        self.script = ScriptInfo(create_app=self._create_app)
+
+    def _create_app(self):
+        self.app = cli.create_app()
+        return self.app
+
+    def start_from(self, database: Path):
+        """The database becomes a copy of `database`; the app closes its connections to the one before."""
+        if self.app is not None:
+            with self.app.app_context():
+                db.engine.dispose()
+        shutil.copyfile(database, self.database)
 
     def __call__(self, *args, later_by=0):
         """Run `lotse ARGS`; `later_by` seconds: as a process whose clock is that far ahead (LOTSE_CLOCK_OFFSET_SECONDS)."""
@@ -62,10 +77,9 @@ def prepare(database: Path) -> Path:
     return database
 
 
-def run(case, workdir: Path, prepared: Path) -> tuple[str, str]:
-    """(outcome, detail) of one case, on a copy of the `prepared` database."""
-    shutil.copyfile(prepared, workdir / "conformance.db")
-    lotse = Lotse(workdir / "conformance.db")
+def run(case, lotse: Lotse, prepared: Path) -> tuple[str, str]:
+    """(outcome, detail) of one case, on a fresh copy of the `prepared` database."""
+    lotse.start_from(prepared)
     try:
         code, out, err = lotse("deploy", *[DIAGRAMS / name for name in case.files])
         if "Traceback" in out + err:

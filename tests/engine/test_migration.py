@@ -9,6 +9,7 @@ from engine import cases, clock, deploy, migration, state, versions as process_v
 from engine.db import db
 from engine.errors import InvalidData, NotFound
 from engine.models import AuditEntry, Case, CaseEvent, HumanTask, WaitingTimer
+from tests.conftest import replayed
 
 
 def _layout(review_id, archive, timer=True):
@@ -65,10 +66,13 @@ def reload():
 
 @pytest.fixture
 def versions(people):
-    """approval v1; v2 adds an archive task and gives the review 5 days; v3 renames review to check."""
-    for version in (approval(), approval(due="P5D", archive=True), approval(review_id="check", archive=True)):
-        deploy.deploy([version])
-        db.session.commit()
+    """approval v1; v2 adds an archive task and gives the review 5 days; v3 renames review to check (replayed
+    where it can be)."""
+    def setup():
+        for version in (approval(), approval(due="P5D", archive=True), approval(review_id="check", archive=True)):
+            deploy.deploy([version])
+            db.session.commit()
+    replayed("approval v1 to v3", setup)
     return people
 
 

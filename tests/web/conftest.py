@@ -68,22 +68,27 @@ def client_for(ctx):
 
 @pytest.fixture
 def ws(people):
-    """The small 'ws_permit' process deployed (replayed where it can be), with two cases in Aachen and one in Köln.
-    The cases are started each time: their due dates are computed from the clock, which `replayed` cannot move."""
-    replayed("ws_permit", _deploy_ws)
-    started = [
-        cases.start_case("ws_permit", center=people["center"], employer=people["firm"], subject="Ravi Kumar",
-                         data={"worker_name": "Ravi Kumar", "country": "IN"}, actor=people["anna"],
-                         responsible=people["anna"]),
-        cases.start_case("ws_permit", center=people["center"], employer=people["other_firm"],
-                         subject="Maria Santos", data={"worker_name": "Maria Santos", "country": "BR"},
-                         actor=people["anna"]),
-        cases.start_case("ws_permit", center=people["other_center"], subject="Olena Kovalenko",
-                         data={"worker_name": "Olena Kovalenko", "country": "UA"}, actor=people["kai"]),
-    ]
-    db.session.commit()
-    return {"cases": started, **people}
+    """The small 'ws_permit' process deployed, with two cases in Aachen and one in Köln; replayed where it can be
+    (the cases' times are the clock's now and the process's durations from it, see `replayed`)."""
+    started = replayed("ws", lambda: ws_setup(people), clock_relative=True)
+    return {"cases": [started[name] for name in WS_CASES], **people}
 
 
-def _deploy_ws():
+WS_CASES = ("ravi", "maria", "olena")
+
+
+def ws_setup(people) -> dict:
+    """What `ws` adds to `people`: the deployment and the started cases (by WS_CASES' names)."""
     deploy.deploy(fixture_files("ws_permit.bpmn", "ws_start.form", "ws_documents.form"))
+    started = {
+        "ravi": cases.start_case("ws_permit", center=people["center"], employer=people["firm"], subject="Ravi Kumar",
+                                 data={"worker_name": "Ravi Kumar", "country": "IN"}, actor=people["anna"],
+                                 responsible=people["anna"]),
+        "maria": cases.start_case("ws_permit", center=people["center"], employer=people["other_firm"],
+                                  subject="Maria Santos", data={"worker_name": "Maria Santos", "country": "BR"},
+                                  actor=people["anna"]),
+        "olena": cases.start_case("ws_permit", center=people["other_center"], subject="Olena Kovalenko",
+                                  data={"worker_name": "Olena Kovalenko", "country": "UA"}, actor=people["kai"]),
+    }
+    db.session.commit()
+    return started
