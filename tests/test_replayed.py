@@ -78,13 +78,18 @@ def test_a_replayed_ws_is_a_fresh_one_with_its_times_moved(ctx, monkeypatch):
     assert handed_off == []                             # no job, no mail: the rows are the whole world
 
 
-def test_a_setup_writing_a_time_not_the_clocks_is_run_each_time(people):
-    runs = []
-
+def _entry_a_day_ahead(runs):
+    """A setup that writes one time of its own, the clock's now plus a day, and counts its runs in `runs`."""
     def setup():
         runs.append(clock.now())
         db.session.add(AuditEntry(at=clock.now() + timedelta(days=1), object_kind="center", object_label="x",
                                   action="test"))
+    return setup
+
+
+def test_a_setup_writing_a_time_not_the_clocks_is_run_each_time(people):
+    runs = []
+    setup = _entry_a_day_ahead(runs)
     replayed("a time of its own", setup)
     db.session.execute(AuditEntry.__table__.delete())
     db.session.commit()
@@ -94,11 +99,7 @@ def test_a_setup_writing_a_time_not_the_clocks_is_run_each_time(people):
 
 def test_a_clock_relative_setup_is_recorded_per_day(people):
     runs = []
-
-    def setup():
-        runs.append(clock.now())
-        db.session.add(AuditEntry(at=clock.now() + timedelta(days=1), object_kind="center", object_label="x",
-                                  action="test"))
+    setup = _entry_a_day_ahead(runs)
 
     def once():
         replayed("a time from the clock", setup, clock_relative=True)
