@@ -102,34 +102,20 @@ class _SpecCache:
             self._private.reset(token)
 
     def _entry(self, definition_id):
-        if definition_id in self.items:
-            self.items.move_to_end(definition_id)
-            return self.items[definition_id]
+        return _kept(self.items, definition_id, lambda: self._read(definition_id), self.size)
+
+    def _read(self, definition_id):
         # with its specs' JSON, which a miss always reads: one statement, not a second for the deferred column
         definition = db.session.get(ProcessDefinition, definition_id, options=[undefer(ProcessDefinition.spec_json)])
         if definition is None:
             raise UnreadableDefinition(f"process version {definition_id} does not exist")
         try:
-            specs = self._restored(definition.spec_json)
+            specs = _kept(self.by_json, hashlib.sha256(definition.spec_json.encode()).digest(),
+                          lambda: restore_specs(definition.spec_json), self.size)
         except Exception as exc:        # stored data: whatever the serializer trips over, the caller hears one error
             raise UnreadableDefinition(f"the stored process {definition.key} v{definition.version} cannot be "
                                        f"read: {type(exc).__name__}: {exc}") from exc
-        entry = (specs,
-                 DefinitionFacts(definition.key, definition.name, dict(definition.forms or {}), definition.version))
-        self.items[definition_id] = entry
-        if len(self.items) > self.size:
-            self.items.popitem(last=False)
-        return entry
-
-    def _restored(self, spec_json: str):
-        digest = hashlib.sha256(spec_json.encode()).digest()
-        if digest in self.by_json:
-            self.by_json.move_to_end(digest)
-            return self.by_json[digest]
-        specs = self.by_json[digest] = restore_specs(spec_json)
-        if len(self.by_json) > self.size:
-            self.by_json.popitem(last=False)
-        return specs
+        return specs, DefinitionFacts(definition.key, definition.name, dict(definition.forms or {}), definition.version)
 
     def get(self, definition_id):
         return self._entry(definition_id)[0]
@@ -147,15 +133,10 @@ class _SpecCache:
 
     def form(self, form_version_id):
         """The parsed form of a form version (None: no such version), kept like the specs."""
-        if form_version_id in self.forms:
-            self.forms.move_to_end(form_version_id)
-            return self.forms[form_version_id]
-        version = db.session.get(FormVersion, form_version_id)
-        form = FormDefinition.from_json(version.schema) if version is not None else None
-        self.forms[form_version_id] = form
-        if len(self.forms) > self.size * 4:
-            self.forms.popitem(last=False)
-        return form
+        def read():
+            version = db.session.get(FormVersion, form_version_id)
+            return FormDefinition.from_json(version.schema) if version is not None else None
+        return _kept(self.forms, form_version_id, read, self.size * 4)
 
     def forget_ids(self):
         self.items.clear()
@@ -167,6 +148,18 @@ class _SpecCache:
 
 
 spec_cache = _SpecCache()
+
+
+def _kept(cache: OrderedDict, key, make, size: int):
+    """cache[key], made by make() on a miss (nothing kept if it raises); past `size` entries the least recently
+    used one goes."""
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
+    value = cache[key] = make()
+    if len(cache) > size:
+        cache.popitem(last=False)
+    return value
 
 
 class SpecByReferenceConverter(BpmnWorkflowConverter):
