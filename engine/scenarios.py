@@ -262,13 +262,18 @@ class _Deployment:
         """An app context on the deployed database as it was right after the deployment, on a clock
         standing at the start time, and no specs known by id: a scenario of its own."""
         with self.app.app_context(), clock.private(self.start_at):
-            connection = db.engine.raw_connection()
-            try:
-                self.deployed.backup(connection.driver_connection)
-            finally:
-                connection.close()
+            _copy(self.deployed, into=None)
             state.spec_cache.forget_ids()
             yield
+
+
+def _copy(source: sqlite3.Connection | None, into: sqlite3.Connection | None):
+    """One SQLite database copied over another (sqlite3's backup); None stands for the scratch app's own."""
+    connection = db.engine.raw_connection()
+    try:
+        (source or connection.driver_connection).backup(into or connection.driver_connection)
+    finally:
+        connection.close()
 
 
 @contextmanager
@@ -304,11 +309,7 @@ def _scratch(start_at: datetime, files: list[tuple[str, bytes]]):
                 db.session.rollback()
                 failures = [f"{_l('Start')}: {type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"]
             db.session.remove()
-            connection = db.engine.raw_connection()
-            try:
-                connection.driver_connection.backup(deployed)
-            finally:
-                connection.close()
+            _copy(None, into=deployed)
         yield _Deployment(app, start_at, failures, deployed)
     finally:
         deployed.close()
